@@ -1,0 +1,80 @@
+// Turns component bytes into what a driver worker instantiates: the transpiled JS (cached on
+// disk by content hash, produced in a piscina pool off the main thread) and core modules
+// compiled with the driver's memory cap.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { WorldName } from '../wit/contract.js';
+import { fromWire } from './errors.js';
+import { capMemory } from './memory-cap.js';
+import { wasm, type CoreModule } from './wasm.js';
+import { JS_FILE, META_FILE, type CacheMeta, type CompileResult, type CompileTask } from './compile-task.js';
+
+export interface CompiledComponent {
+  hash: string;
+  world: WorldName;
+  /** The transpiled instantiate() module, importable by file path. */
+  jsPath: string;
+  /** Core modules by the name the JS asks for, compiled with the memory cap. */
+  modules: Record<string, CoreModule>;
+  /** False when the transpiled form came from the cache. */
+  transpiled: boolean;
+}
+
+export function hashComponent(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class ComponentCompiler {
+  readonly #pool: Piscina<CompileTask, CompileResult>;
+  readonly #pending = new Map<string, Promise<CacheMeta>>();
+
+  constructor(readonly cacheDir: string, threads = 1) {
+    this.#pool = new Piscina({
+      filename: new URL('./compile-task.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: 30_000,
+    });
+  }
+
+  async compile(bytes: Uint8Array, memoryMaxBytes: number): Promise<CompiledComponent> {
+    const hash = hashComponent(bytes);
+    const dir = join(this.cacheDir, hash);
+    let meta = await readMeta(dir);
+    const transpiled = meta === undefined;
+    if (meta === undefined) meta = await this.#transpile(hash, dir, bytes);
+    const modules: Record<string, CoreModule> = {};
+    for (const file of meta.coreFiles) {
+      modules[file] = await wasm.compile(capMemory(await readFile(join(dir, file)), memoryMaxBytes));
+    }
+    return { hash, world: meta.world, jsPath: join(dir, JS_FILE), modules, transpiled };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  /** One transpile per hash even when the same bytes arrive twice at once. */
+  #transpile(hash: string, dir: string, bytes: Uint8Array): Promise<CacheMeta> {
+    let pending = this.#pending.get(hash);
+    if (pending === undefined) {
+      pending = this.#pool.run({ bytes, dir }).then((result) => {
+        if (!result.ok) throw fromWire(result.error);
+        return result.meta;
+      });
+      pending.finally(() => this.#pending.delete(hash)).catch(() => undefined);
+      this.#pending.set(hash, pending);
+    }
+    return pending;
+  }
+}
+
+async function readMeta(dir: string): Promise<CacheMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as CacheMeta;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,157 @@
+// Entry of a driver's worker thread: instantiates the transpiled component with the host
+// imports, runs `init`, then serves calls one at a time. A trap leaves the instance dead:
+// the reply says so (`fatal`) and the main thread replaces the whole worker.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { InterfaceData } from './api.js';
+import { ask } from './host-channel.js';
+import { guestErrorFrom } from './guest-error.js';
+import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
+import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
+import type { ErrorKind, WireError } from './errors.js';
+import type { CoreModule } from './wasm.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (message: FromWorker): void => port.postMessage(message);
+const store = new Map(init.store);
+const registrations: Registration[] = [];
+
+/** A host import answered synchronously by the main thread; refusals become the guest's err. */
+function host(op: string, ...args: unknown[]): unknown {
+  const reply = ask(init.channel, port, op, args);
+  if (!reply.ok) throw guestErrorFrom(reply.error);
+  return reply.value;
+}
+
+const NETLINK_OPS = ['linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList',
+  'routeAdd', 'routeDel', 'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet'] as const;
+
+function register(kind: Registration['kind'], name: string, handle: number, capability: unknown): void {
+  host('register', kind, name);
+  registrations.push({ kind, name, handle, capability });
+}
+
+const imports = {
+  'wasmnet:driver/log': {
+    log: (level: string, message: string) => send({ type: 'log', level, message }),
+  },
+  'wasmnet:driver/store': {
+    get: (key: string) => store.get(key),
+    set: (key: string, value: Uint8Array) => {
+      host('store-set', key, value);
+      store.set(key, value.slice());
+    },
+    delete: (key: string) => {
+      host('store-delete', key);
+      store.delete(key);
+    },
+    keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
+  },
+  'wasmnet:driver/netlink': Object.fromEntries(NETLINK_OPS.map((op) => [op, (...args: unknown[]) => host('netlink', op, ...args)])),
+  'wasmnet:driver/driver-callback': {
+    registerDriver: (name: string, handle: number, capability: unknown) => register('driver', name, handle, capability),
+  },
+  'wasmnet:driver/ipam-callback': {
+    registerIpamDriver: (name: string, handle: number, capability: unknown) => register('ipam', name, handle, capability),
+  },
+  'wasmnet:driver/resources': { NetworkInfo, InterfaceInfo, InterfaceNameInfo, JoinInfo },
+};
+
+type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
+const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
+  instantiate(getCoreModule: (path: string) => CoreModule, imports: object): Exports;
+};
+
+let component: Exports;
+try {
+  component = instantiate((path) => {
+    const module = init.modules[path];
+    if (module === undefined) throw new Error(`component asks for unknown core module ${path}`);
+    return module;
+  }, imports);
+  component['plugin']!['init']!();
+  send({ type: 'ready', registrations });
+} catch (error) {
+  send({ type: 'init-failed', error: describe(error, 'init').error });
+  process.exit(0);
+}
+
+const face = init.world === 'ipam-driver' ? component['ipam']! : component['driver']!;
+
+/** Runs one call; host resources are created here and their effects returned as the value. */
+function dispatch({ method, args }: CallMessage): unknown {
+  const fn = face[method];
+  if (fn === undefined) throw Object.assign(new Error(`unknown method ${method}`), { payload: { tag: 'not-implemented', val: `${method} is not part of ${init.world}` } });
+  switch (method) {
+    case 'createNetwork': {
+      const [handle, networkId, options, v4, v6] = args;
+      const info = new NetworkInfo();
+      fn(handle, networkId, options, info, v4, v6);
+      return info.effects;
+    }
+    case 'createEndpoint': {
+      const [handle, networkId, endpointId, data, options] = args;
+      const info = new InterfaceInfo({ ...(data as InterfaceData) });
+      fn(handle, networkId, endpointId, info, options);
+      return info.data;
+    }
+    case 'join': {
+      const [handle, networkId, endpointId, sandboxKey, options] = args;
+      const info = new JoinInfo();
+      fn(handle, networkId, endpointId, sandboxKey, info, options);
+      return info.effects;
+    }
+    default:
+      return fn(...args);
+  }
+}
+
+const IPAM_KINDS: Record<string, ErrorKind> = { 'pool-not-found': 'not-found', internal: 'internal' };
+
+/** A guest `err` (ComponentError with a payload) is a typed error; anything else killed the instance. */
+function describe(error: unknown, method: string): { error: WireError; fatal: boolean } {
+  const payload = (error as { payload?: unknown } | null)?.payload;
+  if (payload !== undefined && payload !== null && typeof payload === 'object') {
+    if ('tag' in payload) {
+      const { tag, val } = payload as { tag: ErrorKind; val: string };
+      return { error: { kind: tag, message: val }, fatal: false };
+    }
+    const { code, message } = payload as { code: string; message: string };
+    return { error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}` }, fatal: false };
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { error: { kind: 'internal', message: `${method} trapped (${text})` }, fatal: true };
+}
+
+/** Rough size of a result: guards the host against a guest returning huge strings or lists. */
+function sizeOf(value: unknown, limit: number): number {
+  let total = 0;
+  const stack = [value];
+  while (stack.length > 0 && total <= limit) {
+    const item = stack.pop();
+    if (typeof item === 'string') total += item.length;
+    else if (item instanceof Uint8Array) total += item.length;
+    else if (item !== null && typeof item === 'object') stack.push(...Object.values(item));
+    else total += 8;
+  }
+  return total;
+}
+
+port.on('message', (message: CallMessage | { store: Array<[string, Uint8Array]> }) => {
+  if ('store' in message) {
+    store.clear();
+    for (const [key, value] of message.store) store.set(key, value);
+    return;
+  }
+  try {
+    const value = dispatch(message);
+    if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
+      send({ type: 'result', id: message.id, ok: false, fatal: false, error: { kind: 'internal', message: `result of ${message.method} is over the ${init.maxResultBytes}-byte limit` } });
+      return;
+    }
+    send({ type: 'result', id: message.id, ok: true, value });
+  } catch (error) {
+    send({ type: 'result', id: message.id, ok: false, ...describe(error, message.method) });
+  }
+});

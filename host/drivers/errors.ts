@@ -1,0 +1,80 @@
+// libnetwork's typed errors (types.InvalidParameterError, NotFoundError, ...), as the host
+// raises them and as they cross the worker boundary (kind + message survive structured clone).
+import type { Error as WitError } from '../generated/wit/network-driver/interfaces/wasmnet-driver-types.js';
+
+export type ErrorKind = WitError['tag'];
+
+export class DriverError extends Error {
+  constructor(readonly kind: ErrorKind, message: string) {
+    super(message);
+    this.name = KIND_NAMES[kind];
+  }
+
+  /** The WIT `error` variant, for answering a guest's import. */
+  toWit(): WitError {
+    return { tag: this.kind, val: this.message };
+  }
+}
+
+export class InvalidParameter extends DriverError {
+  constructor(message: string) { super('invalid-parameter', message); }
+}
+export class NotFound extends DriverError {
+  constructor(message: string) { super('not-found', message); }
+}
+export class Forbidden extends DriverError {
+  constructor(message: string) { super('forbidden', message); }
+}
+export class NoService extends DriverError {
+  constructor(message: string) { super('no-service', message); }
+}
+export class NotImplemented extends DriverError {
+  constructor(message: string) { super('not-implemented', message); }
+}
+export class Internal extends DriverError {
+  constructor(message: string) { super('internal', message); }
+}
+export class Retry extends DriverError {
+  constructor(message: string) { super('retry', message); }
+}
+
+const KIND_NAMES: Record<ErrorKind, string> = {
+  'invalid-parameter': 'InvalidParameter',
+  'not-found': 'NotFound',
+  forbidden: 'Forbidden',
+  'no-service': 'NoService',
+  'not-implemented': 'NotImplemented',
+  internal: 'Internal',
+  retry: 'Retry',
+};
+
+const CLASSES: Record<ErrorKind, new (message: string) => DriverError> = {
+  'invalid-parameter': InvalidParameter,
+  'not-found': NotFound,
+  forbidden: Forbidden,
+  'no-service': NoService,
+  'not-implemented': NotImplemented,
+  internal: Internal,
+  retry: Retry,
+};
+
+/** The error as it travels in a message. */
+export interface WireError {
+  kind: ErrorKind;
+  message: string;
+}
+
+export function toWire(error: DriverError): WireError {
+  return { kind: error.kind, message: error.message };
+}
+
+export function fromWire(wire: WireError): DriverError {
+  return new CLASSES[wire.kind](wire.message);
+}
+
+/** Any thrown value as a typed error: DriverErrors pass through, the rest become Internal. */
+export function asDriverError(error: unknown, context: string): DriverError {
+  if (error instanceof DriverError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new Internal(`${context}: ${message}`);
+}

@@ -1,0 +1,10 @@
+// The driver runtime's public surface, for the controller and the API.
+export type { AddressResponse, AddressSpaces, Capability, Driver, InterfaceData, Ipam, IpamCapability, JoinEffects, NetworkInfoEffects, PoolRequest, PoolResponse, StaticRoute } from './api.js';
+export { DriverError, Forbidden, Internal, InvalidParameter, NoService, NotFound, NotImplemented, Retry, type ErrorKind } from './errors.js';
+export { DriverRegistry, HOST_OWNER, type DriverEntry, type IpamEntry, type RegistryChange, type RegistryKind } from './registry.js';
+export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
+export { DriversDirectory, type WatchEvent } from './watcher.js';
+export { LinkOwnership, type CallScope, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+export { FileStore, MemoryStore, type StoreBackend } from './store.js';
+export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
+export { checkComponent } from './component-check.js';

@@ -1,0 +1,166 @@
+// One running instance of a component: a dedicated worker thread, its init, and calls with a
+// deadline. A deadline miss terminates the worker (a runaway guest stops in ~3 ms); a trap
+// marks the instance dead. Either way the instance is finished and `dead` says why.
+import { Worker } from 'node:worker_threads';
+import type { CompiledComponent } from './compiler.js';
+import { DriverError, fromWire, Internal, type WireError } from './errors.js';
+import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
+import type { FromWorker, Registration, WorkerInit } from './protocol.js';
+
+/** Answers a guest's host import (register, store, netlink); throws a DriverError to refuse. */
+export type HostHandler = (op: string, args: unknown[]) => unknown;
+export type LogHandler = (level: string, message: string) => void;
+
+export interface InstanceOptions {
+  label: string;
+  compiled: CompiledComponent;
+  store: Array<[string, Uint8Array]>;
+  deadlineMs: number;
+  maxResultBytes: number;
+  host: HostHandler;
+  log: LogHandler;
+}
+
+/** A call failed because the instance died (trap, deadline, crash): it must be replaced. */
+export class InstanceFault extends Internal {}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: DriverError): void;
+}
+
+export class ComponentInstance {
+  readonly #worker: Worker;
+  readonly #channel = new SharedArrayBuffer(CHANNEL_BYTES);
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead: string | undefined;
+
+  private constructor(readonly options: InstanceOptions) {
+    const data: WorkerInit = {
+      jsPath: options.compiled.jsPath,
+      modules: options.compiled.modules,
+      world: options.compiled.world,
+      channel: this.#channel,
+      store: options.store,
+      maxResultBytes: options.maxResultBytes,
+    };
+    this.#worker = new Worker(new URL('./driver-worker.js', import.meta.url), { workerData: data });
+    this.#worker.unref();
+    this.#worker.on('message', (message: FromWorker) => this.#receive(message));
+    this.#worker.on('error', (error) => this.#kill(`worker crashed: ${error.message}`));
+    this.#worker.on('exit', (code) => this.#kill(`worker exited with code ${code}`));
+  }
+
+  /** Starts a worker, instantiates the component and runs its init; resolves with what it registered. */
+  static start(options: InstanceOptions): Promise<{ instance: ComponentInstance; registrations: Registration[] }> {
+    const instance = new ComponentInstance(options);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        instance.#kill(`init did not finish within ${options.deadlineMs} ms`);
+      }, options.deadlineMs);
+      instance.#onReady = (registrations) => {
+        clearTimeout(timer);
+        resolve({ instance, registrations });
+      };
+      instance.#onInitFailed = (error) => {
+        clearTimeout(timer);
+        instance.#onInitFailed = () => undefined;
+        instance.#kill(error.message);
+        reject(error);
+      };
+    });
+  }
+
+  #onReady: (registrations: Registration[]) => void = () => undefined;
+  #onInitFailed: (error: DriverError) => void = () => undefined;
+
+  get dead(): string | undefined {
+    return this.#dead;
+  }
+
+  get threadId(): number {
+    return this.#worker.threadId;
+  }
+
+  /** One call into the guest; the caller serializes calls. */
+  invoke(method: string, args: unknown[]): Promise<unknown> {
+    if (this.#dead !== undefined) return Promise.reject(new InstanceFault(`${this.options.label} is not running (${this.#dead})`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#kill(`${method} exceeded its ${this.options.deadlineMs} ms deadline; the instance was stopped`);
+      }, this.options.deadlineMs);
+      this.#pending.set(id, {
+        resolve: (value) => { clearTimeout(timer); resolve(value); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      });
+      this.#worker.postMessage({ id, method, args });
+    });
+  }
+
+  /** Replaces the worker's copy of the store (writes made by the instance it replaces). */
+  syncStore(entries: Array<[string, Uint8Array]>): void {
+    this.#worker.postMessage({ store: entries });
+  }
+
+  async terminate(): Promise<void> {
+    this.#kill('terminated by the host');
+    await this.#worker.terminate();
+  }
+
+  #receive(message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        this.#onReady(message.registrations);
+        return;
+      case 'init-failed':
+        this.#onInitFailed(fromWire(message.error));
+        return;
+      case 'host': {
+        const reply = this.#host(message.op, message.args);
+        if (reply instanceof Promise) void reply.then((settled) => answer(this.#channel, settled));
+        else answer(this.#channel, reply);
+        return;
+      }
+      case 'log':
+        this.options.log(message.level, message.message);
+        return;
+      case 'result': {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.ok) pending?.resolve(message.value);
+        else if (message.fatal) {
+          pending?.reject(new InstanceFault(`${this.options.label}: ${message.error.message}; the instance is being re-created`));
+          this.#kill(message.error.message);
+        } else pending?.reject(fromWire(message.error));
+      }
+    }
+  }
+
+  /** Sync handlers answer at once; a plumbing backend may return a promise. */
+  #host(op: string, args: unknown[]): HostReply | Promise<HostReply> {
+    const refuse = (error: unknown): HostReply => ({ ok: false, error: hostError(op, error) });
+    try {
+      const value = this.options.host(op, args);
+      return value instanceof Promise ? value.then((settled) => ({ ok: true, value: settled }), refuse) : { ok: true, value };
+    } catch (error) {
+      return refuse(error);
+    }
+  }
+
+  /** Marks the instance dead, fails whatever was in flight, and stops the worker. */
+  #kill(reason: string): void {
+    if (this.#dead !== undefined) return;
+    this.#dead = reason;
+    this.#onInitFailed(new InstanceFault(`${this.options.label}: ${reason}`));
+    for (const pending of this.#pending.values()) pending.reject(new InstanceFault(`${this.options.label}: ${reason}`));
+    this.#pending.clear();
+    void this.#worker.terminate();
+  }
+}
+
+function hostError(op: string, error: unknown): WireError {
+  if (error instanceof DriverError) return { kind: error.kind, message: error.message };
+  return { kind: 'internal', message: `host ${op} failed: ${error instanceof Error ? error.message : String(error)}` };
+}

@@ -1,0 +1,38 @@
+// Messages between the main thread and a driver worker. Raw postMessage (no comlink): the
+// per-call budget is 50 µs and comlink adds ~50% to the 31 µs round trip (DESIGN.md), and the
+// typed guest error travels here as plain data ({kind, message}) without a transfer handler.
+import type { WorldName } from '../wit/contract.js';
+import type { WireError } from './errors.js';
+import type { CoreModule } from './wasm.js';
+
+export interface WorkerInit {
+  jsPath: string;
+  modules: Record<string, CoreModule>;
+  world: WorldName;
+  /** Shared buffer the worker waits on while the main thread answers a host import. */
+  channel: SharedArrayBuffer;
+  store: Array<[string, Uint8Array]>;
+  maxResultBytes: number;
+}
+
+export interface Registration {
+  kind: 'driver' | 'ipam';
+  name: string;
+  handle: number;
+  /** driverapi.Capability or ipamapi.Capability, as the guest passed it. */
+  capability: unknown;
+}
+
+export interface CallMessage {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+export type FromWorker =
+  | { type: 'ready'; registrations: Registration[] }
+  | { type: 'init-failed'; error: WireError }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: WireError; fatal: boolean }
+  | { type: 'host'; op: string; args: unknown[] }
+  | { type: 'log'; level: string; message: string };

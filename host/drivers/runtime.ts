@@ -1,0 +1,149 @@
+// The driver runtime: loads components (file or bytes) into slots, registers their drivers,
+// upgrades and unloads them. The functions the API calls; the directory watcher calls them too.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ComponentCompiler, type CompiledComponent } from './compiler.js';
+import { Forbidden, InvalidParameter, NotFound } from './errors.js';
+import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
+import { DriverRegistry } from './registry.js';
+import { DriverSlot, type FaultPolicy, type ReplayHook } from './slot.js';
+import { FileStore, type StoreBackend } from './store.js';
+
+export interface RuntimeOptions {
+  /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
+  dataDir: string;
+  plumbing: PlumbingBackend;
+  registry?: DriverRegistry;
+  store?: StoreBackend;
+  ownership?: LinkOwnership;
+  /** Per-call deadline; 10 s by default. */
+  deadlineMs?: number;
+  /** Linear memory cap of each driver; 64 MiB by default, overridable per owner. */
+  memoryMaxBytes?: number;
+  memoryMaxBytesByOwner?: Record<string, number>;
+  /** Largest result a guest may return (strings, lists); 1 MiB by default. */
+  maxResultBytes?: number;
+  backoffMs?: number;
+  backoffMaxMs?: number;
+  unhealthyAfter?: number;
+  /** The controller's replay of networks and endpoints after a restart or upgrade. */
+  replay?: ReplayHook;
+  /** Why the component's drivers cannot go (a network uses one), or undefined. */
+  inUse?: (owner: string, names: string[]) => string | undefined;
+  log?: (owner: string, level: string, message: string) => void;
+}
+
+export const DEFAULT_DEADLINE_MS = 10_000;
+export const DEFAULT_MEMORY_MAX_BYTES = 64 * 2 ** 20;
+
+export class DriverRuntime {
+  readonly registry: DriverRegistry;
+  readonly ownership: LinkOwnership;
+  readonly #compiler: ComponentCompiler;
+  readonly #slots = new Map<string, DriverSlot>();
+  readonly #busy = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.registry = options.registry ?? new DriverRegistry();
+    this.ownership = options.ownership ?? new LinkOwnership();
+    this.#compiler = new ComponentCompiler(join(options.dataDir, 'cache'));
+    this.store = options.store ?? new FileStore(join(options.dataDir, 'store'));
+  }
+
+  readonly store: StoreBackend;
+
+  /** Loads `path`; its owner name is the file name without `.wasm` unless given. */
+  async loadFile(path: string, owner = ownerOf(path)): Promise<DriverSlot> {
+    return this.load(owner, await readFile(path));
+  }
+
+  /** Checks, compiles, instantiates and initializes a component, and registers its drivers. */
+  load(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
+    return this.#exclusive(owner, async () => {
+      if (this.#slots.has(owner)) throw new Forbidden(`${owner} is already loaded; upgrade it instead`);
+      const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services());
+      this.#slots.set(owner, slot);
+      return slot;
+    });
+  }
+
+  /** Swaps in a new version between two calls; the new instance starts with the old one's store. */
+  upgrade(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
+    return this.#exclusive(owner, async () => {
+      const slot = this.#slot(owner);
+      const compiled = await this.#compile(owner, bytes);
+      if (compiled.hash !== slot.hash) await slot.upgrade(compiled);
+      return slot;
+    });
+  }
+
+  /** Unloads a component unless a network still uses one of its drivers. */
+  unload(owner: string): Promise<void> {
+    return this.#exclusive(owner, async () => {
+      const slot = this.#slot(owner);
+      const reason = this.options.inUse?.(owner, slot.registrations.map((reg) => reg.name));
+      if (reason !== undefined) throw new Forbidden(`${owner} stays loaded: ${reason}`);
+      await slot.unload();
+      this.#slots.delete(owner);
+    });
+  }
+
+  slot(owner: string): DriverSlot | undefined {
+    return this.#slots.get(owner);
+  }
+
+  get owners(): string[] {
+    return [...this.#slots.keys()];
+  }
+
+  async close(): Promise<void> {
+    for (const owner of this.owners) await this.#slot(owner).unload();
+    this.#slots.clear();
+    await this.#compiler.close();
+  }
+
+  #slot(owner: string): DriverSlot {
+    const slot = this.#slots.get(owner);
+    if (slot === undefined) throw new NotFound(`no component ${owner} is loaded`);
+    return slot;
+  }
+
+  #compile(owner: string, bytes: Uint8Array): Promise<CompiledComponent> {
+    const max = this.options.memoryMaxBytesByOwner?.[owner] ?? this.options.memoryMaxBytes ?? DEFAULT_MEMORY_MAX_BYTES;
+    if (!(max >= 65536)) throw new InvalidParameter(`memory cap of ${owner} must be at least 64 KiB`);
+    return this.#compiler.compile(bytes, max);
+  }
+
+  #services() {
+    const o = this.options;
+    const policy: FaultPolicy = {
+      deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      backoffMs: o.backoffMs ?? 100,
+      backoffMaxMs: o.backoffMaxMs ?? 30_000,
+      unhealthyAfter: o.unhealthyAfter ?? 3,
+    };
+    return {
+      registry: this.registry,
+      store: this.store,
+      plumbing: o.plumbing,
+      ownership: this.ownership,
+      policy,
+      maxResultBytes: o.maxResultBytes ?? 2 ** 20,
+      log: o.log ?? ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),
+      ...(o.replay === undefined ? {} : { replay: o.replay }),
+    };
+  }
+
+  /** Operations on one owner run one at a time (a load racing an unload of the same file). */
+  #exclusive<T>(owner: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.#busy.get(owner) ?? Promise.resolve()).then(task);
+    const settled = run.catch(() => undefined);
+    this.#busy.set(owner, settled);
+    void settled.then(() => { if (this.#busy.get(owner) === settled) this.#busy.delete(owner); });
+    return run;
+  }
+}
+
+export function ownerOf(path: string): string {
+  return basename(path).replace(/\.wasm$/, '');
+}

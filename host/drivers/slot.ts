@@ -1,0 +1,302 @@
+// A loaded component as the host keeps it across faults and upgrades: one queue (calls to a
+// component are serialized; components run in parallel), the current instance, the names it
+// registered, and the fault policy (re-create, restore, back off, report unhealthy).
+import { EventEmitter } from 'node:events';
+import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js';
+import type { CompiledComponent } from './compiler.js';
+import { DriverError, Forbidden, NoService } from './errors.js';
+import { ComponentInstance, InstanceFault } from './instance.js';
+import { guardedNetlink, type CallScope, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+import type { Registration } from './protocol.js';
+import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
+import type { DriverRegistry } from './registry.js';
+import type { StoreBackend } from './store.js';
+import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
+
+/** Called after an instance was re-created (fault) or replaced (upgrade), before it serves calls:
+ * the controller replays the networks and endpoints it knows this component has. */
+export type ReplayHook = (event: ReplayEvent) => Promise<void>;
+
+export interface ReplayEvent {
+  owner: string;
+  reason: 'restart' | 'upgrade';
+  /** Drivers and IPAM drivers of the new instance, called directly (not queued). */
+  drivers: Map<string, Driver>;
+  ipams: Map<string, Ipam>;
+}
+
+export interface FaultPolicy {
+  deadlineMs: number;
+  /** Delay before the second consecutive restart; doubles after each further fault. */
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** Consecutive faults after which the component is reported unhealthy. */
+  unhealthyAfter: number;
+}
+
+export interface SlotServices {
+  registry: DriverRegistry;
+  store: StoreBackend;
+  plumbing: PlumbingBackend;
+  ownership: LinkOwnership;
+  policy: FaultPolicy;
+  maxResultBytes: number;
+  replay?: ReplayHook;
+  log: (owner: string, level: string, message: string) => void;
+}
+
+export interface SlotHealth {
+  healthy: boolean;
+  consecutiveFaults: number;
+  lastFault?: string;
+}
+
+interface Running {
+  instance: ComponentInstance;
+  handles: Map<string, Registration>;
+}
+
+const regKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
+
+export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
+  #running: Running | undefined;
+  #compiled: CompiledComponent;
+  #queue: Promise<unknown> = Promise.resolve();
+  #scope: CallScope;
+  #faults = 0;
+  #lastFault: string | undefined;
+  #storeVersion = 0;
+  readonly #networkParents = new Map<string, Set<string>>();
+  readonly #endpointSandboxes = new Map<string, string>();
+
+  private constructor(readonly owner: string, compiled: CompiledComponent, private readonly services: SlotServices) {
+    super();
+    this.#compiled = compiled;
+    this.#scope = { owner, sandboxes: new Set(), parents: new Set() };
+  }
+
+  /** Instantiates the component, runs init and registers what it registered. */
+  static async load(owner: string, compiled: CompiledComponent, services: SlotServices): Promise<DriverSlot> {
+    const slot = new DriverSlot(owner, compiled, services);
+    const running = await slot.#start(compiled);
+    const done: Registration[] = [];
+    try {
+      for (const reg of running.handles.values()) {
+        if (reg.kind === 'driver') services.registry.registerDriver(reg.name, slot.#driverFor(reg.name), reg.capability as Capability, owner);
+        else services.registry.registerIpamDriver(reg.name, slot.#ipamFor(reg.name), reg.capability as IpamCapability, owner);
+        done.push(reg);
+      }
+    } catch (error) {
+      for (const reg of done) services.registry.unregister(reg.kind, reg.name, owner);
+      await running.instance.terminate();
+      throw error;
+    }
+    slot.#running = running;
+    return slot;
+  }
+
+  get hash(): string {
+    return this.#compiled.hash;
+  }
+
+  get registrations(): Registration[] {
+    return [...(this.#running?.handles.values() ?? [])];
+  }
+
+  get health(): SlotHealth {
+    const health: SlotHealth = { healthy: this.#faults < this.services.policy.unhealthyAfter, consecutiveFaults: this.#faults };
+    if (this.#lastFault !== undefined) health.lastFault = this.#lastFault;
+    return health;
+  }
+
+  /** The worker thread of the current instance (for diagnostics and tests). */
+  get threadId(): number | undefined {
+    return this.#running?.instance.threadId;
+  }
+
+  /** Replaces the instance with one of `compiled` between two calls; no call fails. */
+  async upgrade(compiled: CompiledComponent): Promise<void> {
+    const version = this.#storeVersion;
+    const next = await this.#start(compiled);
+    const names = (running: Running | undefined) => new Set(running?.handles.keys());
+    try {
+      await this.#replay(next, 'upgrade');
+    } catch (error) {
+      await next.instance.terminate();
+      throw error;
+    }
+    await this.#enqueue(async () => {
+      const old = this.#running;
+      const before = names(old);
+      if (this.#storeVersion !== version) next.instance.syncStore(this.services.store.entries(this.owner));
+      this.#running = next;
+      this.#compiled = compiled;
+      for (const [key, reg] of next.handles) {
+        if (!before.has(key)) this.#registerNew(reg);
+        else this.services.registry.changed(reg.kind, reg.name, reg.capability as Capability);
+      }
+      for (const key of before) {
+        const reg = old!.handles.get(key)!;
+        if (!next.handles.has(key)) this.services.registry.unregister(reg.kind, reg.name, this.owner);
+      }
+      this.#faults = 0;
+      void old?.instance.terminate();
+    });
+  }
+
+  /** Unregisters everything and stops the instance. */
+  async unload(): Promise<void> {
+    await this.#enqueue(async () => {
+      for (const reg of this.registrations) {
+        if (this.services.registry[reg.kind === 'driver' ? 'driver' : 'ipam'](reg.name)?.owner === this.owner) {
+          this.services.registry.unregister(reg.kind, reg.name, this.owner);
+        }
+      }
+      const running = this.#running;
+      this.#running = undefined;
+      await running?.instance.terminate();
+    });
+  }
+
+  #registerNew(reg: Registration): void {
+    if (reg.kind === 'driver') this.services.registry.registerDriver(reg.name, this.#driverFor(reg.name), reg.capability as Capability, this.owner);
+    else this.services.registry.registerIpamDriver(reg.name, this.#ipamFor(reg.name), reg.capability as IpamCapability, this.owner);
+  }
+
+  #driverFor(name: string): Driver {
+    return driverProxy(name, (method, args) => this.#enqueue(() => this.#call('driver', name, method, args)));
+  }
+
+  #ipamFor(name: string): Ipam {
+    return ipamProxy((method, args) => this.#enqueue(() => this.#call('ipam', name, method, args)));
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #call(kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
+    if (this.#running === undefined || this.#running.instance.dead !== undefined) await this.#restart();
+    const running = this.#running;
+    if (running === undefined) throw new NoService(`${this.owner} is unhealthy after ${this.#faults} consecutive faults (last: ${this.#lastFault})`);
+    try {
+      const value = await this.#invoke(running, kind, name, method, args);
+      this.#faults = 0;
+      return value;
+    } catch (error) {
+      if (error instanceof InstanceFault) await this.#fault(error);
+      throw error;
+    }
+  }
+
+  /** One call on one instance, with the netlink scope the call grants. */
+  async #invoke(running: Running, kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
+    const reg = running.handles.get(regKey(kind, name));
+    if (reg === undefined) throw new NoService(`${this.owner} no longer provides ${kind} ${name}`);
+    this.#scope = this.#scopeFor(method, args);
+    try {
+      return await running.instance.invoke(method, [reg.handle, ...args]);
+    } finally {
+      this.#scope = { owner: this.owner, sandboxes: new Set(), parents: new Set() };
+    }
+  }
+
+  #scopeFor(method: string, args: unknown[]): CallScope {
+    const [networkId, endpointId] = args as [string, string];
+    if (method === 'createNetwork') {
+      const parents = (args[1] as Options).filter(([key]) => key === 'parent' || key.endsWith('.parent')).map(([, value]) => value);
+      this.#networkParents.set(networkId, new Set(parents));
+    }
+    const sandboxes = new Set<string>();
+    const endpoint = `${networkId}/${endpointId}`;
+    if (method === 'join') {
+      sandboxes.add(args[2] as string);
+      this.#endpointSandboxes.set(endpoint, args[2] as string);
+    } else if (method === 'leave') {
+      const sandbox = this.#endpointSandboxes.get(endpoint);
+      if (sandbox !== undefined) sandboxes.add(sandbox);
+      this.#endpointSandboxes.delete(endpoint);
+    }
+    return { owner: this.owner, sandboxes, parents: this.#networkParents.get(networkId) ?? new Set() };
+  }
+
+  async #fault(error: DriverError): Promise<void> {
+    this.#faults++;
+    this.#lastFault = error.message;
+    this.services.log(this.owner, 'error', error.message);
+    this.emit('health', this.health);
+    await this.#restart();
+  }
+
+  /** Re-creates the instance after a fault, with backoff; never loops on its own. */
+  async #restart(): Promise<void> {
+    const { backoffMs, backoffMaxMs } = this.services.policy;
+    if (this.#faults > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(backoffMs * 2 ** (this.#faults - 2), backoffMaxMs)));
+    this.#running = undefined;
+    try {
+      const running = await this.#start(this.#compiled);
+      await this.#replay(running, 'restart');
+      this.#running = running;
+    } catch (error) {
+      this.#faults++;
+      this.#lastFault = `restart failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.services.log(this.owner, 'error', this.#lastFault);
+      this.emit('health', this.health);
+    }
+  }
+
+  async #replay(running: Running, reason: ReplayEvent['reason']): Promise<void> {
+    if (this.services.replay === undefined) return;
+    const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
+    const drivers = new Map<string, Driver>();
+    const ipams = new Map<string, Ipam>();
+    for (const reg of running.handles.values()) {
+      if (reg.kind === 'driver') drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
+      else ipams.set(reg.name, ipamProxy(direct('ipam', reg.name)));
+    }
+    await this.services.replay({ owner: this.owner, reason, drivers, ipams });
+  }
+
+  async #start(compiled: CompiledComponent): Promise<Running> {
+    const seen = new Set<string>();
+    const { instance, registrations } = await ComponentInstance.start({
+      label: this.owner,
+      compiled,
+      store: this.services.store.entries(this.owner),
+      deadlineMs: this.services.policy.deadlineMs,
+      maxResultBytes: this.services.maxResultBytes,
+      log: (level, message) => this.services.log(this.owner, level, message),
+      host: (op, args) => this.#host(op, args, seen),
+    });
+    return { instance, handles: new Map(registrations.map((reg) => [regKey(reg.kind, reg.name), reg])) };
+  }
+
+  /** The guest's host imports that need the main thread. */
+  #host(op: string, args: unknown[], seen: Set<string>): unknown {
+    switch (op) {
+      case 'register': {
+        const [kind, name] = args as [Registration['kind'], string];
+        this.services.registry.check(kind, name, this.owner);
+        if (seen.has(regKey(kind, name))) throw new Forbidden(`${kind} "${name}" is already registered by this component`);
+        seen.add(regKey(kind, name));
+        return undefined;
+      }
+      case 'store-set':
+        this.services.store.set(this.owner, args[0] as string, args[1] as Uint8Array);
+        this.#storeVersion++;
+        return undefined;
+      case 'store-delete':
+        this.services.store.delete(this.owner, args[0] as string);
+        this.#storeVersion++;
+        return undefined;
+      case 'netlink': {
+        const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
+        return guardedNetlink(this.services.ownership, this.services.plumbing, this.#scope, netlinkOp, ns, rest);
+      }
+      default:
+        throw new Forbidden(`unknown host import ${op}`);
+    }
+  }
+}

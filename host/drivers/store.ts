@@ -1,0 +1,76 @@
+// The `store` import's backing: a key/value space per driver owner, written synchronously
+// (the guest waits on it) so a restarted or upgraded instance finds its state again.
+// The controller may back it with LMDB; these two serve tests and a plain data directory.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface StoreBackend {
+  entries(owner: string): Array<[string, Uint8Array]>;
+  set(owner: string, key: string, value: Uint8Array): void;
+  delete(owner: string, key: string): void;
+}
+
+export class MemoryStore implements StoreBackend {
+  protected readonly spaces = new Map<string, Map<string, Uint8Array>>();
+
+  entries(owner: string): Array<[string, Uint8Array]> {
+    return [...this.space(owner)].map(([key, value]) => [key, value.slice()]);
+  }
+
+  set(owner: string, key: string, value: Uint8Array): void {
+    this.space(owner).set(key, value.slice());
+  }
+
+  delete(owner: string, key: string): void {
+    this.space(owner).delete(key);
+  }
+
+  protected space(owner: string): Map<string, Uint8Array> {
+    let space = this.spaces.get(owner);
+    if (space === undefined) this.spaces.set(owner, (space = new Map()));
+    return space;
+  }
+}
+
+/** One JSON file per owner, replaced atomically on every write. */
+export class FileStore extends MemoryStore {
+  constructor(private readonly dir: string) {
+    super();
+    mkdirSync(dir, { recursive: true });
+  }
+
+  override set(owner: string, key: string, value: Uint8Array): void {
+    super.set(owner, key, value);
+    this.#flush(owner);
+  }
+
+  override delete(owner: string, key: string): void {
+    super.delete(owner, key);
+    this.#flush(owner);
+  }
+
+  protected override space(owner: string): Map<string, Uint8Array> {
+    if (!this.spaces.has(owner)) this.spaces.set(owner, this.#read(owner));
+    return super.space(owner);
+  }
+
+  #file(owner: string): string {
+    return join(this.dir, `${encodeURIComponent(owner)}.json`);
+  }
+
+  #read(owner: string): Map<string, Uint8Array> {
+    try {
+      const saved = JSON.parse(readFileSync(this.#file(owner), 'utf8')) as Record<string, string>;
+      return new Map(Object.entries(saved).map(([key, value]) => [key, new Uint8Array(Buffer.from(value, 'base64'))]));
+    } catch {
+      return new Map();
+    }
+  }
+
+  #flush(owner: string): void {
+    const saved = Object.fromEntries([...super.space(owner)].map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+    const file = this.#file(owner);
+    writeFileSync(`${file}.tmp`, JSON.stringify(saved));
+    renameSync(`${file}.tmp`, file);
+  }
+}

@@ -1,0 +1,73 @@
+// Hot load, unload and upgrade from a watched drivers directory: a .wasm that appears is
+// loaded, one that changes is upgraded, one that disappears is unloaded (unless in use).
+// Writers should rename a finished file into place; a half-written file fails and is retried
+// on its next change event.
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hashComponent } from './compiler.js';
+import { ownerOf, type DriverRuntime } from './runtime.js';
+
+export interface WatchEvent {
+  owner: string;
+  action: 'loaded' | 'upgraded' | 'unloaded' | 'unchanged';
+}
+
+export class DriversDirectory {
+  #watcher: FSWatcher | undefined;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly runtime: DriverRuntime,
+    readonly dir: string,
+    private readonly report: (event: WatchEvent | { owner: string; error: Error }) => void,
+    private readonly debounceMs = 10,
+  ) {}
+
+  /** Loads what is there now, then follows changes. */
+  async start(): Promise<void> {
+    this.#watcher = watch(this.dir, (_event, file) => {
+      if (file !== null && file.endsWith('.wasm')) this.#schedule(file);
+    });
+    for (const file of await readdir(this.dir)) if (file.endsWith('.wasm')) await this.sync(file);
+  }
+
+  stop(): void {
+    this.#watcher?.close();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Brings the runtime in line with one file of the directory. */
+  async sync(file: string): Promise<void> {
+    const owner = ownerOf(file);
+    try {
+      const bytes = await readFile(join(this.dir, file)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      const slot = this.runtime.slot(owner);
+      if (bytes === undefined) {
+        if (slot === undefined) return;
+        await this.runtime.unload(owner);
+        this.report({ owner, action: 'unloaded' });
+      } else if (slot === undefined) {
+        await this.runtime.load(owner, bytes);
+        this.report({ owner, action: 'loaded' });
+      } else if (hashComponent(bytes) !== slot.hash) {
+        await this.runtime.upgrade(owner, bytes);
+        this.report({ owner, action: 'upgraded' });
+      }
+    } catch (error) {
+      this.report({ owner, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  #schedule(file: string): void {
+    clearTimeout(this.#timers.get(file));
+    this.#timers.set(file, setTimeout(() => {
+      this.#timers.delete(file);
+      void this.sync(file);
+    }, this.debounceMs));
+  }
+}
