@@ -18,6 +18,7 @@ export interface CompiledComponent {
   jsPath: string;
   /** Core modules by the name the JS asks for, compiled with the memory cap. */
   modules: Record<string, CoreModule>;
+  memoryMaxBytes: number;
   /** False when the transpiled form came from the cache. */
   transpiled: boolean;
 }
@@ -49,7 +50,7 @@ export class ComponentCompiler {
     for (const file of meta.coreFiles) {
       modules[file] = await wasm.compile(capMemory(await readFile(join(dir, file)), memoryMaxBytes));
     }
-    return { hash, world: meta.world, jsPath: join(dir, JS_FILE), modules, transpiled };
+    return { hash, world: meta.world, jsPath: join(dir, JS_FILE), modules, memoryMaxBytes, transpiled };
   }
 
   async close(): Promise<void> {

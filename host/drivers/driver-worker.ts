@@ -60,16 +60,23 @@ const imports = {
 
 type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
-  instantiate(getCoreModule: (path: string) => CoreModule, imports: object): Exports;
+  instantiate(getCoreModule: (path: string) => CoreModule, imports: object, instantiateCore: (module: CoreModule, imports: object) => object): Exports;
 };
 
+/** Core instances, kept to tell memory exhaustion from other traps. */
+const cores: Array<{ exports: Record<string, unknown> }> = [];
 let component: Exports;
 try {
   component = instantiate((path) => {
     const module = init.modules[path];
     if (module === undefined) throw new Error(`component asks for unknown core module ${path}`);
     return module;
-  }, imports);
+  }, imports, (module: CoreModule, importObject: object) => {
+    const Instance = (globalThis as unknown as { WebAssembly: { Instance: new (m: CoreModule, i: object) => { exports: Record<string, unknown> } } }).WebAssembly.Instance;
+    const instance = new Instance(module, importObject);
+    cores.push(instance);
+    return instance;
+  });
   component['plugin']!['init']!();
   send({ type: 'ready', registrations });
 } catch (error) {
@@ -121,7 +128,15 @@ function describe(error: unknown, method: string): { error: WireError; fatal: bo
     return { error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}` }, fatal: false };
   }
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { error: { kind: 'internal', message: `${method} trapped (${text})` }, fatal: true };
+  const why = memoryExhausted() ? `ran out of memory (cap ${init.memoryMaxBytes / 2 ** 20} MiB) and trapped` : 'trapped';
+  return { error: { kind: 'internal', message: `${method} ${why} (${text})` }, fatal: true };
+}
+
+/** A guest memory at 90% of its cap or more: the trap most likely followed a failed grow. */
+function memoryExhausted(): boolean {
+  return cores.some(({ exports }) => Object.values(exports).some((value) =>
+    value instanceof Object && 'buffer' in value && 'grow' in value
+    && (value as { buffer: ArrayBuffer }).buffer.byteLength >= init.memoryMaxBytes * 0.9));
 }
 
 /** Rough size of a result: guards the host against a guest returning huge strings or lists. */

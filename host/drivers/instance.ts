@@ -44,6 +44,7 @@ export class ComponentInstance {
       channel: this.#channel,
       store: options.store,
       maxResultBytes: options.maxResultBytes,
+      memoryMaxBytes: options.compiled.memoryMaxBytes,
     };
     this.#worker = new Worker(new URL('./driver-worker.js', import.meta.url), { workerData: data });
     this.#worker.unref();

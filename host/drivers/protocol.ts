@@ -13,6 +13,7 @@ export interface WorkerInit {
   channel: SharedArrayBuffer;
   store: Array<[string, Uint8Array]>;
   maxResultBytes: number;
+  memoryMaxBytes: number;
 }
 
 export interface Registration {

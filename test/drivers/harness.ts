@@ -1,0 +1,64 @@
+// Shared setup for the driver runtime tests: a runtime over a fake plumbing backend that
+// records calls, an in-memory store, and a steady stream of calls to count failures.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DriverRuntime, MemoryStore, type Driver, type NetlinkOp, type RuntimeOptions } from '../../host/drivers/index.js';
+import type { Netns } from '../../host/generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
+
+/** Shared by the test files so each probe is transpiled once (the cache is keyed by hash). */
+export const DATA_DIR = join(tmpdir(), 'wasmnet-drivers-test');
+
+export class FakePlumbing {
+  readonly calls: Array<{ op: NetlinkOp; ns: Netns; args: unknown[] }> = [];
+
+  netlink(op: NetlinkOp, ns: Netns, args: unknown[]): unknown {
+    this.calls.push({ op, ns, args });
+    return op === 'linkAdd' ? this.calls.length : undefined;
+  }
+}
+
+export function makeRuntime(options: Partial<RuntimeOptions> = {}): { runtime: DriverRuntime; plumbing: FakePlumbing; logs: string[] } {
+  const plumbing = new FakePlumbing();
+  const logs: string[] = [];
+  const runtime = new DriverRuntime({
+    dataDir: DATA_DIR,
+    plumbing,
+    store: new MemoryStore(),
+    deadlineMs: 2000,
+    backoffMs: 20,
+    log: (owner, level, message) => logs.push(`${owner} ${level} ${message}`),
+    ...options,
+  });
+  return { runtime, plumbing, logs };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Calls `driver` back to back until stopped; every call must succeed. */
+export function steadyStream(driver: () => Driver): { stop(): Promise<{ ok: number; failures: Error[] }> } {
+  let running = true;
+  let ok = 0;
+  const failures: Error[] = [];
+  const loop = (async () => {
+    while (running) {
+      try {
+        await driver().endpointOperInfo('steady', 'ep');
+        ok++;
+      } catch (error) {
+        failures.push(error as Error);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
