@@ -1,0 +1,44 @@
+// The few libc calls the plumbing needs, through koffi (prebuilt, no compiler needed).
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+const socketFn = libc.func('int socket(int, int, int)');
+const setsockoptFn = libc.func('int setsockopt(int, int, int, const void *, uint32_t)');
+const sendFn = libc.func('long send(int, const void *, size_t, int)');
+const recvFn = libc.func('long recv(int, void *, size_t, int)');
+const closeFn = libc.func('int close(int)');
+const setnsFn = libc.func('int setns(int, int)');
+const unshareFn = libc.func('int unshare(int)');
+const mountFn = libc.func('int mount(const char *, const char *, const char *, unsigned long, const void *)');
+const umount2Fn = libc.func('int umount2(const char *, int)');
+
+/** A failed system call: `errno` is the raw number, named later by errors.ts. */
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number) {
+    super(`${call} failed with errno ${errno}`);
+  }
+}
+
+function check(call: string, result: number | bigint): number {
+  const value = Number(result);
+  if (value < 0) throw new SyscallError(call, koffi.errno());
+  return value;
+}
+
+export const CLONE_NEWNET = 0x40000000;
+export const MS_BIND = 0x1000;
+export const MNT_DETACH = 2;
+
+export const sys = {
+  socket: (domain: number, type: number, protocol: number): number => check('socket', socketFn(domain, type, protocol)),
+  setsockopt: (fd: number, level: number, name: number, value: Buffer): number =>
+    check('setsockopt', setsockoptFn(fd, level, name, value, value.length)),
+  send: (fd: number, data: Buffer, length: number): number => check('send', sendFn(fd, data, length, 0)),
+  recv: (fd: number, into: Buffer, flags: number): number => check('recv', recvFn(fd, into, into.length, flags)),
+  close: (fd: number): number => check('close', closeFn(fd)),
+  setns: (fd: number, nstype: number): number => check('setns', setnsFn(fd, nstype)),
+  unshare: (flags: number): number => check('unshare', unshareFn(flags)),
+  bindMount: (source: string, target: string): number => check('mount', mountFn(source, target, null, MS_BIND, null)),
+  detach: (target: string): number => check('umount2', umount2Fn(target, MNT_DETACH)),
+};

@@ -1,0 +1,211 @@
+// Network namespaces: create (bind-mounted under a directory, /run/netns style), open by path,
+// delete, and run synchronous code inside one. A thread's namespace is switched with setns and
+// always switched back before returning: never hold a switch across an await.
+import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetlinkError } from './errors.js';
+import { CLONE_NEWNET, SyscallError, sys } from './libc.js';
+import { NetlinkSocket } from './socket.js';
+import { checkNetnsName } from './validate.js';
+
+const SELF = '/proc/thread-self/ns/net';
+let homeFd = -1;
+let currentFd = -1;
+
+function home(): number {
+  if (homeFd < 0) {
+    homeFd = openSync(SELF, 'r');
+    currentFd = homeFd;
+  }
+  return homeFd;
+}
+
+function fail(error: unknown, what: string, netns: string): never {
+  if (error instanceof SyscallError) throw new NetlinkError(error.errno, what, netns, `${error.call} failed`);
+  if (error instanceof Error && 'errno' in error && typeof error.errno === 'number') {
+    throw new NetlinkError(-error.errno, what, netns, error.message);
+  }
+  throw error;
+}
+
+// Switching back cannot be allowed to fail: the thread would keep acting in the wrong namespace.
+function switchBack(fd: number): void {
+  try {
+    sys.setns(fd, CLONE_NEWNET);
+  } catch (error) {
+    process.stderr.write(`wasmnet: cannot switch back to the original network namespace: ${String(error)}\n`);
+    process.abort();
+  }
+  currentFd = fd;
+}
+
+function enter<T>(fd: number, label: string, fn: () => T): T {
+  home();
+  const previous = currentFd;
+  try {
+    sys.setns(fd, CLONE_NEWNET);
+  } catch (error) {
+    fail(error, 'setns', label);
+  }
+  currentFd = fd;
+  try {
+    return fn();
+  } finally {
+    switchBack(previous);
+  }
+}
+
+/** A network namespace this process uses: its file, and its cached rtnetlink socket. */
+export class Netns {
+  private socketCache: NetlinkSocket | undefined;
+  private closed = false;
+
+  /** @internal use openNetns, createNetns or selfNetns */
+  constructor(
+    /** The bind-mounted file, or null for the namespace this process started in. */
+    readonly path: string | null,
+    private readonly nsFd: number,
+  ) {}
+
+  get label(): string {
+    return this.path ?? 'self';
+  }
+
+  /** An fd of the namespace, e.g. for IFLA_NET_NS_FD. */
+  get fd(): number {
+    this.assertOpen();
+    return this.nsFd;
+  }
+
+  /** The rtnetlink socket bound to this namespace (created once, closed with the namespace). */
+  socket(): NetlinkSocket {
+    this.assertOpen();
+    this.socketCache ??= this.run(() => NetlinkSocket.open(this.label));
+    return this.socketCache;
+  }
+
+  /** Runs a synchronous function with this thread inside the namespace. */
+  run<T>(fn: () => T): T {
+    this.assertOpen();
+    return this.path === null ? fn() : enter(this.nsFd, this.label, fn);
+  }
+
+  /** Closes the socket and the fd (both keep a namespace alive); the file stays. */
+  close(): void {
+    if (this.closed || this.path === null) return;
+    this.closed = true;
+    this.socketCache?.close();
+    this.socketCache = undefined;
+    closeSync(this.nsFd);
+    opened.delete(this.path);
+  }
+
+  /** @internal */
+  adoptSocket(socket: NetlinkSocket): void {
+    this.socketCache = socket;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new NetlinkError(9, 'use namespace', this.label, 'closed');
+  }
+}
+
+const opened = new Map<string, Netns>();
+let self: Netns | undefined;
+
+/** The namespace the process started in (its "host" namespace). */
+export function selfNetns(): Netns {
+  self ??= new Netns(null, home());
+  return self;
+}
+
+/** Opens (or returns the cached handle of) a namespace by its file path. */
+export function openNetns(path: string): Netns {
+  const cached = opened.get(path);
+  if (cached) return cached;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    fail(error, 'open namespace', path);
+  }
+  const netns = new Netns(path, fd);
+  opened.set(path, netns);
+  return netns;
+}
+
+/** Runs `fn` inside the namespace at `path` (null: the process's own), always switching back. */
+export function withNetns<T>(path: string | null, fn: () => T): T {
+  if (path === null) return fn();
+  const cached = opened.get(path);
+  if (cached) return cached.run(fn);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    fail(error, 'open namespace', path);
+  }
+  try {
+    return enter(fd, path, fn);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Creates a namespace bound to `dir/name`. `setup` runs inside it before the thread switches
+ * back (e.g. sysctls, lo up), which saves a pair of switches.
+ */
+export function createNetns(dir: string, name: string, setup?: (netns: Netns) => void): Netns {
+  checkNetnsName(name);
+  const path = join(dir, name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(path, 'wx'));
+  } catch (error) {
+    fail(error, 'create namespace file', path);
+  }
+  home();
+  const previous = currentFd;
+  let mounted = false;
+  let netns: Netns | undefined;
+  try {
+    try {
+      sys.unshare(CLONE_NEWNET);
+    } catch (error) {
+      fail(error, 'unshare(CLONE_NEWNET)', path);
+    }
+    try {
+      sys.bindMount(SELF, path);
+      mounted = true;
+      netns = new Netns(path, openSync(path, 'r'));
+      currentFd = netns.fd;
+      opened.set(path, netns);
+      netns.adoptSocket(NetlinkSocket.open(path));
+      setup?.(netns);
+    } finally {
+      switchBack(previous);
+    }
+  } catch (error) {
+    netns?.close();
+    if (mounted) sys.detach(path);
+    unlinkSync(path);
+    if (error instanceof NetlinkError) throw error;
+    fail(error, 'create namespace', path);
+  }
+  return netns;
+}
+
+/** Deletes a namespace: closes its handle, unmounts and removes its file. The kernel frees it
+ * (and the links inside) asynchronously once nothing else holds it. */
+export function deleteNetns(netns: Netns | string): void {
+  const path = typeof netns === 'string' ? netns : netns.path;
+  if (path === null) throw new NetlinkError(22, 'delete namespace', 'self', 'the process namespace cannot be deleted');
+  opened.get(path)?.close();
+  try {
+    sys.detach(path);
+    unlinkSync(path);
+  } catch (error) {
+    fail(error, 'delete namespace', path);
+  }
+}

@@ -1,0 +1,64 @@
+// Per-namespace sysctls from an allow-list (wit `sysctl`), written under /proc/sys/net, which
+// shows the namespace of the thread that opens the file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InvalidInputError, NetlinkError } from './errors.js';
+import type { Netns } from './netns.js';
+import type { Sysctl } from './types.js';
+import { checkLinkName } from './validate.js';
+
+type Scope = 'ns' | 'link' | 'both';
+const TABLE: Record<Sysctl, { scope: Scope; ns?: string[]; link?: string }> = {
+  'ip-forward': { scope: 'both', ns: ['ipv4/ip_forward'], link: 'ipv4/conf/%/forwarding' },
+  'ipv6-forwarding': { scope: 'both', ns: ['ipv6/conf/all/forwarding'], link: 'ipv6/conf/%/forwarding' },
+  'disable-ipv6': { scope: 'both', ns: ['ipv6/conf/all/disable_ipv6', 'ipv6/conf/default/disable_ipv6'], link: 'ipv6/conf/%/disable_ipv6' },
+  'proxy-arp': { scope: 'link', link: 'ipv4/conf/%/proxy_arp' },
+  'accept-ra': { scope: 'link', link: 'ipv6/conf/%/accept_ra' },
+  'arp-ignore': { scope: 'both', ns: ['ipv4/conf/all/arp_ignore'], link: 'ipv4/conf/%/arp_ignore' },
+  'rp-filter': { scope: 'both', ns: ['ipv4/conf/all/rp_filter'], link: 'ipv4/conf/%/rp_filter' },
+};
+
+/** The /proc/sys files a sysctl maps to (validated). */
+export function sysctlFiles(key: Sysctl, link?: string): string[] {
+  const entry = TABLE[key];
+  if (entry === undefined) throw new InvalidInputError(`sysctl ${JSON.stringify(key)} is not on the allow-list`);
+  if (link === undefined) {
+    if (entry.ns === undefined) throw new InvalidInputError(`sysctl ${key} needs a link`);
+    return entry.ns.map((file) => `/proc/sys/net/${file}`);
+  }
+  if (entry.link === undefined) throw new InvalidInputError(`sysctl ${key} is namespace-wide`);
+  return [`/proc/sys/net/${entry.link.replace('%', checkLinkName(link))}`];
+}
+
+function wrap(error: unknown, what: string, netns: Netns, link: string | undefined): never {
+  if (error instanceof Error && 'errno' in error && typeof error.errno === 'number') {
+    // A missing per-link file means the link does not exist.
+    const errno = -error.errno === 2 && link !== undefined ? 19 : -error.errno;
+    throw new NetlinkError(errno, what, netns.label);
+  }
+  throw error;
+}
+
+export function sysctlSet(netns: Netns, key: Sysctl, link: string | undefined, value: string): void {
+  const files = sysctlFiles(key, link);
+  if (!/^-?\d{1,5}$/.test(value)) throw new InvalidInputError(`sysctl value ${JSON.stringify(value)} is not a small integer`);
+  netns.run(() => {
+    for (const file of files) {
+      try {
+        writeFileSync(file, value);
+      } catch (error) {
+        wrap(error, `set sysctl ${file}=${value}`, netns, link);
+      }
+    }
+  });
+}
+
+export function sysctlGet(netns: Netns, key: Sysctl, link?: string): string {
+  const file = sysctlFiles(key, link)[0] as string;
+  return netns.run(() => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      wrap(error, `read sysctl ${file}`, netns, link);
+    }
+  });
+}

@@ -1,0 +1,165 @@
+// A sandbox (libnetwork's osl): a network namespace for one container, with `lo` up and IPv6
+// off unless asked for, into which interfaces are added with their final name, MAC, addresses,
+// gateways and static routes.
+import { InvalidInputError } from '../netlink/errors.js';
+import { createNetns, deleteNetns, type Netns } from '../netlink/netns.js';
+import { checkRoute, setLink } from '../netlink/requests.js';
+import { withRollback } from '../netlink/rollback.js';
+import { Rtnl } from '../netlink/rtnl.js';
+import { sysctlSet } from '../netlink/sysctl.js';
+import { AF_INET, AF_INET6, checkLinkName, parseCidr, parseIp, parseMac } from '../netlink/validate.js';
+import type { LinkDeleter } from './deleter.js';
+
+export interface SandboxOptions {
+  /** Directory of the namespace files (like /run/netns, or /run/docker/netns). */
+  dir: string;
+  /** The sandbox key: its namespace file name. */
+  key: string;
+  /** Keep IPv6 on for every interface (otherwise on only for interfaces given IPv6 addresses). */
+  ipv6?: boolean;
+}
+
+export interface StaticRoute {
+  /** CIDR. */
+  destination: string;
+  /** Next hop; absent means on-link. */
+  gateway?: string;
+}
+
+export interface InterfaceSpec {
+  /** The link's name now (in the sandbox, or in `from`). */
+  srcName: string;
+  /** The final name: `dstName`, or `dstPrefix` + the next index of that prefix ("eth" → eth0, eth1). */
+  dstName?: string;
+  dstPrefix?: string;
+  /** Where the link is, when it must be moved in (slow: ~18 ms). Absent: already inside. */
+  from?: Netns;
+  mac?: string;
+  mtu?: number;
+  /** CIDRs, IPv4 and IPv6. */
+  addresses?: string[];
+  /** IPv6 addresses skip duplicate address detection (the default). */
+  nodad?: boolean;
+  gateway?: string;
+  gatewayV6?: string;
+  routes?: StaticRoute[];
+}
+
+export interface SandboxInterface {
+  name: string;
+  index: number;
+  srcName: string;
+  from?: Netns;
+  addresses: string[];
+}
+
+export class Sandbox {
+  readonly rtnl: Rtnl;
+  private readonly interfaceMap = new Map<string, SandboxInterface>();
+  private readonly nextIndex = new Map<string, number>();
+
+  private constructor(readonly netns: Netns, readonly key: string, readonly ipv6: boolean) {
+    this.rtnl = new Rtnl(netns);
+  }
+
+  /** Creates the namespace `dir/key` with `lo` up (one unshare, one mount, one send). */
+  static create(options: SandboxOptions): Sandbox {
+    const ipv6 = options.ipv6 ?? false;
+    const netns = createNetns(options.dir, options.key, (ns) => {
+      if (!ipv6) sysctlSet(ns, 'disable-ipv6', undefined, '1');
+      ns.socket().one(setLink(1, 'lo', { up: true }));
+    });
+    return new Sandbox(netns, options.key, ipv6);
+  }
+
+  get path(): string {
+    return this.netns.path as string;
+  }
+
+  interfaces(): SandboxInterface[] {
+    return [...this.interfaceMap.values()];
+  }
+
+  /**
+   * Gives a link its final name, MAC, MTU, addresses, gateways and routes, and sets it up:
+   * one send when the link is already inside. On failure everything done here is undone
+   * (a moved link goes back under its old name).
+   */
+  addInterface(spec: InterfaceSpec): SandboxInterface {
+    const plan = this.plan(spec);
+    return withRollback((rollback) => {
+      let index: number;
+      let up = false;
+      let currentName = spec.srcName;
+      if (spec.from) {
+        const from = spec.from;
+        new Rtnl(from).linkMove(spec.srcName, this.netns, plan.name);
+        rollback.add(`move ${plan.name} into ${this.key}`, () => this.rtnl.linkMove(plan.name, from, spec.srcName));
+        currentName = plan.name;
+        index = this.rtnl.index(plan.name);
+      } else {
+        const info = this.rtnl.linkGet(spec.srcName);
+        index = info.index;
+        up = info.up;
+      }
+      if (plan.v6 && !this.ipv6) sysctlSet(this.netns, 'disable-ipv6', currentName, '0');
+      const batch = this.rtnl.batch();
+      const renamed = currentName !== plan.name;
+      // A link is renamed only while down.
+      if (renamed && up) batch.linkSet(index, { up: false }, currentName);
+      const change = { name: renamed ? plan.name : undefined, mac: spec.mac, mtu: spec.mtu, up: true };
+      batch.add(setLink(index, currentName, change), setLink(index, plan.name, { up: false, name: renamed ? spec.srcName : undefined }));
+      for (const cidr of plan.addresses) batch.addrAdd(index, cidr, spec.nodad ?? true, plan.name);
+      if (spec.gateway) batch.routeAdd({ gateway: spec.gateway, scope: 'universe' }, index, plan.name);
+      if (spec.gatewayV6) batch.routeAdd({ gateway: spec.gatewayV6, scope: 'universe' }, index, plan.name);
+      for (const route of spec.routes ?? []) {
+        batch.routeAdd({ destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' }, index, plan.name);
+      }
+      batch.commit(rollback);
+      const added: SandboxInterface = { name: plan.name, index, srcName: spec.srcName, addresses: plan.addresses };
+      if (spec.from) added.from = spec.from;
+      this.interfaceMap.set(plan.name, added);
+      if (spec.dstName === undefined) this.nextIndex.set(plan.prefix, (this.nextIndex.get(plan.prefix) ?? 0) + 1);
+      return added;
+    });
+  }
+
+  /**
+   * Removes an interface: a link that was moved in goes back where it came from under its old
+   * name; any other is deleted off the main thread by `deleter`.
+   */
+  async removeInterface(name: string, deleter: LinkDeleter): Promise<void> {
+    const found = this.interfaceMap.get(name);
+    if (!found) throw new InvalidInputError(`sandbox ${this.key} has no interface ${name}`);
+    if (found.from) {
+      this.rtnl.linkSet(name, { up: false });
+      this.rtnl.linkMove(name, found.from, found.srcName);
+    } else {
+      await deleter.delete(this.path, name);
+    }
+    this.interfaceMap.delete(name);
+  }
+
+  /** Deletes the namespace; the kernel removes the links inside (and veth peers) by itself. */
+  destroy(): void {
+    deleteNetns(this.netns);
+    this.interfaceMap.clear();
+  }
+
+  // Everything is checked before the kernel is touched.
+  private plan(spec: InterfaceSpec): { name: string; prefix: string; addresses: string[]; v6: boolean } {
+    checkLinkName(spec.srcName, 'source interface name');
+    const prefix = spec.dstPrefix ?? 'eth';
+    const name = checkLinkName(spec.dstName ?? `${prefix}${this.nextIndex.get(prefix) ?? 0}`, 'interface name');
+    if (this.interfaceMap.has(name)) throw new InvalidInputError(`sandbox ${this.key} already has an interface ${name}`);
+    if (spec.mac !== undefined) parseMac(spec.mac);
+    if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)) throw new InvalidInputError(`mtu ${spec.mtu} out of range`);
+    const addresses = spec.addresses ?? [];
+    const families = addresses.map((cidr) => parseCidr(cidr).family);
+    if (spec.gateway !== undefined && parseIp(spec.gateway).family !== AF_INET) throw new InvalidInputError(`gateway ${spec.gateway} is not IPv4`);
+    if (spec.gatewayV6 !== undefined && parseIp(spec.gatewayV6).family !== AF_INET6) throw new InvalidInputError(`gateway ${spec.gatewayV6} is not IPv6`);
+    for (const route of spec.routes ?? []) checkRoute({ destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' });
+    const v6 = families.includes(AF_INET6) || spec.gatewayV6 !== undefined;
+    return { name, prefix, addresses, v6 };
+  }
+}
