@@ -6,7 +6,8 @@ export type ErrorCode = 'invalid-parameter' | 'not-found' | 'forbidden' | 'not-i
 
 // os.constants.errno lacks a few Linux names the kernel returns here (EXFULL: bridge full).
 const extraErrnos: Record<string, number> = { EXFULL: 54, EBADE: 52, ENOTUNIQ: 76, ERFKILL: 132 };
-const errnoNames = new Map<number, string>();
+// Aliases sharing a number resolve to the kernel's own name (EOPNOTSUPP, not ENOTSUP).
+const errnoNames = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
 for (const [name, value] of Object.entries({ ...constants.errno, ...extraErrnos })) {
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
