@@ -53,14 +53,8 @@ export class Rtnl {
   /** Creates a link; a veth's peer is created directly in `kind.val.netns` (no move).
    * Returns the new link (its `linkIndex` is a veth peer's index). */
   linkAdd(spec: LinkSpec): LinkInfo {
-    R.checkLinkSpec(spec);
-    const refs: R.LinkRefs = {};
-    if (spec.master !== undefined) refs.master = this.index(spec.master);
     const kind = spec.kind;
-    if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') refs.lower = this.index(kind.val.parent);
-    if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) refs.lower = this.index(kind.val.underlay);
-    if (kind.tag === 'veth' && kind.val.netns !== undefined) refs.peerNetnsFd = kind.val.netns.fd;
-    const requests = [R.newLink(spec, refs)];
+    const requests = [R.newLink(spec, this.linkRefs(spec))];
     if (kind.tag === 'veth' && spec.up) requests.push(R.upByName(spec.name));
     const [created, raised] = this.send(requests);
     if (!created?.ok) throw (created as { error: NetlinkError }).error;
@@ -75,6 +69,18 @@ export class Rtnl {
   }
 
   /** Deletes a link (~28 ms in the kernel: host/sandbox's LinkDeleter does it off the main thread). */
+  /** Checks a spec and resolves the links and namespace it names (they must exist). */
+  linkRefs(spec: LinkSpec): R.LinkRefs {
+    R.checkLinkSpec(spec);
+    const refs: R.LinkRefs = {};
+    if (spec.master !== undefined) refs.master = this.index(spec.master);
+    const kind = spec.kind;
+    if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') refs.lower = this.index(kind.val.parent);
+    if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) refs.lower = this.index(kind.val.underlay);
+    if (kind.tag === 'veth' && kind.val.netns !== undefined) refs.peerNetnsFd = kind.val.netns.fd;
+    return refs;
+  }
+
   linkDel(name: string): void {
     this.run(R.delLinkByName(checkLinkName(name)));
   }
@@ -199,9 +205,9 @@ export class Batch {
     return this;
   }
 
-  linkAdd(spec: LinkSpec, refs: R.LinkRefs = {}): this {
-    R.checkLinkSpec(spec);
-    this.add(R.newLink(spec, refs), R.delLinkByName(spec.name));
+  /** The links the spec names must exist before the batch is sent. */
+  linkAdd(spec: LinkSpec): this {
+    this.add(R.newLink(spec, this.rtnl.linkRefs(spec)), R.delLinkByName(spec.name));
     return spec.kind.tag === 'veth' && spec.up ? this.add(R.upByName(spec.name)) : this;
   }
 

@@ -29,7 +29,7 @@ export interface StaticRoute {
 export interface InterfaceSpec {
   /** The link's name now (in the sandbox, or in `from`). */
   srcName: string;
-  /** The final name: `dstName`, or `dstPrefix` + the next index of that prefix ("eth" → eth0, eth1). */
+  /** The final name: `dstName`, or `dstPrefix` + its lowest free index ("eth" → eth0, eth1). */
   dstName?: string;
   dstPrefix?: string;
   /** Where the link is, when it must be moved in (slow: ~18 ms). Absent: already inside. */
@@ -56,7 +56,6 @@ export interface SandboxInterface {
 export class Sandbox {
   readonly rtnl: Rtnl;
   private readonly interfaceMap = new Map<string, SandboxInterface>();
-  private readonly nextIndex = new Map<string, number>();
 
   private constructor(readonly netns: Netns, readonly key: string, readonly ipv6: boolean) {
     this.rtnl = new Rtnl(netns);
@@ -119,7 +118,6 @@ export class Sandbox {
       const added: SandboxInterface = { name: plan.name, index, srcName: spec.srcName, addresses: plan.addresses };
       if (spec.from) added.from = spec.from;
       this.interfaceMap.set(plan.name, added);
-      if (spec.dstName === undefined) this.nextIndex.set(plan.prefix, (this.nextIndex.get(plan.prefix) ?? 0) + 1);
       return added;
     });
   }
@@ -147,10 +145,17 @@ export class Sandbox {
   }
 
   // Everything is checked before the kernel is touched.
-  private plan(spec: InterfaceSpec): { name: string; prefix: string; addresses: string[]; v6: boolean } {
+  // The lowest free index of the prefix: eth0, eth1, ... (a removed one is reused).
+  private nextName(prefix: string): string {
+    let index = 0;
+    while (this.interfaceMap.has(`${prefix}${index}`)) index++;
+    return `${prefix}${index}`;
+  }
+
+  private plan(spec: InterfaceSpec): { name: string; addresses: string[]; v6: boolean } {
     checkLinkName(spec.srcName, 'source interface name');
     const prefix = spec.dstPrefix ?? 'eth';
-    const name = checkLinkName(spec.dstName ?? `${prefix}${this.nextIndex.get(prefix) ?? 0}`, 'interface name');
+    const name = checkLinkName(spec.dstName ?? this.nextName(prefix), 'interface name');
     if (this.interfaceMap.has(name)) throw new InvalidInputError(`sandbox ${this.key} already has an interface ${name}`);
     if (spec.mac !== undefined) parseMac(spec.mac);
     if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)) throw new InvalidInputError(`mtu ${spec.mtu} out of range`);
@@ -160,6 +165,6 @@ export class Sandbox {
     if (spec.gatewayV6 !== undefined && parseIp(spec.gatewayV6).family !== AF_INET6) throw new InvalidInputError(`gateway ${spec.gatewayV6} is not IPv6`);
     for (const route of spec.routes ?? []) checkRoute({ destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' });
     const v6 = families.includes(AF_INET6) || spec.gatewayV6 !== undefined;
-    return { name, prefix, addresses, v6 };
+    return { name, addresses, v6 };
   }
 }
