@@ -1,0 +1,64 @@
+// The IPAM-driver base class and its registry (ipamapi.Ipam), as driver.ts for networks.
+import {
+  AddressResponse, AddressSpaces, IpamCallback, IpamCapability, IpamError, IpamErrorCode, Options, PoolRequest, PoolResponse,
+  Result, WitError,
+} from './generated/bindings';
+
+export function ipamError(code: IpamErrorCode, message: string): IpamError {
+  return new IpamError(code, message);
+}
+
+function notImplemented(what: string): IpamError {
+  return new IpamError(IpamErrorCode.Internal, `${what}: not implemented`);
+}
+
+/** ipamapi.Ipam. Override every method your IPAM driver supports. */
+export class IpamDriver {
+  name: string = '';
+
+  getDefaultAddressSpaces(): Result<AddressSpaces, IpamError> {
+    return Result.err<AddressSpaces, IpamError>(notImplemented('get-default-address-spaces'));
+  }
+  requestPool(request: PoolRequest): Result<PoolResponse, IpamError> {
+    return Result.err<PoolResponse, IpamError>(notImplemented('request-pool'));
+  }
+  releasePool(poolId: string): IpamError | null {
+    return notImplemented('release-pool');
+  }
+  requestAddress(poolId: string, preferred: string | null, options: Options): Result<AddressResponse, IpamError> {
+    return Result.err<AddressResponse, IpamError>(notImplemented('request-address'));
+  }
+  releaseAddress(poolId: string, address: string): IpamError | null {
+    return notImplemented('release-address');
+  }
+}
+
+class IpamRegistration {
+  constructor(public name: string, public driver: IpamDriver, public capability: IpamCapability) {}
+}
+
+const registrations: IpamRegistration[] = [];
+
+/** Register an IPAM driver at module top level; the host receives it at `init`. Returns its handle. */
+export function registerIpamDriver(name: string, driver: IpamDriver, capability: IpamCapability): u32 {
+  driver.name = name;
+  registrations.push(new IpamRegistration(name, driver, capability));
+  return <u32>(registrations.length - 1);
+}
+
+export function announceIpamDrivers(): WitError | null {
+  for (let i = 0; i < registrations.length; i++) {
+    const r = registrations[i];
+    const error = IpamCallback.registerIpamDriver(r.name, <u32>i, r.capability);
+    if (error !== null) return error;
+  }
+  return null;
+}
+
+export function ipamDriverFor(handle: u32): IpamDriver | null {
+  return handle < <u32>registrations.length ? registrations[handle].driver : null;
+}
+
+export function unknownIpamDriver(handle: u32): IpamError {
+  return new IpamError(IpamErrorCode.Internal, `no IPAM driver with handle ${handle}`);
+}

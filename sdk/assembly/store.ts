@@ -1,0 +1,27 @@
+// Typed access to the host's key/value store and to the log.
+import { Level, Log, Store, WitError } from './generated/bindings';
+
+export function storeGetString(key: string): string | null {
+  const value = Store.get(key);
+  return value === null ? null : String.UTF8.decode(value.buffer);
+}
+
+export function storeSetString(key: string, value: string): WitError | null {
+  return Store.set(key, Uint8Array.wrap(String.UTF8.encode(value)));
+}
+
+export function logInfo(message: string): void {
+  Log.log(Level.Info, message);
+}
+
+export function logWarn(message: string): void {
+  Log.log(Level.Warn, message);
+}
+
+export function logError(message: string): void {
+  Log.log(Level.Error, message);
+}
+
+export function logDebug(message: string): void {
+  Log.log(Level.Debug, message);
+}

@@ -1,0 +1,102 @@
+// `wasmnet-sdk build`: AssemblyScript → core module → renamed exports → component.
+import { main as asc } from 'assemblyscript/dist/asc.js';
+import { componentEmbed, componentNew } from '@bytecodealliance/jco';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { generateSdkBindings, writeIfChanged } from './gen/generate.js';
+import { readWitSource } from './wit/source.js';
+
+export interface BuildOptions {
+  /** The driver project (its AssemblyScript entry is `entry`, relative to it). */
+  projectDir: string;
+  /** Default: assembly/index.ts */
+  entry?: string;
+  /** Default: network-driver */
+  world?: string;
+  /** Component file to write; default: build/<name>.wasm */
+  outFile?: string;
+  /** Default: the project folder's name. */
+  name?: string;
+  /** asc optimisation (default true: -O3, shrink level 2). */
+  optimize?: boolean;
+}
+
+export interface BuildResult {
+  outFile: string;
+  component: Uint8Array;
+  coreBytes: number;
+}
+
+/** Exports a core module keeps besides the renamed ones. */
+const KEPT_EXPORTS = new Set(['memory', '_initialize']);
+
+export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
+  const projectDir = resolve(options.projectDir);
+  const world = options.world ?? 'network-driver';
+  const witSource = readWitSource();
+  const renames = generateSdkBindings(witSource)[world];
+  if (renames === undefined) throw new Error(`the SDK has no world '${world}'`);
+  const buildDir = join(projectDir, 'build');
+  mkdirSync(buildDir, { recursive: true });
+  // The entry reaches the SDK by its package name, as the driver does: asc then sees one copy
+  // of the SDK's modules (a second path to the same file would be a second module).
+  const entry = join(buildDir, 'entry.ts');
+  const driverModule = relative(buildDir, join(projectDir, options.entry ?? 'assembly/index.ts')).replace(/\.ts$/, '');
+  writeIfChanged(entry, `export * from "@wasmnet/sdk/assembly/generated/${world}";\nimport "${driverModule.startsWith('.') ? driverModule : `./${driverModule}`}";\n`);
+  const renamed = await compile(projectDir, 'build/entry.ts', options.optimize ?? true, renames);
+  const component = await componentNew(await componentEmbed({ binary: renamed, witSource, world }));
+  const name = options.name ?? projectDir.split('/').pop() ?? 'driver';
+  const outFile = resolve(projectDir, options.outFile ?? join('build', `${name}.wasm`));
+  writeFileSync(outFile, component);
+  return { outFile, component, coreBytes: renamed.byteLength };
+}
+
+/** asc's binaryen wrapper, as much of it as the rename needs. */
+interface BinaryenApi {
+  getExportInfo(ref: number): { name: string; value: string };
+}
+interface BinaryenModule {
+  getNumExports(): number;
+  getExportByIndex(index: number): number;
+  removeExport(name: string): void;
+  addFunctionExport(internalName: string, externalName: string): void;
+}
+
+/**
+ * An asc transform giving exports their canonical-ABI names, which AssemblyScript cannot
+ * spell, and dropping every other export (before optimisation, so unused code goes too).
+ */
+function renameTransform(renames: Record<string, string>): new () => { afterCompile(module: BinaryenModule): void } {
+  return class RenameExports {
+    declare binaryen: BinaryenApi;
+    afterCompile(module: BinaryenModule): void {
+      const exports = [];
+      for (let i = 0; i < module.getNumExports(); i++) exports.push(this.binaryen.getExportInfo(module.getExportByIndex(i)));
+      for (const info of exports) {
+        if (KEPT_EXPORTS.has(info.name)) continue;
+        module.removeExport(info.name);
+        const target = renames[info.name];
+        if (target !== undefined) module.addFunctionExport(info.value, target);
+      }
+    }
+  };
+}
+
+async function compile(baseDir: string, entry: string, optimize: boolean, renames: Record<string, string>): Promise<Uint8Array> {
+  let binary: Uint8Array | undefined;
+  const errors: string[] = [];
+  const flags = optimize ? ['-O3', '--shrinkLevel', '2', '--converge'] : ['--debug'];
+  const result = await asc(
+    [entry, '--baseDir', baseDir, '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=', '--outFile', 'out.wasm', ...flags],
+    {
+      transforms: [renameTransform(renames)],
+      writeFile: (file: string, contents: Uint8Array | string) => {
+        if (file.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
+      },
+      stderr: { write: (chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; } },
+      stdout: { write: () => true },
+    } as unknown as Parameters<typeof asc>[1],
+  );
+  if (result.error || binary === undefined) throw new Error(`asc failed: ${result.error?.message ?? ''}\n${errors.join('')}`);
+  return binary;
+}

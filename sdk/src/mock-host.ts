@@ -1,0 +1,218 @@
+// An in-process host for driver unit tests: every import of the network-driver and
+// ipam-driver worlds, recording what the driver asked for. No root, no kernel.
+import { HostError, witError, type Capability, type IpamCapability, type LinkInfo, type Netns, type Options } from './wit-values.js';
+import type { ComponentImports } from './component.js';
+
+/** One netlink request as the driver made it. */
+export interface NetlinkCall {
+  op: string;
+  ns: Netns;
+  args: unknown[];
+}
+
+export interface Registration<C> {
+  name: string;
+  handle: number;
+  capability: C;
+}
+
+/** driverapi.NetworkInfo, lent to create-network. */
+export class MockNetworkInfo {
+  readonly tables: { tableName: string; objectType: string }[] = [];
+  tableEventRegister(tableName: string, objectType: string): void {
+    this.tables.push({ tableName, objectType });
+  }
+}
+
+/** driverapi.InterfaceInfo, lent to create-endpoint: start it with what IPAM assigned. */
+export class MockInterfaceInfo {
+  mac: string | undefined;
+  ipv4: string | undefined;
+  ipv6: string | undefined;
+  constructor(init: { mac?: string; address?: string; addressIpv6?: string } = {}) {
+    this.mac = init.mac;
+    this.ipv4 = init.address;
+    this.ipv6 = init.addressIpv6;
+  }
+  setMacAddress(mac: string): void {
+    if (this.mac !== undefined) throw witError('forbidden', `endpoint already has MAC ${this.mac}`);
+    this.mac = mac;
+  }
+  setIpAddress(cidr: string): void {
+    const v6 = cidr.includes(':');
+    if ((v6 ? this.ipv6 : this.ipv4) !== undefined) throw witError('forbidden', `endpoint already has an IPv${v6 ? 6 : 4} address`);
+    if (v6) this.ipv6 = cidr;
+    else this.ipv4 = cidr;
+  }
+  macAddress(): string | undefined {
+    return this.mac;
+  }
+  address(): string | undefined {
+    return this.ipv4;
+  }
+  addressIpv6(): string | undefined {
+    return this.ipv6;
+  }
+}
+
+export class MockInterfaceNameInfo {
+  constructor(private readonly join: MockJoinInfo) {}
+  setNames(srcName: string, dstPrefix: string): void {
+    this.join.names = { srcName, dstPrefix };
+  }
+}
+
+/** driverapi.JoinInfo, lent to join: collects every set-* call. */
+export class MockJoinInfo {
+  names: { srcName: string; dstPrefix: string } | undefined;
+  gateway: string | undefined;
+  gatewayIpv6: string | undefined;
+  gatewayServiceDisabled = false;
+  readonly staticRoutes: { destination: string; routeType: string; nextHop: string | undefined }[] = [];
+  readonly tableEntries: { tableName: string; key: string; value: Uint8Array }[] = [];
+  interfaceName(): MockInterfaceNameInfo {
+    return new MockInterfaceNameInfo(this);
+  }
+  setGateway(ip: string): void {
+    this.gateway = ip;
+  }
+  setGatewayIpv6(ip: string): void {
+    this.gatewayIpv6 = ip;
+  }
+  addStaticRoute(destination: string, routeType: string, nextHop: string | undefined): void {
+    this.staticRoutes.push({ destination, routeType, nextHop });
+  }
+  disableGatewayService(): void {
+    this.gatewayServiceDisabled = true;
+  }
+  addTableEntry(tableName: string, key: string, value: Uint8Array): void {
+    this.tableEntries.push({ tableName, key, value });
+  }
+}
+
+const NETLINK_OPS = [
+  'linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList', 'routeAdd', 'routeDel',
+  'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet',
+] as const;
+type NetlinkOp = (typeof NETLINK_OPS)[number];
+
+interface LinkSpecValue {
+  name: string;
+  kind: { tag: string };
+  mtu?: number;
+  mac?: string;
+  master?: string;
+  up: boolean;
+}
+
+export class MockHost {
+  readonly netlink: NetlinkCall[] = [];
+  readonly store = new Map<string, Uint8Array>();
+  readonly logs: { level: string; message: string }[] = [];
+  readonly drivers: Registration<Capability>[] = [];
+  readonly ipamDrivers: Registration<IpamCapability>[] = [];
+  /** Links the driver created, per namespace key ("host" or the sandbox key). */
+  readonly links = new Map<string, Map<string, LinkInfo>>();
+  private readonly failures = new Map<NetlinkOp, HostError>();
+  private nextIndex = 100;
+
+  /** Make the next call of `op` fail with `tag` (e.g. to test a driver's error path). */
+  failNext(op: NetlinkOp, tag: Parameters<typeof witError>[0], message: string): void {
+    this.failures.set(op, witError(tag, message));
+  }
+
+  /** The netlink requests of one kind. */
+  calls(op: NetlinkOp): NetlinkCall[] {
+    return this.netlink.filter((call) => call.op === op);
+  }
+
+  imports(): ComponentImports {
+    return {
+      'wasmnet:driver/log': { log: (level: string, message: string) => void this.logs.push({ level, message }) },
+      'wasmnet:driver/store': {
+        get: (key: string) => this.store.get(key),
+        set: (key: string, value: Uint8Array) => void this.store.set(key, Uint8Array.from(value)),
+        delete: (key: string) => void this.store.delete(key),
+        keys: (prefix: string) => [...this.store.keys()].filter((k) => k.startsWith(prefix)).sort(),
+      },
+      'wasmnet:driver/netlink': this.netlinkImports(),
+      'wasmnet:driver/driver-callback': {
+        registerDriver: (name: string, handle: number, capability: Capability) => {
+          if (this.drivers.some((d) => d.name === name)) throw witError('forbidden', `driver ${name} is already registered`);
+          this.drivers.push({ name, handle, capability });
+        },
+      },
+      'wasmnet:driver/ipam-callback': {
+        registerIpamDriver: (name: string, handle: number, capability: IpamCapability) => {
+          this.ipamDrivers.push({ name, handle, capability });
+        },
+      },
+      'wasmnet:driver/resources': {
+        NetworkInfo: MockNetworkInfo,
+        InterfaceInfo: MockInterfaceInfo,
+        InterfaceNameInfo: MockInterfaceNameInfo,
+        JoinInfo: MockJoinInfo,
+      },
+      'wasmnet:driver/types': {},
+    };
+  }
+
+  private netlinkImports(): Record<NetlinkOp, (ns: Netns, ...args: never[]) => unknown> {
+    const ops = {} as Record<NetlinkOp, (ns: Netns, ...args: never[]) => unknown>;
+    for (const op of NETLINK_OPS) {
+      ops[op] = (ns: Netns, ...args: unknown[]) => {
+        this.netlink.push({ op, ns, args });
+        const failure = this.failures.get(op);
+        if (failure !== undefined) {
+          this.failures.delete(op);
+          throw failure;
+        }
+        return this.answer(op, ns, args);
+      };
+    }
+    return ops;
+  }
+
+  /** What the fake kernel answers: links are remembered so that get/list/del behave. */
+  private answer(op: NetlinkOp, ns: Netns, args: unknown[]): unknown {
+    const links = this.linksIn(ns);
+    switch (op) {
+      case 'linkAdd': {
+        const spec = args[0] as LinkSpecValue;
+        if (links.has(spec.name)) throw witError('forbidden', `link ${spec.name} exists`);
+        const info: LinkInfo = { index: this.nextIndex++, name: spec.name, kind: spec.kind.tag, mtu: spec.mtu ?? 1500, up: spec.up, mac: spec.mac, master: spec.master };
+        links.set(spec.name, info);
+        return info.index;
+      }
+      case 'linkDel':
+      case 'linkGet': {
+        const name = args[0] as string;
+        const link = links.get(name);
+        if (link === undefined) throw witError('not-found', `no link ${name}`);
+        if (op === 'linkDel') links.delete(name);
+        return op === 'linkGet' ? link : undefined;
+      }
+      case 'linkList':
+        return [...links.values()];
+      case 'addrList':
+        return this.netlink
+          .filter((c) => c.op === 'addrAdd' && nsKey(c.ns) === nsKey(ns) && (c.args[0] as { link: string }).link === args[0])
+          .map((c) => (c.args[0] as { cidr: string }).cidr);
+      default:
+        return undefined;
+    }
+  }
+
+  private linksIn(ns: Netns): Map<string, LinkInfo> {
+    const key = nsKey(ns);
+    let links = this.links.get(key);
+    if (links === undefined) this.links.set(key, (links = new Map()));
+    return links;
+  }
+}
+
+function nsKey(ns: Netns): string {
+  return ns.tag === 'host' ? 'host' : `sandbox:${ns.val}`;
+}
+
+export type { Options };
