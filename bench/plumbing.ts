@@ -1,0 +1,245 @@
+// Per-endpoint plumbing: create a sandbox namespace, a veth whose peer is created in it as eth0
+// with a MAC, attached to a bridge, lo and eth0 up, an IPv4 address, a default route; then
+// teardown. The same sequence runs, in the same run and inside a private host namespace, with
+// wasmnet, with the CNI reference bridge + host-local plugins, and with one `ip` command per step.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { Sandbox } from '../host/sandbox/index.js';
+import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
+
+const CNI_DIR = '/usr/lib/cni';
+const BRIDGE_PORTS = 1023;
+
+function option(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(args[at + 1]) : fallback;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function mac(n: number): string {
+  return `02:42:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+/** Bridges of at most 1023 ports, each with its own /16. */
+class Bridges {
+  private bridge = -1;
+  private ports = BRIDGE_PORTS;
+
+  constructor(private readonly rtnl: Rtnl) {}
+
+  /** The bridge, address and gateway for the next endpoint. */
+  next(): { bridge: string; cidr: string; gateway: string } {
+    if (this.ports >= BRIDGE_PORTS) {
+      this.bridge++;
+      this.ports = 0;
+      this.rtnl.linkAdd({ name: `wbr${this.bridge}`, kind: { tag: 'bridge' }, up: true });
+      this.rtnl.addrAdd({ link: `wbr${this.bridge}`, cidr: `10.${this.bridge}.0.1/16`, nodad: false });
+    }
+    const host = ++this.ports + 1;
+    return { bridge: `wbr${this.bridge}`, cidr: `10.${this.bridge}.${host >> 8}.${host & 255}/16`, gateway: `10.${this.bridge}.0.1` };
+  }
+
+  release(): void {
+    this.ports--;
+  }
+}
+
+interface Endpoint {
+  sandbox: Sandbox;
+}
+
+class Wasmnet {
+  private counter = 0;
+  readonly bridges: Bridges;
+
+  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string) {
+    this.bridges = new Bridges(new Rtnl(host));
+  }
+
+  setup(): Endpoint {
+    const id = this.counter++;
+    const rtnl = new Rtnl(this.host);
+    const { bridge, cidr, gateway } = this.bridges.next();
+    const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}` });
+    // Host-side names stay unique: a deleted namespace's veth lingers until the kernel frees it.
+    rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
+    sandbox.addInterface({ srcName: 'eth0', dstName: 'eth0', addresses: [cidr], gateway });
+    return { sandbox };
+  }
+
+  teardown(endpoint: Endpoint): void {
+    endpoint.sandbox.destroy();
+    this.bridges.release();
+  }
+}
+
+function timed(fn: () => void): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Setup and teardown samples of `count` endpoints, and the wall time of the whole loop. */
+function measure(count: number, setup: () => Endpoint, teardown: (e: Endpoint) => void): { up: number[]; down: number[]; total: number[]; wallMs: number } {
+  const up: number[] = [];
+  const down: number[] = [];
+  const total: number[] = [];
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    let endpoint: Endpoint | undefined;
+    const upMs = timed(() => { endpoint = setup(); });
+    const downMs = timed(() => teardown(endpoint as Endpoint));
+    up.push(upMs);
+    down.push(downMs);
+    total.push(upMs + downMs);
+  }
+  return { up, down, total, wallMs: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+/** Runs a command with the calling thread in `host` (the child inherits its namespace). */
+function runIn(host: Netns, command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
+  const result = withNetns(host.path, () => spawnSync(command, args, { input, env, encoding: 'utf8' }));
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || result.error}`);
+  return result.stdout;
+}
+
+function cniSamples(count: number, dir: string, host: Netns, prefix: string, ipamDir: string): { up: number[]; down: number[] } {
+  const config = JSON.stringify({
+    cniVersion: '1.0.0', name: 'wnbench', type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false,
+    ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
+  });
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = `${prefix}-cni${i}`;
+    const env = (command: string, netns: string): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: key, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_DIR,
+    });
+    let netns: Netns | undefined;
+    up.push(timed(() => {
+      netns = createNetns(dir, key);
+      runIn(host, join(CNI_DIR, 'bridge'), [], config, env('ADD', netns.path as string));
+    }));
+    down.push(timed(() => {
+      runIn(host, join(CNI_DIR, 'bridge'), [], config, env('DEL', (netns as Netns).path as string));
+      deleteNetns(netns as Netns);
+    }));
+  }
+  return { up, down };
+}
+
+function ipSamples(count: number, host: Netns, prefix: string): { up: number[]; down: number[] } {
+  const ip = (...args: string[]): string => runIn(host, 'ip', args);
+  ip('link', 'add', 'ipbr0', 'type', 'bridge');
+  ip('addr', 'add', '10.201.0.1/16', 'dev', 'ipbr0');
+  ip('link', 'set', 'ipbr0', 'up');
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let i = 0; i < count; i++) {
+    // `ip netns` only knows /run/netns: these names carry the run's unique prefix.
+    const ns = `${prefix}-ip${i}`;
+    const veth = `wi${i.toString(36)}`;
+    up.push(timed(() => {
+      ip('netns', 'add', ns);
+      ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      ip('link', 'set', veth, 'master', 'ipbr0', 'up');
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('-n', ns, 'link', 'set', 'eth0', 'address', mac(i), 'up');
+      ip('-n', ns, 'addr', 'add', `10.201.${(i + 2) >> 8}.${(i + 2) & 255}/16`, 'dev', 'eth0');
+      ip('-n', ns, 'route', 'add', 'default', 'via', '10.201.0.1');
+    }));
+    down.push(timed(() => ip('netns', 'del', ns)));
+  }
+  return { up, down };
+}
+
+function removeAll(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir)) {
+    try {
+      deleteNetns(join(dir, file));
+    } catch {
+      rmSync(join(dir, file), { force: true });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const round = (value: number): number => Math.round(value * 1000) / 1000;
+
+export async function run(options: BenchOptions): Promise<BenchReport> {
+  const samples = option(options.args, 'samples', 300);
+  const scale = option(options.args, 'scale', 1000);
+  const cniCount = option(options.args, 'cni-samples', 30);
+  const ipCount = option(options.args, 'ip-samples', 20);
+  const prefix = `wnb-${process.pid}`;
+  const dir = `/run/wasmnet-bench-${process.pid}`;
+  const ipamDir = `/run/wasmnet-bench-${process.pid}-ipam`;
+  const host = createNetns(dir, `${prefix}-host`, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
+  const alive: Endpoint[] = [];
+  try {
+    const wasmnet = new Wasmnet(dir, host, prefix);
+    const setup = (): Endpoint => wasmnet.setup();
+    const teardown = (e: Endpoint): void => wasmnet.teardown(e);
+    measure(30, setup, teardown); // warm-up (JIT)
+    while (alive.length < 10) alive.push(setup());
+    const at10 = measure(samples, setup, teardown);
+    while (alive.length < scale) alive.push(setup());
+    const atScale = measure(Math.max(50, Math.round(samples / 3)), setup, teardown);
+    for (const endpoint of alive.splice(0)) teardown(endpoint);
+
+    const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
+    const cni = cniAvailable ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
+    const ip = ipSamples(ipCount, host, prefix);
+
+    const setupP50 = percentile(at10.up, 50);
+    const teardownP50 = percentile(at10.down, 50);
+    const cniSetupP50 = cni ? percentile(cni.up, 50) : null;
+    const ipSetupP50 = percentile(ip.up, 50);
+    const costAt10 = percentile(at10.total, 50);
+    const costAtScale = percentile(atScale.total, 50);
+    const endpointsPerSec = samples / (at10.wallMs / 1000);
+    const ratioVsCni = cniSetupP50 === null ? null : cniSetupP50 / setupP50;
+    const ratioVsIp = ipSetupP50 / setupP50;
+    const rows: BenchRow[] = [
+      { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
+      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms' },
+      { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s' },
+      { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
+      { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10` },
+      cni
+        ? { label: 'CNI bridge+host-local setup p50', value: cniSetupP50 as number, unit: 'ms', note: `wasmnet ${(ratioVsCni as number).toFixed(1)}x faster` }
+        : { label: 'CNI bridge+host-local setup p50', value: Number.NaN, unit: 'ms', note: `not measured: ${CNI_DIR}/bridge missing (apt-get install containernetworking-plugins)` },
+      ...(cni ? [{ label: 'CNI bridge+host-local teardown p50', value: percentile(cni.down, 50), unit: 'ms' }] : []),
+      { label: '`ip` per step setup p50', value: ipSetupP50, unit: 'ms', note: `wasmnet ${ratioVsIp.toFixed(1)}x faster` },
+      { label: '`ip` per step teardown p50', value: percentile(ip.down, 50), unit: 'ms' },
+    ];
+    return {
+      rows,
+      figures: {
+        setupP50Ms: round(setupP50),
+        setupP99Ms: round(percentile(at10.up, 99)),
+        teardownP50Ms: round(teardownP50),
+        endpointsPerSec: Math.round(endpointsPerSec),
+        cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
+        cniTeardownP50Ms: cni ? round(percentile(cni.down, 50)) : null,
+        ipSetupP50Ms: round(ipSetupP50),
+        ipTeardownP50Ms: round(percentile(ip.down, 50)),
+        ratioVsCni: ratioVsCni === null ? null : round(ratioVsCni),
+        ratioVsIp: round(ratioVsIp),
+        costAt10Ms: round(costAt10),
+        costAt1000Ms: round(costAtScale),
+        costAt1000OverCostAt10: round(costAtScale / costAt10),
+        scale,
+        samples,
+      },
+    };
+  } finally {
+    for (const endpoint of alive) endpoint.sandbox.destroy();
+    for (let i = 0; i < ipCount; i++) spawnSync('ip', ['netns', 'del', `${prefix}-ip${i}`], { stdio: 'ignore' });
+    removeAll(dir);
+    rmSync(ipamDir, { recursive: true, force: true });
+  }
+}
