@@ -4,6 +4,8 @@ import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { generateSdkBindings, writeIfChanged } from './gen/generate.js';
+import { BindingsGenerator } from './gen/bindings.js';
+import { parseWit } from './wit/parse.js';
 import { readWitSource } from './wit/source.js';
 
 export interface BuildOptions {
@@ -19,6 +21,12 @@ export interface BuildOptions {
   name?: string;
   /** asc optimisation (default true: -O3, shrink level 2). */
   optimize?: boolean;
+  /**
+   * A world outside the SDK's: extra WIT appended to the SDK's package, and the module that
+   * implements each exported interface (paths relative to the project). Its bindings are
+   * generated into build/generated/.
+   */
+  custom?: { extraWit: string; impls: Record<string, string> };
 }
 
 export interface BuildResult {
@@ -33,22 +41,47 @@ const KEPT_EXPORTS = new Set(['memory', '_initialize']);
 export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const projectDir = resolve(options.projectDir);
   const world = options.world ?? 'network-driver';
-  const witSource = readWitSource();
-  const renames = generateSdkBindings(witSource)[world];
-  if (renames === undefined) throw new Error(`the SDK has no world '${world}'`);
   const buildDir = join(projectDir, 'build');
   mkdirSync(buildDir, { recursive: true });
+  const witSource = readWitSource() + (options.custom?.extraWit ?? '');
   // The entry reaches the SDK by its package name, as the driver does: asc then sees one copy
   // of the SDK's modules (a second path to the same file would be a second module).
-  const entry = join(buildDir, 'entry.ts');
-  const driverModule = relative(buildDir, join(projectDir, options.entry ?? 'assembly/index.ts')).replace(/\.ts$/, '');
-  writeIfChanged(entry, `export * from "@wasmnet/sdk/assembly/generated/${world}";\nimport "${driverModule.startsWith('.') ? driverModule : `./${driverModule}`}";\n`);
+  let glue = `@wasmnet/sdk/assembly/generated/${world}`;
+  let renames = generateSdkBindings(readWitSource())[world];
+  if (options.custom !== undefined) {
+    glue = `./generated/${world}`;
+    renames = generateCustom(witSource, world, join(buildDir, 'generated'), projectDir, options.custom.impls);
+  }
+  if (renames === undefined) throw new Error(`the SDK has no world '${world}'`);
+  const driver = options.entry ?? (options.custom === undefined ? 'assembly/index.ts' : undefined);
+  const lines = [`export * from "${glue}";`];
+  if (driver !== undefined) lines.push(`import "${modulePath(buildDir, join(projectDir, driver))}";`);
+  writeIfChanged(join(buildDir, 'entry.ts'), `${lines.join('\n')}\n`);
   const renamed = await compile(projectDir, 'build/entry.ts', options.optimize ?? true, renames);
   const component = await componentNew(await componentEmbed({ binary: renamed, witSource, world }));
   const name = options.name ?? projectDir.split('/').pop() ?? 'driver';
   const outFile = resolve(projectDir, options.outFile ?? join('build', `${name}.wasm`));
   writeFileSync(outFile, component);
   return { outFile, component, coreBytes: renamed.byteLength };
+}
+
+/** A path from `fromDir` to an AssemblyScript module, as an import specifier. */
+function modulePath(fromDir: string, file: string): string {
+  const path = relative(fromDir, file).replace(/\.ts$/, '');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+function generateCustom(witSource: string, world: string, outDir: string, projectDir: string, impls: Record<string, string>): Record<string, string> | undefined {
+  const worldImpls = Object.fromEntries(Object.entries(impls).map(([iface, file]) => [iface, modulePath(outDir, join(projectDir, file))]));
+  const generated = new BindingsGenerator(parseWit(witSource)).generate(
+    { runtime: '@wasmnet/sdk/assembly/wit-rt', bindings: './bindings' },
+    { [world]: worldImpls },
+  );
+  mkdirSync(outDir, { recursive: true });
+  writeIfChanged(join(outDir, 'bindings.ts'), generated.bindings);
+  const glue = generated.worlds[world];
+  if (glue !== undefined) writeIfChanged(join(outDir, `${world}.ts`), glue.source);
+  return glue?.renames;
 }
 
 /** asc's binaryen wrapper, as much of it as the rename needs. */

@@ -6,4 +6,4 @@ export {
 } from './mock-host.js';
 export { errorOf, loadDriver, type DriverExports, type LoadedDriver } from './testing.js';
 export { HostError, witError, type Capability, type IpamCapability, type LinkInfo, type Netns, type Options, type WitError } from './wit-values.js';
-export { readWitSource, SDK_WIT_DIR } from './wit/source.js';
+export { readWitSource, SDK_ROOT, SDK_WIT_DIR } from './wit/source.js';

@@ -1,0 +1,36 @@
+// Builds the SDK's test fixtures (sdk/fixtures/*) once per process.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildDriver, SDK_ROOT, type BuildResult } from '@wasmnet/sdk';
+
+export const FIXTURES = join(SDK_ROOT, 'fixtures');
+
+const builds = new Map<string, Promise<BuildResult>>();
+
+function once(key: string, build: () => Promise<BuildResult>): Promise<BuildResult> {
+  let result = builds.get(key);
+  if (result === undefined) builds.set(key, (result = build()));
+  return result;
+}
+
+/** The round-trip world: the contract's package plus `echo` (exported) and `echo-host` (imported). */
+export function roundtripWit(): string {
+  const echo = readFileSync(join(FIXTURES, 'roundtrip', 'echo.wit'), 'utf8');
+  return `\n${echo}\n${echo.replace('interface echo {', 'interface echo-host {')}\nworld roundtrip { import echo-host; export echo; }\n`;
+}
+
+export function buildRoundtrip(): Promise<BuildResult> {
+  return once('roundtrip', () =>
+    buildDriver({
+      projectDir: join(FIXTURES, 'roundtrip'),
+      world: 'roundtrip',
+      name: 'roundtrip',
+      custom: { extraWit: roundtripWit(), impls: { echo: 'echo.ts' } },
+    }),
+  );
+}
+
+/** A fixture driver project under sdk/fixtures, built for `world`. */
+export function buildFixture(name: string, world = 'network-driver'): Promise<BuildResult> {
+  return once(name, () => buildDriver({ projectDir: join(FIXTURES, name), world, name }));
+}
