@@ -2,6 +2,7 @@
 // with a MAC, attached to a bridge, lo and eth0 up, an IPv4 address, a default route; then
 // teardown. The same sequence runs, in the same run and inside a private host namespace, with
 // wasmnet, with the CNI reference bridge + host-local plugins, and with one `ip` command per step.
+// Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,18 +28,19 @@ class Bridges {
   private bridge = -1;
   private ports = BRIDGE_PORTS;
 
-  constructor(private readonly rtnl: Rtnl) {}
+  constructor(private readonly rtnl: Rtnl, private readonly name: string, private readonly net: number, private readonly mcastSnooping: boolean) {}
 
   /** The bridge, address and gateway for the next endpoint. */
   next(): { bridge: string; cidr: string; gateway: string } {
     if (this.ports >= BRIDGE_PORTS) {
       this.bridge++;
       this.ports = 0;
-      this.rtnl.linkAdd({ name: `wbr${this.bridge}`, kind: { tag: 'bridge' }, up: true });
-      this.rtnl.addrAdd({ link: `wbr${this.bridge}`, cidr: `10.${this.bridge}.0.1/16`, nodad: false });
+      this.rtnl.linkAdd({ name: `${this.name}${this.bridge}`, kind: { tag: 'bridge' }, bridge: { mcastSnooping: this.mcastSnooping }, up: true });
+      this.rtnl.addrAdd({ link: `${this.name}${this.bridge}`, cidr: `10.${this.net + this.bridge}.0.1/16`, nodad: false });
     }
     const host = ++this.ports + 1;
-    return { bridge: `wbr${this.bridge}`, cidr: `10.${this.bridge}.${host >> 8}.${host & 255}/16`, gateway: `10.${this.bridge}.0.1` };
+    const net = this.net + this.bridge;
+    return { bridge: `${this.name}${this.bridge}`, cidr: `10.${net}.${host >> 8}.${host & 255}/16`, gateway: `10.${net}.0.1` };
   }
 
   release(): void {
@@ -52,10 +54,12 @@ interface Endpoint {
 
 class Wasmnet {
   private counter = 0;
-  readonly bridges: Bridges;
 
-  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string) {
-    this.bridges = new Bridges(new Rtnl(host));
+  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string, private bridges: Bridges) {}
+
+  /** Later endpoints go on these bridges. */
+  use(bridges: Bridges): void {
+    this.bridges = bridges;
   }
 
   setup(): Endpoint {
@@ -180,15 +184,31 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const host = createNetns(dir, `${prefix}-host`, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const alive: Endpoint[] = [];
   try {
-    const wasmnet = new Wasmnet(dir, host, prefix);
+    // Bridges with multicast snooping off (the host's setting for its bridges), then the kernel
+    // default (on) for comparison at scale.
+    const rtnl = new Rtnl(host);
+    const wasmnet = new Wasmnet(dir, host, prefix, new Bridges(rtnl, 'wbr', 0, false));
     const setup = (): Endpoint => wasmnet.setup();
     const teardown = (e: Endpoint): void => wasmnet.teardown(e);
+    const scaleSamples = Math.max(50, Math.round(samples / 3));
+    const grow = (count: number): void => {
+      while (alive.length < count) alive.push(setup());
+    };
+    const drain = (): void => {
+      for (const endpoint of alive.splice(0)) teardown(endpoint);
+    };
     measure(30, setup, teardown); // warm-up (JIT)
-    while (alive.length < 10) alive.push(setup());
+    grow(10);
     const at10 = measure(samples, setup, teardown);
-    while (alive.length < scale) alive.push(setup());
-    const atScale = measure(Math.max(50, Math.round(samples / 3)), setup, teardown);
-    for (const endpoint of alive.splice(0)) teardown(endpoint);
+    grow(scale);
+    const atScale = measure(scaleSamples, setup, teardown);
+    drain();
+    wasmnet.use(new Bridges(rtnl, 'wsn', 100, true));
+    grow(10);
+    const snoop10 = measure(scaleSamples, setup, teardown);
+    grow(scale);
+    const snoopScale = measure(scaleSamples, setup, teardown);
+    drain();
 
     const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
     const cni = cniAvailable ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
@@ -200,15 +220,17 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const ipSetupP50 = percentile(ip.up, 50);
     const costAt10 = percentile(at10.total, 50);
     const costAtScale = percentile(atScale.total, 50);
+    const snoopRatio = percentile(snoopScale.total, 50) / percentile(snoop10.total, 50);
     const endpointsPerSec = samples / (at10.wallMs / 1000);
     const ratioVsCni = cniSetupP50 === null ? null : cniSetupP50 / setupP50;
     const ratioVsIp = ipSetupP50 / setupP50;
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
       { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms' },
-      { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s' },
+      { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s', note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost` },
       { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
       { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10` },
+      { label: `  same, bridges with mcast snooping on`, value: percentile(snoopScale.total, 50), unit: 'ms', note: `${snoopRatio.toFixed(2)}x the cost at 10 (${percentile(snoop10.total, 50).toFixed(3)} ms)` },
       cni
         ? { label: 'CNI bridge+host-local setup p50', value: cniSetupP50 as number, unit: 'ms', note: `wasmnet ${(ratioVsCni as number).toFixed(1)}x faster` }
         : { label: 'CNI bridge+host-local setup p50', value: Number.NaN, unit: 'ms', note: `not measured: ${CNI_DIR}/bridge missing (apt-get install containernetworking-plugins)` },
@@ -223,6 +245,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         setupP99Ms: round(percentile(at10.up, 99)),
         teardownP50Ms: round(teardownP50),
         endpointsPerSec: Math.round(endpointsPerSec),
+        endpointsPerSecFromP50: Math.round(1000 / costAt10),
         cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
         cniTeardownP50Ms: cni ? round(percentile(cni.down, 50)) : null,
         ipSetupP50Ms: round(ipSetupP50),
@@ -232,6 +255,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         costAt10Ms: round(costAt10),
         costAt1000Ms: round(costAtScale),
         costAt1000OverCostAt10: round(costAtScale / costAt10),
+        costAt1000OverCostAt10McastSnooping: round(snoopRatio),
         scale,
         samples,
       },

@@ -59,6 +59,7 @@ export const IFLA_VXLAN_LOCAL = 4;
 export const IFLA_VXLAN_LEARNING = 7;
 export const IFLA_VXLAN_PORT = 15;
 export const IFLA_VXLAN_LOCAL6 = 17;
+export const IFLA_BR_MCAST_SNOOPING = 23;
 export const IFLA_MACVLAN_MODE = 1;
 export const IFLA_IPVLAN_MODE = 1;
 

@@ -22,6 +22,7 @@ export function checkLinkSpec(spec: LinkSpec): void {
   if (spec.mac !== undefined) parseMac(spec.mac);
   if (spec.master !== undefined) checkLinkName(spec.master, 'master');
   const kind = spec.kind;
+  if (spec.bridge !== undefined && kind.tag !== 'bridge') throw new InvalidInputError(`bridge options given for a ${kind.tag} link`);
   switch (kind.tag) {
     case 'veth':
       checkLinkName(kind.val.name, 'veth peer name');
@@ -99,6 +100,11 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
       case 'ipvlan':
         info.nest(C.IFLA_INFO_DATA, (data) => data.u16(C.IFLA_IPVLAN_MODE, IPVLAN_MODES[kind.val.mode]));
         break;
+      case 'bridge': {
+        const snooping = spec.bridge?.mcastSnooping;
+        if (snooping !== undefined) info.nest(C.IFLA_INFO_DATA, (data) => data.u8(C.IFLA_BR_MCAST_SNOOPING, snooping ? 1 : 0));
+        break;
+      }
       default:
         break;
     }

@@ -31,9 +31,18 @@ export type LinkKind =
   | { tag: 'macvlan'; val: { parent: string; mode: MacvlanMode } }
   | { tag: 'ipvlan'; val: { parent: string; mode: IpvlanMode } };
 
+/** Host-side bridge settings (not in the WIT: the host chooses them for its bridges). */
+export interface BridgeOptions {
+  /** IGMP/MLD snooping (kernel default on). Off makes each new port's cost independent of
+   * the bridge's size, at the price of flooding multicast to every port. */
+  mcastSnooping?: boolean;
+}
+
 export interface LinkSpec {
   name: string;
   kind: LinkKind;
+  /** For a bridge only. */
+  bridge?: BridgeOptions;
   mtu?: number;
   mac?: string;
   /** A bridge to enslave the new link to, by name. */
