@@ -3,7 +3,8 @@ import { Level, Log, Store, WitError } from './generated/bindings';
 
 export function storeGetString(key: string): string | null {
   const value = Store.get(key);
-  return value === null ? null : String.UTF8.decode(value.buffer);
+  if (value === null) return null;
+  return String.UTF8.decode(value.buffer);
 }
 
 export function storeSetString(key: string, value: string): WitError | null {
