@@ -4,9 +4,9 @@
 // wasmnet, with the CNI reference bridge + host-local plugins, and with one `ip` command per step.
 // Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
 import { Sandbox } from '../host/sandbox/index.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
 
@@ -134,7 +134,7 @@ function cniSamples(count: number, dir: string, host: Netns, prefix: string, ipa
   return { up, down };
 }
 
-function ipSamples(count: number, host: Netns, prefix: string): { up: number[]; down: number[] } {
+function ipSamples(count: number, dir: string, host: Netns, prefix: string): { up: number[]; down: number[] } {
   const ip = (...args: string[]): string => runIn(host, 'ip', args);
   ip('link', 'add', 'ipbr0', 'type', 'bridge');
   ip('addr', 'add', '10.201.0.1/16', 'dev', 'ipbr0');
@@ -142,19 +142,26 @@ function ipSamples(count: number, host: Netns, prefix: string): { up: number[]; 
   const up: number[] = [];
   const down: number[] = [];
   for (let i = 0; i < count; i++) {
-    // `ip netns` only knows /run/netns: these names carry the run's unique prefix.
-    const ns = `${prefix}-ip${i}`;
+    // `ip netns add` only knows /run/netns; `unshare --net=FILE` is the same step under our dir.
+    const path = join(dir, `${prefix}-ip${i}`);
     const veth = `wi${i.toString(36)}`;
     up.push(timed(() => {
-      ip('netns', 'add', ns);
-      ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      writeFileSync(path, '');
+      runIn(host, 'unshare', [`--net=${path}`, 'true']);
+      ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', path);
       ip('link', 'set', veth, 'master', 'ipbr0', 'up');
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'link', 'set', 'eth0', 'address', mac(i), 'up');
-      ip('-n', ns, 'addr', 'add', `10.201.${(i + 2) >> 8}.${(i + 2) & 255}/16`, 'dev', 'eth0');
-      ip('-n', ns, 'route', 'add', 'default', 'via', '10.201.0.1');
+      const sandbox = openNetns(path);
+      const inSandbox = (...args: string[]): string => runIn(sandbox, 'ip', args);
+      inSandbox('link', 'set', 'lo', 'up');
+      inSandbox('link', 'set', 'eth0', 'address', mac(i), 'up');
+      inSandbox('addr', 'add', `10.201.${(i + 2) >> 8}.${(i + 2) & 255}/16`, 'dev', 'eth0');
+      inSandbox('route', 'add', 'default', 'via', '10.201.0.1');
+      sandbox.close();
     }));
-    down.push(timed(() => ip('netns', 'del', ns)));
+    down.push(timed(() => {
+      runIn(host, 'umount', [path]);
+      rmSync(path);
+    }));
   }
   return { up, down };
 }
@@ -212,7 +219,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
 
     const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
     const cni = cniAvailable ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
-    const ip = ipSamples(ipCount, host, prefix);
+    const ip = ipSamples(ipCount, dir, host, prefix);
 
     const setupP50 = percentile(at10.up, 50);
     const teardownP50 = percentile(at10.down, 50);
@@ -262,7 +269,6 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     };
   } finally {
     for (const endpoint of alive) endpoint.sandbox.destroy();
-    for (let i = 0; i < ipCount; i++) spawnSync('ip', ['netns', 'del', `${prefix}-ip${i}`], { stdio: 'ignore' });
     removeAll(dir);
     rmSync(ipamDir, { recursive: true, force: true });
   }
