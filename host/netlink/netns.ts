@@ -87,7 +87,9 @@ export class Netns {
   /** Runs a synchronous function with this thread inside the namespace. */
   run<T>(fn: () => T): T {
     this.assertOpen();
-    return this.path === null ? fn() : enter(this.nsFd, this.label, fn);
+    // The process's own namespace needs no switch unless the thread is elsewhere right now.
+    if (this.path === null && currentFd === this.nsFd) return fn();
+    return enter(this.nsFd, this.label, fn);
   }
 
   /** Closes the socket and the fd (both keep a namespace alive); the file stays. */
@@ -136,7 +138,7 @@ export function openNetns(path: string): Netns {
 
 /** Runs `fn` inside the namespace at `path` (null: the process's own), always switching back. */
 export function withNetns<T>(path: string | null, fn: () => T): T {
-  if (path === null) return fn();
+  if (path === null) return selfNetns().run(fn);
   const cached = opened.get(path);
   if (cached) return cached.run(fn);
   let fd: number;

@@ -30,6 +30,7 @@ export type Outcome = { ok: true; replies: Reply[] } | { ok: false; error: Netli
 // Enough ACKs fit in the receive buffer (each costs ~1 KB of skb truesize) for this many.
 const MAX_PER_SEND = 128;
 const RECV_BUFFER = Buffer.alloc(256 * 1024);
+const EINTR = 4;
 const ETIMEDOUT = 110;
 const EMSGSIZE = 90;
 
@@ -121,6 +122,7 @@ export class NetlinkSocket {
       try {
         received = sys.recv(this.fd, RECV_BUFFER, 0x20 /* MSG_TRUNC: report the real length */);
       } catch (error) {
+        if (error instanceof SyscallError && error.errno === EINTR) continue;
         throw this.syscallError(error, requests[0]?.what ?? 'recv');
       }
       if (received > RECV_BUFFER.length) throw new NetlinkError(EMSGSIZE, 'recv', this.netns, 'reply larger than the buffer');

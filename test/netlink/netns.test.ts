@@ -36,3 +36,14 @@ describe('namespaces', () => {
     assert.throws(() => createNetns(t.dir, t.name('host')), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'EEXIST');
   });
 });
+
+describe('the process namespace', () => {
+  const t = makeHost();
+  after(() => t.cleanup());
+
+  it('is entered again when asked for from inside another namespace', () => {
+    const home = readlinkSync('/proc/thread-self/ns/net');
+    const seen = withNetns(t.host.path, () => withNetns(null, () => readlinkSync('/proc/thread-self/ns/net')));
+    assert.equal(seen, home);
+  });
+});
