@@ -83,6 +83,14 @@ describe('sandboxes', () => {
     await assert.rejects(deleter.delete(b.path, 'nope0'), isErrno('ENODEV'));
   });
 
+  it('deletes several links in parallel off the main thread', async () => {
+    const names = ['pd0', 'pd1', 'pd2', 'pd3', 'pd4'];
+    for (const name of names) t.rtnl.linkAdd({ name, kind: { tag: 'veth', val: { name: `${name}p` } }, up: false });
+    await Promise.all(names.map((name) => deleter.delete(t.host.path, name)));
+    const left = t.rtnl.linkList().map((l) => l.name);
+    for (const name of names) assert.equal(left.includes(name) || left.includes(`${name}p`), false, name);
+  });
+
   it('moves a link in from the host (slow path) and back out on removal', async () => {
     t.rtnl.linkAdd({ name: 'mvpar', kind: { tag: 'veth', val: { name: 'mvparp' } }, up: true });
     t.rtnl.linkAdd({ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'mvpar', mode: 'bridge' } }, up: false });
