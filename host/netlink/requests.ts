@@ -147,10 +147,6 @@ export function delLinkByName(name: string): Request {
   return { type: C.RTM_DELLINK, flags: 0, payload, what: `delete link ${name}` };
 }
 
-export function delLink(index: number, label: string): Request {
-  return { type: C.RTM_DELLINK, flags: 0, payload: ifinfomsg(C.AF_UNSPEC, index, 0, 0), what: `delete link ${label}` };
-}
-
 export function getLinkByName(name: string): Request {
   const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, name).done();
   return { type: C.RTM_GETLINK, flags: 0, payload, what: `get link ${name}` };
