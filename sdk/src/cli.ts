@@ -74,7 +74,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'test': {
       const dir = await build(args);
-      const run = spawnSync(process.execPath, ['--test', 'test/'], { cwd: dir, stdio: 'inherit' });
+      // A test run of its own, even when started from inside another node:test run.
+      const env = { ...process.env };
+      delete env.NODE_TEST_CONTEXT;
+      const run = spawnSync(process.execPath, ['--test', 'test/'], { cwd: dir, stdio: 'inherit', env });
       return run.status ?? 1;
     }
   }

@@ -36,15 +36,36 @@ export async function loadDriver(component: string | Uint8Array, host: MockHost 
   const bytes = typeof component === 'string' ? readFileSync(component) : component;
   const exports = await instantiateComponent<{ driver: DriverExports; plugin: { init(): void } }>(bytes, host.imports());
   exports.plugin.init();
-  return {
-    host,
-    driver: exports.driver,
-    handle(name: string): number {
-      const registration = host.drivers.find((d) => d.name === name);
-      if (registration === undefined) throw new Error(`no driver registered as ${name}`);
-      return registration.handle;
-    },
-  };
+  return { host, driver: exports.driver, handle: (name) => handleOf(host.drivers, name) };
+}
+
+/** The exported ipam interface as jco presents it. */
+export interface IpamExports {
+  getDefaultAddressSpaces(driver: number): { localDefault: string; globalDefault: string };
+  requestPool(driver: number, request: unknown): { poolId: string; pool: string; data: Options };
+  releasePool(driver: number, poolId: string): void;
+  requestAddress(driver: number, poolId: string, preferred: string | undefined, options: Options): { address: string; data: Options };
+  releaseAddress(driver: number, poolId: string, address: string): void;
+}
+
+export interface LoadedIpamDriver {
+  host: MockHost;
+  ipam: IpamExports;
+  handle(name: string): number;
+}
+
+/** Instantiate an ipam-driver component and call its `init`. */
+export async function loadIpamDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedIpamDriver> {
+  const bytes = typeof component === 'string' ? readFileSync(component) : component;
+  const exports = await instantiateComponent<{ ipam: IpamExports; plugin: { init(): void } }>(bytes, host.imports());
+  exports.plugin.init();
+  return { host, ipam: exports.ipam, handle: (name) => handleOf(host.ipamDrivers, name) };
+}
+
+function handleOf(registrations: { name: string; handle: number }[], name: string): number {
+  const registration = registrations.find((d) => d.name === name);
+  if (registration === undefined) throw new Error(`no driver registered as ${name}`);
+  return registration.handle;
 }
 
 /** The error payload of a call that failed (jco throws a ComponentError carrying it). */

@@ -1,0 +1,51 @@
+// `wasmnet-sdk init` scaffolds a project that installs offline (a file: dependency on this
+// SDK), builds and passes its own tests; `build` writes NAME.wasm; bad usage fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SDK_ROOT } from '@wasmnet/sdk';
+
+const CLI = join(SDK_ROOT, 'dist', 'cli.js');
+
+function run(command: string, args: string[], cwd: string): { status: number | null; output: string } {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+test('init → npm install --offline → npm test, in a folder outside the repository', () => {
+  const root = mkdtempSync(join(tmpdir(), 'wasmnet-init-'));
+  try {
+    const dir = join(root, 'demo');
+    const init = run(process.execPath, [CLI, 'init', 'demo', '--dir', dir], root);
+    assert.equal(init.status, 0, init.output);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    assert.equal(pkg.devDependencies['@wasmnet/sdk'], `file:${SDK_ROOT}`);
+    const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], dir);
+    assert.equal(install.status, 0, install.output);
+    // The SDK resolves assemblyscript and jco from its own location, not the project's.
+    assert.equal(realpathSync(join(dir, 'node_modules', '@wasmnet', 'sdk')), realpathSync(SDK_ROOT));
+    assert.equal(existsSync(join(dir, 'node_modules', 'assemblyscript')), false);
+    const tested = run('npm', ['test'], dir);
+    assert.equal(tested.status, 0, tested.output);
+    assert.match(tested.output, /# pass 4/);
+    assert.ok(existsSync(join(dir, 'build', 'demo.wasm')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('init refuses a bad name and a non-empty folder; unknown commands print usage', () => {
+  const root = mkdtempSync(join(tmpdir(), 'wasmnet-init-'));
+  try {
+    assert.match(run(process.execPath, [CLI, 'init', 'Bad_Name', '--dir', join(root, 'x')], root).output, /lower-case/);
+    assert.match(run(process.execPath, [CLI, 'init', 'ok', '--dir', SDK_ROOT], root).output, /not empty/);
+    const usage = run(process.execPath, [CLI, 'frobnicate'], root);
+    assert.equal(usage.status, 2);
+    assert.match(usage.output, /usage: wasmnet-sdk/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
