@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
 import { Sandbox } from '../host/sandbox/index.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
@@ -204,18 +205,28 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const drain = (): void => {
       for (const endpoint of alive.splice(0)) teardown(endpoint);
     };
+    // Before each measured phase, let the kernel finish freeing the namespaces deleted so far
+    // (their host-side veths vanish then), so one phase's backlog does not land on the next.
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 300 && rtnl.linkList().filter((l) => l.name.startsWith('wv')).length > alive.length; i++) await sleep(50);
+    };
     measure(30, setup, teardown); // warm-up (JIT)
     grow(10);
+    await settle();
     const at10 = measure(samples, setup, teardown);
     grow(scale);
+    await settle();
     const atScale = measure(scaleSamples, setup, teardown);
     drain();
     wasmnet.use(new Bridges(rtnl, 'wsn', 100, true));
     grow(10);
+    await settle();
     const snoop10 = measure(scaleSamples, setup, teardown);
     grow(scale);
+    await settle();
     const snoopScale = measure(scaleSamples, setup, teardown);
     drain();
+    await settle();
 
     const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
     const cni = cniAvailable ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
