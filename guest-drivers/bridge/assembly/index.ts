@@ -1,0 +1,187 @@
+// libnetwork's `bridge` driver as a wasmnet guest: a Linux bridge per network holding the
+// gateway address, and per endpoint a veth pair whose container end is created directly in
+// the sandbox (no move), named by the host as eth0, eth1, ...
+import {
+  Address, Box, Capability, Driver, InterfaceInfo, IpamData, JoinInfo, LinkChange, LinkKind, LinkSpec, Netlink, Netns,
+  NetworkInfo, Options, Result, Scope, Store, Tuple2, VethPeer, WitError, WitErrorTag, errorMessage, invalidParameter,
+  logInfo, macFromIPv4, notFound, optionBool, optionString, parseCidr, registerDriver, storeGetString,
+  storeSetString,
+} from '@wasmnet/sdk';
+import { BRIDGE_NAME, ENABLE_IPV6, INTERNAL, MTU, checkEndpointOptions, checkNetworkOptions } from './options';
+
+/** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
+const MAX_PORTS = 1023;
+const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
+
+function networkKey(networkId: string, field: string): string {
+  return `net/${networkId}/${field}`;
+}
+function endpointKey(endpointId: string, field: string): string {
+  return `ep/${endpointId}/${field}`;
+}
+/** Host-side veth name: unique per endpoint, at most 15 bytes. */
+function hostVethName(endpointId: string): string {
+  return `veth${endpointId.substring(0, 11)}`;
+}
+/** The container end's name until the host renames it (eth0, ...) inside the sandbox. */
+function sandboxVethName(endpointId: string): string {
+  return `wn${endpointId.substring(0, 13)}`;
+}
+/** "172.18.0.1/16" -> "172.18.0.1" */
+function ipOf(cidr: string): string {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.substring(0, slash);
+}
+/** A locally administered MAC from the endpoint id, when the endpoint has no IPv4 address. */
+function macFromId(endpointId: string): string {
+  let mac = '02:42';
+  for (let i = 0; i < 8; i += 2) mac += `:${endpointId.length >= i + 2 ? endpointId.substring(i, i + 2) : '00'}`;
+  return mac;
+}
+function isNotFound(error: WitError): bool {
+  return error.tag == WitErrorTag.NotFound || errorMessage(error).includes('ENODEV');
+}
+
+class BridgeDriver extends Driver {
+  networkAllocate(networkId: string, options: Options, ipv4Data: IpamData[], ipv6Data: IpamData[]): Result<Options, WitError> {
+    return Result.ok<Options, WitError>([]);
+  }
+
+  networkFree(networkId: string): WitError | null {
+    return null;
+  }
+
+  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4Data: IpamData[], ipv6Data: IpamData[]): WitError | null {
+    const refused = checkNetworkOptions(options);
+    if (refused !== null) return refused;
+    if (networkId.length < 12) return invalidParameter(`bridge driver: network id ${networkId} is too short`);
+    const named = optionString(options, BRIDGE_NAME);
+    const bridge = named !== null ? named : `br-${networkId.substring(0, 12)}`;
+    const mtuText = optionString(options, MTU);
+    const mtu: Box<u32> | null = mtuText !== null ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
+    const ipv6 = optionBool(options, ENABLE_IPV6, false);
+
+    const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridge, LinkKind.bridge(), mtu, null, null, true));
+    if (!added.isOk) return added.error;
+    let error = this.addGateways(bridge, ipv4Data);
+    if (error === null && ipv6) error = this.addGateways(bridge, ipv6Data);
+    if (error !== null) {
+      Netlink.linkDel(Netns.host(), bridge); // roll back: nothing half-made stays behind
+      return error;
+    }
+    storeSetString(networkKey(networkId, 'bridge'), bridge);
+    storeSetString(networkKey(networkId, 'mtu'), mtuText !== null ? mtuText : '');
+    storeSetString(networkKey(networkId, 'internal'), optionBool(options, INTERNAL, false) ? 'true' : 'false');
+    storeSetString(networkKey(networkId, 'gateway'), this.firstGateway(ipv4Data));
+    storeSetString(networkKey(networkId, 'gateway6'), ipv6 ? this.firstGateway(ipv6Data) : '');
+    logInfo(`network ${networkId.substring(0, 12)}: bridge ${bridge} (index ${added.value})`);
+    return null;
+  }
+
+  deleteNetwork(networkId: string): WitError | null {
+    const bridge = storeGetString(networkKey(networkId, 'bridge'));
+    if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
+    const error = Netlink.linkDel(Netns.host(), bridge);
+    if (error !== null && !isNotFound(error)) return error;
+    const keys = Store.keys(`net/${networkId}/`);
+    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    return null;
+  }
+
+  createEndpoint(networkId: string, endpointId: string, iface: InterfaceInfo, options: Options): WitError | null {
+    if (storeGetString(networkKey(networkId, 'bridge')) === null) return notFound(`bridge driver: network ${networkId} not found`);
+    const refused = checkEndpointOptions(options);
+    if (refused !== null) return refused;
+    let mac = iface.macAddress();
+    if (mac === null) {
+      const address = iface.address();
+      mac = address !== null ? macFromIPv4(ipOf(address)) : null;
+      if (mac === null) mac = macFromId(endpointId);
+      const error = iface.setMacAddress(mac);
+      if (error !== null) return error;
+    }
+    storeSetString(endpointKey(endpointId, 'mac'), mac);
+    return storeSetString(endpointKey(endpointId, 'network'), networkId);
+  }
+
+  deleteEndpoint(networkId: string, endpointId: string): WitError | null {
+    Store.delete_(endpointKey(endpointId, 'mac'));
+    return Store.delete_(endpointKey(endpointId, 'network'));
+  }
+
+  endpointOperInfo(networkId: string, endpointId: string): Result<Options, WitError> {
+    const mac = storeGetString(endpointKey(endpointId, 'mac'));
+    if (mac === null) return Result.err<Options, WitError>(notFound(`bridge driver: endpoint ${endpointId} not found`));
+    return Result.ok<Options, WitError>([new Tuple2<string, string>(MAC_OPTION, mac)]);
+  }
+
+  join(networkId: string, endpointId: string, sandboxKey: string, info: JoinInfo, options: Options): WitError | null {
+    const bridge = storeGetString(networkKey(networkId, 'bridge'));
+    if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
+    const mtuText = storeGetString(networkKey(networkId, 'mtu'));
+    const mtu: Box<u32> | null = mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
+    const sandbox = Netns.sandbox(sandboxKey);
+    const peer = new VethPeer(sandboxVethName(endpointId), sandbox, storeGetString(endpointKey(endpointId, 'mac')));
+    const added = Netlink.linkAdd(Netns.host(), new LinkSpec(hostVethName(endpointId), LinkKind.veth(peer), mtu, null, bridge, true));
+    if (!added.isOk) {
+      const message = errorMessage(added.error!);
+      if (message.includes('EXFULL')) {
+        return invalidParameter(`bridge driver: bridge ${bridge} has reached the kernel's limit of ${MAX_PORTS} ports`);
+      }
+      return added.error;
+    }
+    let error: WitError | null = null;
+    if (mtu !== null) error = Netlink.linkSet(sandbox, peer.name, new LinkChange(null, null, mtu, null, null));
+    if (error === null) {
+      const names = info.interfaceName();
+      error = names.setNames(peer.name, 'eth');
+      names.drop();
+    }
+    if (error === null && storeGetString(networkKey(networkId, 'internal')) != 'true') {
+      const gateway = storeGetString(networkKey(networkId, 'gateway'));
+      if (gateway !== null && gateway.length > 0) error = info.setGateway(ipOf(gateway));
+      const gateway6 = storeGetString(networkKey(networkId, 'gateway6'));
+      if (error === null && gateway6 !== null && gateway6.length > 0) error = info.setGatewayIpv6(ipOf(gateway6));
+    }
+    if (error !== null) {
+      Netlink.linkDel(Netns.host(), hostVethName(endpointId)); // roll back the pair
+      return error;
+    }
+    return null;
+  }
+
+  leave(networkId: string, endpointId: string): WitError | null {
+    // Deleting one end removes the pair; when the sandbox went first, so did the pair.
+    const error = Netlink.linkDel(Netns.host(), hostVethName(endpointId));
+    return error !== null && !isNotFound(error) ? error : null;
+  }
+
+  programExternalConnectivity(networkId: string, endpointId: string, options: Options): WitError | null {
+    return checkEndpointOptions(options);
+  }
+
+  revokeExternalConnectivity(networkId: string, endpointId: string): WitError | null {
+    return null;
+  }
+
+  private addGateways(bridge: string, data: IpamData[]): WitError | null {
+    for (let i = 0; i < data.length; i++) {
+      const gateway = data[i].gateway;
+      if (gateway === null) continue;
+      if (parseCidr(gateway) === null) return invalidParameter(`bridge driver: gateway ${gateway} is not a CIDR`);
+      const error = Netlink.addrAdd(Netns.host(), new Address(bridge, gateway, true));
+      if (error !== null) return error;
+    }
+    return null;
+  }
+
+  private firstGateway(data: IpamData[]): string {
+    for (let i = 0; i < data.length; i++) {
+      const gateway = data[i].gateway;
+      if (gateway !== null) return gateway;
+    }
+    return '';
+  }
+}
+
+registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local));

@@ -1,0 +1,6 @@
+// libnetwork's `host` driver: containers share the host's network namespace. The controller
+// gives a host-network sandbox the host's namespace; the driver creates nothing.
+import { Capability, Scope, registerDriver } from '@wasmnet/sdk';
+import { SingleNetworkDriver } from '../../null/assembly/single';
+
+registerDriver('host', new SingleNetworkDriver('host'), new Capability(Scope.Local, Scope.Local));
