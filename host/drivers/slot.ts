@@ -66,6 +66,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   #faults = 0;
   #lastFault: string | undefined;
   #storeVersion = 0;
+  #closed = false;
   readonly #networkParents = new Map<string, Set<string>>();
   readonly #endpointSandboxes = new Map<string, string>();
 
@@ -144,14 +145,16 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     });
   }
 
-  /** Unregisters everything and stops the instance. */
+  /** Unregisters everything at once (no new call can reach it), serves the calls already
+   * queued, then stops the instance. */
   async unload(): Promise<void> {
-    await this.#enqueue(async () => {
-      for (const reg of this.registrations) {
-        if (this.services.registry[reg.kind === 'driver' ? 'driver' : 'ipam'](reg.name)?.owner === this.owner) {
-          this.services.registry.unregister(reg.kind, reg.name, this.owner);
-        }
+    this.#closed = true;
+    for (const reg of this.registrations) {
+      if (this.services.registry[reg.kind === 'driver' ? 'driver' : 'ipam'](reg.name)?.owner === this.owner) {
+        this.services.registry.unregister(reg.kind, reg.name, this.owner);
       }
+    }
+    await this.#enqueue(async () => {
       const running = this.#running;
       this.#running = undefined;
       await running?.instance.terminate();
@@ -178,6 +181,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   async #call(kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
+    if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     if (this.#running === undefined || this.#running.instance.dead !== undefined) await this.#restart();
     const running = this.#running;
     if (running === undefined) throw new NoService(`${this.owner} is unhealthy after ${this.#faults} consecutive faults (last: ${this.#lastFault})`);

@@ -1,0 +1,192 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Forbidden, InvalidParameter, LinkOwnership, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
+import { probeComponent } from './fixtures.js';
+import { makeRuntime, steadyStream } from './harness.js';
+
+const driverOf = (runtime: ReturnType<typeof makeRuntime>['runtime'], name: string): Driver => {
+  const entry = runtime.registry.driver(name);
+  assert.ok(entry, `${name} is registered`);
+  return entry.driver;
+};
+
+test('a well-behaved driver registers through the callback and answers calls with its effects', async () => {
+  const { runtime } = makeRuntime();
+  try {
+    await runtime.load('probe', await probeComponent({ names: ['probe'] }));
+    const entry = runtime.registry.driver('probe');
+    assert.equal(entry?.owner, 'probe');
+    assert.deepEqual(entry?.capability, { dataScope: 'local', connectivityScope: 'local' });
+    const driver = entry!.driver;
+    assert.equal(driver.type(), 'probe');
+    assert.deepEqual(await driver.createNetwork('net1', [], [], []), { tables: [] });
+    assert.deepEqual(await driver.createEndpoint('net1', 'ep1', { address: '10.0.0.2/24' }, []), { address: '10.0.0.2/24', mac: '02:42:ac:11:00:02' });
+    await assert.rejects(driver.createEndpoint('net1', 'ep2', { mac: '02:00:00:00:00:01' }, []), (error: Error) => error instanceof Forbidden && /already has MAC/.test(error.message));
+    const join = await driver.join('net1', 'ep1', '/run/netns/sb1', []);
+    assert.equal(join.gateway, '10.0.0.1');
+    assert.deepEqual(await driver.endpointOperInfo('net1', 'ep1'), [['net1', 'net1']]);
+    assert.deepEqual(await driver.decodeTableEntry('tbl', 'k', new Uint8Array()), { name: 'tbl', fields: [] });
+    await driver.eventNotify('create', 'net1', 'tbl', 'k', new Uint8Array([1]));
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a trap, a deadline miss, memory exhaustion and a huge result fail only that call; the instance comes back with its store', async () => {
+  const replays: ReplayEvent[] = [];
+  const { runtime } = makeRuntime({ deadlineMs: 500, replay: async (event) => { replays.push(event); } });
+  try {
+    await runtime.load('bad', await probeComponent({ names: ['bad'] }));
+    await runtime.load('good', await probeComponent({ names: ['good'] }));
+    const bad = driverOf(runtime, 'bad');
+    const steady = steadyStream(() => driverOf(runtime, 'good'));
+    await bad.createNetwork('net1', [], [], []);
+    const threadBefore = runtime.slot('bad')!.threadId;
+
+    await assert.rejects(bad.networkFree('net1'), /networkFree trapped .*unreachable.*re-created/);
+    assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']], 'store restored after the trap');
+    assert.notEqual(runtime.slot('bad')!.threadId, threadBefore, 'a new worker serves the driver');
+
+    await assert.rejects(bad.discoverDelete({ tag: 'datastore-config', val: [] }), /discoverDelete exceeded its 500 ms deadline/);
+    await assert.rejects(bad.discoverNew({ tag: 'datastore-config', val: [] }), /discoverNew ran out of memory \(cap 64 MiB\)/);
+    await assert.rejects(bad.decodeTableEntry('t', 'k', new Uint8Array([8])), /over the 1048576-byte limit/);
+    assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
+
+    assert.equal(replays.length, 3, 'the replay hook ran after each re-creation');
+    assert.equal(replays[0]?.reason, 'restart');
+    assert.deepEqual([...replays[0]!.drivers.keys()], ['bad']);
+    assert.equal(runtime.slot('bad')!.health.healthy, true);
+    const { ok, failures } = await steady.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a driver that keeps failing backs off and is reported unhealthy', async () => {
+  let replays = 0;
+  const { runtime } = makeRuntime({ unhealthyAfter: 2, backoffMs: 30, replay: async () => { replays++; } });
+  try {
+    const slot = await runtime.load('flaky', await probeComponent({ names: ['flaky'] }));
+    const health: boolean[] = [];
+    slot.on('health', (h) => health.push(h.healthy));
+    const driver = driverOf(runtime, 'flaky');
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) await assert.rejects(driver.networkFree('n'), /trapped/);
+    assert.equal(slot.health.healthy, false);
+    assert.equal(slot.health.consecutiveFaults, 4);
+    assert.deepEqual(health, [true, false, false, false]);
+    // Backoff before restarts 2, 3 and 4: 30 + 60 + 120 ms at least.
+    assert.ok(Date.now() - started >= 210);
+    assert.equal(replays, 4, 'one restart per fault, no loop');
+    assert.deepEqual(await driver.endpointOperInfo('n', 'e'), []);
+    assert.equal(slot.health.healthy, true, 'a good call makes it healthy again');
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a component registering an empty, duplicate or built-in name is refused and registers nothing', async () => {
+  const { runtime } = makeRuntime({ registry: undefined });
+  const registry = runtime.registry;
+  try {
+    await assert.rejects(runtime.load('empty', await probeComponent({ names: [''] })), (error: Error) => error instanceof InvalidParameter && /must not be empty/.test(error.message));
+    await assert.rejects(runtime.load('twice', await probeComponent({ names: ['twice', 'twice'] })), /already registered by this component/);
+    await runtime.load('first', await probeComponent({ names: ['shared'] }));
+    await assert.rejects(runtime.load('second', await probeComponent({ names: ['second', 'shared'] })), /"shared" is already registered by first/);
+    assert.equal(registry.driver('second'), undefined);
+    assert.deepEqual(runtime.owners, ['first']);
+  } finally {
+    await runtime.close();
+  }
+  const { DriverRegistry } = await import('../../host/drivers/index.js');
+  const guarded = makeRuntime({ registry: new DriverRegistry({ builtins: { bridge: 'bridge' } }) });
+  try {
+    await assert.rejects(guarded.runtime.load('impostor', await probeComponent({ names: ['bridge'] })), /"bridge" is built in and cannot be taken by impostor/);
+    await guarded.runtime.load('bridge', await probeComponent({ names: ['bridge'] }));
+    assert.equal(guarded.runtime.registry.driver('bridge')?.owner, 'bridge');
+  } finally {
+    await guarded.runtime.close();
+  }
+});
+
+test('a component may register several network types and is called with each handle', async () => {
+  const { runtime } = makeRuntime();
+  try {
+    await runtime.load('vlans', await probeComponent({ names: ['macvlan-x', 'ipvlan-x'] }));
+    assert.equal(driverOf(runtime, 'macvlan-x').type(), 'macvlan-x');
+    assert.equal(driverOf(runtime, 'ipvlan-x').type(), 'ipvlan-x');
+    assert.deepEqual(runtime.slot('vlans')!.registrations.map((r) => [r.name, r.handle]), [['macvlan-x', 1], ['ipvlan-x', 2]]);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('netlink: the host\'s lo and eth0, another driver\'s bridge and a sandbox not being joined are forbidden', async () => {
+  const ownership = new LinkOwnership();
+  ownership.record({ owner: 'other', sandboxes: new Set(), parents: new Set() }, 'linkAdd', { tag: 'host' }, [{ name: 'br-other', kind: { tag: 'bridge' }, up: true }]);
+  ownership.record({ owner: 'nosy', sandboxes: new Set(['sb-own']), parents: new Set() }, 'linkAdd', { tag: 'host' }, [{ name: 'veth-own', kind: { tag: 'veth', val: { name: 'eth9', netns: { tag: 'sandbox', val: 'sb-own' } } }, up: true }]);
+  const { runtime, plumbing } = makeRuntime({ ownership });
+  try {
+    await runtime.load('nosy', await probeComponent({ names: ['nosy'] }));
+    await runtime.load('good', await probeComponent({ names: ['good'] }));
+    const nosy = driverOf(runtime, 'nosy');
+    const steady = steadyStream(() => driverOf(runtime, 'good'));
+    for (const link of ['lo', 'eth0']) {
+      await assert.rejects(nosy.programExternalConnectivity('net', link, []), (error: Error) => error instanceof Forbidden && error.message.includes(`link ${link} in the host namespace was not created by nosy`));
+    }
+    await assert.rejects(nosy.programExternalConnectivity('net', 'br-other', []), /link br-other in the host namespace belongs to other/);
+    await assert.rejects(nosy.revokeExternalConnectivity('sb-foreign', 'eth0'), /sandbox sb-foreign is not being joined by this driver/);
+    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /sandbox sb-own is not being joined/, 'outside a join even its own sandbox is off limits');
+    assert.deepEqual(plumbing.calls, [], 'nothing reached the plumbing');
+    await nosy.programExternalConnectivity('net', 'veth-own', []);
+    assert.deepEqual(plumbing.calls, [{ op: 'linkDel', ns: { tag: 'host' }, args: ['veth-own'] }]);
+    assert.equal(ownership.ownerOf({ tag: 'host' }, 'veth-own'), undefined, 'the deleted link is forgotten');
+    const { failures } = await steady.stop();
+    assert.deepEqual(failures, []);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('ownership check: links created in a joined sandbox, parents named by the network, enslaving', () => {
+  const ownership = new LinkOwnership();
+  const scope = { owner: 'br', sandboxes: new Set(['sb1']), parents: new Set(['eth1']) };
+  const host = { tag: 'host' } as const;
+  const sb1 = { tag: 'sandbox', val: 'sb1' } as const;
+  ownership.check(scope, 'linkAdd', host, [{ name: 'br0', kind: { tag: 'bridge' }, up: true }]);
+  ownership.record(scope, 'linkAdd', host, [{ name: 'br0', kind: { tag: 'bridge' }, up: true }]);
+  const veth = { name: 'veth0', kind: { tag: 'veth', val: { name: 'eth0', netns: sb1 } }, master: 'br0', up: true };
+  ownership.check(scope, 'linkAdd', host, [veth]);
+  ownership.record(scope, 'linkAdd', host, [veth]);
+  ownership.check(scope, 'addrAdd', sb1, [{ link: 'eth0', cidr: '10.0.0.2/24', nodad: false }]);
+  ownership.check(scope, 'routeAdd', sb1, [{ gateway: '10.0.0.1', scope: 'universe' }]);
+  assert.throws(() => ownership.check(scope, 'routeAdd', host, [{ gateway: '10.0.0.1', scope: 'universe' }]), Forbidden);
+  ownership.check(scope, 'linkAdd', host, [{ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }]);
+  assert.throws(() => ownership.check(scope, 'linkAdd', host, [{ name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }]), /parent link eth2/);
+  assert.throws(() => ownership.check({ ...scope, owner: 'x' }, 'linkSet', host, ['br0', { up: false }]), /belongs to br/);
+  assert.throws(() => ownership.check(scope, 'sysctlSet', host, ['rp-filter', undefined, '0']), /may not be set host-wide/);
+  ownership.check(scope, 'sysctlSet', host, ['ip-forward', undefined, '1']);
+  assert.deepEqual(ownership.linksOf('br', host).sort(), ['br0', 'veth0']);
+  ownership.forgetSandbox('sb1');
+  assert.equal(ownership.ownerOf(sb1, 'eth0'), undefined);
+});
+
+test('calls to one driver are serialized, different drivers run in parallel', async () => {
+  const { runtime } = makeRuntime({ deadlineMs: 400 });
+  try {
+    await runtime.load('slow', await probeComponent({ names: ['slow'] }));
+    await runtime.load('fast', await probeComponent({ names: ['fast'] }));
+    const slow = driverOf(runtime, 'slow');
+    const order: string[] = [];
+    const hang = slow.discoverDelete({ tag: 'datastore-config', val: [] }).catch(() => order.push('hang failed'));
+    const queued = slow.endpointOperInfo('n', 'e').then(() => order.push('queued call ran'));
+    await driverOf(runtime, 'fast').endpointOperInfo('n', 'e');
+    order.push('other driver answered');
+    await Promise.all([hang, queued]);
+    assert.deepEqual(order, ['other driver answered', 'hang failed', 'queued call ran']);
+  } finally {
+    await runtime.close();
+  }
+});
