@@ -6,7 +6,7 @@ import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, Forbidden, NoService } from './errors.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
-import { guardedNetlink, type CallScope, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+import { guardedNetlink, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
@@ -62,18 +62,16 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   #running: Running | undefined;
   #compiled: CompiledComponent;
   #queue: Promise<unknown> = Promise.resolve();
-  #scope: CallScope;
   #faults = 0;
   #lastFault: string | undefined;
   #storeVersion = 0;
   #closed = false;
-  readonly #networkParents = new Map<string, Set<string>>();
+  readonly #networkParents = new Map<string, string[]>();
   readonly #endpointSandboxes = new Map<string, string>();
 
   private constructor(readonly owner: string, compiled: CompiledComponent, private readonly services: SlotServices) {
     super();
     this.#compiled = compiled;
-    this.#scope = { owner, sandboxes: new Set(), parents: new Set() };
   }
 
   /** Instantiates the component, runs init and registers what it registered. */
@@ -195,35 +193,37 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     }
   }
 
-  /** One call on one instance, with the netlink scope the call grants. */
+  /** One call on one instance, with the netlink rights the call grants or ends. */
   async #invoke(running: Running, kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
     const reg = running.handles.get(regKey(kind, name));
     if (reg === undefined) throw new NoService(`${this.owner} no longer provides ${kind} ${name}`);
-    this.#scope = this.#scopeFor(method, args);
-    try {
-      return await running.instance.invoke(method, [reg.handle, ...args]);
-    } finally {
-      this.#scope = { owner: this.owner, sandboxes: new Set(), parents: new Set() };
-    }
-  }
-
-  #scopeFor(method: string, args: unknown[]): CallScope {
     const [networkId, endpointId] = args as [string, string];
+    const endpoint = `${networkId}/${endpointId}`;
+    const rights = this.services.ownership.registry;
     if (method === 'createNetwork') {
       const parents = (args[1] as Options).filter(([key]) => key === 'parent' || key.endsWith('.parent')).map(([, value]) => value);
-      this.#networkParents.set(networkId, new Set(parents));
-    }
-    const sandboxes = new Set<string>();
-    const endpoint = `${networkId}/${endpointId}`;
-    if (method === 'join') {
-      sandboxes.add(args[2] as string);
+      this.#networkParents.set(networkId, parents);
+      for (const parent of parents) rights.grantParent(this.owner, parent);
+    } else if (method === 'join') {
       this.#endpointSandboxes.set(endpoint, args[2] as string);
-    } else if (method === 'leave') {
-      const sandbox = this.#endpointSandboxes.get(endpoint);
-      if (sandbox !== undefined) sandboxes.add(sandbox);
-      this.#endpointSandboxes.delete(endpoint);
+      rights.join(this.owner, args[2] as string);
     }
-    return { owner: this.owner, sandboxes, parents: this.#networkParents.get(networkId) ?? new Set() };
+    let ok = false;
+    try {
+      const value = await running.instance.invoke(method, [reg.handle, ...args]);
+      ok = true;
+      return value;
+    } finally {
+      const sandbox = this.#endpointSandboxes.get(endpoint);
+      if (sandbox !== undefined && ((method === 'join' && !ok) || method === 'leave')) {
+        rights.leave(this.owner, sandbox);
+        this.#endpointSandboxes.delete(endpoint);
+      }
+      if (method === 'deleteNetwork' && ok) {
+        for (const parent of this.#networkParents.get(networkId) ?? []) rights.revokeParent(this.owner, parent);
+        this.#networkParents.delete(networkId);
+      }
+    }
   }
 
   async #fault(error: DriverError): Promise<void> {
@@ -297,7 +297,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         return undefined;
       case 'netlink': {
         const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
-        return guardedNetlink(this.services.ownership, this.services.plumbing, this.#scope, netlinkOp, ns, rest);
+        return guardedNetlink(this.services.ownership, this.services.plumbing, this.owner, netlinkOp, ns, rest);
       }
       default:
         throw new Forbidden(`unknown host import ${op}`);

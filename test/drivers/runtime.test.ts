@@ -125,24 +125,31 @@ test('a component may register several network types and is called with each han
 
 test('netlink: the host\'s lo and eth0, another driver\'s bridge and a sandbox not being joined are forbidden', async () => {
   const ownership = new LinkOwnership();
-  ownership.record({ owner: 'other', sandboxes: new Set(), parents: new Set() }, 'linkAdd', { tag: 'host' }, [{ name: 'br-other', kind: { tag: 'bridge' }, up: true }]);
-  ownership.record({ owner: 'nosy', sandboxes: new Set(['sb-own']), parents: new Set() }, 'linkAdd', { tag: 'host' }, [{ name: 'veth-own', kind: { tag: 'veth', val: { name: 'eth9', netns: { tag: 'sandbox', val: 'sb-own' } } }, up: true }]);
+  ownership.registry.recordLink('other', { tag: 'host' }, 'br-other');
+  ownership.registry.recordLink('nosy', { tag: 'host' }, 'veth-own');
+  ownership.registry.recordLink('nosy', { tag: 'sandbox', val: 'sb-own' }, 'eth9');
   const { runtime, plumbing } = makeRuntime({ ownership });
   try {
     await runtime.load('nosy', await probeComponent({ names: ['nosy'] }));
     await runtime.load('good', await probeComponent({ names: ['good'] }));
     const nosy = driverOf(runtime, 'nosy');
     const steady = steadyStream(() => driverOf(runtime, 'good'));
-    for (const link of ['lo', 'eth0']) {
-      await assert.rejects(nosy.programExternalConnectivity('net', link, []), (error: Error) => error instanceof Forbidden && error.message.includes(`link ${link} in the host namespace was not created by nosy`));
-    }
-    await assert.rejects(nosy.programExternalConnectivity('net', 'br-other', []), /link br-other in the host namespace belongs to other/);
-    await assert.rejects(nosy.revokeExternalConnectivity('sb-foreign', 'eth0'), /sandbox sb-foreign is not being joined by this driver/);
-    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /sandbox sb-own is not being joined/, 'outside a join even its own sandbox is off limits');
+    await assert.rejects(nosy.programExternalConnectivity('net', 'lo', []), (error: Error) => error instanceof Forbidden && /may not delete link lo in the host namespace: the loopback link belongs to the host/.test(error.message));
+    await assert.rejects(nosy.programExternalConnectivity('net', 'eth0', []), /may not delete link eth0 in the host namespace: the link was not created by a driver/);
+    await assert.rejects(nosy.programExternalConnectivity('net', 'br-other', []), /link br-other in the host namespace: the link belongs to driver other/);
+    await assert.rejects(nosy.revokeExternalConnectivity('sb-foreign', 'eth0'), /in sandbox sb-foreign: it is not joining that sandbox/);
+    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /it is not joining that sandbox/, 'outside a join even its own sandbox is off limits');
     assert.deepEqual(plumbing.calls, [], 'nothing reached the plumbing');
+    await nosy.join('net', 'ep', 'sb-own', []);
+    await nosy.revokeExternalConnectivity('sb-own', 'eth9');
+    await nosy.leave('net', 'ep');
+    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /not joining/, 'the right ends with the leave');
     await nosy.programExternalConnectivity('net', 'veth-own', []);
-    assert.deepEqual(plumbing.calls, [{ op: 'linkDel', ns: { tag: 'host' }, args: ['veth-own'] }]);
-    assert.equal(ownership.ownerOf({ tag: 'host' }, 'veth-own'), undefined, 'the deleted link is forgotten');
+    assert.deepEqual(plumbing.calls, [
+      { op: 'linkDel', ns: { tag: 'sandbox', val: 'sb-own' }, args: ['eth9'] },
+      { op: 'linkDel', ns: { tag: 'host' }, args: ['veth-own'] },
+    ]);
+    assert.equal(ownership.registry.owner({ tag: 'host' }, 'veth-own'), undefined, 'the deleted link is forgotten');
     const { failures } = await steady.stop();
     assert.deepEqual(failures, []);
   } finally {
@@ -152,25 +159,27 @@ test('netlink: the host\'s lo and eth0, another driver\'s bridge and a sandbox n
 
 test('ownership check: links created in a joined sandbox, parents named by the network, enslaving', () => {
   const ownership = new LinkOwnership();
-  const scope = { owner: 'br', sandboxes: new Set(['sb1']), parents: new Set(['eth1']) };
   const host = { tag: 'host' } as const;
   const sb1 = { tag: 'sandbox', val: 'sb1' } as const;
-  ownership.check(scope, 'linkAdd', host, [{ name: 'br0', kind: { tag: 'bridge' }, up: true }]);
-  ownership.record(scope, 'linkAdd', host, [{ name: 'br0', kind: { tag: 'bridge' }, up: true }]);
+  ownership.registry.join('br', 'sb1');
+  ownership.registry.grantParent('br', 'eth1');
+  const bridge = { name: 'br0', kind: { tag: 'bridge' }, up: true };
+  ownership.check('br', 'linkAdd', host, [bridge]);
+  ownership.record('br', 'linkAdd', host, [bridge]);
   const veth = { name: 'veth0', kind: { tag: 'veth', val: { name: 'eth0', netns: sb1 } }, master: 'br0', up: true };
-  ownership.check(scope, 'linkAdd', host, [veth]);
-  ownership.record(scope, 'linkAdd', host, [veth]);
-  ownership.check(scope, 'addrAdd', sb1, [{ link: 'eth0', cidr: '10.0.0.2/24', nodad: false }]);
-  ownership.check(scope, 'routeAdd', sb1, [{ gateway: '10.0.0.1', scope: 'universe' }]);
-  assert.throws(() => ownership.check(scope, 'routeAdd', host, [{ gateway: '10.0.0.1', scope: 'universe' }]), Forbidden);
-  ownership.check(scope, 'linkAdd', host, [{ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }]);
-  assert.throws(() => ownership.check(scope, 'linkAdd', host, [{ name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }]), /parent link eth2/);
-  assert.throws(() => ownership.check({ ...scope, owner: 'x' }, 'linkSet', host, ['br0', { up: false }]), /belongs to br/);
-  assert.throws(() => ownership.check(scope, 'sysctlSet', host, ['rp-filter', undefined, '0']), /may not be set host-wide/);
-  ownership.check(scope, 'sysctlSet', host, ['ip-forward', undefined, '1']);
-  assert.deepEqual(ownership.linksOf('br', host).sort(), ['br0', 'veth0']);
-  ownership.forgetSandbox('sb1');
-  assert.equal(ownership.ownerOf(sb1, 'eth0'), undefined);
+  ownership.check('br', 'linkAdd', host, [veth]);
+  ownership.record('br', 'linkAdd', host, [veth]);
+  assert.throws(() => ownership.check('x', 'linkAdd', host, [{ ...veth, name: 'veth9', kind: { tag: 'dummy' } }]), /may not master link br0/);
+  ownership.check('br', 'addrAdd', sb1, [{ link: 'eth0', cidr: '10.0.0.2/24', nodad: false }]);
+  ownership.check('br', 'routeAdd', sb1, [{ gateway: '10.0.0.1', scope: 'universe' }]);
+  assert.throws(() => ownership.check('br', 'routeAdd', host, [{ gateway: '10.0.0.1', scope: 'universe' }]), Forbidden);
+  ownership.check('br', 'linkAdd', host, [{ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }]);
+  assert.throws(() => ownership.check('br', 'linkAdd', host, [{ name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }]), /may not parent link eth2/);
+  assert.throws(() => ownership.check('x', 'linkSet', host, ['br0', { up: false }]), /belongs to driver br/);
+  assert.throws(() => ownership.check('br', 'sysctlSet', host, ['rp-filter', undefined, '0']), /may not set sysctl rp-filter host-wide/);
+  ownership.check('br', 'sysctlSet', host, ['ip-forward', undefined, '1']);
+  ownership.record('br', 'linkSet', host, ['br0', { name: 'br1' }]);
+  assert.deepEqual(ownership.registry.linksOf('br', host).sort(), ['br1', 'veth0']);
 });
 
 test('calls to one driver are serialized, different drivers run in parallel', async () => {
