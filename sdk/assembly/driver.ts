@@ -5,6 +5,7 @@ import {
   TableEntrySummary, WitError,
 } from './generated/bindings';
 import { notFound, notImplemented } from './errors';
+import { Registry } from './registry';
 
 /**
  * driverapi.Driver. Override what your driver supports; everything else answers
@@ -60,11 +61,7 @@ export class Driver {
   }
 }
 
-class Registration {
-  constructor(public name: string, public driver: Driver, public capability: Capability) {}
-}
-
-const registrations: Registration[] = [];
+const registry = new Registry<Driver, Capability>();
 
 /**
  * Register a network type. Call it at the top level of your module (or from a function it
@@ -73,27 +70,17 @@ const registrations: Registration[] = [];
  */
 export function registerDriver(name: string, driver: Driver, capability: Capability): u32 {
   driver.name = name;
-  registrations.push(new Registration(name, driver, capability));
-  return <u32>(registrations.length - 1);
+  return registry.add(name, driver, capability);
 }
 
 /** Hands every registration to the host (the plugin's `init`). */
 export function announceDrivers(): WitError | null {
-  for (let i = 0; i < registrations.length; i++) {
-    const r = registrations[i];
-    const error = DriverCallback.registerDriver(r.name, <u32>i, r.capability);
-    if (error !== null) return error;
-  }
-  return null;
-}
-
-export function driverCount(): i32 {
-  return registrations.length;
+  return registry.announce(DriverCallback.registerDriver);
 }
 
 /** The driver behind a handle, or null for a handle never registered. */
 export function driverFor(handle: u32): Driver | null {
-  return handle < <u32>registrations.length ? registrations[handle].driver : null;
+  return registry.get(handle);
 }
 
 export function unknownDriver(handle: u32): WitError {

@@ -3,6 +3,7 @@ import {
   AddressResponse, AddressSpaces, IpamCallback, IpamCapability, IpamError, IpamErrorCode, Options, PoolRequest, PoolResponse,
   Result, WitError,
 } from './generated/bindings';
+import { Registry } from './registry';
 
 export function ipamError(code: IpamErrorCode, message: string): IpamError {
   return new IpamError(code, message);
@@ -33,30 +34,20 @@ export class IpamDriver {
   }
 }
 
-class IpamRegistration {
-  constructor(public name: string, public driver: IpamDriver, public capability: IpamCapability) {}
-}
-
-const registrations: IpamRegistration[] = [];
+const registry = new Registry<IpamDriver, IpamCapability>();
 
 /** Register an IPAM driver at module top level; the host receives it at `init`. Returns its handle. */
 export function registerIpamDriver(name: string, driver: IpamDriver, capability: IpamCapability): u32 {
   driver.name = name;
-  registrations.push(new IpamRegistration(name, driver, capability));
-  return <u32>(registrations.length - 1);
+  return registry.add(name, driver, capability);
 }
 
 export function announceIpamDrivers(): WitError | null {
-  for (let i = 0; i < registrations.length; i++) {
-    const r = registrations[i];
-    const error = IpamCallback.registerIpamDriver(r.name, <u32>i, r.capability);
-    if (error !== null) return error;
-  }
-  return null;
+  return registry.announce(IpamCallback.registerIpamDriver);
 }
 
 export function ipamDriverFor(handle: u32): IpamDriver | null {
-  return handle < <u32>registrations.length ? registrations[handle].driver : null;
+  return registry.get(handle);
 }
 
 export function unknownIpamDriver(handle: u32): IpamError {

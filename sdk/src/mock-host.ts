@@ -1,6 +1,6 @@
 // An in-process host for driver unit tests: every import of the network-driver and
 // ipam-driver worlds, recording what the driver asked for. No root, no kernel.
-import { HostError, witError, type Capability, type IpamCapability, type LinkInfo, type Netns, type Options } from './wit-values.js';
+import { HostError, witError, type Capability, type IpamCapability, type LinkInfo, type Netns } from './wit-values.js';
 import type { ComponentImports } from './component.js';
 
 /** One netlink request as the driver made it. */
@@ -214,5 +214,3 @@ export class MockHost {
 function nsKey(ns: Netns): string {
   return ns.tag === 'host' ? 'host' : `sandbox:${ns.val}`;
 }
-
-export type { Options };

@@ -31,12 +31,18 @@ export interface LoadedDriver {
   handle(name: string): number;
 }
 
-/** Instantiate a network-driver component (a path or its bytes) and call its `init`. */
-export async function loadDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedDriver> {
+/** Instantiate a plugin component (a path or its bytes) against `host` and call its `init`. */
+async function loadPlugin<T>(component: string | Uint8Array, host: MockHost): Promise<T> {
   const bytes = typeof component === 'string' ? readFileSync(component) : component;
-  const exports = await instantiateComponent<{ driver: DriverExports; plugin: { init(): void } }>(bytes, host.imports());
+  const exports = await instantiateComponent<T & { plugin: { init(): void } }>(bytes, host.imports());
   exports.plugin.init();
-  return { host, driver: exports.driver, handle: (name) => handleOf(host.drivers, name) };
+  return exports;
+}
+
+/** Instantiate a network-driver component and call its `init`. */
+export async function loadDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedDriver> {
+  const { driver } = await loadPlugin<{ driver: DriverExports }>(component, host);
+  return { host, driver, handle: (name) => handleOf(host.drivers, name) };
 }
 
 /** The exported ipam interface as jco presents it. */
@@ -56,10 +62,8 @@ export interface LoadedIpamDriver {
 
 /** Instantiate an ipam-driver component and call its `init`. */
 export async function loadIpamDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedIpamDriver> {
-  const bytes = typeof component === 'string' ? readFileSync(component) : component;
-  const exports = await instantiateComponent<{ ipam: IpamExports; plugin: { init(): void } }>(bytes, host.imports());
-  exports.plugin.init();
-  return { host, ipam: exports.ipam, handle: (name) => handleOf(host.ipamDrivers, name) };
+  const { ipam } = await loadPlugin<{ ipam: IpamExports }>(component, host);
+  return { host, ipam, handle: (name) => handleOf(host.ipamDrivers, name) };
 }
 
 function handleOf(registrations: { name: string; handle: number }[], name: string): number {

@@ -31,10 +31,6 @@ export class Abi {
     return this.layout(type).size;
   }
 
-  align(type: TypeRef): number {
-    return this.layout(type).align;
-  }
-
   layout(type: TypeRef): { size: number; align: number } {
     const t = this.expand(type);
     switch (t.kind) {
@@ -133,6 +129,6 @@ export function discriminantSize(cases: number): number {
   return cases <= 0x100 ? 1 : cases <= 0x10000 ? 2 : 4;
 }
 
-export function alignTo(offset: number, align: number): number {
+function alignTo(offset: number, align: number): number {
   return Math.ceil(offset / align) * align;
 }

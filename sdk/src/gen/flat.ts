@@ -61,20 +61,15 @@ export class FlatCodec {
   private liftVariantCall(type: TypeRef, slots: Slot[]): string {
     const abi = this.types.abi;
     const flat = abi.flat(type);
-    const name = `liftFlat_${this.types.key(type)}`;
-    if (!this.types.helpers.has(name)) {
-      this.types.helpers.set(name, '');
+    const name = this.types.define(`liftFlat_${this.types.key(type)}`, () => {
       const params = flat.map((core, i) => `a${i}: ${core}`).join(', ');
       const payloadSlots = flat.slice(1).map((core, i): Slot => ({ expr: `a${i + 1}`, core }));
       const cases = this.cases(type).map((c, i) => {
         const payload = c.type === null ? '' : this.lift(c.type, payloadSlots.slice(0, abi.flat(c.type).length));
         return `    case ${i}: return ${c.make(payload)};`;
       });
-      this.types.helpers.set(
-        name,
-        `export function ${name}(${params}): ${this.types.asType(type)} {\n  switch (a0) {\n${cases.join('\n')}\n    default: unreachable();\n  }\n  return unreachable();\n}`,
-      );
-    }
+      return `export function liftFlat_${this.types.key(type)}(${params}): ${this.types.asType(type)} {\n  switch (a0) {\n${cases.join('\n')}\n    default: unreachable();\n  }\n  return unreachable();\n}`;
+    });
     const args = slots.map((slot, i) => (slot.core === flat[i] ? slot.expr : `<${flat[i]}>(${slot.expr})`));
     return `${name}(${args.join(', ')})`;
   }

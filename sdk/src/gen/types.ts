@@ -5,7 +5,7 @@
 // result<_, E> → `E | null` (null is ok), result<T, E> → `Result<T, E>`, tuples → TupleN,
 // list<u8> → Uint8Array, list<T> → Array<T>, resource handles → a class over the handle.
 import type { TypeRef } from '../wit/model.js';
-import { Abi } from './abi.js';
+import { Abi, discriminantSize } from './abi.js';
 import { camel, pascal } from './names.js';
 
 const PRIM_AS: Record<string, string> = {
@@ -130,58 +130,56 @@ export class TypeMapper {
     return this.isRef(inner) ? value : `new Box<${this.asType(inner)}>(${value})`;
   }
 
+  /**
+   * Emits the helper function `name` once; `body` may define further helpers (the name is
+   * reserved first, so a recursive type terminates). Returns the name.
+   */
+  define(name: string, body: () => string): string {
+    if (!this.helpers.has(name)) {
+      this.helpers.set(name, '');
+      this.helpers.set(name, body());
+    }
+    return name;
+  }
+
   /** Lift a list from its (ptr, len) pair; the guest owns and frees the data. */
   listFromParts(type: TypeRef & { kind: 'list' }): string {
     if (this.isBytes(type)) return 'liftBytes';
-    const name = `liftList_${this.key(type)}`;
-    if (!this.helpers.has(name)) {
-      this.helpers.set(name, '');
-      const size = this.abi.size(type.elem);
-      this.helpers.set(
-        name,
-        `export function ${name}(ptr: usize, len: usize): ${this.asType(type)} {
-  const out = new ${this.asType(type)}();
+    const size = this.abi.size(type.elem);
+    const as = this.asType(type);
+    return this.define(`liftList_${this.key(type)}`, () => `export function liftList_${this.key(type)}(ptr: usize, len: usize): ${as} {
+  const out = new ${as}();
   for (let i: usize = 0; i < len; i++) out.push(${this.load(type.elem, `ptr + i * ${size}`, 0)});
   freeOwned(ptr, len * ${size});
   return out;
-}`,
-      );
-    }
-    return name;
+}`);
   }
 
   /** Lower a list's elements into fresh memory; returns the pointer (length is v.length). */
   listToMemory(type: TypeRef & { kind: 'list' }): string {
     if (this.isBytes(type)) return 'lowerBytes';
-    const name = `lowerList_${this.key(type)}`;
-    if (!this.helpers.has(name)) {
-      this.helpers.set(name, '');
-      const size = this.abi.size(type.elem);
-      this.helpers.set(
-        name,
-        `export function ${name}(v: ${this.asType(type)}): usize {
+    const size = this.abi.size(type.elem);
+    return this.define(`lowerList_${this.key(type)}`, () => `export function lowerList_${this.key(type)}(v: ${this.asType(type)}): usize {
   const ptr = arenaAlloc(<usize>v.length * ${size});
   for (let i = 0; i < v.length; i++) {
     const e = v[i];
     ${this.store(type.elem, 'e', `ptr + <usize>i * ${size}`, 0)}
   }
   return ptr;
-}`,
-      );
-    }
-    return name;
+}`);
   }
 
   private memoryHelpers(type: TypeRef): { load: string; store: string } {
     const key = this.key(type);
     const names = { load: `loadMem_${key}`, store: `storeMem_${key}` };
     if (this.helpers.has(names.load)) return names;
-    this.helpers.set(names.load, '');
-    this.helpers.set(names.store, '');
-    const [load, store] = this.memoryBodies(type);
     const as = this.asType(type);
-    this.helpers.set(names.load, `export function ${names.load}(at: usize): ${as} {\n${load}\n}`);
-    this.helpers.set(names.store, `export function ${names.store}(v: ${as}, at: usize): void {\n${store}\n}`);
+    this.define(names.store, () => '');
+    this.define(names.load, () => {
+      const [load, store] = this.memoryBodies(type);
+      this.helpers.set(names.store, `export function ${names.store}(v: ${as}, at: usize): void {\n${store}\n}`);
+      return `export function ${names.load}(at: usize): ${as} {\n${load}\n}`;
+    });
     return names;
   }
 
@@ -273,5 +271,5 @@ export function variantField(types: TypeMapper, c: { name: string; type: TypeRef
 }
 
 export function discType(cases: number): string {
-  return cases <= 0x100 ? 'u8' : cases <= 0x10000 ? 'u16' : 'u32';
+  return `u${discriminantSize(cases) * 8}`;
 }
