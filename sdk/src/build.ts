@@ -21,6 +21,8 @@ export interface BuildOptions {
   name?: string;
   /** asc optimisation (default true: -O3, shrink level 2; --converge gained 1 byte for 25% more time). */
   optimize?: boolean;
+  /** Cap linear memory at this many 64 KiB pages (as the host does); default: no cap. */
+  maximumMemoryPages?: number;
   /**
    * A world outside the SDK's: extra WIT appended to the SDK's package, and the module that
    * implements each exported interface (paths relative to the project). Its bindings are
@@ -57,7 +59,9 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const lines = [`export * from "${glue}";`];
   if (driver !== undefined) lines.push(`import "${modulePath(buildDir, join(projectDir, driver))}";`);
   writeIfChanged(join(buildDir, 'entry.ts'), `${lines.join('\n')}\n`);
-  const renamed = await compile(projectDir, 'build/entry.ts', options.optimize ?? true, renames);
+  const flags = options.optimize ?? true ? ['-O3', '--shrinkLevel', '2'] : ['--debug'];
+  if (options.maximumMemoryPages !== undefined) flags.push('--maximumMemory', String(options.maximumMemoryPages));
+  const renamed = await compile(projectDir, 'build/entry.ts', flags, renames);
   const component = await componentNew(await componentEmbed({ binary: renamed, witSource, world }));
   const name = options.name ?? projectDir.split('/').pop() ?? 'driver';
   const outFile = resolve(projectDir, options.outFile ?? join('build', `${name}.wasm`));
@@ -115,10 +119,9 @@ function renameTransform(renames: Record<string, string>): new () => { afterComp
   };
 }
 
-async function compile(baseDir: string, entry: string, optimize: boolean, renames: Record<string, string>): Promise<Uint8Array> {
+async function compile(baseDir: string, entry: string, flags: string[], renames: Record<string, string>): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
   const errors: string[] = [];
-  const flags = optimize ? ['-O3', '--shrinkLevel', '2'] : ['--debug'];
   const result = await asc(
     [entry, '--baseDir', baseDir, '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=', '--outFile', 'out.wasm', ...flags],
     {
