@@ -1,0 +1,97 @@
+// What the controller's parts share: the services it was given, its objects, its lock.
+import type { Driver, DriverLookup } from './driver-api.js';
+import type { Endpoint } from './endpoint.js';
+import { ControllerClosedError, NotFoundError } from './errors.js';
+import type { IpamApi, IpamLookup } from './ipam-api.js';
+import type { Network } from './network.js';
+import type { SandboxPlumbing } from './plumbing.js';
+import type { Sandbox } from './sandbox.js';
+import type { ResolvConf } from './sandbox-files.js';
+import type { ControllerStore } from './store.js';
+import type { TableStore, TableSubscription } from './tables.js';
+
+export class Context {
+  readonly networks = new Map<string, Network>();
+  readonly sandboxes = new Map<string, Sandbox>();
+  /** Table subscriptions of each network's driver. */
+  readonly subscriptions = new Map<string, TableSubscription[]>();
+  #queue: Promise<unknown> = Promise.resolve();
+  closed = false;
+
+  constructor(
+    readonly hostId: string,
+    readonly dataDir: string,
+    readonly store: ControllerStore,
+    readonly drivers: DriverLookup,
+    readonly ipams: IpamLookup,
+    readonly plumbing: SandboxPlumbing,
+    readonly tables: TableStore,
+    readonly hostResolvConf: () => ResolvConf,
+    readonly warn: (message: string) => void,
+  ) {}
+
+  driver(type: string): Driver {
+    const entry = this.drivers.driver(type);
+    if (entry === undefined) throw new NotFoundError(`network driver "${type}" is not registered`, 'no-such-driver');
+    return entry.driver;
+  }
+
+  ipam(name: string): IpamApi {
+    const ipam = this.ipams.ipam(name);
+    if (ipam === undefined) throw new NotFoundError(`IPAM driver "${name}" is not registered`, 'no-such-ipam');
+    return ipam;
+  }
+
+  /** Model changes run one at a time, as libnetwork's controller lock serializes them. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.closed) throw new ControllerClosedError();
+      return task();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  endpoint(id: string): Endpoint | undefined {
+    for (const network of this.networks.values()) {
+      const found = network.endpointById(id);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+}
+
+/** Undo steps of one operation, run in reverse when it fails (each failure only warned). */
+export class Undo {
+  readonly #steps: Array<{ label: string; step: () => Promise<unknown> | unknown }> = [];
+
+  push(label: string, step: () => Promise<unknown> | unknown): void {
+    this.#steps.push({ label, step });
+  }
+
+  async run(warn: (message: string) => void): Promise<void> {
+    for (const { label, step } of this.#steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        warn(`rollback: ${label} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    this.#steps.length = 0;
+  }
+}
+
+/** Runs an operation with an Undo that is run if it throws. */
+export async function withUndo<T>(warn: (message: string) => void, operation: (undo: Undo) => Promise<T>): Promise<T> {
+  const undo = new Undo();
+  try {
+    return await operation(undo);
+  } catch (error) {
+    await undo.run(warn);
+    throw error;
+  }
+}
+
+export function toOptions(record: Record<string, string>): Array<[string, string]> {
+  return Object.entries(record);
+}

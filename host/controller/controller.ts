@@ -1,0 +1,125 @@
+// libnetwork's NetworkController: creates networks and sandboxes, looks them up, and restores
+// them all from its store when it starts again.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Context } from './context.js';
+import type { DriverLookup } from './driver-api.js';
+import { InvalidParameterError, NotImplementedError } from './errors.js';
+import type { IpamLookup } from './ipam-api.js';
+import type { NetworkOptions, SandboxOptions } from './model.js';
+import { Network } from './network.js';
+import { NetnsPlumbing } from './netns-plumbing.js';
+import type { SandboxPlumbing } from './plumbing.js';
+import { restore, type RecoveryReport } from './restore.js';
+import { Sandbox } from './sandbox.js';
+import { readHostResolvConf } from './sandbox-files.js';
+import { ControllerStore } from './store.js';
+import { InProcessTableStore, type TableStore } from './tables.js';
+
+export interface ControllerOptions {
+  /** Holds the store (LMDB), the sandboxes' hosts/resolv.conf files and, by default, the namespaces. */
+  dataDir: string;
+  /** Where driver components are loaded from (the driver runtime's concern). */
+  driversDir?: string;
+  /** Directory of the sandboxes' namespace files; `dataDir`/netns by default. */
+  netnsDir?: string;
+  /** A namespace path that acts as this controller's host namespace (its own "host"). */
+  hostNetns?: string;
+  /** IPAM's local default pools (dockerd's --default-address-pool). */
+  defaultAddressPools?: Array<{ base: string; size: number }>;
+  /** Network drivers by type (the driver runtime's DriverRegistry). */
+  drivers?: DriverLookup;
+  /** IPAM drivers by name; must have "default". */
+  ipams?: IpamLookup;
+  /** Table events: share one store between controllers to make them peers. */
+  tableStore?: TableStore;
+  /** Sandbox plumbing; real namespaces in `netnsDir` by default. */
+  plumbing?: SandboxPlumbing;
+  /** This host's name in table events; `hostNetns`, else the machine's host name. */
+  hostId?: string;
+  /** The host's resolv.conf; /etc/resolv.conf by default. */
+  resolvConfPath?: string;
+  /** Where warnings go (rollback and cleanup failures that do not fail the call). */
+  onWarning?: (message: string) => void;
+}
+
+export class Controller {
+  private constructor(private readonly ctx: Context, readonly recovery: RecoveryReport) {}
+
+  static async create(options: ControllerOptions): Promise<Controller> {
+    if (options.dataDir === '') throw new InvalidParameterError('dataDir must not be empty');
+    if (options.drivers === undefined) {
+      throw new NotImplementedError('no network drivers: pass `drivers` (the driver runtime\'s DriverRegistry); loading driversDir is not wired into the controller yet');
+    }
+    if (options.ipams === undefined) throw new NotImplementedError('no IPAM: pass `ipams` (with a "default" IPAM driver)');
+    const plumbing = options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
+    const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
+    const store = ControllerStore.open(options.dataDir);
+    const ctx = new Context(
+      options.hostId ?? options.hostNetns ?? hostname(),
+      options.dataDir,
+      store,
+      options.drivers,
+      options.ipams,
+      plumbing,
+      options.tableStore ?? new InProcessTableStore(),
+      () => readHostResolvConf(resolvConfPath),
+      options.onWarning ?? ((message) => process.emitWarning(message, 'WasmnetWarning')),
+    );
+    try {
+      return new Controller(ctx, await ctx.exclusive(() => restore(ctx)));
+    } catch (error) {
+      await plumbing.close();
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
+  get store(): ControllerStore {
+    return this.ctx.store;
+  }
+
+  newNetwork(type: string, name: string, options: NetworkOptions = {}): Promise<Network> {
+    return this.ctx.exclusive(() => Network.create(this.ctx, type, name, options));
+  }
+
+  newSandbox(containerId: string, options: SandboxOptions = {}): Promise<Sandbox> {
+    return this.ctx.exclusive(() => Sandbox.create(this.ctx, containerId, options));
+  }
+
+  networks(): Network[] {
+    return [...this.ctx.networks.values()];
+  }
+
+  networkByName(name: string): Network | undefined {
+    return this.networks().find((network) => network.name() === name);
+  }
+
+  networkById(id: string): Network | undefined {
+    return this.ctx.networks.get(id);
+  }
+
+  sandboxes(): Sandbox[] {
+    return [...this.ctx.sandboxes.values()];
+  }
+
+  sandboxById(id: string): Sandbox | undefined {
+    return this.ctx.sandboxes.get(id);
+  }
+
+  sandboxByContainerId(containerId: string): Sandbox | undefined {
+    return this.sandboxes().find((sandbox) => sandbox.containerId() === containerId);
+  }
+
+  /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */
+  async close(): Promise<void> {
+    if (this.ctx.closed) return;
+    await this.ctx.exclusive(async () => {
+      for (const network of this.ctx.networks.values()) network.unsubscribeTables();
+      this.ctx.closed = true;
+    });
+    await this.ctx.plumbing.close();
+    await this.ctx.store.close();
+  }
+}

@@ -1,0 +1,163 @@
+// Join and Leave (libnetwork's sbJoin/sbLeave): the driver's Join, the interface in the
+// sandbox, the join's table entries, the gateway endpoint's default route and external
+// connectivity, and the hosts file. A failed join undoes all of it.
+import { toOptions, withUndo, type Context } from './context.js';
+import type { JoinEffects } from './driver-api.js';
+import type { Endpoint } from './endpoint.js';
+import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
+import { tolerate } from './ipam-alloc.js';
+import type { JoinOptions } from './model.js';
+import type { DefaultGateway } from './plumbing.js';
+import type { Sandbox } from './sandbox.js';
+
+export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: JoinOptions): Promise<void> {
+  const joined = endpoint.record.join;
+  if (joined !== undefined) {
+    if (joined.sandboxId === sandbox.id()) throw new ForbiddenError(`endpoint ${endpoint.name()} is already joined to sandbox ${sandbox.containerId()}`, 'already-joined');
+    throw new EndpointInUseError(endpoint.name(), joined.sandboxId);
+  }
+  const network = endpoint.network;
+  if (sandbox.endpoints().some((other) => other.network === network)) {
+    throw new ForbiddenError(`container ${sandbox.containerId()} is already connected to network ${network.name()}`, 'already-connected');
+  }
+  const driver = ctx.driver(network.type());
+  const before = gatewayEndpoint(sandbox.endpoints());
+  await withUndo(ctx.warn, async (undo) => {
+    const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
+    endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
+    undo.push('forget the join', async () => {
+      delete endpoint.record.join;
+      await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    });
+    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+
+    try {
+      Object.assign(effects, await driver.join(network.id(), endpoint.id(), sandbox.key(), toOptions(sandbox.record.config.options ?? {})));
+    } catch (error) {
+      throw asNetworkError(error, `driver ${network.type()} Join`);
+    }
+    undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
+
+    if (effects.names !== undefined) {
+      const dstName = freeName(sandbox, effects.names.dstPrefix);
+      const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
+      const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
+      try {
+        await sandbox.namespace.addInterface({ srcName: effects.names.srcName, dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
+      } catch (error) {
+        throw asNetworkError(error, `configure ${dstName} in sandbox ${sandbox.containerId()}`);
+      }
+      endpoint.record.join.dstName = dstName;
+      undo.push(`remove ${dstName}`, () => sandbox.namespace.removeInterface(dstName));
+    }
+
+    for (const entry of effects.tableEntries) {
+      await ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value);
+      undo.push(`delete table entry ${entry.tableName}/${entry.key}`, () => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key));
+    }
+
+    undo.push('rewrite hosts', () => sandbox.refreshHosts());
+    sandbox.record.endpoints.push(endpoint.id());
+    undo.push('detach from the sandbox', () => { sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id()); });
+    const after = gatewayEndpoint(sandbox.endpoints());
+    if (after !== before) {
+      if (before !== undefined) {
+        await revoke(ctx, before);
+        undo.push('re-program the former gateway endpoint', () => program(ctx, before));
+      }
+      await sandbox.namespace.setDefaultGateway(defaultGateway(after));
+      undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(before)));
+      if (after !== undefined) {
+        await program(ctx, after);
+        undo.push('revoke external connectivity', () => revoke(ctx, after));
+      }
+    }
+
+    sandbox.refreshHosts();
+    endpoint.record.join.state = 'ready';
+    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  });
+}
+
+/**
+ * Leaves a sandbox. As in libnetwork, a driver's or the plumbing's failure here is logged and the
+ * leave completes: the endpoint is free again whatever the driver says.
+ */
+export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<void> {
+  const join = endpoint.record.join;
+  if (join === undefined || join.sandboxId !== sandbox.id()) throw new NotJoinedError(endpoint.name(), sandbox.containerId());
+  const network = endpoint.network;
+  const before = gatewayEndpoint(sandbox.endpoints());
+  sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
+  const after = gatewayEndpoint(sandbox.endpoints());
+  if (before === endpoint) await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
+  for (const entry of join.effects.tableEntries) {
+    await tolerate(() => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key), `delete table entry ${entry.tableName}/${entry.key}`, ctx.warn);
+  }
+  if (join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
+  await tolerate(() => ctx.driver(network.type()).leave(network.id(), endpoint.id()), `driver ${network.type()} Leave`, ctx.warn);
+  if (after !== before) {
+    await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(after)), 'set the default gateway', ctx.warn);
+    if (after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
+  }
+  delete endpoint.record.join;
+  sandbox.refreshHosts();
+  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+  await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+}
+
+/**
+ * libnetwork's gateway endpoint: among the joined endpoints ordered as its epHeap orders them
+ * (non-internal networks first, then higher join priority, then network name), the first whose
+ * driver set a gateway and did not disable the gateway service.
+ */
+export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
+  const ordered = [...endpoints].sort((a, b) =>
+    Number(a.network.internal()) - Number(b.network.internal())
+    || (b.record.join?.priority ?? 0) - (a.record.join?.priority ?? 0)
+    || a.network.name().localeCompare(b.network.name()));
+  return ordered.find((endpoint) => {
+    const effects = endpoint.record.join?.effects;
+    return effects !== undefined && !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
+  });
+}
+
+function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefined {
+  const join = endpoint?.record.join;
+  if (join === undefined || join.dstName === '') return undefined;
+  return {
+    dstName: join.dstName,
+    ...(join.effects.gateway === undefined ? {} : { v4: join.effects.gateway }),
+    ...(join.effects.gatewayIpv6 === undefined ? {} : { v6: join.effects.gatewayIpv6 }),
+  };
+}
+
+/** The lowest free `prefix`N among the sandbox's interfaces (eth0, eth1, ...). */
+function freeName(sandbox: Sandbox, prefix: string): string {
+  const taken = new Set(sandbox.endpoints().map((endpoint) => endpoint.record.join?.dstName));
+  let index = 0;
+  while (taken.has(`${prefix}${index}`)) index++;
+  return `${prefix}${index}`;
+}
+
+async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
+  const network = endpoint.network;
+  if (network.internal()) return;
+  const sandbox = endpoint.sandbox();
+  try {
+    await ctx.driver(network.type()).programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
+  } catch (error) {
+    throw asNetworkError(error, `driver ${network.type()} ProgramExternalConnectivity`);
+  }
+}
+
+async function revoke(ctx: Context, endpoint: Endpoint): Promise<void> {
+  const network = endpoint.network;
+  if (network.internal()) return;
+  try {
+    await ctx.driver(network.type()).revokeExternalConnectivity(network.id(), endpoint.id());
+  } catch (error) {
+    throw asNetworkError(error, `driver ${network.type()} RevokeExternalConnectivity`);
+  }
+}

@@ -1,0 +1,120 @@
+// The public option types and the records the store keeps.
+import type { JoinEffects } from './driver-api.js';
+
+export interface IpamConfig {
+  subnet?: string;
+  ipRange?: string;
+  gateway?: string;
+  /** name → IP */
+  auxAddresses?: Record<string, string>;
+}
+
+export interface NetworkOptions {
+  id?: string;
+  enableIPv6?: boolean;
+  internal?: boolean;
+  labels?: Record<string, string>;
+  driverOptions?: Record<string, string>;
+  ipam?: { driver?: string; options?: Record<string, string>; config?: IpamConfig[] };
+}
+
+export interface EndpointOptions {
+  ipv4Address?: string;
+  ipv6Address?: string;
+  macAddress?: string;
+  /** Generic options handed to the driver's CreateEndpoint. */
+  options?: Record<string, string>;
+}
+
+export interface SandboxOptions {
+  hostname?: string;
+  domainname?: string;
+  /** Extra /etc/hosts lines. */
+  extraHosts?: Array<{ name: string; ip: string }>;
+  /** Replace the host's nameservers, search domains and options in resolv.conf. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** Keep IPv6 on in the namespace. */
+  ipv6?: boolean;
+  /** Generic options handed to the drivers' Join. */
+  options?: Record<string, string>;
+}
+
+export interface JoinOptions {
+  /** libnetwork's JoinOptionPriority: higher wins the gateway. */
+  priority?: number;
+}
+
+/** One IPAM pool of a network, with its gateway and aux addresses (CIDRs with the pool's mask). */
+export interface PoolRecord {
+  addressSpace: string;
+  poolId: string;
+  pool: string;
+  subPool?: string;
+  gateway?: string;
+  auxAddresses: Record<string, string>;
+}
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  type: string;
+  enableIPv6: boolean;
+  internal: boolean;
+  labels: Record<string, string>;
+  driverOptions: Record<string, string>;
+  ipamDriver: string;
+  ipamOptions: Record<string, string>;
+  ipv4: PoolRecord[];
+  ipv6: PoolRecord[];
+  /** Tables the driver subscribed to in CreateNetwork. */
+  tables: string[];
+  /** "creating" until the driver and IPAM are done: a crash in between is rolled back on start. */
+  state: RecordState;
+}
+
+export type RecordState = 'creating' | 'ready';
+
+export interface JoinRecord {
+  sandboxId: string;
+  /** The interface's name in the sandbox (eth0, ...). */
+  dstName: string;
+  priority: number;
+  effects: JoinEffects;
+  /** Written before the driver's Join: a crash before the join completed is undone on start. */
+  state: RecordState;
+}
+
+export interface EndpointRecord {
+  id: string;
+  name: string;
+  networkId: string;
+  mac?: string;
+  /** CIDRs, and the pools they came from. */
+  address?: string;
+  addressIpv6?: string;
+  poolV4?: string;
+  poolV6?: string;
+  options: Record<string, string>;
+  join?: JoinRecord;
+  state: RecordState;
+}
+
+export interface SandboxRecord {
+  id: string;
+  containerId: string;
+  /** The namespace file's name in the sandbox directory. */
+  nsName: string;
+  key: string;
+  config: SandboxOptions;
+  /** Endpoint ids in join order (eth0 first). */
+  endpoints: string[];
+}
+
+/** A link a driver created (ns: "host" or a sandbox key): the ownership registry's rows. */
+export interface LinkRecord {
+  driver: string;
+  ns: string;
+  name: string;
+}

@@ -1,0 +1,84 @@
+// SandboxPlumbing on real namespaces (host/sandbox, host/netlink). Sandboxes live in a
+// private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deleteNetns, openNetns, Rtnl, selfNetns, type Netns } from '../netlink/index.js';
+import { LinkDeleter, Sandbox } from '../sandbox/index.js';
+import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
+
+export class NetnsPlumbing implements SandboxPlumbing {
+  readonly #deleter = new LinkDeleter();
+
+  constructor(readonly dir: string, private readonly hostNetns?: string) {}
+
+  async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
+    return new NetnsSandbox(Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6 }), this.#deleter);
+  }
+
+  open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
+    const path = join(this.dir, name);
+    if (!existsSync(path)) return undefined;
+    // host/sandbox has no "open an existing sandbox" yet: build one around the opened namespace.
+    const SandboxClass = Sandbox as unknown as new (netns: Netns, key: string, ipv6: boolean) => Sandbox;
+    return new NetnsSandbox(new SandboxClass(openNetns(path), name, options.ipv6), this.#deleter);
+  }
+
+  list(): string[] {
+    return existsSync(this.dir) ? readdirSync(this.dir) : [];
+  }
+
+  async remove(name: string): Promise<void> {
+    deleteNetns(join(this.dir, name));
+  }
+
+  hostRoutes(): string[] {
+    const host = this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
+    return new Rtnl(host).routeList()
+      .map((route) => route.destination)
+      .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
+  }
+
+  async close(): Promise<void> {
+    await this.#deleter.close();
+  }
+}
+
+class NetnsSandbox implements SandboxNamespace {
+  constructor(private readonly sandbox: Sandbox, private readonly deleter: LinkDeleter) {}
+
+  get key(): string {
+    return this.sandbox.path;
+  }
+
+  async addInterface(config: InterfaceConfig): Promise<void> {
+    this.sandbox.addInterface({
+      srcName: config.srcName,
+      dstName: config.dstName,
+      ...(config.mac === undefined ? {} : { mac: config.mac }),
+      addresses: config.addresses,
+      routes: config.routes,
+    });
+  }
+
+  async removeInterface(dstName: string): Promise<void> {
+    // An interface added by a previous run is unknown to this Sandbox object: delete it directly.
+    if (this.sandbox.interfaces().some((iface) => iface.name === dstName)) await this.sandbox.removeInterface(dstName, this.deleter);
+    else await this.deleter.delete(this.key, dstName);
+  }
+
+  async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void> {
+    const rtnl = this.sandbox.rtnl;
+    // Read the current default routes: a sandbox restored after a restart has them too.
+    for (const route of rtnl.routeList()) {
+      if ((route.destination === '0.0.0.0/0' || route.destination === '::/0') && route.gateway !== undefined) {
+        rtnl.routeDel({ gateway: route.gateway, scope: route.scope });
+      }
+    }
+    if (gateway?.v4 !== undefined) rtnl.routeAdd({ gateway: gateway.v4, link: gateway.dstName, scope: 'universe' });
+    if (gateway?.v6 !== undefined) rtnl.routeAdd({ gateway: gateway.v6, link: gateway.dstName, scope: 'universe' });
+  }
+
+  async destroy(): Promise<void> {
+    this.sandbox.destroy();
+  }
+}

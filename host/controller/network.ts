@@ -1,0 +1,192 @@
+// libnetwork's network: created through its driver with IPAM pools, holds endpoints,
+// deleted only when it has none.
+import { randomBytes } from 'node:crypto';
+import { hostCidr } from './cidr.js';
+import { toOptions, withUndo, type Context } from './context.js';
+import type { IpamData } from './driver-api.js';
+import { Endpoint } from './endpoint.js';
+import { ActiveEndpointsError, asNetworkError, InvalidParameterError, NetworkNameError, ForbiddenError } from './errors.js';
+import { allocatePools, releasePools } from './ipam-alloc.js';
+import { DEFAULT_IPAM } from './ipam-api.js';
+import type { EndpointOptions, NetworkOptions, NetworkRecord, PoolRecord } from './model.js';
+
+/** netlabel keys the controller adds to a driver's network options. */
+export const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
+export const INTERNAL = 'com.docker.network.internal';
+
+export class Network {
+  readonly #endpoints = new Map<string, Endpoint>();
+
+  /** @internal the controller creates networks */
+  constructor(private readonly ctx: Context, readonly record: NetworkRecord) {}
+
+  /** @internal */
+  static async create(ctx: Context, type: string, name: string, options: NetworkOptions): Promise<Network> {
+    if (name.trim() === '') throw new InvalidParameterError('a network needs a name', 'network-name');
+    for (const network of ctx.networks.values()) if (network.name() === name) throw new NetworkNameError(name);
+    const id = options.id ?? randomBytes(32).toString('hex');
+    if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id "${id}"`);
+    if (ctx.networks.has(id)) throw new ForbiddenError(`a network with id ${id} already exists`, 'network-id');
+    const entry = ctx.drivers.driver(type);
+    const driver = ctx.driver(type);
+    const ipamDriver = options.ipam?.driver ?? DEFAULT_IPAM;
+    const ipam = ctx.ipam(ipamDriver);
+    const record: NetworkRecord = {
+      id, name, type,
+      enableIPv6: options.enableIPv6 ?? false,
+      internal: options.internal ?? false,
+      labels: { ...options.labels },
+      driverOptions: { ...options.driverOptions },
+      ipamDriver,
+      ipamOptions: { ...options.ipam?.options },
+      ipv4: [], ipv6: [], tables: [],
+      state: 'creating',
+    };
+    return withUndo(ctx.warn, async (undo) => {
+      await ctx.store.networks.put(id, record);
+      undo.push('forget the network', () => ctx.store.networks.delete(id));
+      const pools = await allocatePools(ipam, {
+        global: entry?.capability.dataScope === 'global',
+        enableIPv6: record.enableIPv6,
+        configs: options.ipam?.config ?? [],
+        options: record.ipamOptions,
+        exclude: () => exclude(ctx),
+      }, undo);
+      record.ipv4 = pools.ipv4;
+      record.ipv6 = pools.ipv6;
+      let effects;
+      try {
+        effects = await driver.createNetwork(id, driverOptions(record), ipamData(record.ipv4), ipamData(record.ipv6));
+      } catch (error) {
+        throw asNetworkError(error, `driver ${type} CreateNetwork`);
+      }
+      undo.push('driver DeleteNetwork', () => driver.deleteNetwork(id));
+      record.tables = [...new Set(effects.tables.map((table) => table.tableName))];
+      const network = new Network(ctx, record);
+      undo.push('unsubscribe tables', () => network.unsubscribeTables());
+      await network.subscribeTables();
+      record.state = 'ready';
+      await ctx.store.networks.put(id, record);
+      ctx.networks.set(id, network);
+      return network;
+    });
+  }
+
+  id(): string {
+    return this.record.id;
+  }
+
+  name(): string {
+    return this.record.name;
+  }
+
+  type(): string {
+    return this.record.type;
+  }
+
+  internal(): boolean {
+    return this.record.internal;
+  }
+
+  info(): { id: string; name: string; type: string; enableIPv6: boolean; internal: boolean; labels: Record<string, string>; driverOptions: Record<string, string>; ipv4: PoolRecord[]; ipv6: PoolRecord[] } {
+    const { id, name, type, enableIPv6, internal, labels, driverOptions: options, ipv4, ipv6 } = structuredClone(this.record);
+    return { id, name, type, enableIPv6, internal, labels, driverOptions: options, ipv4, ipv6 };
+  }
+
+  endpoints(): Endpoint[] {
+    return [...this.#endpoints.values()];
+  }
+
+  endpointByName(name: string): Endpoint | undefined {
+    return this.endpoints().find((endpoint) => endpoint.name() === name);
+  }
+
+  endpointById(id: string): Endpoint | undefined {
+    return this.#endpoints.get(id);
+  }
+
+  createEndpoint(name: string, options: EndpointOptions = {}): Promise<Endpoint> {
+    return this.ctx.exclusive(async () => {
+      this.#assertLive();
+      const endpoint = await Endpoint.create(this.ctx, this, name, options);
+      this.#endpoints.set(endpoint.id(), endpoint);
+      return endpoint;
+    });
+  }
+
+  delete(): Promise<void> {
+    return this.ctx.exclusive(async () => {
+      this.#assertLive();
+      if (this.#endpoints.size > 0) throw new ActiveEndpointsError(this.name(), this.id(), this.#endpoints.size);
+      try {
+        await this.ctx.driver(this.type()).deleteNetwork(this.id());
+      } catch (error) {
+        throw asNetworkError(error, `driver ${this.type()} DeleteNetwork`);
+      }
+      // From here on the network is gone for the driver: finish the cleanup whatever fails.
+      this.unsubscribeTables();
+      this.ctx.networks.delete(this.id());
+      await releasePools(this.ctx.ipam(this.record.ipamDriver), [...this.record.ipv4, ...this.record.ipv6], this.ctx.warn);
+      await this.ctx.store.networks.delete(this.id());
+    });
+  }
+
+  /** @internal */
+  adopt(endpoint: Endpoint): void {
+    this.#endpoints.set(endpoint.id(), endpoint);
+  }
+
+  /** @internal */
+  forget(endpoint: Endpoint): void {
+    this.#endpoints.delete(endpoint.id());
+  }
+
+  /** @internal the driver's TableEventRegister subscriptions, delivered to its EventNotify. */
+  async subscribeTables(): Promise<void> {
+    const subscriptions = [];
+    for (const tableName of this.record.tables) {
+      subscriptions.push(await this.ctx.tables.subscribe(this.ctx.hostId, this.id(), tableName, async (event) => {
+        try {
+          await this.ctx.driver(this.type()).eventNotify(event.type, event.networkId, event.tableName, event.key, event.value);
+        } catch (error) {
+          this.ctx.warn(`driver ${this.type()} EventNotify for ${event.tableName}/${event.key}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }));
+    }
+    this.ctx.subscriptions.set(this.id(), subscriptions);
+  }
+
+  /** @internal */
+  unsubscribeTables(): void {
+    for (const subscription of this.ctx.subscriptions.get(this.id()) ?? []) subscription.unsubscribe();
+    this.ctx.subscriptions.delete(this.id());
+  }
+
+  #assertLive(): void {
+    if (this.ctx.networks.get(this.id()) !== this) throw new InvalidParameterError(`network ${this.name()} was deleted`, 'no-such-network');
+  }
+}
+
+/** The generic options a driver's CreateNetwork receives (labels, then driver options, then flags). */
+function driverOptions(record: NetworkRecord): Array<[string, string]> {
+  return toOptions({
+    ...record.labels,
+    ...record.driverOptions,
+    [ENABLE_IPV6]: String(record.enableIPv6),
+    [INTERNAL]: String(record.internal),
+  });
+}
+
+export function ipamData(pools: PoolRecord[]): IpamData[] {
+  return pools.map((pool) => ({
+    addressSpace: pool.addressSpace,
+    pool: pool.pool,
+    ...(pool.gateway === undefined ? {} : { gateway: pool.gateway }),
+    auxAddresses: Object.entries(pool.auxAddresses),
+  }));
+}
+
+/** IPAM's exclude list: the host's routes and nameservers (libnetwork does the same). */
+function exclude(ctx: Context): string[] {
+  return [...ctx.plumbing.hostRoutes(), ...ctx.hostResolvConf().nameservers.map(hostCidr)];
+}

@@ -1,0 +1,45 @@
+// What the controller needs from sandbox plumbing (libnetwork's osl). NetnsPlumbing
+// (netns-plumbing.ts) implements it on host/sandbox; tests may substitute their own.
+
+export interface InterfaceConfig {
+  /** The link the driver created for the sandbox (join-info's src-name), already inside it. */
+  srcName: string;
+  /** Its final name in the sandbox, chosen by the controller (eth0, eth1, ...). */
+  dstName: string;
+  mac?: string;
+  /** CIDRs. */
+  addresses: string[];
+  routes: Array<{ destination: string; gateway?: string }>;
+}
+
+export interface DefaultGateway {
+  /** The interface the gateway is reached through. */
+  dstName: string;
+  v4?: string;
+  v6?: string;
+}
+
+export interface SandboxNamespace {
+  /** The namespace file: the key drivers and users see. */
+  readonly key: string;
+  addInterface(config: InterfaceConfig): Promise<void>;
+  removeInterface(dstName: string): Promise<void>;
+  /** Replaces the default routes (none: no default route). */
+  setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface SandboxPlumbing {
+  /** The directory holding sandbox namespace files. */
+  readonly dir: string;
+  create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace>;
+  /** Re-attaches to a namespace a previous run created; undefined when it is gone. */
+  open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined;
+  /** Names of the namespace files in `dir` (for the recovery sweep). */
+  list(): string[];
+  /** Deletes a namespace nobody claims. */
+  remove(name: string): Promise<void>;
+  /** Destination CIDRs of the host's routes (IPAM must not hand them out). */
+  hostRoutes(): string[];
+  close(): Promise<void>;
+}

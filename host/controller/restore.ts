@@ -1,0 +1,158 @@
+// Start-up: restore networks, endpoints and sandboxes from the store, replay IPAM, re-subscribe
+// tables and re-publish table entries, then sweep what a crash left behind (libnetwork's
+// stale-endpoint cleanup): operations caught half way, joins to sandboxes that are gone,
+// namespaces and files no sandbox claims, link ownership rows of vanished namespaces.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ipOf } from './cidr.js';
+import type { Context } from './context.js';
+import { Endpoint, releaseAddresses } from './endpoint.js';
+import { ipamCode } from './errors.js';
+import { tolerate } from './ipam-alloc.js';
+import { GATEWAY_REQUEST, REQUEST_ADDRESS_TYPE, type IpamApi } from './ipam-api.js';
+import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
+import { Network } from './network.js';
+import { Sandbox } from './sandbox.js';
+import { linkKey } from './store.js';
+
+/** What the start-up sweep removed (ids, or names for namespaces and links). */
+export interface RecoveryReport {
+  networks: string[];
+  endpoints: string[];
+  joins: string[];
+  sandboxes: string[];
+  namespaces: string[];
+  links: string[];
+}
+
+export async function restore(ctx: Context): Promise<RecoveryReport> {
+  const report: RecoveryReport = { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+  const quiet = (): void => undefined;
+
+  for (const record of ctx.store.sandboxes.all()) {
+    const namespace = ctx.plumbing.open(record.nsName, { ipv6: record.config.ipv6 === true });
+    if (namespace === undefined) {
+      report.sandboxes.push(record.id);
+      rmSync(join(ctx.dataDir, 'sandboxes', record.id), { recursive: true, force: true });
+      await ctx.store.sandboxes.delete(record.id);
+      continue;
+    }
+    ctx.sandboxes.set(record.id, new Sandbox(ctx, record, namespace));
+  }
+
+  // Pool ids may change when IPAM replays: old id → new id.
+  const poolIds = new Map<string, string>();
+  for (const record of ctx.store.networks.all()) {
+    if (record.state !== 'ready') {
+      report.networks.push(record.id);
+      const entry = ctx.drivers.driver(record.type);
+      if (entry !== undefined) await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
+      await ctx.store.networks.delete(record.id);
+      continue;
+    }
+    const ipam = ctx.ipams.ipam(record.ipamDriver);
+    if (ipam !== undefined) await replayPools(ipam, record, poolIds, ctx.warn);
+    await ctx.store.networks.put(record.id, record);
+    const network = new Network(ctx, record);
+    ctx.networks.set(record.id, network);
+    await network.subscribeTables();
+  }
+
+  for (const record of ctx.store.endpoints.all()) {
+    const network = ctx.networks.get(record.networkId);
+    if (network === undefined || record.state !== 'ready') {
+      report.endpoints.push(record.id);
+      if (network !== undefined) {
+        const entry = ctx.drivers.driver(network.type());
+        if (entry !== undefined) await tolerate(() => entry.driver.deleteEndpoint(network.id(), record.id), 'delete half-created endpoint', quiet);
+        await releaseAddresses(ctx, network, record, quiet);
+      }
+      await ctx.store.endpoints.delete(record.id);
+      continue;
+    }
+    if (record.poolV4 !== undefined) record.poolV4 = poolIds.get(record.poolV4) ?? record.poolV4;
+    if (record.poolV6 !== undefined) record.poolV6 = poolIds.get(record.poolV6) ?? record.poolV6;
+    const ipam = ctx.ipams.ipam(network.record.ipamDriver);
+    if (ipam !== undefined) await replayAddresses(ipam, record, ctx.warn);
+    const endpoint = new Endpoint(ctx, network, record);
+    network.adopt(endpoint);
+    const joined = record.join;
+    if (joined !== undefined) {
+      const sandbox = ctx.sandboxes.get(joined.sandboxId);
+      if (sandbox === undefined || joined.state !== 'ready') {
+        report.joins.push(record.id);
+        if (sandbox !== undefined && joined.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
+        const entry = ctx.drivers.driver(network.type());
+        if (entry !== undefined) await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
+        delete record.join;
+      } else {
+        for (const entry of joined.effects.tableEntries) {
+          await tolerate(() => ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value), `re-publish ${entry.tableName}/${entry.key}`, ctx.warn);
+        }
+      }
+    }
+    await ctx.store.endpoints.put(record.id, record);
+  }
+
+  // A sandbox lists exactly the endpoints joined to it (a crash can split the two writes).
+  for (const sandbox of ctx.sandboxes.values()) {
+    const joined = [...ctx.networks.values()].flatMap((network) => network.endpoints()).filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id()).map((endpoint) => endpoint.id());
+    sandbox.record.endpoints = [...sandbox.record.endpoints.filter((id) => joined.includes(id)), ...joined.filter((id) => !sandbox.record.endpoints.includes(id))];
+    sandbox.refreshHosts();
+    await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  }
+
+  const claimed = new Set([...ctx.sandboxes.values()].map((sandbox) => sandbox.record.nsName));
+  for (const name of ctx.plumbing.list()) {
+    if (claimed.has(name)) continue;
+    report.namespaces.push(name);
+    await tolerate(() => ctx.plumbing.remove(name), `delete unclaimed namespace ${name}`, ctx.warn);
+  }
+  const filesDir = join(ctx.dataDir, 'sandboxes');
+  if (existsSync(filesDir)) {
+    for (const id of readdirSync(filesDir)) if (!ctx.sandboxes.has(id)) rmSync(join(filesDir, id), { recursive: true, force: true });
+  }
+
+  const liveKeys = new Set([...ctx.sandboxes.values()].map((sandbox) => sandbox.key()));
+  for (const link of ctx.store.links.all()) {
+    if (link.ns === 'host' || liveKeys.has(link.ns)) continue;
+    report.links.push(`${link.ns}:${link.name}`);
+    await ctx.store.links.delete(linkKey(link));
+  }
+  return report;
+}
+
+/** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */
+async function replayPools(ipam: IpamApi, record: NetworkRecord, poolIds: Map<string, string>, warn: (message: string) => void): Promise<void> {
+  for (const pool of [...record.ipv4, ...record.ipv6]) {
+    try {
+      const response = await ipam.requestPool({
+        addressSpace: pool.addressSpace,
+        pool: pool.pool,
+        ...(pool.subPool === undefined ? {} : { subPool: pool.subPool }),
+        options: record.ipamOptions,
+        v6: pool.pool.includes(':'),
+      });
+      poolIds.set(pool.poolId, response.poolId);
+      pool.poolId = response.poolId;
+    } catch (error) {
+      if (ipamCode(error) !== 'ErrPoolOverlap') warn(`replay pool ${pool.pool} of ${record.name}: ${String(error)}`);
+    }
+    await replayAddress(ipam, pool, pool.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_REQUEST }, warn);
+    for (const aux of Object.values(pool.auxAddresses)) await replayAddress(ipam, pool, aux, {}, warn);
+  }
+}
+
+async function replayAddresses(ipam: IpamApi, record: EndpointRecord, warn: (message: string) => void): Promise<void> {
+  if (record.address !== undefined && record.poolV4 !== undefined) await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
+  if (record.addressIpv6 !== undefined && record.poolV6 !== undefined) await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
+}
+
+async function replayAddress(ipam: IpamApi, pool: Pick<PoolRecord, 'poolId'>, cidr: string | undefined, options: Record<string, string>, warn: (message: string) => void): Promise<void> {
+  if (cidr === undefined) return;
+  try {
+    await ipam.requestAddress(pool.poolId, ipOf(cidr), options);
+  } catch (error) {
+    if (ipamCode(error) !== 'ErrIPAlreadyAllocated') warn(`replay address ${cidr}: ${String(error)}`);
+  }
+}

@@ -1,0 +1,109 @@
+// A sandbox's /etc/hosts and resolv.conf, as libnetwork builds them (etchosts, resolvconf):
+// the default hosts lines, then one line per address of each joined endpoint; the host's
+// nameservers without loopback ones (the sandbox has its own loopback), Google's when none is left.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import type { SandboxOptions } from './model.js';
+
+const DEFAULT_HOSTS = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
+const DEFAULT_V4_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+const DEFAULT_V6_NAMESERVERS = ['2001:4860:4860::8888', '2001:4860:4860::8844'];
+/** systemd-resolved's stub; the real upstreams are in its other file. */
+const RESOLVED_STUB = '127.0.0.53';
+const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
+
+export interface ResolvConf {
+  nameservers: string[];
+  search: string[];
+  options: string[];
+}
+
+export function parseResolvConf(text: string): ResolvConf {
+  const conf: ResolvConf = { nameservers: [], search: [], options: [] };
+  for (const raw of text.split('\n')) {
+    const [word, ...rest] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (word === 'nameserver' && rest[0] !== undefined) conf.nameservers.push(rest[0].replace(/%.*$/, ''));
+    else if (word === 'search' || word === 'domain') conf.search = rest;
+    else if (word === 'options') conf.options.push(...rest);
+  }
+  return conf;
+}
+
+export function isLoopback(ip: string): boolean {
+  return isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(ip);
+}
+
+/** The host's resolv.conf (systemd-resolved's upstream file when the stub is all there is). */
+export function readHostResolvConf(path: string): ResolvConf {
+  const read = (file: string): ResolvConf => {
+    try {
+      return parseResolvConf(readFileSync(file, 'utf8'));
+    } catch {
+      return { nameservers: [], search: [], options: [] };
+    }
+  };
+  const conf = read(path);
+  const onlyStub = conf.nameservers.length > 0 && conf.nameservers.every((ns) => ns === RESOLVED_STUB);
+  return onlyStub ? { ...read(RESOLVED_UPSTREAM), search: conf.search, options: conf.options } : conf;
+}
+
+export function buildResolvConf(host: ResolvConf, config: SandboxOptions): string {
+  let nameservers = (config.dns ?? host.nameservers).filter((ns) => !isLoopback(ns));
+  if (config.ipv6 !== true) nameservers = nameservers.filter((ns) => isIP(ns) !== 6);
+  if (nameservers.length === 0) nameservers = config.ipv6 === true ? [...DEFAULT_V4_NAMESERVERS, ...DEFAULT_V6_NAMESERVERS] : DEFAULT_V4_NAMESERVERS;
+  const search = config.dnsSearch ?? host.search;
+  const options = config.dnsOptions ?? host.options;
+  const lines = nameservers.map((ns) => `nameserver ${ns}`);
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `addresses`: the IPs (no mask) of the joined endpoints, in join order. */
+export function buildHosts(config: SandboxOptions, addresses: string[]): string {
+  const lines = [...DEFAULT_HOSTS];
+  for (const extra of config.extraHosts ?? []) lines.push(`${extra.ip}\t${extra.name}`);
+  const hostname = config.hostname ?? '';
+  if (hostname !== '') {
+    const names = config.domainname ? `${hostname}.${config.domainname} ${hostname}` : hostname;
+    for (const ip of addresses) lines.push(`${ip}\t${names}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The directory holding one sandbox's files. */
+export class SandboxFiles {
+  constructor(readonly dir: string) {}
+
+  get hostsPath(): string {
+    return join(this.dir, 'hosts');
+  }
+
+  get resolvConfPath(): string {
+    return join(this.dir, 'resolv.conf');
+  }
+
+  write(hosts: string, resolvConf?: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    replace(this.hostsPath, hosts);
+    if (resolvConf !== undefined) replace(this.resolvConfPath, resolvConf);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function replace(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}

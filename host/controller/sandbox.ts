@@ -1,0 +1,101 @@
+// libnetwork's sandbox: one container's namespace, its hosts and resolv.conf files, and the
+// endpoints joined to it (in join order: eth0 first).
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ipOf } from './cidr.js';
+import type { Context } from './context.js';
+import type { Endpoint } from './endpoint.js';
+import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
+import { leaveSandbox } from './join.js';
+import type { SandboxOptions, SandboxRecord } from './model.js';
+import type { SandboxNamespace } from './plumbing.js';
+import { buildHosts, buildResolvConf, SandboxFiles } from './sandbox-files.js';
+
+export class Sandbox {
+  readonly files: SandboxFiles;
+
+  /** @internal the controller creates sandboxes */
+  constructor(private readonly ctx: Context, readonly record: SandboxRecord, readonly namespace: SandboxNamespace) {
+    this.files = new SandboxFiles(join(ctx.dataDir, 'sandboxes', record.id));
+  }
+
+  /** @internal */
+  static async create(ctx: Context, containerId: string, config: SandboxOptions): Promise<Sandbox> {
+    if (containerId.trim() === '') throw new InvalidParameterError('a sandbox needs a container id');
+    for (const sandbox of ctx.sandboxes.values()) {
+      if (sandbox.containerId() === containerId) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${sandbox.id()}`, 'sandbox-exists');
+    }
+    const id = randomBytes(32).toString('hex');
+    // libnetwork names the namespace file after the first 12 characters of the sandbox id.
+    const nsName = id.slice(0, 12);
+    let namespace: SandboxNamespace;
+    try {
+      namespace = await ctx.plumbing.create(nsName, { ipv6: config.ipv6 === true });
+    } catch (error) {
+      throw asNetworkError(error, `create the namespace of ${containerId}`);
+    }
+    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, config: structuredClone(config), endpoints: [] };
+    const sandbox = new Sandbox(ctx, record, namespace);
+    try {
+      sandbox.files.write(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+      await ctx.store.sandboxes.put(id, record);
+    } catch (error) {
+      sandbox.files.remove();
+      await namespace.destroy().catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
+      throw asNetworkError(error, `create sandbox for ${containerId}`);
+    }
+    ctx.sandboxes.set(id, sandbox);
+    return sandbox;
+  }
+
+  id(): string {
+    return this.record.id;
+  }
+
+  /** The namespace path. */
+  key(): string {
+    return this.record.key;
+  }
+
+  containerId(): string {
+    return this.record.containerId;
+  }
+
+  /** The joined endpoints, eth0's first. */
+  endpoints(): Endpoint[] {
+    return this.record.endpoints.map((id) => this.ctx.endpoint(id)).filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
+  }
+
+  info(): { id: string; containerId: string; key: string; hostsPath: string; resolvConfPath: string; config: SandboxOptions } {
+    return { id: this.id(), containerId: this.containerId(), key: this.key(), hostsPath: this.files.hostsPath, resolvConfPath: this.files.resolvConfPath, config: structuredClone(this.record.config) };
+  }
+
+  /** Leaves every endpoint, then deletes the namespace and the files (libnetwork's sandbox.Delete). */
+  delete(): Promise<void> {
+    return this.ctx.exclusive(async () => {
+      this.assertLive();
+      for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
+      this.ctx.sandboxes.delete(this.id());
+      try {
+        await this.namespace.destroy();
+      } catch (error) {
+        this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      this.files.remove();
+      await this.ctx.store.sandboxes.delete(this.id());
+    });
+  }
+
+  /** @internal rewrites /etc/hosts from the joined endpoints' addresses. */
+  refreshHosts(): void {
+    const addresses = this.endpoints().flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
+      .filter((cidr): cidr is string => cidr !== undefined)
+      .map(ipOf);
+    this.files.write(buildHosts(this.record.config, addresses));
+  }
+
+  /** @internal */
+  assertLive(): void {
+    if (this.ctx.sandboxes.get(this.id()) !== this) throw new NoSuchSandboxError(this.containerId());
+  }
+}

@@ -1,0 +1,73 @@
+// The controller's embedded store (LMDB in the data directory): networks, endpoints, sandboxes,
+// the drivers' key/value spaces (the runtime's StoreBackend) and link ownership.
+// Model writes are awaited (committed before an operation reports success); driver-store
+// writes are synchronous because a guest waits on them.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { StoreBackend } from '../drivers/index.js';
+import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from './model.js';
+
+class Table<T> {
+  constructor(private readonly db: Database<T, string>) {}
+
+  all(): T[] {
+    return [...this.db.getRange({})].map((entry) => entry.value);
+  }
+
+  get(key: string): T | undefined {
+    return this.db.get(key);
+  }
+
+  async put(key: string, value: T): Promise<void> {
+    await this.db.put(key, value);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.remove(key);
+  }
+}
+
+export class ControllerStore implements StoreBackend {
+  readonly networks: Table<NetworkRecord>;
+  readonly endpoints: Table<EndpointRecord>;
+  readonly sandboxes: Table<SandboxRecord>;
+  readonly links: Table<LinkRecord>;
+  readonly #driverData: Database<Uint8Array, string>;
+
+  private constructor(private readonly root: RootDatabase) {
+    this.networks = new Table(root.openDB({ name: 'networks' }));
+    this.endpoints = new Table(root.openDB({ name: 'endpoints' }));
+    this.sandboxes = new Table(root.openDB({ name: 'sandboxes' }));
+    this.links = new Table(root.openDB({ name: 'links' }));
+    this.#driverData = root.openDB({ name: 'driver-stores', encoding: 'binary' });
+  }
+
+  static open(dataDir: string): ControllerStore {
+    mkdirSync(dataDir, { recursive: true });
+    return new ControllerStore(open({ path: join(dataDir, 'wasmnet.lmdb'), compression: false }));
+  }
+
+  /** StoreBackend: a driver owner's key/value space. */
+  entries(owner: string): Array<[string, Uint8Array]> {
+    const prefix = `${owner}\u0000`;
+    const range = this.#driverData.getRange({ start: prefix, end: `${owner}\u0001` });
+    return [...range].map(({ key, value }) => [key.slice(prefix.length), new Uint8Array(value)]);
+  }
+
+  set(owner: string, key: string, value: Uint8Array): void {
+    this.#driverData.putSync(`${owner}\u0000${key}`, value);
+  }
+
+  delete(owner: string, key: string): void {
+    this.#driverData.removeSync(`${owner}\u0000${key}`);
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
+
+export function linkKey(link: Pick<LinkRecord, 'ns' | 'name'>): string {
+  return `${link.ns}\u0000${link.name}`;
+}
