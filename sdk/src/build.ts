@@ -1,12 +1,12 @@
 // `wasmnet-sdk build`: AssemblyScript → core module → renamed exports → component.
 import { main as asc } from 'assemblyscript/dist/asc.js';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { generateSdkBindings, writeIfChanged } from './gen/generate.js';
 import { BindingsGenerator } from './gen/bindings.js';
 import { parseWit } from './wit/parse.js';
-import { readWitSource } from './wit/source.js';
+import { SDK_ROOT, readWitSource } from './wit/source.js';
 
 export interface BuildOptions {
   /** The driver project (its AssemblyScript entry is `entry`, relative to it). */
@@ -43,6 +43,11 @@ const KEPT_EXPORTS = new Set(['memory', '_initialize']);
 export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const projectDir = resolve(options.projectDir);
   const world = options.world ?? 'network-driver';
+  const driver = options.entry ?? (options.custom === undefined ? 'assembly/index.ts' : undefined);
+  if (driver !== undefined && !existsSync(join(projectDir, driver))) throw new Error(`no driver source ${join(projectDir, driver)}`);
+  if (!sdkReachable(projectDir)) {
+    throw new Error(`asc cannot find @wasmnet/sdk from ${projectDir}: add it as a dependency ("file:${SDK_ROOT}") and npm install`);
+  }
   const buildDir = join(projectDir, 'build');
   mkdirSync(buildDir, { recursive: true });
   const witSource = readWitSource() + (options.custom?.extraWit ?? '');
@@ -55,7 +60,6 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
     renames = generateCustom(witSource, world, join(buildDir, 'generated'), projectDir, options.custom.impls);
   }
   if (renames === undefined) throw new Error(`the SDK has no world '${world}'`);
-  const driver = options.entry ?? (options.custom === undefined ? 'assembly/index.ts' : undefined);
   const lines = [`export * from "${glue}";`];
   if (driver !== undefined) lines.push(`import "${modulePath(buildDir, join(projectDir, driver))}";`);
   writeIfChanged(join(buildDir, 'entry.ts'), `${lines.join('\n')}\n`);
@@ -67,6 +71,14 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const outFile = resolve(projectDir, options.outFile ?? join('build', `${name}.wasm`));
   writeFileSync(outFile, component);
   return { outFile, component, coreBytes: renamed.byteLength };
+}
+
+/** Whether a node_modules/@wasmnet/sdk lies on the way up from `dir` (asc resolves packages so). */
+function sdkReachable(dir: string): boolean {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'node_modules', '@wasmnet', 'sdk', 'index.ts'))) return true;
+    if (dirname(at) === at) return false;
+  }
 }
 
 /** A path from `fromDir` to an AssemblyScript module, as an import specifier. */

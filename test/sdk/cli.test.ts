@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SDK_ROOT } from '@wasmnet/sdk';
@@ -37,11 +37,16 @@ test('init → npm install --offline → npm test, in a folder outside the repos
   }
 });
 
-test('init refuses a bad name and a non-empty folder; unknown commands print usage', () => {
+test('init refuses a bad name and a non-empty folder; build explains a missing source or SDK; unknown commands print usage', () => {
   const root = mkdtempSync(join(tmpdir(), 'wasmnet-init-'));
   try {
     assert.match(run(process.execPath, [CLI, 'init', 'Bad_Name', '--dir', join(root, 'x')], root).output, /lower-case/);
     assert.match(run(process.execPath, [CLI, 'init', 'ok', '--dir', SDK_ROOT], root).output, /not empty/);
+    assert.match(run(process.execPath, [CLI, 'build', join(root, 'missing')], root).output, /no driver source/);
+    const orphan = join(root, 'orphan');
+    mkdirSync(join(orphan, 'assembly'), { recursive: true });
+    writeFileSync(join(orphan, 'assembly', 'index.ts'), '');
+    assert.match(run(process.execPath, [CLI, 'build', orphan], root).output, /cannot find @wasmnet\/sdk/);
     const usage = run(process.execPath, [CLI, 'frobnicate'], root);
     assert.equal(usage.status, 2);
     assert.match(usage.output, /usage: wasmnet-sdk/);
