@@ -2,7 +2,7 @@
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { ControllerClosedError, NotFoundError } from './errors.js';
-import type { IpamApi, IpamLookup } from './ipam-api.js';
+import type { Ipam, IpamLookup } from './ipam-api.js';
 import type { Network } from './network.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
@@ -36,7 +36,7 @@ export class Context {
     return entry.driver;
   }
 
-  ipam(name: string): IpamApi {
+  ipam(name: string): Ipam {
     const ipam = this.ipams.ipam(name);
     if (ipam === undefined) throw new NotFoundError(`IPAM driver "${name}" is not registered`, 'no-such-ipam');
     return ipam;

@@ -2,10 +2,11 @@
 // them all from its store when it starts again.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import { Context } from './context.js';
 import type { DriverLookup } from './driver-api.js';
 import { InvalidParameterError, NotImplementedError } from './errors.js';
-import type { IpamLookup } from './ipam-api.js';
+import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
@@ -29,7 +30,7 @@ export interface ControllerOptions {
   defaultAddressPools?: Array<{ base: string; size: number }>;
   /** Network drivers by type (the driver runtime's DriverRegistry). */
   drivers?: DriverLookup;
-  /** IPAM drivers by name; must have "default". */
+  /** IPAM drivers by name; DefaultIpam (with defaultAddressPools) as "default" when absent. */
   ipams?: IpamLookup;
   /** Table events: share one store between controllers to make them peers. */
   tableStore?: TableStore;
@@ -51,7 +52,6 @@ export class Controller {
     if (options.drivers === undefined) {
       throw new NotImplementedError('no network drivers: pass `drivers` (the driver runtime\'s DriverRegistry); loading driversDir is not wired into the controller yet');
     }
-    if (options.ipams === undefined) throw new NotImplementedError('no IPAM: pass `ipams` (with a "default" IPAM driver)');
     const plumbing = options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const store = ControllerStore.open(options.dataDir);
@@ -60,7 +60,7 @@ export class Controller {
       options.dataDir,
       store,
       options.drivers,
-      options.ipams,
+      options.ipams ?? defaultIpams(options.defaultAddressPools),
       plumbing,
       options.tableStore ?? new InProcessTableStore(),
       () => readHostResolvConf(resolvConfPath),
@@ -122,4 +122,9 @@ export class Controller {
     await this.ctx.plumbing.close();
     await this.ctx.store.close();
   }
+}
+
+function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools']): IpamLookup {
+  const ipam = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+  return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : undefined) };
 }

@@ -1,6 +1,7 @@
 // libnetwork's typed errors, as the controller raises them. `kind` is libnetwork's category
 // (types.ForbiddenError, NotFoundError, ...: what an API maps to a status), `code` is stable
 // and names the precise error (NetworkNameError → "network-name").
+import { IpamError } from '../../ipam/index.js';
 import { DriverError } from '../drivers/errors.js';
 
 export type ErrorKind = 'invalid-parameter' | 'not-found' | 'forbidden' | 'no-service' | 'not-implemented' | 'internal' | 'retry';
@@ -105,7 +106,7 @@ const DRIVER_KINDS: Record<DriverError['kind'], new (message: string) => Network
 };
 
 // ipamapi's errors and the category libnetwork gives each (ipamapi/contract.go).
-const IPAM_KINDS: Record<string, new (message: string, code?: string) => NetworkError> = {
+const IPAM_KINDS: Record<IpamError['code'], new (message: string, code?: string) => NetworkError> = {
   ErrInvalidAddressSpace: InvalidParameterError,
   ErrInvalidPool: InvalidParameterError,
   ErrInvalidSubPool: InvalidParameterError,
@@ -118,10 +119,9 @@ const IPAM_KINDS: Record<string, new (message: string, code?: string) => Network
   ErrNoAvailableIPs: NoServiceError,
 };
 
-/** The IPAM error code of `error` (ipam's IpamError carries libnetwork's names), if any. */
-export function ipamCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && code in IPAM_KINDS ? code : undefined;
+/** The IPAM error code of `error` (libnetwork's names: ErrPoolOverlap, ...), if it is one. */
+export function ipamCode(error: unknown): IpamError['code'] | undefined {
+  return error instanceof IpamError ? error.code : undefined;
 }
 
 /** Any error from a driver, IPAM or plumbing as a typed NetworkError, prefixed with `context`. */
@@ -130,6 +130,6 @@ export function asNetworkError(error: unknown, context: string): NetworkError {
   const message = `${context}: ${error instanceof Error ? error.message : String(error)}`;
   if (error instanceof DriverError) return new DRIVER_KINDS[error.kind](message);
   const code = ipamCode(error);
-  if (code !== undefined) return new IPAM_KINDS[code]!(message, code);
+  if (code !== undefined) return new IPAM_KINDS[code](message, code);
   return new InternalError(message, 'internal', { cause: error });
 }

@@ -6,7 +6,7 @@ export { Sandbox } from './sandbox.js';
 export type { EndpointOptions, IpamConfig, JoinOptions, NetworkOptions, SandboxOptions } from './model.js';
 export type { RecoveryReport } from './restore.js';
 export type { Driver, DriverLookup } from './driver-api.js';
-export type { IpamApi, IpamLookup } from './ipam-api.js';
+export type { Ipam, IpamLookup } from './ipam-api.js';
 export type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 export { NetnsPlumbing } from './netns-plumbing.js';
 export { InProcessTableStore, type TableEvent, type TableListener, type TableStore, type TableSubscription } from './tables.js';

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { contains, ipOf, parseCidr, withMaskOf } from './cidr.js';
 import type { Undo } from './context.js';
 import { asNetworkError, InvalidParameterError, ipamCode, NoServiceError } from './errors.js';
-import { GATEWAY_REQUEST, REQUEST_ADDRESS_TYPE, type IpamApi } from './ipam-api.js';
+import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
 import type { IpamConfig, PoolRecord } from './model.js';
 
 export interface PoolsRequest {
@@ -16,7 +16,7 @@ export interface PoolsRequest {
   exclude: () => string[];
 }
 
-export async function allocatePools(ipam: IpamApi, request: PoolsRequest, undo: Undo): Promise<{ ipv4: PoolRecord[]; ipv6: PoolRecord[] }> {
+export async function allocatePools(ipam: Ipam, request: PoolsRequest, undo: Undo): Promise<{ ipv4: PoolRecord[]; ipv6: PoolRecord[] }> {
   for (const config of request.configs) checkConfig(config);
   const v6Configs = request.configs.filter((config) => config.subnet !== undefined && parseCidr(config.subnet).v6);
   const v4Configs = request.configs.filter((config) => !v6Configs.includes(config));
@@ -52,7 +52,7 @@ function checkConfig(config: IpamConfig): void {
   }
 }
 
-async function allocatePool(ipam: IpamApi, addressSpace: string, config: IpamConfig, v6: boolean, request: PoolsRequest, undo: Undo): Promise<PoolRecord> {
+async function allocatePool(ipam: Ipam, addressSpace: string, config: IpamConfig, v6: boolean, request: PoolsRequest, undo: Undo): Promise<PoolRecord> {
   const pool = await call(() => ipam.requestPool({
     addressSpace,
     ...(config.subnet === undefined ? { exclude: request.exclude() } : { pool: config.subnet }),
@@ -63,7 +63,7 @@ async function allocatePool(ipam: IpamApi, addressSpace: string, config: IpamCon
   undo.push(`release pool ${pool.pool}`, () => ipam.releasePool(pool.poolId));
   const record: PoolRecord = { addressSpace, poolId: pool.poolId, pool: pool.pool, auxAddresses: {} };
   if (config.ipRange !== undefined) record.subPool = config.ipRange;
-  const gateway = await call(() => ipam.requestAddress(pool.poolId, config.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_REQUEST }), `gateway of ${pool.pool}`);
+  const gateway = await call(() => ipam.requestAddress(pool.poolId, config.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }), `gateway of ${pool.pool}`);
   undo.push(`release gateway ${gateway.address}`, () => ipam.releaseAddress(pool.poolId, ipOf(gateway.address)));
   record.gateway = gateway.address;
   for (const [name, ip] of Object.entries(config.auxAddresses ?? {})) {
@@ -75,7 +75,7 @@ async function allocatePool(ipam: IpamApi, addressSpace: string, config: IpamCon
 }
 
 /** Releases what allocatePools took; each failure is warned, never thrown. */
-export async function releasePools(ipam: IpamApi, pools: PoolRecord[], warn: (message: string) => void): Promise<void> {
+export async function releasePools(ipam: Ipam, pools: PoolRecord[], warn: (message: string) => void): Promise<void> {
   for (const pool of pools) {
     const addresses = [...Object.values(pool.auxAddresses), ...(pool.gateway === undefined ? [] : [pool.gateway])];
     for (const address of addresses) await tolerate(() => ipam.releaseAddress(pool.poolId, ipOf(address)), `release ${address}`, warn);
@@ -87,7 +87,7 @@ export async function releasePools(ipam: IpamApi, pools: PoolRecord[], warn: (me
  * An endpoint's address of one family (libnetwork's assignAddress): the preferred address from
  * the pool holding it, or the first free one, moving to the next pool when one is full.
  */
-export async function assignAddress(ipam: IpamApi, pools: PoolRecord[], preferred: string | undefined, undo: Undo): Promise<{ address: string; poolId: string }> {
+export async function assignAddress(ipam: Ipam, pools: PoolRecord[], preferred: string | undefined, undo: Undo): Promise<{ address: string; poolId: string }> {
   const candidates = preferred === undefined ? pools : pools.filter((pool) => contains(pool.pool, preferred));
   if (preferred !== undefined && candidates.length === 0) throw new InvalidParameterError(`address ${preferred} is in none of the network's pools`);
   for (const pool of candidates) {

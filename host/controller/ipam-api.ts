@@ -1,26 +1,12 @@
-// The controller's view of IPAM: ipamapi as issue 3 defines `Ipam` for `ipam/`
-// (structurally the same, so ipam/'s DefaultIpam and Wasm IPAM adapters both fit).
-export interface IpamApi {
-  getDefaultAddressSpaces(): Promise<{ localDefaultAddressSpace: string; globalDefaultAddressSpace: string }>;
-  requestPool(request: {
-    addressSpace: string;
-    pool?: string;
-    subPool?: string;
-    options?: Record<string, string>;
-    exclude?: string[];
-    v6?: boolean;
-  }): Promise<{ poolId: string; pool: string; data: Record<string, string> }>;
-  releasePool(poolId: string): Promise<void>;
-  requestAddress(poolId: string, preferred?: string, options?: Record<string, string>): Promise<{ address: string; data: Record<string, string> }>;
-  releaseAddress(poolId: string, address: string): Promise<void>;
-}
+// The controller's view of IPAM: ipam/'s `Ipam` (ipamapi), by name ("default" is DefaultIpam).
+import type { Ipam } from '../../ipam/index.js';
 
-/** IPAM drivers by name ("default" is the built-in one). */
+export type { Ipam } from '../../ipam/index.js';
+export { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE } from '../../ipam/index.js';
+
+/** IPAM drivers by name. */
 export interface IpamLookup {
-  ipam(name: string): IpamApi | undefined;
+  ipam(name: string): Ipam | undefined;
 }
 
-/** ipamapi.RequestAddressType / netlabel.Gateway: marks a gateway address request. */
-export const REQUEST_ADDRESS_TYPE = 'RequestAddressType';
-export const GATEWAY_REQUEST = 'com.docker.network.gateway';
 export const DEFAULT_IPAM = 'default';

@@ -9,7 +9,7 @@ import type { Context } from './context.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
 import { ipamCode } from './errors.js';
 import { tolerate } from './ipam-alloc.js';
-import { GATEWAY_REQUEST, REQUEST_ADDRESS_TYPE, type IpamApi } from './ipam-api.js';
+import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
 import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
 import { Network } from './network.js';
 import { Sandbox } from './sandbox.js';
@@ -123,7 +123,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
 }
 
 /** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */
-async function replayPools(ipam: IpamApi, record: NetworkRecord, poolIds: Map<string, string>, warn: (message: string) => void): Promise<void> {
+async function replayPools(ipam: Ipam, record: NetworkRecord, poolIds: Map<string, string>, warn: (message: string) => void): Promise<void> {
   for (const pool of [...record.ipv4, ...record.ipv6]) {
     try {
       const response = await ipam.requestPool({
@@ -138,17 +138,17 @@ async function replayPools(ipam: IpamApi, record: NetworkRecord, poolIds: Map<st
     } catch (error) {
       if (ipamCode(error) !== 'ErrPoolOverlap') warn(`replay pool ${pool.pool} of ${record.name}: ${String(error)}`);
     }
-    await replayAddress(ipam, pool, pool.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_REQUEST }, warn);
+    await replayAddress(ipam, pool, pool.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }, warn);
     for (const aux of Object.values(pool.auxAddresses)) await replayAddress(ipam, pool, aux, {}, warn);
   }
 }
 
-async function replayAddresses(ipam: IpamApi, record: EndpointRecord, warn: (message: string) => void): Promise<void> {
+async function replayAddresses(ipam: Ipam, record: EndpointRecord, warn: (message: string) => void): Promise<void> {
   if (record.address !== undefined && record.poolV4 !== undefined) await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
   if (record.addressIpv6 !== undefined && record.poolV6 !== undefined) await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
 }
 
-async function replayAddress(ipam: IpamApi, pool: Pick<PoolRecord, 'poolId'>, cidr: string | undefined, options: Record<string, string>, warn: (message: string) => void): Promise<void> {
+async function replayAddress(ipam: Ipam, pool: Pick<PoolRecord, 'poolId'>, cidr: string | undefined, options: Record<string, string>, warn: (message: string) => void): Promise<void> {
   if (cidr === undefined) return;
   try {
     await ipam.requestAddress(pool.poolId, ipOf(cidr), options);

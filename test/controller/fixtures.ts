@@ -1,0 +1,78 @@
+// Hermetic fixtures for controller tests: a private directory holding this test's "host"
+// namespace (hostNetns), its sandbox namespaces and its data directory; all removed in cleanup.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DriverRegistry } from '../../host/drivers/index.js';
+import { createNetns, deleteNetns, sysctlSet, type Netns } from '../../host/netlink/index.js';
+import { Controller, type ControllerOptions } from '../../host/controller/index.js';
+import { TestBridgeDriver } from './test-bridge-driver.js';
+
+let counter = 0;
+
+export interface TestHost {
+  dir: string;
+  dataDir: string;
+  netnsDir: string;
+  host: Netns;
+  driver: TestBridgeDriver;
+  registry: DriverRegistry;
+  resolvConfPath: string;
+  warnings: string[];
+  /** A controller over this host (the same data directory every time). */
+  controller(extra?: Partial<ControllerOptions>): Promise<Controller>;
+  cleanup(): void;
+}
+
+export function makeHost(label = 'h'): TestHost {
+  const dir = `/run/wasmnet-ctl-test-${process.pid}-${counter++}`;
+  const hostDir = join(dir, 'host');
+  const netnsDir = join(dir, 'sandboxes');
+  const dataDir = join(dir, 'data');
+  const host = createNetns(hostDir, label, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
+  const driver = new TestBridgeDriver(host);
+  const registry = new DriverRegistry();
+  registry.registerDriver('bridge', driver, { dataScope: 'local', connectivityScope: 'local' });
+  mkdirSync(dataDir, { recursive: true });
+  const resolvConfPath = join(dir, 'resolv.conf');
+  writeFileSync(resolvConfPath, 'nameserver 127.0.0.53\nnameserver 10.99.0.53\nnameserver ::1\nsearch example.test\noptions ndots:2\n');
+  const warnings: string[] = [];
+  return {
+    dir, dataDir, netnsDir, host, driver, registry, resolvConfPath, warnings,
+    controller: (extra = {}) => Controller.create({
+      dataDir, netnsDir, hostNetns: host.path as string, drivers: registry, resolvConfPath,
+      onWarning: (message) => warnings.push(message),
+      ...extra,
+    }),
+    cleanup: () => {
+      for (const sub of [netnsDir, hostDir]) {
+        if (!existsSync(sub)) continue;
+        for (const file of readdirSync(sub)) {
+          try {
+            deleteNetns(join(sub, file));
+          } catch {
+            rmSync(join(sub, file), { force: true });
+          }
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `ip -j ARGS` inside the namespace at `path` (checked independently of our netlink code). */
+export function ipJson<T = unknown>(path: string, ...args: string[]): T {
+  return JSON.parse(execFileSync('nsenter', [`--net=${path}`, 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]') as T;
+}
+
+export function ping(path: string, ip: string): boolean {
+  try {
+    execFileSync('nsenter', [`--net=${path}`, 'ping', '-c', '1', '-W', '2', ip], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface IpAddr { ifname: string; addr_info: Array<{ local: string; prefixlen: number; family: string }> }
+export interface IpRoute { dst: string; gateway?: string; dev: string }
