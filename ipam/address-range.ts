@@ -75,7 +75,7 @@ export class AddressRange<T extends number | bigint> {
   }
 
   private inRange(address: string): T {
-    const value = this.family.parse(address);
+    const value = typeof address === 'string' ? this.family.parse(address) : undefined;
     if (value === undefined || value < this.first || value > this.last) {
       throw new IpamError('ErrIPOutOfRange', `${address} is not an address of the pool's range`);
     }

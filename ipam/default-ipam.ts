@@ -95,7 +95,7 @@ export class DefaultIpam implements Ipam {
 
   async releasePool(poolId: string): Promise<void> {
     const view = this.lookup(poolId);
-    (this.spaces.get(view.space) as { pools: AddressSpace }).pools.release(view);
+    view.space.release(view);
   }
 
   async requestAddress(poolId: string, preferred?: string, options?: Record<string, string>): Promise<AddressResponse> {

@@ -15,7 +15,7 @@ interface Master {
 
 export interface PoolView {
   readonly id: string;
-  readonly space: string;
+  readonly space: AddressSpace;
   readonly master: Master;
   readonly range: AddressRange<number> | AddressRange<bigint>;
   readonly serial: boolean;
@@ -53,7 +53,7 @@ export class AddressSpace {
     }
     let view = this.views.get(id);
     if (view === undefined) {
-      view = { id, space: this.name, master, range: master.addresses.range(sub ?? pool), serial, refs: 0 };
+      view = { id, space: this, master, range: master.addresses.range(sub ?? pool), serial, refs: 0 };
       this.views.set(id, view);
     }
     master.refs++;

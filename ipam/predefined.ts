@@ -57,20 +57,25 @@ export class PredefinedPools {
 
   /**
    * The first pool (of prefix length `size`, when given) overlapping neither `taken` nor
-   * `exclude`. Each conflict jumps past the conflicting run, so the cost follows the number of
-   * runs crossed, not the number of candidates.
+   * `exclude`. The candidates and the taken runs are walked together, each conflict jumping
+   * past the conflicting run, so the cost follows the runs crossed, not the candidates.
    */
   find(v6: boolean, size: number | undefined, taken: RangeSet, exclude: readonly Prefix[]): Prefix | undefined {
     const excluded = exclude.filter((prefix) => prefix.v6 === v6);
     for (const base of this.bases) {
       if (base.prefix.v6 !== v6 || (size !== undefined && base.size !== size)) continue;
+      const runs = taken.runsFrom(base.prefix.first);
+      let run = runs.next();
       let first = base.prefix.first;
       while (first <= base.prefix.last) {
         const last = first + base.step - 1n;
-        const conflictEnd = maxEnd(taken.overlapEnd(first, last), excluded, first, last);
+        while (!run.done && run.value[1] < first) run = runs.next();
+        const takenEnd = !run.done && run.value[0] <= last ? run.value[1] : undefined;
+        const conflictEnd = maxEnd(takenEnd, excluded, first, last);
         if (conflictEnd === undefined) return { v6, length: base.size, first, last };
-        // Next candidate boundary after the conflict.
-        first += ((conflictEnd - first) / base.step + 1n) * base.step;
+        // Next candidate boundary after the conflict (usually the very next one: no division).
+        first += base.step;
+        if (conflictEnd >= first) first += ((conflictEnd - first) / base.step + 1n) * base.step;
       }
     }
     return undefined;

@@ -66,6 +66,13 @@ export class RangeSet {
     this.ends.splice(i, j - i, ...keptEnds);
   }
 
+  /** The runs in order, from the first one ending at or after `from`: [start, end] pairs. */
+  *runsFrom(from: bigint): Generator<[bigint, bigint]> {
+    for (let i = this.firstEndingAtOrAfter(from); i < this.starts.length; i++) {
+      yield [this.starts[i] as bigint, this.ends[i] as bigint];
+    }
+  }
+
   /** Index of the first run whose end is >= point (binary search). */
   private firstEndingAtOrAfter(point: bigint): number {
     let low = 0;

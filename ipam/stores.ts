@@ -13,7 +13,7 @@ const v4Family: AddressFamily<number> = {
 };
 
 const v6Family: AddressFamily<bigint> = {
-  parse: (text) => (text.includes(':') ? parseV6(text) : undefined),
+  parse: parseV6,
   format: formatV6,
   step: (value, by) => value + BigInt(by),
 };

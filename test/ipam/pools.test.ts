@@ -105,3 +105,12 @@ test('bad pool requests get the right code and change nothing', async () => {
   assert.equal((await ipam.requestPool({ addressSpace: 'LocalDefault' })).pool, '172.17.0.0/16');
   assert.throws(() => new DefaultIpam({ defaultAddressPools: [{ base: '10.0.0.0/8', size: 4 }] }), { code: 'ErrInvalidPool' });
 });
+
+test('the dynamic search jumps past runs of taken pools and wide exclusions', async () => {
+  const ipam = new DefaultIpam();
+  for (let i = 0; i < 1000; i++) await ipam.requestPool({ addressSpace: 'GlobalDefault', pool: `10.${i >> 8}.${i & 255}.0/25` });
+  assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault' })).pool, '10.3.232.0/24');
+  assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault', exclude: ['10.3.233.0/24', '10.3.234.128/25', '10.3.236.0/22'] })).pool, '10.3.235.0/24');
+  const local = await ipam.requestPool({ addressSpace: 'LocalDefault', exclude: ['172.16.0.0/12'] });
+  assert.equal(local.pool, '192.168.0.0/20');
+});
