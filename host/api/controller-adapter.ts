@@ -1,0 +1,204 @@
+// The real Controller (and the driver runtime beside it) seen through ControllerPort: references
+// resolved (id, unique id prefix, name), live objects turned into views, libnetwork errors kept.
+import { readFile } from 'node:fs/promises';
+import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
+import {
+  type Controller,
+  type Endpoint,
+  InvalidParameterError,
+  type Network,
+  NoSuchEndpointError,
+  NoSuchNetworkError,
+  NoSuchSandboxError,
+  NotFoundError,
+  NotImplementedError,
+  type Sandbox,
+} from '../controller/index.js';
+import type { EndpointOptions, PoolRecord } from '../controller/model.js';
+import type { ControllerPort, DriverView, EndpointView, JoinRequest, NetworkCreate, NetworkView, PoolView, SandboxCreate, SandboxView } from './port.js';
+
+export class ControllerAdapter implements ControllerPort {
+  /** Faults seen per component: each one re-creates the instance (a restart). */
+  readonly #restarts = new Map<string, number>();
+  readonly #watched = new WeakSet<DriverSlot>();
+
+  constructor(private readonly controller: Controller, private readonly runtime?: DriverRuntime) {}
+
+  async listNetworks(): Promise<NetworkView[]> {
+    return this.controller.networks().map(networkView);
+  }
+  async createNetwork(r: NetworkCreate): Promise<NetworkView> {
+    const { name, driver, ...options } = r;
+    return networkView(await this.controller.newNetwork(driver, name, options));
+  }
+  async inspectNetwork(ref: string): Promise<NetworkView> {
+    return networkView(this.#network(ref));
+  }
+  async deleteNetwork(ref: string): Promise<void> {
+    await this.#network(ref).delete();
+  }
+
+  async listEndpoints(networkRef: string): Promise<EndpointView[]> {
+    return this.#network(networkRef).endpoints().map(endpointView);
+  }
+  async createEndpoint(networkRef: string, name: string, options: EndpointOptions): Promise<EndpointView> {
+    return endpointView(await this.#network(networkRef).createEndpoint(name, options));
+  }
+  async inspectEndpoint(networkRef: string, endpointRef: string): Promise<EndpointView> {
+    return endpointView(this.#endpoint(networkRef, endpointRef));
+  }
+  async deleteEndpoint(networkRef: string, endpointRef: string): Promise<void> {
+    await this.#endpoint(networkRef, endpointRef).delete();
+  }
+  async join(networkRef: string, endpointRef: string, sandboxRef: string, request: JoinRequest): Promise<EndpointView> {
+    const endpoint = this.#endpoint(networkRef, endpointRef);
+    const sandbox = this.#sandbox(sandboxRef);
+    await endpoint.join(sandbox, request.priority === undefined ? {} : { priority: request.priority });
+    const view = endpointView(endpoint);
+    // The controller names interfaces eth<n> itself; a different wish is refused, not ignored.
+    if (request.interfaceName !== undefined && view.interfaceName !== request.interfaceName) {
+      await endpoint.leave(sandbox);
+      throw new InvalidParameterError(`interface name ${request.interfaceName} cannot be chosen: the controller names it ${view.interfaceName ?? 'eth<n>'}`);
+    }
+    return view;
+  }
+  async leave(networkRef: string, endpointRef: string, sandboxRef: string): Promise<EndpointView> {
+    const endpoint = this.#endpoint(networkRef, endpointRef);
+    await endpoint.leave(this.#sandbox(sandboxRef));
+    return endpointView(endpoint);
+  }
+
+  async listSandboxes(): Promise<SandboxView[]> {
+    return this.controller.sandboxes().map(sandboxView);
+  }
+  async createSandbox(containerId: string, options: SandboxCreate): Promise<SandboxView> {
+    const { externalKey, ...config } = options;
+    if (externalKey !== undefined) throw new NotImplementedError('sandboxes on an external namespace (externalKey) are not supported by the controller yet');
+    return sandboxView(await this.controller.newSandbox(containerId, config));
+  }
+  async inspectSandbox(ref: string): Promise<SandboxView> {
+    return sandboxView(this.#sandbox(ref));
+  }
+  async deleteSandbox(ref: string): Promise<void> {
+    await this.#sandbox(ref).delete();
+  }
+
+  async listDrivers(): Promise<DriverView[]> {
+    const runtime = this.runtime;
+    if (runtime === undefined) return [];
+    return runtime.owners.map((owner) => this.#driverView(owner, runtime.slot(owner)!));
+  }
+  async inspectDriver(name: string): Promise<DriverView> {
+    const slot = this.#runtime().slot(name);
+    if (slot === undefined) throw new NotFoundError(`no driver component ${name} is loaded`);
+    return this.#driverView(name, slot);
+  }
+  async loadDriver(path: string, name?: string): Promise<DriverView> {
+    const runtime = this.#runtime();
+    const slot = name === undefined ? await runtime.loadFile(path) : await runtime.loadFile(path, name);
+    return this.#driverView(slot.owner, slot);
+  }
+  async upgradeDriver(name: string, path: string): Promise<DriverView> {
+    const slot = await this.#runtime().upgrade(name, await readFile(path));
+    return this.#driverView(name, slot);
+  }
+  async unloadDriver(name: string): Promise<void> {
+    await this.#runtime().unload(name);
+  }
+
+  async listPools(): Promise<PoolView[]> {
+    const views: PoolView[] = [];
+    for (const network of this.controller.networks()) {
+      const info = network.info();
+      const addresses = network.endpoints().flatMap((ep) => [ep.record.address, ep.record.addressIpv6]);
+      for (const pool of [...info.ipv4, ...info.ipv6]) views.push(poolView(info.id, info.name, pool, addresses));
+    }
+    return views;
+  }
+
+  #runtime(): DriverRuntime {
+    if (this.runtime === undefined) throw new NotImplementedError('this daemon runs without a driver runtime');
+    return this.runtime;
+  }
+
+  #driverView(owner: string, slot: DriverSlot): DriverView {
+    if (!this.#watched.has(slot)) {
+      this.#watched.add(slot);
+      slot.on('health', (health) => {
+        if (health.consecutiveFaults > 0) this.#restarts.set(owner, (this.#restarts.get(owner) ?? 0) + 1);
+      });
+    }
+    const health = slot.health;
+    const view: DriverView = {
+      name: owner,
+      hash: slot.hash,
+      healthy: health.healthy,
+      consecutiveFaults: health.consecutiveFaults,
+      restarts: this.#restarts.get(owner) ?? 0,
+      registrations: slot.registrations.map((reg) => ({ kind: reg.kind, name: reg.name })),
+    };
+    if (health.lastFault !== undefined) view.lastFault = health.lastFault;
+    return view;
+  }
+
+  #network(ref: string): Network {
+    const c = this.controller;
+    const found = c.networkById(ref) ?? c.networkByName(ref) ?? unique(c.networks().filter((n) => n.id().startsWith(ref)));
+    if (found === undefined) throw new NoSuchNetworkError(ref);
+    return found;
+  }
+
+  #endpoint(networkRef: string, ref: string): Endpoint {
+    const network = this.#network(networkRef);
+    const found = network.endpointById(ref) ?? network.endpointByName(ref) ?? unique(network.endpoints().filter((e) => e.id().startsWith(ref)));
+    if (found === undefined) throw new NoSuchEndpointError(ref);
+    return found;
+  }
+
+  #sandbox(ref: string): Sandbox {
+    const c = this.controller;
+    const found = c.sandboxById(ref) ?? c.sandboxByContainerId(ref) ?? unique(c.sandboxes().filter((s) => s.id().startsWith(ref)));
+    if (found === undefined) throw new NoSuchSandboxError(ref);
+    return found;
+  }
+}
+
+const unique = <T>(list: T[]): T | undefined => (list.length === 1 ? list[0] : undefined);
+
+function networkView(network: Network): NetworkView {
+  const info = network.info();
+  return { ...info, ipamDriver: network.record.ipamDriver, endpoints: network.endpoints().map((ep) => ep.id()) };
+}
+
+function endpointView(endpoint: Endpoint): EndpointView {
+  const { staticRoutes: _routes, ...info } = endpoint.info();
+  const sandbox = endpoint.sandbox();
+  return sandbox === undefined ? info : { ...info, sandboxId: sandbox.id() };
+}
+
+function sandboxView(sandbox: Sandbox): SandboxView {
+  return { id: sandbox.id(), containerId: sandbox.containerId(), key: sandbox.key(), endpoints: sandbox.endpoints().map((ep) => ep.id()) };
+}
+
+/** Usage of one pool: endpoint addresses inside it, plus the gateway and aux addresses. */
+export function poolView(networkId: string, networkName: string, pool: PoolRecord, addresses: Array<string | undefined>): PoolView {
+  const prefix = Number(pool.pool.split('/')[1] ?? 0);
+  const bits = (pool.pool.includes(':') ? 128 : 32) - prefix;
+  const inside = addresses.filter((a) => a !== undefined && sameSubnet(a, pool.pool)).length;
+  const view: PoolView = {
+    networkId,
+    networkName,
+    addressSpace: pool.addressSpace,
+    poolId: pool.poolId,
+    pool: pool.pool,
+    allocated: inside + (pool.gateway === undefined ? 0 : 1) + Object.keys(pool.auxAddresses).length,
+    size: bits >= 53 ? Number.MAX_SAFE_INTEGER : 2 ** bits,
+  };
+  if (pool.gateway !== undefined) view.gateway = pool.gateway;
+  return view;
+}
+
+// Endpoint addresses carry the pool's mask, so "same subnet" is "same family and same mask".
+function sameSubnet(address: string, pool: string): boolean {
+  return address.includes(':') === pool.includes(':') && address.split('/')[1] === pool.split('/')[1];
+}

@@ -1,0 +1,38 @@
+// Serves the Docker plugin on /run/docker/plugins/<name>.sock, where dockerd discovers legacy
+// plugins: POSTs with JSON bodies (no Content-Type), answered as plugins v1 JSON.
+import { createServer, type Server } from 'node:http';
+import { ApiError } from '../errors.js';
+import { closeServer, DEFAULT_MAX_BODY_BYTES, listenUnix, parseJson, readBody, sendJson } from '../http.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { DockerPlugin } from './plugin.js';
+
+export const DOCKER_PLUGINS_DIR = '/run/docker/plugins';
+const CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
+
+export class DockerPluginServer {
+  private constructor(private readonly server: Server, readonly socketPath: string) {}
+
+  static async listen(plugin: DockerPlugin, socketPath: string, log: Logger = silentLogger): Promise<DockerPluginServer> {
+    const server = createServer((req, res) => {
+      void (async () => {
+        const path = new URL(req.url ?? '/', 'http://plugin').pathname;
+        let reply: { status: number; body: object };
+        try {
+          if (req.method !== 'POST') throw new ApiError(405, 'method-not-allowed', 'plugin methods are POST');
+          reply = await plugin.handle(path, parseJson(await readBody(req, DEFAULT_MAX_BODY_BYTES)));
+        } catch (error) {
+          const status = error instanceof ApiError ? error.status : 500;
+          reply = { status, body: { Err: (error as Error).message, Error: (error as Error).message } };
+        }
+        log('debug', 'docker plugin call', { method: path, status: reply.status, failed: 'Err' in reply.body || 'Error' in reply.body });
+        sendJson(res, reply.status, reply.body, CONTENT_TYPE);
+      })();
+    });
+    await listenUnix(server, socketPath, 0o600);
+    return new DockerPluginServer(server, socketPath);
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server, this.socketPath);
+  }
+}

@@ -1,0 +1,119 @@
+// ControllerPort: the narrow, data-only view of the controller that the API routes, the Docker
+// plugin and the metrics need. The real controller is adapted to it (controller-adapter.ts);
+// views are plain JSON-ready records so the routes never hold live controller objects.
+import type { EndpointOptions, IpamConfig, PoolRecord, SandboxOptions } from '../controller/model.js';
+
+export interface NetworkView {
+  id: string;
+  name: string;
+  type: string;
+  enableIPv6: boolean;
+  internal: boolean;
+  labels: Record<string, string>;
+  driverOptions: Record<string, string>;
+  ipamDriver: string;
+  ipv4: PoolRecord[];
+  ipv6: PoolRecord[];
+  /** Endpoint ids. */
+  endpoints: string[];
+}
+
+export interface NetworkCreate {
+  name: string;
+  driver: string;
+  enableIPv6?: boolean;
+  internal?: boolean;
+  labels?: Record<string, string>;
+  driverOptions?: Record<string, string>;
+  ipam?: { driver?: string; options?: Record<string, string>; config?: IpamConfig[] };
+}
+
+export interface EndpointView {
+  id: string;
+  name: string;
+  networkId: string;
+  macAddress?: string;
+  ipv4Address?: string;
+  ipv6Address?: string;
+  gateway?: string;
+  gatewayIpv6?: string;
+  /** The sandbox the endpoint is joined to, its namespace path and interface name there. */
+  sandboxId?: string;
+  sandboxKey?: string;
+  interfaceName?: string;
+}
+
+export interface SandboxView {
+  id: string;
+  containerId: string;
+  key: string;
+  /** Endpoint ids in join order. */
+  endpoints: string[];
+}
+
+export interface SandboxCreate extends SandboxOptions {
+  /**
+   * A namespace made by someone else (dockerd's, a CNI runtime's): libnetwork's external key.
+   * The sandbox uses it instead of creating its own, and never deletes it.
+   */
+  externalKey?: string;
+}
+
+export interface JoinRequest {
+  priority?: number;
+  /** The interface name wanted in the sandbox (CNI_IFNAME); the controller picks eth<n> otherwise. */
+  interfaceName?: string;
+}
+
+export interface DriverView {
+  /** The component's name (its file name without .wasm); "builtin" components included. */
+  name: string;
+  hash: string;
+  healthy: boolean;
+  consecutiveFaults: number;
+  lastFault?: string;
+  restarts: number;
+  /** What the component registered. */
+  registrations: Array<{ kind: 'driver' | 'ipam'; name: string }>;
+}
+
+export interface PoolView {
+  networkId: string;
+  networkName: string;
+  addressSpace: string;
+  poolId: string;
+  pool: string;
+  gateway?: string;
+  /** Addresses in use (endpoints, gateway, aux) and the pool's size, for usage metrics. */
+  allocated: number;
+  size: number;
+}
+
+export interface ControllerPort {
+  listNetworks(): Promise<NetworkView[]>;
+  createNetwork(request: NetworkCreate): Promise<NetworkView>;
+  /** By id, id prefix or name. */
+  inspectNetwork(ref: string): Promise<NetworkView>;
+  deleteNetwork(ref: string): Promise<void>;
+
+  listEndpoints(networkRef: string): Promise<EndpointView[]>;
+  createEndpoint(networkRef: string, name: string, options: EndpointOptions): Promise<EndpointView>;
+  inspectEndpoint(networkRef: string, endpointRef: string): Promise<EndpointView>;
+  deleteEndpoint(networkRef: string, endpointRef: string): Promise<void>;
+  join(networkRef: string, endpointRef: string, sandboxRef: string, request: JoinRequest): Promise<EndpointView>;
+  leave(networkRef: string, endpointRef: string, sandboxRef: string): Promise<EndpointView>;
+
+  listSandboxes(): Promise<SandboxView[]>;
+  createSandbox(containerId: string, options: SandboxCreate): Promise<SandboxView>;
+  /** By id or container id. */
+  inspectSandbox(ref: string): Promise<SandboxView>;
+  deleteSandbox(ref: string): Promise<void>;
+
+  listDrivers(): Promise<DriverView[]>;
+  inspectDriver(name: string): Promise<DriverView>;
+  loadDriver(path: string, name?: string): Promise<DriverView>;
+  upgradeDriver(name: string, path: string): Promise<DriverView>;
+  unloadDriver(name: string): Promise<void>;
+
+  listPools(): Promise<PoolView[]>;
+}

@@ -1,0 +1,59 @@
+// The request bodies of the REST API, as schemas.
+import { array, bool, int, object, optional, record, str, type Infer } from './schema.js';
+
+const name = str({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ });
+const cidr = str({ min: 1, max: 64 });
+const ip = str({ min: 1, max: 64 });
+const strings = record(str({ max: 4096 }));
+
+export const networkCreate = object({
+  name,
+  driver: optional(name),
+  enableIPv6: optional(bool()),
+  internal: optional(bool()),
+  labels: optional(strings),
+  options: optional(strings),
+  ipam: optional(
+    object({
+      driver: optional(name),
+      options: optional(strings),
+      config: optional(
+        array(object({ subnet: optional(cidr), ipRange: optional(cidr), gateway: optional(ip), auxAddresses: optional(record(ip)) }), 16),
+      ),
+    }),
+  ),
+});
+
+export const endpointCreate = object({
+  name,
+  ipv4Address: optional(ip),
+  ipv6Address: optional(ip),
+  macAddress: optional(str({ pattern: /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/ })),
+  options: optional(strings),
+});
+
+export const join = object({
+  sandbox: str({ min: 1, max: 255 }),
+  priority: optional(int(-1000000, 1000000)),
+  interfaceName: optional(str({ min: 1, max: 15, pattern: /^[A-Za-z0-9_.-]+$/ })),
+});
+
+export const leave = object({ sandbox: str({ min: 1, max: 255 }) });
+
+export const sandboxCreate = object({
+  containerId: str({ min: 1, max: 255 }),
+  hostname: optional(str({ max: 253 })),
+  domainname: optional(str({ max: 253 })),
+  extraHosts: optional(array(object({ name: str({ min: 1, max: 253 }), ip }), 256)),
+  dns: optional(array(ip, 16)),
+  dnsSearch: optional(array(str({ max: 253 }), 16)),
+  dnsOptions: optional(array(str({ max: 255 }), 16)),
+  ipv6: optional(bool()),
+  options: optional(strings),
+  externalKey: optional(str({ min: 1, max: 4096, pattern: /^\// })),
+});
+
+export const driverLoad = object({ path: str({ min: 1, max: 4096, pattern: /^\// }), name: optional(name) });
+export const driverUpgrade = object({ path: str({ min: 1, max: 4096, pattern: /^\// }) });
+
+export type NetworkCreateBody = Infer<typeof networkCreate>;

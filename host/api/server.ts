@@ -1,0 +1,81 @@
+// The REST API server: node:http on a unix socket (root-only by default). Each request is read
+// within a size limit, parsed, validated against its route's schema and only then handed to
+// the ControllerPort, so a bad request changes nothing.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApiError, toErrorResponse } from './errors.js';
+import { closeServer, DEFAULT_MAX_BODY_BYTES, listenUnix, parseJson, readBody, sendJson } from './http.js';
+import { silentLogger, type Logger } from './log.js';
+import { ApiMetrics } from './metrics.js';
+import type { ControllerPort } from './port.js';
+import { match, ROUTES, type Reply } from './routes.js';
+
+export const DEFAULT_API_SOCKET = '/run/wasmnet/wasmnet.sock';
+
+export interface ApiServerOptions {
+  socketPath?: string;
+  /** The socket file's mode (default 0600: root only). */
+  mode?: number;
+  maxBodyBytes?: number;
+  log?: Logger;
+}
+
+export class ApiServer {
+  readonly metrics = new ApiMetrics();
+  readonly socketPath: string;
+  readonly #server: Server;
+  readonly #maxBody: number;
+  readonly #log: Logger;
+
+  private constructor(private readonly port: ControllerPort, options: ApiServerOptions) {
+    this.socketPath = options.socketPath ?? DEFAULT_API_SOCKET;
+    this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#log = options.log ?? silentLogger;
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async listen(port: ControllerPort, options: ApiServerOptions = {}): Promise<ApiServer> {
+    const server = new ApiServer(port, options);
+    await listenUnix(server.#server, server.socketPath, options.mode ?? 0o600);
+    server.#log('info', 'api listening', { socket: server.socketPath });
+    return server;
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.#server, this.socketPath);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    let routeName = `${method} (unmatched)`;
+    let reply: Reply;
+    try {
+      const url = new URL(req.url ?? '/', 'http://wasmnet');
+      if ([...url.searchParams.keys()].length > 0) throw new ApiError(400, 'unknown-field', 'query parameters are not accepted');
+      if (method === 'GET' && url.pathname === '/metrics') {
+        routeName = 'GET /metrics';
+        await readBody(req, 0);
+        reply = { status: 200, body: this.metrics.render(await this.port.listDrivers(), await this.port.listPools()), contentType: 'text/plain; version=0.0.4' };
+      } else {
+        const { route, params } = match(ROUTES, method, url.pathname);
+        routeName = `${route.method} ${route.pattern}`;
+        const json = parseJson(await readBody(req, this.#maxBody));
+        let body: unknown;
+        if (route.body !== undefined) body = route.body.parse(json ?? {});
+        else if (json !== undefined) throw new ApiError(400, 'unexpected-body', `${routeName} takes no body`);
+        reply = await route.handle(this.port, params, body as never);
+      }
+    } catch (error) {
+      const { status, body } = toErrorResponse(error);
+      reply = { status, body };
+      if (status >= 500) this.#log('error', 'request failed', { route: routeName, status, error: body.error });
+    }
+    if (typeof reply.body === 'string') {
+      res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/plain', 'content-length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+    } else sendJson(res, reply.status, reply.body);
+    const ms = performance.now() - started;
+    this.metrics.observe(routeName, reply.status, ms);
+    this.#log('debug', 'request', { route: routeName, status: reply.status, ms: Math.round(ms * 1000) / 1000 });
+  }
+}
