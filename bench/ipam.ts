@@ -67,7 +67,7 @@ async function slash8(addresses: number): Promise<{ request: number[]; release: 
   return { request, release, fullBytes };
 }
 
-async function serialSlash8(addresses: number): Promise<number[]> {
+async function serialSlash8(addresses: number): Promise<{ request: number[]; release: number[] }> {
   const ipam = new DefaultIpam();
   const { poolId } = await ipam.requestPool({
     addressSpace: 'LocalDefault', pool: '10.0.0.0/8', options: { 'com.docker.network.ipam.serial': 'true' },
@@ -75,7 +75,9 @@ async function serialSlash8(addresses: number): Promise<number[]> {
   // Start mid-pool with holes behind the cursor, so the round-robin path is what is measured.
   for (let i = 0; i < 1000; i++) await ipam.requestAddress(poolId);
   for (let i = 0; i < 1000; i += 2) await ipam.releaseAddress(poolId, formatV4(SLASH8_FIRST + i));
-  return sliced(addresses, () => ipam.requestAddress(poolId));
+  const request = await sliced(addresses, () => ipam.requestAddress(poolId));
+  const release = await sliced(addresses, (i) => ipam.releaseAddress(poolId, formatV4(SLASH8_FIRST + 1000 + i)));
+  return { request, release };
 }
 
 /**
@@ -164,7 +166,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
 
   const requestPerSec = harmonicMean(first.request);
   const releasePerSec = harmonicMean(first.release);
-  const serialPerSec = harmonicMean(serial);
+  const serialPerSec = harmonicMean(serial.request);
+  const serialReleasePerSec = harmonicMean(serial.release);
   const oursPerOpMs = (1000 / requestPerSec + 1000 / releasePerSec) / 2;
   const hostLocalPerOpMs = mean([...peer.add, ...peer.del]);
   const ratio = hostLocalPerOpMs / oursPerOpMs;
@@ -174,7 +177,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [
     { label: `requestAddress, lowest free, /8, ${addresses.toLocaleString('en-US')} addresses`, value: requestPerSec, unit: 'ops/s', note: flatness(first.request) },
     { label: `releaseAddress, /8, ${addresses.toLocaleString('en-US')} addresses`, value: releasePerSec, unit: 'ops/s', note: flatness(first.release) },
-    { label: `requestAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`, value: serialPerSec, unit: 'ops/s', note: flatness(serial) },
+    { label: `requestAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`, value: serialPerSec, unit: 'ops/s', note: flatness(serial.request) },
+    { label: `releaseAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`, value: serialReleasePerSec, unit: 'ops/s', note: flatness(serial.release) },
     { label: 'requestAddress + releaseAddress, per op', value: oursPerOpMs * 1000, unit: 'µs', note: peerNote },
     { label: 'host-local ADD (CNI, one process per call) p50', value: percentile(peer.add, 50), unit: 'ms' },
     { label: 'host-local DEL (CNI, one process per call) p50', value: percentile(peer.del, 50), unit: 'ms' },
@@ -190,6 +194,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       requestAddressPerSec: Math.round(requestPerSec),
       releaseAddressPerSec: Math.round(releasePerSec),
       serialRequestAddressPerSec: Math.round(serialPerSec),
+      serialReleaseAddressPerSec: Math.round(serialReleasePerSec),
       requestPoolAmong1000Us: Number(poolUs.toFixed(2)),
       fullSlash8MB: Number((first.fullBytes / 2 ** 20).toFixed(3)),
       emptyV6PoolBytes: Math.round(emptyV6),
