@@ -1,0 +1,111 @@
+// Persistence: a restarted controller finds its networks, endpoints and sandboxes, and sweeps
+// what a crash left behind.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ControllerStore } from '../../host/controller/index.js';
+import { createNetns, deleteNetns } from '../../host/netlink/index.js';
+import { ipJson, makeHost, ping, type IpRoute } from './fixtures.js';
+
+test('restart with live networks: everything is restored, works, and nothing is created twice', async () => {
+  const h = makeHost();
+  let controller = await h.controller();
+  try {
+    const network = await controller.newNetwork('bridge', 'persist', { labels: { app: 'x' }, ipam: { config: [{ subnet: '10.70.0.0/24' }] } });
+    const ep = await network.createEndpoint('ep', { macAddress: '02:00:00:00:00:01' });
+    const box = await controller.newSandbox('c1', { hostname: 'web' });
+    await ep.join(box);
+    const before = { network: network.info(), ep: ep.info(), key: box.key() };
+    await controller.close();
+
+    controller = await h.controller();
+    assert.deepEqual(controller.recovery, { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] });
+    assert.equal(h.driver.count('createNetwork'), 1);
+    assert.equal(h.driver.count('createEndpoint'), 1);
+    assert.equal(h.driver.count('join'), 1);
+    const restored = controller.networkByName('persist');
+    assert.ok(restored);
+    assert.deepEqual(restored.info(), before.network);
+    const restoredEp = restored.endpointByName('ep');
+    assert.ok(restoredEp);
+    assert.deepEqual(restoredEp.info(), before.ep);
+    const restoredBox = controller.sandboxByContainerId('c1');
+    assert.equal(restoredBox?.key(), before.key);
+    assert.deepEqual(restoredBox?.endpoints(), [restoredEp]);
+    assert.ok(ping(before.key, '10.70.0.1'));
+
+    // IPAM was rebuilt: the next address is new, the taken one is refused.
+    const second = await restored.createEndpoint('second');
+    assert.equal(second.info().ipv4Address, '10.70.0.3/24');
+    await assert.rejects(restored.createEndpoint('dup', { ipv4Address: '10.70.0.2' }), /ErrIPAlreadyAllocated/);
+    const box2 = await controller.newSandbox('c2');
+    await second.join(box2);
+    assert.ok(ping(box2.key(), '10.70.0.2'));
+
+    await restoredEp.leave(restoredBox!);
+    assert.deepEqual(ipJson<IpRoute[]>(before.key, 'route', 'show', 'default'), []);
+    await restoredBox!.delete();
+    await box2.delete();
+    await restoredEp.delete();
+    await second.delete();
+    await restored.delete();
+    assert.deepEqual(readdirSync(h.netnsDir), []);
+    await controller.close();
+    controller = await h.controller();
+    assert.deepEqual([controller.networks(), controller.sandboxes()], [[], []]);
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
+
+test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaimed namespaces and link rows', async () => {
+  const h = makeHost();
+  let controller = await h.controller();
+  try {
+    const network = await controller.newNetwork('bridge', 'n', { ipam: { config: [{ subnet: '10.71.0.0/24' }] } });
+    const ep = await network.createEndpoint('ep');
+    const gone = await controller.newSandbox('gone');
+    await ep.join(gone);
+    const goneKey = gone.key();
+    await controller.close();
+
+    // What a crash leaves: a sandbox's namespace gone, a stray namespace, an endpoint caught
+    // in CreateEndpoint, and ownership rows of a namespace that no longer exists.
+    deleteNetns(goneKey);
+    createNetns(h.netnsDir, 'stray');
+    const store = ControllerStore.open(h.dataDir);
+    await store.endpoints.put('half', { id: 'half', name: 'half', networkId: network.id(), address: '10.71.0.9/24', options: {}, state: 'creating' });
+    await store.links.put(`${goneKey}\u0000eth0`, { driver: 'bridge', ns: goneKey, name: 'eth0' });
+    await store.links.put('host\u0000br0', { driver: 'bridge', ns: 'host', name: 'br0' });
+    await store.close();
+    const leavesBefore = h.driver.count('leave');
+
+    controller = await h.controller();
+    const report = controller.recovery;
+    assert.equal(report.sandboxes.length, 1);
+    assert.deepEqual(report.joins, [ep.id()]);
+    assert.deepEqual(report.endpoints, ['half']);
+    assert.deepEqual(report.namespaces, ['stray']);
+    assert.deepEqual(report.links, [`${goneKey}:eth0`]);
+    assert.equal(existsSync(join(h.netnsDir, 'stray')), false);
+    assert.equal(h.driver.count('leave'), leavesBefore + 1, 'the stale join was left');
+    assert.ok(h.driver.calls.some((c) => c.method === 'deleteEndpoint' && c.args[1] === 'half'));
+    assert.deepEqual(controller.store.links.all(), [{ driver: 'bridge', ns: 'host', name: 'br0' }]);
+
+    const restored = controller.networkByName('n')!;
+    assert.deepEqual(restored.endpoints().map((e) => e.name()), ['ep']);
+    const again = restored.endpointByName('ep')!;
+    assert.equal(again.info().sandboxKey, undefined);
+    const fresh = await controller.newSandbox('fresh');
+    await again.join(fresh);
+    assert.equal(again.info().interfaceName, 'eth0');
+    await fresh.delete();
+    await again.delete();
+    await restored.delete();
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
