@@ -27,7 +27,7 @@ export const META_FILE = 'meta.json';
 export default async function compile({ bytes, dir }: CompileTask): Promise<CompileResult> {
   try {
     const world = await checkComponent(bytes);
-    const { files } = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true });
+    const { files } = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true, minify: true });
     const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(staging, { recursive: true });
     const coreFiles: string[] = [];

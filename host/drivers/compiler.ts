@@ -34,7 +34,8 @@ export class ComponentCompiler {
   constructor(readonly cacheDir: string, threads = 1) {
     this.#pool = new Piscina({
       filename: new URL('./compile-task.js', import.meta.url).href,
-      minThreads: 0,
+      // One thread kept: loading jco in it takes most of a cold load's time.
+      minThreads: 1,
       maxThreads: threads,
       idleTimeout: 30_000,
     });

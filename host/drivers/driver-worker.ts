@@ -1,7 +1,7 @@
 // Entry of a driver's worker thread: instantiates the transpiled component with the host
 // imports, runs `init`, then serves calls one at a time. A trap leaves the instance dead:
 // the reply says so (`fatal`) and the main thread replaces the whole worker.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
 import { ask } from './host-channel.js';
@@ -11,8 +11,9 @@ import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resou
 import type { ErrorKind, WireError } from './errors.js';
 import type { CoreModule } from './wasm.js';
 
-const init = workerData as WorkerInit;
 const port = parentPort!;
+// A worker may be started before its component is known (a spare): it waits for its init here.
+const init = await new Promise<WorkerInit>((resolve) => port.once('message', resolve));
 const send = (message: FromWorker): void => port.postMessage(message);
 const store = new Map(init.store);
 const registrations: Registration[] = [];
