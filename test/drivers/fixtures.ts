@@ -42,6 +42,16 @@ const NAMES_AT = 16;
 const NAME_SLOT = 64;
 const OK = 1024;
 
+/** cabi_realloc: a bump allocator that grows memory as needed. */
+const REALLOC = `(local i32)
+    global.get $bump i32.const 7 i32.add i32.const -8 i32.and local.tee 4
+    local.get 3 i32.add global.set $bump
+    (block $fits (loop $grow
+      (br_if $fits (i32.le_u (global.get $bump) (i32.shl (memory.size) (i32.const 16))))
+      (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
+      (br $grow)))
+    local.get 4`;
+
 function bodies(options: ProbeOptions): Record<string, string> {
   const register = options.names.map((_, i) => `
     i32.const ${NAMES_AT + i * NAME_SLOT} i32.const ${Buffer.byteLength(options.names[i]!)} i32.const ${i + 1}
@@ -93,29 +103,49 @@ function bodies(options: ProbeOptions): Record<string, string> {
       (br $more)))
     unreachable`,
     [`${DRIVER}discover-delete`]: '(loop $forever (br $forever)) unreachable',
-    'cm32p2_realloc': `(local i32)
-    global.get $bump i32.const 7 i32.add i32.const -8 i32.and local.tee 4
-    local.get 3 i32.add global.set $bump
-    (block $fits (loop $grow
-      (br_if $fits (i32.le_u (global.get $bump) (i32.shl (memory.size) (i32.const 16))))
-      (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
-      (br $grow)))
-    local.get 4`,
+    'cm32p2_realloc': REALLOC,
   };
 }
 
 /** Builds the probe component. */
-export async function probeComponent(options: ProbeOptions): Promise<Uint8Array> {
+export function probeComponent(options: ProbeOptions): Promise<Uint8Array> {
+  const data = options.names.map((name, i) => `(data (i32.const ${NAMES_AT + i * NAME_SLOT}) "${name}")`);
+  data.push('(data (i32.const 1200) "02:42:ac:11:00:02")', '(data (i32.const 1240) "10.0.0.1")');
+  return rewriteDummy('network-driver', bodies(options), data, options.version ?? 0);
+}
+
+/** An IPAM probe registering `name`: default address spaces "local"/"global"; release-pool
+ * answers pool-not-found with the pool id as message; release-address is ok. */
+export function ipamProbeComponent(name: string): Promise<Uint8Array> {
+  const IPAM = 'cm32p2|wasmnet:driver/ipam@0.1|';
+  return rewriteDummy('ipam-driver', {
+    'cm32p2|wasmnet:driver/plugin@0.1|init': `i32.const ${NAMES_AT} i32.const ${Buffer.byteLength(name)} i32.const 1
+    i32.const 0 i32.const 1 i32.const 256 call 5
+    i32.const 256 i32.load8_u if i32.const 256 return end
+    i32.const ${OK}`,
+    [`${IPAM}get-default-address-spaces`]: `
+    i32.const 1104 i32.const 1200 i32.store i32.const 1108 i32.const 5 i32.store
+    i32.const 1112 i32.const 1210 i32.store i32.const 1116 i32.const 6 i32.store
+    i32.const 1100`,
+    [`${IPAM}release-pool`]: `
+    i32.const 1300 i32.const 1 i32.store8 i32.const 1304 i32.const 3 i32.store8
+    i32.const 1308 local.get 1 i32.store i32.const 1312 local.get 2 i32.store
+    i32.const 1300`,
+    [`${IPAM}release-address`]: `i32.const ${OK}`,
+    'cm32p2_realloc': REALLOC,
+  }, [`(data (i32.const ${NAMES_AT}) "${name}")`, '(data (i32.const 1200) "local")', '(data (i32.const 1210) "global")'], 0);
+}
+
+/** jco's dummy of `world` with some function bodies replaced, one page of memory and `data`. */
+async function rewriteDummy(world: 'network-driver' | 'ipam-driver', replaced: Record<string, string>, data: string[], version: number): Promise<Uint8Array> {
   const source = witSource();
-  let wat = await print(await componentEmbed({ dummy: true, witSource: source, world: 'network-driver' }));
+  let wat = await print(await componentEmbed({ dummy: true, witSource: source, world }));
   wat = wat.replace(/\(@custom[^\n]*\n/g, '');
-  const data = options.names.map((name, i) => `  (data (i32.const ${NAMES_AT + i * NAME_SLOT}) "${name}")\n`).join('');
   wat = wat.replace(/\(memory \(;0;\) 0\)/, `(memory (;0;) 1)
   (global $bump (mut i32) (i32.const 8192))
-  (global $version i32 (i32.const ${options.version ?? 0}))
-${data}  (data (i32.const 1200) "02:42:ac:11:00:02")
-  (data (i32.const 1240) "10.0.0.1")`);
-  for (const [name, body] of Object.entries(bodies(options))) {
+  (global $version i32 (i32.const ${version}))
+  ${data.join('\n  ')}`);
+  for (const [name, body] of Object.entries(replaced)) {
     const exported = new RegExp(`\\(export "${name.replace(/[|.]/g, '\\$&')}" \\(func (\\d+)\\)\\)`).exec(wat);
     if (exported === null) throw new Error(`dummy has no export ${name}`);
     const func = new RegExp(`(\\(func \\(;${exported[1]};\\) [^\\n]*)\\n\\s*unreachable\\n\\s*\\)`);
@@ -123,5 +153,5 @@ ${data}  (data (i32.const 1200) "02:42:ac:11:00:02")
     wat = wat.replace(func, (_all, header: string) => `${header}\n    ${body}\n  )`);
   }
   const core = await parse(wat);
-  return componentNew(await componentEmbed({ binary: core, witSource: source, world: 'network-driver' }));
+  return componentNew(await componentEmbed({ binary: core, witSource: source, world }));
 }

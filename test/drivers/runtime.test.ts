@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Forbidden, InvalidParameter, LinkOwnership, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
-import { probeComponent } from './fixtures.js';
+import { Forbidden, InvalidParameter, LinkOwnership, NotFound, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
+import { ipamProbeComponent, probeComponent } from './fixtures.js';
 import { makeRuntime, steadyStream } from './harness.js';
 
 const driverOf = (runtime: ReturnType<typeof makeRuntime>['runtime'], name: string): Driver => {
@@ -195,6 +195,23 @@ test('calls to one driver are serialized, different drivers run in parallel', as
     order.push('other driver answered');
     await Promise.all([hang, queued]);
     assert.deepEqual(order, ['other driver answered', 'hang failed', 'queued call ran']);
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a Wasm IPAM driver is registered through the ipam callback and served through the Ipam interface', async () => {
+  const { runtime } = makeRuntime();
+  try {
+    await runtime.load('ipam-probe', await ipamProbeComponent('wasm-ipam'));
+    const entry = runtime.registry.ipam('wasm-ipam');
+    assert.equal(entry?.owner, 'ipam-probe');
+    assert.deepEqual(entry?.capability, { requiresMacAddress: false, requiresRequestReplay: true });
+    assert.deepEqual(await entry!.ipam.getDefaultAddressSpaces(), { localDefault: 'local', globalDefault: 'global' });
+    await assert.rejects(entry!.ipam.releasePool('pool-7'), (error: Error) => error instanceof NotFound && error.message === 'pool-not-found: pool-7');
+    await entry!.ipam.releaseAddress('pool-7', '10.0.0.2');
+    await assert.rejects(entry!.ipam.requestAddress('pool-7', undefined, []), /requestAddress trapped/);
+    assert.deepEqual(await entry!.ipam.getDefaultAddressSpaces(), { localDefault: 'local', globalDefault: 'global' });
   } finally {
     await runtime.close();
   }
