@@ -11,7 +11,6 @@ import type { ControllerStore } from './store.js';
 import type { TableStore, TableSubscription } from './tables.js';
 
 export class Context {
-  readonly networks = new Map<string, Network>();
   readonly sandboxes = new Map<string, Sandbox>();
   /** Table subscriptions of each network's driver. */
   readonly subscriptions = new Map<string, TableSubscription[]>();
@@ -28,6 +27,7 @@ export class Context {
     readonly tables: TableStore,
     readonly hostResolvConf: () => ResolvConf,
     readonly warn: (message: string) => void,
+    readonly networks: Map<string, Network>,
   ) {}
 
   driver(type: string): Driver {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import { Context } from './context.js';
 import type { DriverLookup } from './driver-api.js';
-import { InvalidParameterError, NotImplementedError } from './errors.js';
+import { InvalidParameterError } from './errors.js';
 import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
@@ -16,11 +16,12 @@ import { Sandbox } from './sandbox.js';
 import { readHostResolvConf } from './sandbox-files.js';
 import { ControllerStore } from './store.js';
 import { InProcessTableStore, type TableStore } from './tables.js';
+import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
 
 export interface ControllerOptions {
   /** Holds the store (LMDB), the sandboxes' hosts/resolv.conf files and, by default, the namespaces. */
   dataDir: string;
-  /** Where driver components are loaded from (the driver runtime's concern). */
+  /** A directory of driver components (.wasm), loaded at start and followed as it changes. */
   driversDir?: string;
   /** Directory of the sandboxes' namespace files; `dataDir`/netns by default. */
   netnsDir?: string;
@@ -28,7 +29,7 @@ export interface ControllerOptions {
   hostNetns?: string;
   /** IPAM's local default pools (dockerd's --default-address-pool). */
   defaultAddressPools?: Array<{ base: string; size: number }>;
-  /** Network drivers by type (the driver runtime's DriverRegistry). */
+  /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
   drivers?: DriverLookup;
   /** IPAM drivers by name; DefaultIpam (with defaultAddressPools) as "default" when absent. */
   ipams?: IpamLookup;
@@ -45,30 +46,48 @@ export interface ControllerOptions {
 }
 
 export class Controller {
-  private constructor(private readonly ctx: Context, readonly recovery: RecoveryReport) {}
+  private constructor(private readonly ctx: Context, readonly recovery: RecoveryReport, private readonly wasm?: WasmDrivers) {}
 
   static async create(options: ControllerOptions): Promise<Controller> {
     if (options.dataDir === '') throw new InvalidParameterError('dataDir must not be empty');
-    if (options.drivers === undefined) {
-      throw new NotImplementedError('no network drivers: pass `drivers` (the driver runtime\'s DriverRegistry); loading driversDir is not wired into the controller yet');
-    }
+    const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'WasmnetWarning'));
     const plumbing = options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const store = ControllerStore.open(options.dataDir);
+    const networks = new Map<string, Network>();
+    let wasm: WasmDrivers | undefined;
+    if (options.drivers === undefined) {
+      try {
+        wasm = await startWasmDrivers({
+          dataDir: options.dataDir, store, warn,
+          ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
+          ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
+          inUse: (names) => {
+            const using = [...networks.values()].filter((network) => names.includes(network.type()));
+            return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
+          },
+        });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
     const ctx = new Context(
       options.hostId ?? options.hostNetns ?? hostname(),
       options.dataDir,
       store,
-      options.drivers,
+      options.drivers ?? (wasm as WasmDrivers).registry,
       options.ipams ?? defaultIpams(options.defaultAddressPools),
       plumbing,
       options.tableStore ?? new InProcessTableStore(),
       () => readHostResolvConf(resolvConfPath),
-      options.onWarning ?? ((message) => process.emitWarning(message, 'WasmnetWarning')),
+      warn,
+      networks,
     );
     try {
-      return new Controller(ctx, await ctx.exclusive(() => restore(ctx)));
+      return new Controller(ctx, await ctx.exclusive(() => restore(ctx)), wasm);
     } catch (error) {
+      await wasm?.close();
       await plumbing.close();
       await store.close();
       throw error;
@@ -119,6 +138,7 @@ export class Controller {
       for (const network of this.ctx.networks.values()) network.unsubscribeTables();
       this.ctx.closed = true;
     });
+    await this.wasm?.close();
     await this.ctx.plumbing.close();
     await this.ctx.store.close();
   }

@@ -1,0 +1,60 @@
+// The driver runtime's PlumbingBackend on host/netlink: a guest's `netlink` import, already
+// allowed by the ownership check, carried out in this controller's host namespace (`hostNetns`)
+// or in the sandbox whose key (namespace path) the driver was given.
+import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
+import { DriverError, type NetlinkOp, type PlumbingBackend } from '../drivers/index.js';
+import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
+
+export class NetlinkBackend implements PlumbingBackend {
+  constructor(private readonly hostNetns?: string) {}
+
+  netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
+    try {
+      return this.#run(op, this.#netns(ns), args);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (error instanceof Error && typeof code === 'string' && code in KINDS) throw new DriverError(code as DriverError['kind'], error.message);
+      throw error;
+    }
+  }
+
+  #netns(ns: Wit.Netns): Netns {
+    if (ns.tag === 'sandbox') return openNetns(ns.val);
+    return this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
+  }
+
+  #run(op: NetlinkOp, netns: Netns, args: unknown[]): unknown {
+    const rtnl = new Rtnl(netns);
+    switch (op) {
+      case 'linkAdd': return rtnl.linkAdd(this.#spec(args[0] as Wit.LinkSpec)).index;
+      case 'linkDel': return rtnl.linkDel(args[0] as string);
+      case 'linkSet': return rtnl.linkSet(args[0] as string, args[1] as Wit.LinkChange);
+      case 'linkGet': return witLink(rtnl.linkGet(args[0] as string));
+      case 'linkList': return rtnl.linkList().map(witLink);
+      case 'addrAdd': return rtnl.addrAdd(args[0] as Wit.Address);
+      case 'addrDel': return rtnl.addrDel(args[0] as Wit.Address);
+      case 'addrList': return rtnl.addrList(args[0] as string).map((address) => address.cidr);
+      case 'routeAdd': return rtnl.routeAdd(args[0] as Wit.Route);
+      case 'routeDel': return rtnl.routeDel(args[0] as Wit.Route);
+      case 'neighAdd': return rtnl.neighAdd(args[0] as Wit.Neighbour);
+      case 'neighDel': return rtnl.neighDel(args[0] as Wit.Neighbour);
+      case 'fdbAdd': return rtnl.fdbAdd(args[0] as Wit.FdbEntry);
+      case 'fdbDel': return rtnl.fdbDel(args[0] as Wit.FdbEntry);
+      case 'sysctlSet': return sysctlSet(netns, args[0] as Wit.Sysctl, args[1] as string | undefined, args[2] as string);
+    }
+  }
+
+  /** A veth peer's namespace becomes a handle; everything else is the same shape. */
+  #spec(spec: Wit.LinkSpec): LinkSpec {
+    const { kind, ...rest } = spec;
+    if (kind.tag !== 'veth') return { ...rest, kind } as LinkSpec;
+    const { netns, ...peer } = kind.val;
+    return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;
+  }
+}
+
+const KINDS = { 'invalid-parameter': 1, 'not-found': 1, forbidden: 1, 'no-service': 1, 'not-implemented': 1, internal: 1, retry: 1 };
+
+function witLink(link: { index: number; name: string; kind: string; mtu: number; mac?: string; up: boolean; master?: string }): Wit.LinkInfo {
+  return { index: link.index, name: link.name, kind: link.kind, mtu: link.mtu, up: link.up, ...(link.mac === undefined ? {} : { mac: link.mac }), ...(link.master === undefined ? {} : { master: link.master }) };
+}

@@ -1,0 +1,60 @@
+// The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
+// (null, host, bridge) and every component in `driversDir`, loaded and followed as it changes;
+// their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DriverRuntime, DriversDirectory, type StoreBackend } from '../drivers/index.js';
+import type { DriverLookup } from './driver-api.js';
+import { NetlinkBackend } from './netlink-backend.js';
+
+/** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
+const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
+const BUILTINS = ['null', 'host', 'bridge'];
+
+export interface WasmDrivers {
+  registry: DriverLookup;
+  close(): Promise<void>;
+}
+
+export async function startWasmDrivers(options: {
+  dataDir: string;
+  driversDir?: string;
+  hostNetns?: string;
+  store: StoreBackend;
+  /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
+  inUse: (names: string[]) => string | undefined;
+  warn: (message: string) => void;
+}): Promise<WasmDrivers> {
+  const runtime = new DriverRuntime({
+    dataDir: join(options.dataDir, 'drivers'),
+    plumbing: new NetlinkBackend(options.hostNetns),
+    store: options.store,
+    inUse: (_owner, names) => options.inUse(names),
+    log: (owner, level, message) => { if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`); },
+  });
+  let directory: DriversDirectory | undefined;
+  try {
+    for (const name of BUILTINS) {
+      const path = join(BUILTIN_DIR, `${name}.wasm`);
+      if (existsSync(path)) await runtime.loadFile(path);
+    }
+    if (options.driversDir !== undefined) {
+      directory = new DriversDirectory(runtime, options.driversDir, (event) => {
+        if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
+      });
+      await directory.start();
+    }
+  } catch (error) {
+    directory?.stop();
+    await runtime.close();
+    throw error;
+  }
+  return {
+    registry: runtime.registry,
+    close: async () => {
+      directory?.stop();
+      await runtime.close();
+    },
+  };
+}
