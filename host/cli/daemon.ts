@@ -1,0 +1,122 @@
+// wasmnet daemon: the controller, the REST API on its unix socket and the Docker plugin socket.
+// SIGTERM/SIGINT stop serving and close the controller: state stays, nothing users made is torn down.
+import { join } from 'node:path';
+import { DefaultIpam } from '../../ipam/index.js';
+import { ControllerAdapter } from '../api/controller-adapter.js';
+import { DockerPlugin } from '../api/docker/plugin.js';
+import { DOCKER_PLUGINS_DIR, DockerPluginServer } from '../api/docker/server.js';
+import { StateFile } from '../api/docker/state.js';
+import { jsonLogger, type Level, type Logger } from '../api/log.js';
+import { ApiServer } from '../api/server.js';
+import { Controller } from '../controller/index.js';
+import { EXIT_OK, parse, UsageError, type Command } from './command.js';
+
+export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
+
+export interface DaemonOptions {
+  socketPath: string;
+  dataDir: string;
+  driversDir?: string;
+  hostNetns?: string;
+  /** The Docker plugin's name (its socket is <dir>/<name>.sock), or undefined for none. */
+  dockerPlugin?: { name: string; dir: string; defaultDriver: string };
+  log: Logger;
+}
+
+export interface RunningDaemon {
+  close(): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  const controller = await Controller.create({
+    dataDir: o.dataDir,
+    ...(o.driversDir ? { driversDir: o.driversDir } : {}),
+    ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
+    onWarning: (message) => o.log('warn', message),
+  });
+  o.log('info', 'controller started', { dataDir: o.dataDir, recovery: controller.recovery });
+  const port = new ControllerAdapter(controller);
+  const closers: Array<() => Promise<void>> = [() => controller.close()];
+  const close = async () => {
+    for (const step of closers) await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));
+  };
+  try {
+    const api = await ApiServer.listen(port, { socketPath: o.socketPath, log: o.log });
+    closers.unshift(() => api.close());
+    if (o.dockerPlugin !== undefined) {
+      const plugin = new DockerPlugin({ port, ipam: new DefaultIpam(), state: new StateFile(join(o.dataDir, 'docker-plugin.json')), defaultDriver: o.dockerPlugin.defaultDriver });
+      await plugin.restore();
+      const server = await DockerPluginServer.listen(plugin, join(o.dockerPlugin.dir, `${o.dockerPlugin.name}.sock`), o.log);
+      closers.unshift(() => server.close());
+      o.log('info', 'docker plugin listening', { socket: server.socketPath });
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { close };
+}
+
+const LEVELS: Level[] = ['debug', 'info', 'warn', 'error'];
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary: 'Run the wasmnet daemon (controller, API, Docker plugin)',
+  help: `Usage: wasmnet daemon [OPTIONS]
+
+Run the controller with the built-in drivers, serve the REST API on a unix socket (mode 0600)
+and Docker's network and IPAM plugin protocol. Logs are JSON lines on stderr. SIGTERM or SIGINT
+stops it cleanly: networks, endpoints and sandboxes stay and are restored on the next start.
+
+Options:
+      --socket PATH              API socket (default /run/wasmnet/wasmnet.sock, or $WASMNET_SOCKET)
+      --data-dir DIR             State directory (default ${DEFAULT_DATA_DIR})
+      --drivers-dir DIR          Watched directory of driver components (.wasm)
+      --host-netns PATH          Plumb in this namespace instead of the host's (tests)
+      --docker-plugin NAME       Docker plugin name (default "wasmnet": docker network create -d wasmnet)
+      --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})
+      --docker-default-driver D  wasmnet driver for Docker networks without -o wasmnet.driver=… (default "bridge")
+      --no-docker-plugin         Do not serve the Docker plugin
+      --log-level LEVEL          debug, info, warn or error (default info)
+`,
+  async run(args, ctx) {
+    const p = parse(
+      args,
+      {
+        'data-dir': { type: 'string' },
+        'drivers-dir': { type: 'string' },
+        'host-netns': { type: 'string' },
+        'docker-plugin': { type: 'string' },
+        'docker-plugins-dir': { type: 'string' },
+        'docker-default-driver': { type: 'string' },
+        'no-docker-plugin': { type: 'boolean' },
+        'log-level': { type: 'string' },
+      },
+      { min: 0, max: 0, names: '' },
+    );
+    const level = (p.str('log-level') ?? 'info') as Level;
+    if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+    const write = jsonLogger((line) => ctx.io.stderr(line));
+    const log: Logger = (l, msg, fields) => {
+      if (LEVELS.indexOf(l) >= LEVELS.indexOf(level)) write(l, msg, fields);
+    };
+    const daemon = await startDaemon({
+      socketPath: ctx.client.socketPath,
+      dataDir: p.str('data-dir') ?? DEFAULT_DATA_DIR,
+      ...(p.str('drivers-dir') ? { driversDir: p.str('drivers-dir') } : {}),
+      ...(p.str('host-netns') ? { hostNetns: p.str('host-netns') } : {}),
+      ...(p.flag('no-docker-plugin')
+        ? {}
+        : { dockerPlugin: { name: p.str('docker-plugin') ?? 'wasmnet', dir: p.str('docker-plugins-dir') ?? DOCKER_PLUGINS_DIR, defaultDriver: p.str('docker-default-driver') ?? 'bridge' } }),
+      log,
+    });
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    log('info', 'shutting down', { signal });
+    await daemon.close();
+    log('info', 'stopped');
+    return EXIT_OK;
+  },
+};
