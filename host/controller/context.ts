@@ -10,6 +10,14 @@ import type { ResolvConf } from './sandbox-files.js';
 import type { ControllerStore } from './store.js';
 import type { TableStore, TableSubscription } from './tables.js';
 
+/** Link ownership as the driver runtime records it, persisted by the controller. */
+export interface LinkBook {
+  /** Writes what changed since the last save. */
+  save(): Promise<void>;
+  /** A sandbox's namespace was deleted: its links went with it. */
+  forgetSandbox(sandboxKey: string): void;
+}
+
 export class Context {
   readonly sandboxes = new Map<string, Sandbox>();
   /** Table subscriptions of each network's driver. */
@@ -28,6 +36,7 @@ export class Context {
     readonly hostResolvConf: () => ResolvConf,
     readonly warn: (message: string) => void,
     readonly networks: Map<string, Network>,
+    readonly links?: LinkBook,
   ) {}
 
   driver(type: string): Driver {
@@ -44,9 +53,14 @@ export class Context {
 
   /** Model changes run one at a time, as libnetwork's controller lock serializes them. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
+    const run = this.#queue.then(async () => {
       if (this.closed) throw new ControllerClosedError();
-      return task();
+      try {
+        return await task();
+      } finally {
+        // Drivers create and delete links during the task: keep their ownership on disk.
+        await this.links?.save().catch((error: unknown) => this.warn(`save link ownership: ${String(error)}`));
+      }
     });
     this.#queue = run.catch(() => undefined);
     return run;

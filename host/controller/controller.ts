@@ -83,6 +83,7 @@ export class Controller {
       () => readHostResolvConf(resolvConfPath),
       warn,
       networks,
+      wasm?.links,
     );
     try {
       return new Controller(ctx, await ctx.exclusive(() => restore(ctx)), wasm);

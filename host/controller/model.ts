@@ -112,7 +112,7 @@ export interface SandboxRecord {
   endpoints: string[];
 }
 
-/** A link a driver created (ns: "host" or a sandbox key): the ownership registry's rows. */
+/** A link a driver created (ns: "host" or "sandbox:" + key): the ownership registry's rows. */
 export interface LinkRecord {
   driver: string;
   ns: string;

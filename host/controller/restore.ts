@@ -13,7 +13,6 @@ import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-ap
 import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
 import { Network } from './network.js';
 import { Sandbox } from './sandbox.js';
-import { linkKey } from './store.js';
 
 /** What the start-up sweep removed (ids, or names for namespaces and links). */
 export interface RecoveryReport {
@@ -113,11 +112,12 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     for (const id of readdirSync(filesDir)) if (!ctx.sandboxes.has(id)) rmSync(join(filesDir, id), { recursive: true, force: true });
   }
 
-  const liveKeys = new Set([...ctx.sandboxes.values()].map((sandbox) => sandbox.key()));
+  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`));
   for (const link of ctx.store.links.all()) {
-    if (link.ns === 'host' || liveKeys.has(link.ns)) continue;
+    if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
+    ctx.links?.forgetSandbox(link.ns.slice('sandbox:'.length));
     report.links.push(`${link.ns}:${link.name}`);
-    await ctx.store.links.delete(linkKey(link));
+    await ctx.store.deleteLink(link);
   }
   return report;
 }

@@ -78,6 +78,7 @@ export class Sandbox {
       this.ctx.sandboxes.delete(this.id());
       try {
         await this.namespace.destroy();
+        this.ctx.links?.forgetSandbox(this.key());
       } catch (error) {
         this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
       }

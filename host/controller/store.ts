@@ -50,17 +50,27 @@ export class ControllerStore implements StoreBackend {
 
   /** StoreBackend: a driver owner's key/value space. */
   entries(owner: string): Array<[string, Uint8Array]> {
-    const prefix = `${owner}\u0000`;
-    const range = this.#driverData.getRange({ start: prefix, end: `${owner}\u0001` });
+    const prefix = ownerPrefix(owner);
+    // "0" follows "/": the range holds exactly the keys under this owner's prefix.
+    const range = this.#driverData.getRange({ start: prefix, end: `${prefix.slice(0, -1)}0` });
     return [...range].map(({ key, value }) => [key.slice(prefix.length), new Uint8Array(value)]);
   }
 
   set(owner: string, key: string, value: Uint8Array): void {
-    this.#driverData.putSync(`${owner}\u0000${key}`, value);
+    this.#driverData.putSync(ownerPrefix(owner) + key, value);
   }
 
   delete(owner: string, key: string): void {
-    this.#driverData.removeSync(`${owner}\u0000${key}`);
+    this.#driverData.removeSync(ownerPrefix(owner) + key);
+  }
+
+  /** Records a link a driver created (the ownership registry's row). */
+  async putLink(link: LinkRecord): Promise<void> {
+    await this.links.put(linkKey(link), link);
+  }
+
+  async deleteLink(link: Pick<LinkRecord, 'ns' | 'name'>): Promise<void> {
+    await this.links.delete(linkKey(link));
   }
 
   async close(): Promise<void> {
@@ -68,6 +78,11 @@ export class ControllerStore implements StoreBackend {
   }
 }
 
-export function linkKey(link: Pick<LinkRecord, 'ns' | 'name'>): string {
-  return `${link.ns}\u0000${link.name}`;
+// Keys avoid NUL: lmdb's ordered-binary key encoding reads it as an array separator.
+function ownerPrefix(owner: string): string {
+  return `${encodeURIComponent(owner)}/`;
+}
+
+function linkKey(link: Pick<LinkRecord, 'ns' | 'name'>): string {
+  return JSON.stringify([link.ns, link.name]);
 }

@@ -77,8 +77,8 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     createNetns(h.netnsDir, 'stray');
     const store = ControllerStore.open(h.dataDir);
     await store.endpoints.put('half', { id: 'half', name: 'half', networkId: network.id(), address: '10.71.0.9/24', options: {}, state: 'creating' });
-    await store.links.put(`${goneKey}\u0000eth0`, { driver: 'bridge', ns: goneKey, name: 'eth0' });
-    await store.links.put('host\u0000br0', { driver: 'bridge', ns: 'host', name: 'br0' });
+    await store.putLink({ driver: 'bridge', ns: `sandbox:${goneKey}`, name: 'eth0' });
+    await store.putLink({ driver: 'bridge', ns: 'host', name: 'br0' });
     await store.close();
     const leavesBefore = h.driver.count('leave');
 
@@ -88,7 +88,7 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     assert.deepEqual(report.joins, [ep.id()]);
     assert.deepEqual(report.endpoints, ['half']);
     assert.deepEqual(report.namespaces, ['stray']);
-    assert.deepEqual(report.links, [`${goneKey}:eth0`]);
+    assert.deepEqual(report.links, [`sandbox:${goneKey}:eth0`]);
     assert.equal(existsSync(join(h.netnsDir, 'stray')), false);
     assert.equal(h.driver.count('leave'), leavesBefore + 1, 'the stale join was left');
     assert.ok(h.driver.calls.some((c) => c.method === 'deleteEndpoint' && c.args[1] === 'half'));
