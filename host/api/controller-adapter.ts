@@ -143,27 +143,27 @@ export class ControllerAdapter implements ControllerPort {
 
   #network(ref: string): Network {
     const c = this.controller;
-    const found = c.networkById(ref) ?? c.networkByName(ref) ?? unique(c.networks().filter((n) => n.id().startsWith(ref)));
-    if (found === undefined) throw new NoSuchNetworkError(ref);
-    return found;
+    return lookup(ref, c.networkById(ref) ?? c.networkByName(ref), c.networks(), () => new NoSuchNetworkError(ref));
   }
 
   #endpoint(networkRef: string, ref: string): Endpoint {
     const network = this.#network(networkRef);
-    const found = network.endpointById(ref) ?? network.endpointByName(ref) ?? unique(network.endpoints().filter((e) => e.id().startsWith(ref)));
-    if (found === undefined) throw new NoSuchEndpointError(ref);
-    return found;
+    return lookup(ref, network.endpointById(ref) ?? network.endpointByName(ref), network.endpoints(), () => new NoSuchEndpointError(ref));
   }
 
   #sandbox(ref: string): Sandbox {
     const c = this.controller;
-    const found = c.sandboxById(ref) ?? c.sandboxByContainerId(ref) ?? unique(c.sandboxes().filter((s) => s.id().startsWith(ref)));
-    if (found === undefined) throw new NoSuchSandboxError(ref);
-    return found;
+    return lookup(ref, c.sandboxById(ref) ?? c.sandboxByContainerId(ref), c.sandboxes(), () => new NoSuchSandboxError(ref));
   }
 }
 
-const unique = <T>(list: T[]): T | undefined => (list.length === 1 ? list[0] : undefined);
+/** An exact match, else the only object whose id starts with `ref` (docker's short ids). */
+function lookup<T extends { id(): string }>(ref: string, exact: T | undefined, all: T[], notFound: () => Error): T {
+  if (exact !== undefined) return exact;
+  const matches = all.filter((item) => item.id().startsWith(ref));
+  if (matches.length !== 1) throw notFound();
+  return matches[0]!;
+}
 
 function networkView(network: Network): NetworkView {
   const info = network.info();

@@ -1,22 +1,11 @@
 // ControllerPort: the narrow, data-only view of the controller that the API routes, the Docker
 // plugin and the metrics need. The real controller is adapted to it (controller-adapter.ts);
 // views are plain JSON-ready records so the routes never hold live controller objects.
-import type { EndpointOptions, IpamConfig, PoolRecord, SandboxOptions } from '../controller/model.js';
+import type { EndpointInfo } from '../controller/endpoint.js';
+import type { EndpointOptions, IpamConfig, NetworkRecord, SandboxOptions } from '../controller/model.js';
 
-export interface NetworkView {
-  id: string;
-  name: string;
-  type: string;
-  enableIPv6: boolean;
-  internal: boolean;
-  labels: Record<string, string>;
-  driverOptions: Record<string, string>;
-  ipamDriver: string;
-  ipv4: PoolRecord[];
-  ipv6: PoolRecord[];
-  /** Endpoint ids. */
-  endpoints: string[];
-}
+/** A network as the controller records it (without internal bookkeeping), with its endpoint ids. */
+export type NetworkView = Omit<NetworkRecord, 'ipamOptions' | 'tables' | 'state'> & { endpoints: string[] };
 
 export interface NetworkCreate {
   name: string;
@@ -28,20 +17,8 @@ export interface NetworkCreate {
   ipam?: { driver?: string; options?: Record<string, string>; config?: IpamConfig[] };
 }
 
-export interface EndpointView {
-  id: string;
-  name: string;
-  networkId: string;
-  macAddress?: string;
-  ipv4Address?: string;
-  ipv6Address?: string;
-  gateway?: string;
-  gatewayIpv6?: string;
-  /** The sandbox the endpoint is joined to, its namespace path and interface name there. */
-  sandboxId?: string;
-  sandboxKey?: string;
-  interfaceName?: string;
-}
+/** An endpoint's info, with the id of the sandbox it is joined to. */
+export type EndpointView = Omit<EndpointInfo, 'staticRoutes'> & { sandboxId?: string };
 
 export interface SandboxView {
   id: string;

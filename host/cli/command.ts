@@ -115,3 +115,18 @@ export function describe(error: unknown): string {
   if (error instanceof ApiClientError) return error.code === 'unreachable' ? `${error.message} (is 'wasmnet daemon' running? --socket or WASMNET_SOCKET selects the socket)` : `${error.message} [${error.code}]`;
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Deletes each ref under `base`, printing it; one failure does not stop the others (exit 1). */
+export async function removeEach(ctx: Context, base: string, refs: string[]): Promise<number> {
+  let code = EXIT_OK;
+  for (const ref of refs) {
+    try {
+      await ctx.client.delete(`${base}/${encodeURIComponent(ref)}`);
+      ctx.io.stdout(`${ref}\n`);
+    } catch (error) {
+      ctx.io.stderr(`Error: ${ref}: ${describe(error)}\n`);
+      code = EXIT_FAILED;
+    }
+  }
+  return code;
+}

@@ -1,7 +1,7 @@
 // wasmnet network ls|create|inspect|rm|connect|disconnect — shaped like `docker network`.
 import { seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
-import { describe, EXIT_FAILED, EXIT_OK, group, pairs, parse, UsageError, type Command } from './command.js';
+import { EXIT_FAILED, EXIT_OK, group, pairs, parse, removeEach, UsageError, type Command } from './command.js';
 import { print, shortId } from './output.js';
 
 const ls: Command = {
@@ -109,17 +109,7 @@ Remove networks. A network with endpoints cannot be removed.
 `,
   async run(args, ctx) {
     const p = parse(args, {}, { min: 1, max: Infinity, names: 'NETWORK' });
-    let code = EXIT_OK;
-    for (const ref of p.positionals) {
-      try {
-        await ctx.client.delete(`/v1/networks/${seg(ref)}`);
-        ctx.io.stdout(`${ref}\n`);
-      } catch (error) {
-        ctx.io.stderr(`Error: ${ref}: ${describe(error)}\n`);
-        code = EXIT_FAILED;
-      }
-    }
-    return code;
+    return removeEach(ctx, '/v1/networks', p.positionals);
   },
 };
 

@@ -1,7 +1,6 @@
 // wasmnet sandbox ls|create|rm.
-import { seg } from '../api/client.js';
 import type { SandboxView } from '../api/port.js';
-import { describe, EXIT_FAILED, EXIT_OK, group, parse, type Command } from './command.js';
+import { EXIT_OK, group, parse, removeEach, type Command } from './command.js';
 import { print, shortId } from './output.js';
 
 const ls: Command = {
@@ -78,17 +77,7 @@ Remove sandboxes by id or container id: their endpoints leave, the namespace goe
 `,
   async run(args, ctx) {
     const p = parse(args, {}, { min: 1, max: Infinity, names: 'SANDBOX' });
-    let code = EXIT_OK;
-    for (const ref of p.positionals) {
-      try {
-        await ctx.client.delete(`/v1/sandboxes/${seg(ref)}`);
-        ctx.io.stdout(`${ref}\n`);
-      } catch (error) {
-        ctx.io.stderr(`Error: ${ref}: ${describe(error)}\n`);
-        code = EXIT_FAILED;
-      }
-    }
-    return code;
+    return removeEach(ctx, '/v1/sandboxes', p.positionals);
   },
 };
 

@@ -4,19 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { run } from '../../host/cli/cli.js';
 import { ApiServer } from '../../host/api/server.js';
 import { InMemoryControllerPort } from '../api/fake-controller.js';
 import { tempDir } from '../api/helpers.js';
+import { cli } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interactive: false, env });
-  return { code, stdout, stderr };
-}
 
 async function daemon(t: { after(fn: () => Promise<void>): void }) {
   const dir = await tempDir(t);

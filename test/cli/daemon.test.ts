@@ -7,19 +7,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../host/cli/cli.js';
 import { makeHost } from '../controller/fixtures.js';
 import { raw } from '../api/helpers.js';
+import { cli } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 const root = process.getuid?.() === 0;
 
-async function cli(socket: string, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['--socket', socket, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), interactive: false, env: {} });
-  return { code, stdout, stderr };
-}
+const cliAt = (socket: string, ...args: string[]) => cli(['--socket', socket, ...args]);
 
 function startDaemon(host: ReturnType<typeof makeHost>, socket: string) {
   const child = spawn(process.execPath, [MAIN, 'daemon', '--socket', socket, '--data-dir', join(host.dir, 'daemon'), '--host-netns', host.host.path as string, '--docker-plugins-dir', join(host.dir, 'plugins'), '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,9 +40,9 @@ test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cl
   t.after(() => void first.child.kill('SIGKILL'));
   await waitFor(socket, first);
   assert.equal(statSync(socket).mode & 0o777, 0o600);
-  const created = await cli(socket, 'network', 'create', '--subnet', '10.124.0.0/24', 'kept');
+  const created = await cliAt(socket, 'network', 'create', '--subnet', '10.124.0.0/24', 'kept');
   assert.equal(created.code, 0, `${created.stderr}\n${first.logs()}`);
-  assert.match((await cli(socket, 'driver', 'ls')).stdout, /^NAME/);
+  assert.match((await cliAt(socket, 'driver', 'ls')).stdout, /^NAME/);
   const activate = await raw(join(host.dir, 'plugins', 'wasmnet.sock'), 'POST', '/Plugin.Activate', '');
   assert.deepEqual(activate.json, { Implements: ['NetworkDriver', 'IpamDriver'] });
   first.child.kill('SIGTERM');
@@ -59,9 +54,9 @@ test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cl
   const second = startDaemon(host, socket);
   t.after(() => void second.child.kill('SIGKILL'));
   await waitFor(socket, second);
-  const ls = await cli(socket, 'network', 'ls');
+  const ls = await cliAt(socket, 'network', 'ls');
   assert.match(ls.stdout, /kept\s+bridge\s+10\.124\.0\.0\/24/, `${ls.stderr}\n${second.logs()}`);
-  assert.equal((await cli(socket, 'network', 'rm', 'kept')).code, 0);
+  assert.equal((await cliAt(socket, 'network', 'rm', 'kept')).code, 0);
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0);
 });
