@@ -10,10 +10,8 @@ import type { ResolvConf } from './sandbox-files.js';
 import type { ControllerStore } from './store.js';
 import type { TableStore, TableSubscription } from './tables.js';
 
-/** Link ownership as the driver runtime records it, persisted by the controller. */
+/** Link ownership as the driver runtime records it (persisted as it changes). */
 export interface LinkBook {
-  /** Writes what changed since the last save. */
-  save(): Promise<void>;
   /** A sandbox's namespace was deleted: its links went with it. */
   forgetSandbox(sandboxKey: string): void;
 }
@@ -53,14 +51,9 @@ export class Context {
 
   /** Model changes run one at a time, as libnetwork's controller lock serializes them. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(async () => {
+    const run = this.#queue.then(() => {
       if (this.closed) throw new ControllerClosedError();
-      try {
-        return await task();
-      } finally {
-        // Drivers create and delete links during the task: keep their ownership on disk.
-        await this.links?.save().catch((error: unknown) => this.warn(`save link ownership: ${String(error)}`));
-      }
+      return task();
     });
     this.#queue = run.catch(() => undefined);
     return run;

@@ -115,9 +115,9 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`));
   for (const link of ctx.store.links.all()) {
     if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
-    ctx.links?.forgetSandbox(link.ns.slice('sandbox:'.length));
     report.links.push(`${link.ns}:${link.name}`);
-    await ctx.store.deleteLink(link);
+    if (ctx.links === undefined) ctx.store.deleteLinkSync(link);
+    else ctx.links.forgetSandbox(link.ns.slice('sandbox:'.length));
   }
   return report;
 }

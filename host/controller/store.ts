@@ -34,12 +34,14 @@ export class ControllerStore implements StoreBackend {
   readonly sandboxes: Table<SandboxRecord>;
   readonly links: Table<LinkRecord>;
   readonly #driverData: Database<Uint8Array, string>;
+  readonly #links: Database<LinkRecord, string>;
 
   private constructor(private readonly root: RootDatabase) {
     this.networks = new Table(root.openDB({ name: 'networks' }));
     this.endpoints = new Table(root.openDB({ name: 'endpoints' }));
     this.sandboxes = new Table(root.openDB({ name: 'sandboxes' }));
-    this.links = new Table(root.openDB({ name: 'links' }));
+    this.#links = root.openDB({ name: 'links' });
+    this.links = new Table(this.#links);
     this.#driverData = root.openDB({ name: 'driver-stores', encoding: 'binary' });
   }
 
@@ -64,13 +66,13 @@ export class ControllerStore implements StoreBackend {
     this.#driverData.removeSync(ownerPrefix(owner) + key);
   }
 
-  /** Records a link a driver created (the ownership registry's row). */
-  async putLink(link: LinkRecord): Promise<void> {
-    await this.links.put(linkKey(link), link);
+  /** Records a link a driver created (the ownership registry's row), durably before returning. */
+  putLinkSync(link: LinkRecord): void {
+    this.#links.putSync(linkKey(link), link);
   }
 
-  async deleteLink(link: Pick<LinkRecord, 'ns' | 'name'>): Promise<void> {
-    await this.links.delete(linkKey(link));
+  deleteLinkSync(link: Pick<LinkRecord, 'ns' | 'name'>): void {
+    this.#links.removeSync(linkKey(link));
   }
 
   async close(): Promise<void> {

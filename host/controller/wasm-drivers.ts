@@ -5,11 +5,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
-import { OwnershipRegistry } from '../netlink/index.js';
 import type { LinkBook } from './context.js';
 import type { DriverLookup } from './driver-api.js';
-import type { LinkRecord } from './model.js';
 import { NetlinkBackend } from './netlink-backend.js';
+import { PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
@@ -31,7 +30,7 @@ export async function startWasmDrivers(options: {
   inUse: (names: string[]) => string | undefined;
   warn: (message: string) => void;
 }): Promise<WasmDrivers> {
-  const ownership = new LinkOwnership(OwnershipRegistry.fromJSON({ links: options.store.links.all(), joins: [], parents: [] }));
+  const ownership = new LinkOwnership(new PersistentOwnershipRegistry(options.store));
   const runtime = new DriverRuntime({
     ownership,
     dataDir: join(options.dataDir, 'drivers'),
@@ -59,7 +58,7 @@ export async function startWasmDrivers(options: {
   }
   return {
     registry: runtime.registry,
-    links: new PersistedOwnership(ownership.registry, options.store),
+    links: { forgetSandbox: (key) => ownership.registry.forgetNamespace({ tag: 'sandbox', val: key }) },
     close: async () => {
       directory?.stop();
       await runtime.close();
@@ -67,33 +66,3 @@ export async function startWasmDrivers(options: {
   };
 }
 
-/** Keeps the store's link rows equal to the runtime's ownership registry. */
-class PersistedOwnership implements LinkBook {
-  readonly #saved: Map<string, LinkRecord>;
-
-  constructor(private readonly registry: OwnershipRegistry, private readonly store: ControllerStore) {
-    this.#saved = new Map(store.links.all().map((link) => [key(link), link]));
-  }
-
-  async save(): Promise<void> {
-    const now = new Map(this.registry.toJSON().links.map((link) => [key(link), link]));
-    for (const [k, link] of this.#saved) {
-      if (now.get(k)?.driver === link.driver) continue;
-      await this.store.deleteLink(link);
-      this.#saved.delete(k);
-    }
-    for (const [k, link] of now) {
-      if (this.#saved.has(k)) continue;
-      await this.store.putLink(link);
-      this.#saved.set(k, link);
-    }
-  }
-
-  forgetSandbox(sandboxKey: string): void {
-    this.registry.forgetNamespace({ tag: 'sandbox', val: sandboxKey });
-  }
-}
-
-function key(link: LinkRecord): string {
-  return `${link.ns}\n${link.name}`;
-}
