@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DefaultIpam } from '../../ipam/index.js';
 import { ControllerAdapter } from '../../host/api/controller-adapter.js';
+import { DockerPlugin } from '../../host/api/docker/plugin.js';
+import { StateFile } from '../../host/api/docker/state.js';
 import { ApiServer } from '../../host/api/server.js';
 import { makeHost, ping } from '../controller/fixtures.js';
 import { cli } from '../cli/helpers.js';
@@ -42,4 +45,32 @@ test('CLI → API → real controller: two sandboxes on a bridge network ping ea
   assert.equal((await cliAt(s, 'network', 'rm', 'apinet')).code, 0);
   assert.equal(controller.networks().length, 0);
   assert.equal(controller.sandboxes().length, 0);
+});
+
+test('Docker plugin → real controller: dockerd\'s network and endpoint calls map onto wasmnet objects', { skip: !root && 'needs root (private namespaces)' }, async (t) => {
+  const host = makeHost('dkr');
+  t.after(() => host.cleanup());
+  const controller = await host.controller();
+  t.after(() => controller.close());
+  const plugin = new DockerPlugin({ port: new ControllerAdapter(controller), ipam: new DefaultIpam({ ula: false }), state: new StateFile(join(host.dir, 'docker.json')) });
+  const call = async (method: string, body: unknown) => (await plugin.handle(method, body)).body as Record<string, any>;
+  const nid = 'd'.repeat(64);
+  const eid = 'e'.repeat(64);
+  const pool = await call('/IpamDriver.RequestPool', { AddressSpace: 'LocalDefault', Pool: '10.126.0.0/24' });
+  const gw = await call('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: { RequestAddressType: 'com.docker.network.gateway' } });
+  assert.deepEqual(await call('/NetworkDriver.CreateNetwork', { NetworkID: nid, Options: { 'com.docker.network.generic': {} }, IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: pool.Pool, Gateway: gw.Address }] }), {});
+  const [network] = controller.networks();
+  assert.equal(network!.info().ipv4[0]!.pool, '10.126.0.0/24');
+  assert.equal(network!.info().ipv4[0]!.gateway, '10.126.0.1/24');
+  const addr = await call('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '' });
+  const ep = await call('/NetworkDriver.CreateEndpoint', { NetworkID: nid, EndpointID: eid, Interface: { Address: addr.Address } });
+  assert.match(ep.Interface.MacAddress, /^02:42:0a:7e:00:02$/);
+  assert.equal(network!.endpoints()[0]!.info().ipv4Address, '10.126.0.2/24');
+  // Joining dockerd's namespace waits for the controller's external-key sandboxes: a clear Err.
+  const joined = await call('/NetworkDriver.Join', { NetworkID: nid, EndpointID: eid, SandboxKey: '/var/run/docker/netns/x' });
+  assert.equal(typeof joined.Err, 'string');
+  assert.equal(controller.sandboxes().length, 0);
+  assert.deepEqual(await call('/NetworkDriver.DeleteEndpoint', { NetworkID: nid, EndpointID: eid }), {});
+  assert.deepEqual(await call('/NetworkDriver.DeleteNetwork', { NetworkID: nid }), {});
+  assert.equal(controller.networks().length, 0);
 });
