@@ -90,12 +90,12 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
     const localP99 = percentile(inProcess, 99);
 
     // Upgrade under a stream of calls: the longest any call waited.
+    const next = await probeComponent({ names: ['bench'], version: (Date.now() % 1_000_000) + 1 });
     let streaming = true;
     const during: number[] = [];
     const stream = (async () => {
       while (streaming) during.push(...(await timeCalls(() => driver().deleteEndpoint('net', 'ep'), 1)));
     })();
-    const next = await probeComponent({ names: ['bench'], version: (Date.now() % 1_000_000) + 1 });
     await runtime.upgrade('bench', next);
     streaming = false;
     await stream;

@@ -3,6 +3,8 @@
 // the reply says so (`fatal`) and the main thread replaces the whole worker.
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import type { InterfaceData } from './api.js';
 import { ask } from './host-channel.js';
 import { guestErrorFrom } from './guest-error.js';
@@ -12,8 +14,19 @@ import type { ErrorKind, WireError } from './errors.js';
 import type { CoreModule } from './wasm.js';
 
 const port = parentPort!;
-// A worker may be started before its component is known (a spare): it waits for its init here.
-const init = await new Promise<WorkerInit>((resolve) => port.once('message', resolve));
+// A worker may be started before its component is known (a spare): its first message is the
+// init. One listener for the worker's whole life: removing it would unref the port, and the
+// thread could exit while it loads the component.
+type Incoming = WorkerInit | CallMessage | { store: Array<[string, Uint8Array]> };
+let serve: (message: CallMessage | { store: Array<[string, Uint8Array]> }) => void = () => undefined;
+const init = await new Promise<WorkerInit>((resolve) => {
+  let first = true;
+  port.on('message', (message: Incoming) => {
+    if (first) resolve(message as WorkerInit);
+    else serve(message as CallMessage | { store: Array<[string, Uint8Array]> });
+    first = false;
+  });
+});
 const send = (message: FromWorker): void => port.postMessage(message);
 const store = new Map(init.store);
 const registrations: Registration[] = [];
@@ -64,6 +77,18 @@ const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
   instantiate(getCoreModule: (path: string) => CoreModule, imports: object, instantiateCore: (module: CoreModule, imports: object) => object): Exports;
 };
 
+/** Instantiation costs ~100 ms of CPU (jco's generated instantiate); run it at a lower
+ * priority so that the threads serving calls (main, other drivers) keep their cores. */
+const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+const setNice = (nice: number): void => {
+  try {
+    setPriority(threadId, nice);
+  } catch {
+    // Not permitted (an unprivileged host): instantiate at normal priority.
+  }
+};
+setNice(10);
+
 /** Core instances, kept to tell memory exhaustion from other traps. */
 const cores: Array<{ exports: Record<string, unknown> }> = [];
 let component: Exports;
@@ -79,6 +104,7 @@ try {
     return instance;
   });
   component['plugin']!['init']!();
+  setNice(0);
   send({ type: 'ready', registrations });
 } catch (error) {
   send({ type: 'init-failed', error: describe(error, 'init').error });
@@ -154,7 +180,7 @@ function sizeOf(value: unknown, limit: number): number {
   return total;
 }
 
-port.on('message', (message: CallMessage | { store: Array<[string, Uint8Array]> }) => {
+serve = (message) => {
   if ('store' in message) {
     store.clear();
     for (const [key, value] of message.store) store.set(key, value);
@@ -170,4 +196,4 @@ port.on('message', (message: CallMessage | { store: Array<[string, Uint8Array]> 
   } catch (error) {
     send({ type: 'result', id: message.id, ok: false, ...describe(error, message.method) });
   }
-});
+};
