@@ -115,6 +115,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
 
   /** Replaces the instance with one of `compiled` between two calls; no call fails. */
   async upgrade(compiled: CompiledComponent): Promise<void> {
+    if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     const version = this.#storeVersion;
     const next = await this.#start(compiled);
     const names = (running: Running | undefined) => new Set(running?.handles.keys());
