@@ -8,6 +8,7 @@ import { asDriverError, toWire, type WireError } from './errors.js';
 import type { WorldName } from '../wit/contract.js';
 
 export interface CompileTask {
+  /** Empty to only load and warm jco (its own Wasm compiles on first use). */
   bytes: Uint8Array;
   /** Final cache directory of this hash; written atomically. */
   dir: string;
@@ -24,7 +25,14 @@ export type CompileResult = { ok: true; meta: CacheMeta } | { ok: false; error: 
 export const JS_FILE = 'component.mjs';
 export const META_FILE = 'meta.json';
 
+/** The smallest valid component: transpiling it initializes jco's bindgen. */
+const EMPTY_COMPONENT = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+
 export default async function compile({ bytes, dir }: CompileTask): Promise<CompileResult> {
+  if (bytes.length === 0) {
+    await transpile(EMPTY_COMPONENT, { name: 'warm', instantiation: 'sync', noTypescript: true, quiet: true, minify: true }).catch(() => undefined);
+    return { ok: false, error: { kind: 'internal', message: 'warm-up only' } };
+  }
   try {
     const world = await checkComponent(bytes);
     const { files } = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true, minify: true });

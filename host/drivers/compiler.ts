@@ -39,6 +39,8 @@ export class ComponentCompiler {
       maxThreads: threads,
       idleTimeout: 30_000,
     });
+    // Warm the kept thread now, so that the first driver file does not pay for it.
+    void this.#pool.run({ bytes: new Uint8Array(), dir: '' }).catch(() => undefined);
   }
 
   async compile(bytes: Uint8Array, memoryMaxBytes: number): Promise<CompiledComponent> {
