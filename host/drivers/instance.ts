@@ -24,8 +24,11 @@ export interface InstanceOptions {
 const WORKER_URL = new URL('./driver-worker.js', import.meta.url);
 let spare: Worker | undefined;
 
+/** The worker's JS heap (lifted strings and lists); Wasm memory is capped separately. */
+const WORKER_HEAP_MB = 128;
+
 function spawn(): Worker {
-  const worker = new Worker(WORKER_URL);
+  const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
   worker.unref();
   return worker;
 }
