@@ -14,6 +14,10 @@ import type { TableStore, TableSubscription } from './tables.js';
 export interface LinkBook {
   /** A sandbox's namespace was deleted: its links went with it. */
   forgetSandbox(sandboxKey: string): void;
+  /** Tags the links drivers create from now on with `operation` (undefined: none). */
+  begin(operation: string | undefined): void;
+  /** Deletes the links `operation` created that still exist (its object is gone after a crash). */
+  sweep(operation: string): Promise<string[]>;
 }
 
 export class Context {
@@ -85,6 +89,16 @@ export class Undo {
       }
     }
     this.#steps.length = 0;
+  }
+}
+
+/** Runs `task` with the links drivers create tagged as `operation`'s. */
+export async function tagged<T>(ctx: Context, operation: string, task: () => Promise<T>): Promise<T> {
+  ctx.links?.begin(operation);
+  try {
+    return await task();
+  } finally {
+    ctx.links?.begin(undefined);
   }
 }
 

@@ -141,9 +141,13 @@ export class Endpoint {
       this.#assertLive();
       if (this.record.join !== undefined) throw new ActiveContainerError(this.name(), this.id());
       const driver = this.ctx.driver(this.network.type());
+      this.record.state = 'deleting';
+      await this.ctx.store.endpoints.put(this.id(), this.record);
       try {
         await driver.deleteEndpoint(this.network.id(), this.id());
       } catch (error) {
+        this.record.state = 'ready';
+        await this.ctx.store.endpoints.put(this.id(), this.record);
         throw asNetworkError(error, `driver ${this.network.type()} DeleteEndpoint`);
       }
       this.network.forget(this);

@@ -1,7 +1,7 @@
 // Join and Leave (libnetwork's sbJoin/sbLeave): the driver's Join, the interface in the
 // sandbox, the join's table entries, the gateway endpoint's default route and external
 // connectivity, and the hosts file. A failed join undoes all of it.
-import { toOptions, withUndo, type Context } from './context.js';
+import { tagged, toOptions, withUndo, type Context } from './context.js';
 import type { JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
@@ -22,7 +22,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   }
   const driver = ctx.driver(network.type());
   const before = gatewayEndpoint(sandbox.endpoints());
-  await withUndo(ctx.warn, async (undo) => {
+  await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
     undo.push('forget the join', async () => {
@@ -77,7 +77,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     endpoint.record.join.state = 'ready';
     await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
-  });
+  }));
 }
 
 /**
@@ -88,6 +88,8 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   const join = endpoint.record.join;
   if (join === undefined || join.sandboxId !== sandbox.id()) throw new NotJoinedError(endpoint.name(), sandbox.containerId());
   const network = endpoint.network;
+  join.state = 'deleting';
+  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
   const before = gatewayEndpoint(sandbox.endpoints());
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
   const after = gatewayEndpoint(sandbox.endpoints());

@@ -70,11 +70,14 @@ export interface NetworkRecord {
   ipv6: PoolRecord[];
   /** Tables the driver subscribed to in CreateNetwork. */
   tables: string[];
-  /** "creating" until the driver and IPAM are done: a crash in between is rolled back on start. */
   state: RecordState;
 }
 
-export type RecordState = 'creating' | 'ready';
+/**
+ * "creating" until the driver and IPAM are done, "deleting" from the start of a delete (or a
+ * leave): a crash in between is finished (undone or completed) on start.
+ */
+export type RecordState = 'creating' | 'ready' | 'deleting';
 
 export interface JoinRecord {
   sandboxId: string;
@@ -82,7 +85,6 @@ export interface JoinRecord {
   dstName: string;
   priority: number;
   effects: JoinEffects;
-  /** Written before the driver's Join: a crash before the join completed is undone on start. */
   state: RecordState;
 }
 
@@ -117,4 +119,6 @@ export interface LinkRecord {
   driver: string;
   ns: string;
   name: string;
+  /** The controller operation that created it ("net:<id>", "join:<endpoint id>"). */
+  operation?: string;
 }

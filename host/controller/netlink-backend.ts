@@ -5,13 +5,22 @@ import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-dr
 import { DriverError, type NetlinkOp, type PlumbingBackend } from '../drivers/index.js';
 import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
 
+/** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
+export interface LinkJournal {
+  intend(ns: Wit.Netns, name: string): void;
+  abandon(ns: Wit.Netns, name: string): void;
+}
+
 export class NetlinkBackend implements PlumbingBackend {
-  constructor(private readonly hostNetns?: string) {}
+  constructor(private readonly hostNetns?: string, private readonly journal?: LinkJournal) {}
 
   netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
+    const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
+    for (const [where, name] of created) this.journal?.intend(where, name);
     try {
       return this.#run(op, this.#netns(ns), args);
     } catch (error) {
+      for (const [where, name] of created) this.journal?.abandon(where, name);
       const code = (error as { code?: unknown }).code;
       if (error instanceof Error && typeof code === 'string' && code in KINDS) throw new DriverError(code as DriverError['kind'], error.message);
       throw error;
@@ -51,6 +60,10 @@ export class NetlinkBackend implements PlumbingBackend {
     const { netns, ...peer } = kind.val;
     return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;
   }
+}
+
+function newLinks(ns: Wit.Netns, spec: Wit.LinkSpec): Array<[Wit.Netns, string]> {
+  return spec.kind.tag === 'veth' ? [[ns, spec.name], [spec.kind.val.netns, spec.kind.val.name]] : [[ns, spec.name]];
 }
 
 const KINDS = { 'invalid-parameter': 1, 'not-found': 1, forbidden: 1, 'no-service': 1, 'not-implemented': 1, internal: 1, retry: 1 };

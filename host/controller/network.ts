@@ -2,7 +2,7 @@
 // deleted only when it has none.
 import { randomBytes } from 'node:crypto';
 import { hostCidr } from './cidr.js';
-import { toOptions, withUndo, type Context } from './context.js';
+import { tagged, toOptions, withUndo, type Context } from './context.js';
 import type { IpamData } from './driver-api.js';
 import { Endpoint } from './endpoint.js';
 import { ActiveEndpointsError, asNetworkError, InvalidParameterError, NetworkNameError, ForbiddenError } from './errors.js';
@@ -42,7 +42,7 @@ export class Network {
       ipv4: [], ipv6: [], tables: [],
       state: 'creating',
     };
-    return withUndo(ctx.warn, async (undo) => {
+    return tagged(ctx, `net:${id}`, () => withUndo(ctx.warn, async (undo) => {
       await ctx.store.networks.put(id, record);
       undo.push('forget the network', () => ctx.store.networks.delete(id));
       const pools = await allocatePools(ipam, {
@@ -69,7 +69,7 @@ export class Network {
       await ctx.store.networks.put(id, record);
       ctx.networks.set(id, network);
       return network;
-    });
+    }));
   }
 
   id(): string {
@@ -118,9 +118,13 @@ export class Network {
     return this.ctx.exclusive(async () => {
       this.#assertLive();
       if (this.#endpoints.size > 0) throw new ActiveEndpointsError(this.name(), this.id(), this.#endpoints.size);
+      this.record.state = 'deleting';
+      await this.ctx.store.networks.put(this.id(), this.record);
       try {
         await this.ctx.driver(this.type()).deleteNetwork(this.id());
       } catch (error) {
+        this.record.state = 'ready';
+        await this.ctx.store.networks.put(this.id(), this.record);
         throw asNetworkError(error, `driver ${this.type()} DeleteNetwork`);
       }
       // From here on the network is gone for the driver: finish the cleanup whatever fails.

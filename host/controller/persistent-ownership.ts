@@ -1,21 +1,38 @@
 // The runtime's link ownership registry, written through to the store on every change: a link
 // a driver created stays its own across a restart or a crash (the driver can delete it then).
+// Each row also names the controller operation that created it (`net:<id>`, `join:<endpoint id>`),
+// so links of an operation a crash cut short can be removed even when the driver cannot.
 import { OwnershipRegistry, type NsRef } from '../netlink/index.js';
 import type { ControllerStore } from './store.js';
 
 export class PersistentOwnershipRegistry extends OwnershipRegistry {
   readonly #store: ControllerStore;
+  /** The controller operation in progress (operations run one at a time). */
+  operation: string | undefined;
 
   constructor(store: ControllerStore) {
     super();
     // Set first: super.recordLink below reaches this class's override.
     this.#store = store;
-    for (const link of store.links.all()) super.recordLink(link.driver, nsRef(link.ns), link.name);
+    for (const link of store.links.all()) if (link.driver !== '') super.recordLink(link.driver, nsRef(link.ns), link.name);
+  }
+
+  /**
+   * Written before the kernel is asked to create a link (a SIGKILL during the request still
+   * leaves the link): a row without a driver, tagged with the operation, that recordLink then
+   * completes or `abandon` removes.
+   */
+  intend(ns: NsRef, name: string): void {
+    this.#store.putLinkSync({ driver: '', ns: nsKey(ns), name, ...(this.operation === undefined ? {} : { operation: this.operation }) });
+  }
+
+  abandon(ns: NsRef, name: string): void {
+    if (this.owner(ns, name) === undefined) this.#store.deleteLinkSync({ ns: nsKey(ns), name });
   }
 
   override recordLink(driver: string, ns: NsRef, name: string): void {
     super.recordLink(driver, ns, name);
-    this.#store.putLinkSync({ driver, ns: nsKey(ns), name });
+    this.#store.putLinkSync({ driver, ns: nsKey(ns), name, ...(this.operation === undefined ? {} : { operation: this.operation }) });
   }
 
   override forgetLink(ns: NsRef, name: string): void {
@@ -25,7 +42,7 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
 
   override forgetNamespace(ns: NsRef): void {
     const key = nsKey(ns);
-    for (const link of this.toJSON().links) if (link.ns === key) this.#store.deleteLinkSync(link);
+    for (const link of this.#store.links.all()) if (link.ns === key) this.#store.deleteLinkSync(link);
     super.forgetNamespace(ns);
   }
 }
@@ -35,6 +52,6 @@ function nsKey(ns: NsRef): string {
   return ns.tag === 'host' ? 'host' : `sandbox:${ns.val}`;
 }
 
-function nsRef(key: string): NsRef {
+export function nsRef(key: string): NsRef {
   return key === 'host' ? { tag: 'host' } : { tag: 'sandbox', val: key.slice('sandbox:'.length) };
 }

@@ -46,6 +46,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       report.networks.push(record.id);
       const entry = ctx.drivers.driver(record.type);
       if (entry !== undefined) await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
+      await sweepLinks(ctx, `net:${record.id}`, report);
       await ctx.store.networks.delete(record.id);
       continue;
     }
@@ -83,6 +84,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
         if (sandbox !== undefined && joined.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
         const entry = ctx.drivers.driver(network.type());
         if (entry !== undefined) await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
+        await sweepLinks(ctx, `join:${record.id}`, report);
         delete record.join;
       } else {
         for (const entry of joined.effects.tableEntries) {
@@ -120,6 +122,16 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     else ctx.links.forgetSandbox(link.ns.slice('sandbox:'.length));
   }
   return report;
+}
+
+/** Links an interrupted operation created that its driver did not remove. */
+async function sweepLinks(ctx: Context, operation: string, report: RecoveryReport): Promise<void> {
+  if (ctx.links === undefined) return;
+  try {
+    report.links.push(...await ctx.links.sweep(operation));
+  } catch (error) {
+    ctx.warn(`sweep links of ${operation}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
+import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
 import type { LinkBook } from './context.js';
 import type { DriverLookup } from './driver-api.js';
 import { NetlinkBackend } from './netlink-backend.js';
-import { PersistentOwnershipRegistry } from './persistent-ownership.js';
+import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
@@ -30,11 +30,13 @@ export async function startWasmDrivers(options: {
   inUse: (names: string[]) => string | undefined;
   warn: (message: string) => void;
 }): Promise<WasmDrivers> {
-  const ownership = new LinkOwnership(new PersistentOwnershipRegistry(options.store));
+  const registry = new PersistentOwnershipRegistry(options.store);
+  const ownership = new LinkOwnership(registry);
+  const backend = new NetlinkBackend(options.hostNetns, registry);
   const runtime = new DriverRuntime({
     ownership,
     dataDir: join(options.dataDir, 'drivers'),
-    plumbing: new NetlinkBackend(options.hostNetns),
+    plumbing: backend,
     store: options.store,
     inUse: (_owner, names) => options.inUse(names),
     log: (owner, level, message) => { if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`); },
@@ -58,7 +60,27 @@ export async function startWasmDrivers(options: {
   }
   return {
     registry: runtime.registry,
-    links: { forgetSandbox: (key) => ownership.registry.forgetNamespace({ tag: 'sandbox', val: key }) },
+    links: {
+      forgetSandbox: (key) => registry.forgetNamespace({ tag: 'sandbox', val: key }),
+      begin: (operation) => { registry.operation = operation; },
+      sweep: async (operation) => {
+        const swept: string[] = [];
+        for (const link of options.store.links.all()) {
+          if (link.operation !== operation) continue;
+          const ns = nsRef(link.ns);
+          // The host deletes it itself: the driver that made it did not (or could not). A link
+          // in a sandbox goes with its veth peer or its namespace.
+          try {
+            if (ns.tag === 'host') backend.netlink('linkDel', ns, [link.name]);
+          } catch (error) {
+            if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
+          }
+          registry.forgetLink(ns, link.name);
+          swept.push(`${link.ns}:${link.name}`);
+        }
+        return swept;
+      },
+    },
     close: async () => {
       directory?.stop();
       await runtime.close();
