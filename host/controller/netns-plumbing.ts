@@ -1,6 +1,6 @@
 // SandboxPlumbing on real namespaces (host/sandbox, host/netlink). Sandboxes live in a
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteNetns, openNetns, Rtnl, selfNetns, type Netns } from '../netlink/index.js';
 import { LinkDeleter, Sandbox } from '../sandbox/index.js';
@@ -28,7 +28,18 @@ export class NetnsPlumbing implements SandboxPlumbing {
   }
 
   async remove(name: string): Promise<void> {
-    deleteNetns(join(this.dir, name));
+    const path = join(this.dir, name);
+    try {
+      deleteNetns(path);
+    } catch (error) {
+      // A crash between creating the file and bind-mounting the namespace leaves a plain file
+      // (unlink refuses a file that is still a mount point).
+      try {
+        unlinkSync(path);
+      } catch {
+        throw error;
+      }
+    }
   }
 
   hostRoutes(): string[] {

@@ -60,6 +60,18 @@ export function makeHost(label = 'h'): TestHost {
   };
 }
 
+/** Runs `body` with a fresh host and a controller over it (with the test bridge driver), then removes both. */
+export async function withController(body: (h: TestHost, controller: Controller) => Promise<void>): Promise<void> {
+  const h = makeHost();
+  const controller = await h.controller();
+  try {
+    await body(h, controller);
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+}
+
 /** `ip -j ARGS` inside the namespace at `path` (checked independently of our netlink code). */
 export function ipJson<T = unknown>(path: string, ...args: string[]): T {
   return JSON.parse(execFileSync('nsenter', [`--net=${path}`, 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]') as T;
