@@ -170,3 +170,20 @@ test('gateway and aux addresses are reserved; IPAM excludes the host routes and 
     h.cleanup();
   }
 });
+
+test('IPv6: a dual-stack network gives the endpoint both addresses, in the sandbox and in /etc/hosts', () => withController(async (h, controller) => {
+  const network = await controller.newNetwork('bridge', 'v6', { enableIPv6: true, ipam: { config: [{ subnet: '10.49.0.0/24' }, { subnet: 'fd00:49::/64' }] } });
+  assert.equal(network.info().ipv6[0]?.gateway, 'fd00:49::1/64');
+  await assert.rejects(controller.newNetwork('bridge', 'v6off', { ipam: { config: [{ subnet: 'fd00:50::/64' }] } }), InvalidParameterError);
+  const ep = await network.createEndpoint('ep', { ipv6Address: 'fd00:49::a' });
+  assert.equal(ep.info().ipv6Address, 'fd00:49::a/64');
+  const box = await controller.newSandbox('c', { hostname: 'six' });
+  await ep.join(box);
+  const inet6 = ipJson<IpAddr[]>(box.key(), 'addr', 'show', 'eth0')[0]?.addr_info.filter((a) => a.family === 'inet6' && a.local.startsWith('fd00')).map((a) => `${a.local}/${a.prefixlen}`);
+  assert.deepEqual(inet6, ['fd00:49::a/64']);
+  assert.match(readFileSync(box.info().hostsPath, 'utf8'), /^fd00:49::a\tsix$/m);
+  await box.delete();
+  await ep.delete();
+  await network.delete();
+  assert.deepEqual(h.warnings, []);
+}));
