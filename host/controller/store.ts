@@ -15,10 +15,6 @@ class Table<T> {
     return [...this.db.getRange({})].map((entry) => entry.value);
   }
 
-  get(key: string): T | undefined {
-    return this.db.get(key);
-  }
-
   async put(key: string, value: T): Promise<void> {
     await this.db.put(key, value);
   }
