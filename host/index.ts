@@ -1,2 +1,4 @@
-// The library entry point (`import { ... } from 'wasmnet'`).
+// The library entry point (`import { ... } from 'wasmnet'`): the controller (libnetwork's
+// NetworkController, Network, Endpoint, Sandbox) and the WIT contract's identity.
+export * from './controller/index.js';
 export { WIT_PACKAGE, WIT_VERSION, WORLDS } from './wit/contract.js';
