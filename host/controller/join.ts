@@ -10,6 +10,9 @@ import type { JoinOptions } from './model.js';
 import type { DefaultGateway } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
 
+/** libnetwork's host network type: its endpoints share the host's namespace. */
+const HOST_NETWORK = 'host';
+
 export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: JoinOptions): Promise<void> {
   const joined = endpoint.record.join;
   if (joined !== undefined) {
@@ -17,6 +20,11 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     throw new EndpointInUseError(endpoint.name(), joined.sandboxId);
   }
   const network = endpoint.network;
+  if ((network.type() === HOST_NETWORK) !== sandbox.usesHostNamespace()) {
+    throw new ForbiddenError(sandbox.usesHostNamespace()
+      ? `sandbox ${sandbox.containerId()} uses the host's namespace: only endpoints of a host network can join it, not ${endpoint.name()} of ${network.name()}`
+      : `endpoint ${endpoint.name()} of host network ${network.name()} can join only a sandbox created with useDefaultSandbox, not ${sandbox.containerId()}`, 'host-network');
+  }
   if (sandbox.endpoints().some((other) => other.network === network)) {
     throw new ForbiddenError(`container ${sandbox.containerId()} is already connected to network ${network.name()}`, 'already-connected');
   }
@@ -27,9 +35,9 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
     undo.push('forget the join', async () => {
       delete endpoint.record.join;
-      await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+      ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     });
-    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
 
     try {
       Object.assign(effects, await driver.join(network.id(), endpoint.id(), sandbox.key(), toOptions(sandbox.record.config.options ?? {})));
@@ -75,21 +83,25 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     sandbox.refreshHosts();
     endpoint.record.join.state = 'ready';
-    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
-    await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+    saveJoin(ctx, endpoint, sandbox);
   }));
 }
 
 /**
  * Leaves a sandbox. As in libnetwork, a driver's or the plumbing's failure here is logged and the
- * leave completes: the endpoint is free again whatever the driver says.
+ * leave completes: the endpoint is free again whatever the driver says. `namespaceGone`: the
+ * sandbox is being deleted and its namespace is already gone (with the interface and the links
+ * the join created), so nothing is left to unplumb.
  */
-export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<void> {
+export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: { namespaceGone?: boolean } = {}): Promise<void> {
   const join = endpoint.record.join;
   if (join === undefined || join.sandboxId !== sandbox.id()) throw new NotJoinedError(endpoint.name(), sandbox.containerId());
   const network = endpoint.network;
-  join.state = 'deleting';
-  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+  const plumbed = options.namespaceGone !== true;
+  if (plumbed) {
+    join.state = 'deleting';
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+  }
   const before = gatewayEndpoint(sandbox.endpoints());
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
   const after = gatewayEndpoint(sandbox.endpoints());
@@ -97,16 +109,31 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   for (const entry of join.effects.tableEntries) {
     await tolerate(() => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key), `delete table entry ${entry.tableName}/${entry.key}`, ctx.warn);
   }
-  if (join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
+  if (plumbed && join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
   await tolerate(() => ctx.driver(network.type()).leave(network.id(), endpoint.id()), `driver ${network.type()} Leave`, ctx.warn);
-  if (after !== before) {
+  // What the join created and Leave did not remove: the interface's veth peer went with the
+  // interface (the host forgets it), anything else the host deletes. Then a re-join can create
+  // the same names again.
+  if (plumbed) await tolerate(async () => ctx.links?.sweep(`join:${endpoint.id()}`), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
+  if (plumbed && after !== before) {
     await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(after)), 'set the default gateway', ctx.warn);
     if (after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   }
   delete endpoint.record.join;
+  if (!plumbed) {
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    return;
+  }
   sandbox.refreshHosts();
-  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
-  await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  saveJoin(ctx, endpoint, sandbox);
+}
+
+/** The endpoint's and the sandbox's records, in one transaction. */
+function saveJoin(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): void {
+  ctx.store.batch(() => {
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  });
 }
 
 /**

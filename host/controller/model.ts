@@ -39,6 +39,8 @@ export interface SandboxOptions {
   ipv6?: boolean;
   /** Generic options handed to the drivers' Join. */
   options?: Record<string, string>;
+  /** Share the host's namespace (libnetwork's default sandbox): only `host` network endpoints join it. */
+  useDefaultSandbox?: boolean;
 }
 
 export interface JoinOptions {
@@ -121,4 +123,6 @@ export interface LinkRecord {
   name: string;
   /** The controller operation that created it ("net:<id>", "join:<endpoint id>"). */
   operation?: string;
+  /** The other end of a veth pair. */
+  peer?: { ns: string; name: string };
 }

@@ -7,7 +7,7 @@ import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
 export interface LinkJournal {
-  intend(ns: Wit.Netns, name: string): void;
+  intend(ns: Wit.Netns, name: string, peer?: { ns: Wit.Netns; name: string }): void;
   abandon(ns: Wit.Netns, name: string): void;
 }
 
@@ -16,7 +16,10 @@ export class NetlinkBackend implements PlumbingBackend {
 
   netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
     const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
-    for (const [where, name] of created) this.journal?.intend(where, name);
+    created.forEach(([where, name], i) => {
+      const peer = created[1 - i];
+      this.journal?.intend(where, name, peer === undefined ? undefined : { ns: peer[0], name: peer[1] });
+    });
     try {
       return this.#run(op, this.#netns(ns), args);
     } catch (error) {

@@ -9,6 +9,7 @@ import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxErr
 import { leaveSandbox } from './join.js';
 import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
+import { HostNamespace } from './host-sandbox.js';
 import { buildHosts, buildResolvConf, SandboxFiles } from './sandbox-files.js';
 
 export class Sandbox {
@@ -30,15 +31,15 @@ export class Sandbox {
     const nsName = id.slice(0, 12);
     let namespace: SandboxNamespace;
     try {
-      namespace = await ctx.plumbing.create(nsName, { ipv6: config.ipv6 === true });
+      namespace = config.useDefaultSandbox === true ? new HostNamespace(ctx.hostKey) : await ctx.plumbing.create(nsName, { ipv6: config.ipv6 === true });
     } catch (error) {
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
     const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, config: structuredClone(config), endpoints: [] };
     const sandbox = new Sandbox(ctx, record, namespace);
     try {
-      sandbox.files.write(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
-      await ctx.store.sandboxes.put(id, record);
+      sandbox.files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+      ctx.store.sandboxes.put(id, record);
     } catch (error) {
       sandbox.files.remove();
       await namespace.destroy().catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
@@ -70,20 +71,29 @@ export class Sandbox {
     return { id: this.id(), containerId: this.containerId(), key: this.key(), hostsPath: this.files.hostsPath, resolvConfPath: this.files.resolvConfPath, config: structuredClone(this.record.config) };
   }
 
-  /** Leaves every endpoint, then deletes the namespace and the files (libnetwork's sandbox.Delete). */
+  /** True for a sandbox in the host's namespace (libnetwork's default sandbox). */
+  usesHostNamespace(): boolean {
+    return this.record.config.useDefaultSandbox === true;
+  }
+
+  /**
+   * Deletes the namespace, then leaves every endpoint and deletes the files (libnetwork's
+   * sandbox.Delete). The namespace goes first: the kernel then removes its interfaces (and their
+   * veth peers) by itself, instead of one ~28 ms link delete per interface.
+   */
   delete(): Promise<void> {
     return this.ctx.exclusive(async () => {
       this.assertLive();
-      for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       try {
         await this.namespace.destroy();
-        this.ctx.links?.forgetSandbox(this.key());
+        if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());
       } catch (error) {
         this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
       }
+      for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
       this.files.remove();
-      await this.ctx.store.sandboxes.delete(this.id());
+      this.ctx.store.sandboxes.delete(this.id());
     });
   }
 
@@ -92,7 +102,7 @@ export class Sandbox {
     const addresses = this.endpoints().flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
       .filter((cidr): cidr is string => cidr !== undefined)
       .map(ipOf);
-    this.files.write(buildHosts(this.record.config, addresses));
+    this.files.writeHosts(buildHosts(this.record.config, addresses));
   }
 
   /** @internal */
