@@ -2,25 +2,23 @@
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteNetns, openNetns, Rtnl, selfNetns, type Netns } from '../netlink/index.js';
-import { LinkDeleter, Sandbox } from '../sandbox/index.js';
+import { deleteNetns, openNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
+  readonly #pool = new NetnsPool();
 
   constructor(readonly dir: string, private readonly hostNetns?: string) {}
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
-    return new NetnsSandbox(Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6 }), this.#deleter);
+    return new NetnsSandbox(Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), this.#deleter);
   }
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
-    const path = join(this.dir, name);
-    if (!existsSync(path)) return undefined;
-    // host/sandbox has no "open an existing sandbox" yet: build one around the opened namespace.
-    const SandboxClass = Sandbox as unknown as new (netns: Netns, key: string, ipv6: boolean) => Sandbox;
-    return new NetnsSandbox(new SandboxClass(openNetns(path), name, options.ipv6), this.#deleter);
+    if (!existsSync(join(this.dir, name))) return undefined;
+    return new NetnsSandbox(Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), this.#deleter);
   }
 
   list(): string[] {
@@ -50,7 +48,7 @@ export class NetnsPlumbing implements SandboxPlumbing {
   }
 
   async close(): Promise<void> {
-    await this.#deleter.close();
+    await Promise.all([this.#deleter.close(), this.#pool.close()]);
   }
 }
 
@@ -90,6 +88,6 @@ class NetnsSandbox implements SandboxNamespace {
   }
 
   async destroy(): Promise<void> {
-    this.sandbox.destroy();
+    await this.sandbox.destroy();
   }
 }
