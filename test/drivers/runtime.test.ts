@@ -136,12 +136,17 @@ test('a component registering an empty, duplicate or built-in name is refused an
   const { runtime } = makeRuntime({ registry: undefined });
   const registry = runtime.registry;
   try {
+    await runtime.load('good', await probeComponent({ names: ['good'] }));
+    const steady = steadyStream(() => driverOf(runtime, 'good'));
     await assert.rejects(runtime.load('empty', await probeComponent({ names: [''] })), (error: Error) => error instanceof InvalidParameter && /must not be empty/.test(error.message));
     await assert.rejects(runtime.load('twice', await probeComponent({ names: ['twice', 'twice'] })), /already registered by this component/);
     await runtime.load('first', await probeComponent({ names: ['shared'] }));
     await assert.rejects(runtime.load('second', await probeComponent({ names: ['second', 'shared'] })), /"shared" is already registered by first/);
     assert.equal(registry.driver('second'), undefined);
-    assert.deepEqual(runtime.owners, ['first']);
+    assert.deepEqual(runtime.owners, ['good', 'first']);
+    const { ok, failures } = await steady.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
   } finally {
     await runtime.close();
   }
