@@ -7,6 +7,10 @@ import { checkComponent } from './component-check.js';
 import { asDriverError, toWire, type WireError } from './errors.js';
 import { WORLDS, type WorldName } from '../wit/contract.js';
 import { readWitSource } from '../wit/source.js';
+import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
+
+// Transpiling is background work: calls to running drivers go first.
+setThreadNice(BACKGROUND_NICE);
 
 /**
  * The warm-up of a pool thread, one small task each, so that a real compile arriving
