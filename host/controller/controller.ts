@@ -95,6 +95,11 @@ export class Controller {
     }
   }
 
+  /** The Wasm driver runtime (absent when `drivers` was given): loads, upgrades, health. */
+  get driverRuntime(): WasmDrivers['runtime'] | undefined {
+    return this.wasm?.runtime;
+  }
+
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
   get store(): ControllerStore {
     return this.ctx.store;
