@@ -17,6 +17,8 @@ const BUILTINS = ['null', 'host', 'bridge'];
 
 export interface WasmDrivers {
   registry: DriverLookup;
+  /** The runtime itself: load, unload and upgrade components. */
+  runtime: DriverRuntime;
   links: LinkBook;
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function startWasmDrivers(options: {
   }
   return {
     registry: runtime.registry,
+    runtime,
     links: {
       forgetSandbox: (key) => registry.forgetNamespace({ tag: 'sandbox', val: key }),
       begin: (operation) => { registry.operation = operation; },
