@@ -23,6 +23,8 @@ export interface DockerEngine {
 }
 
 export async function startDocker(host: EngineHost): Promise<DockerEngine> {
+  // Fixed places: dockerd's trust key, containerd's shim sockets, dockerd's plugin directory.
+  host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
   const containerdSocket = host.path('containerd.sock');
   const config = host.path('containerd.toml');
   writeFileSync(config, [
@@ -30,6 +32,8 @@ export async function startDocker(host: EngineHost): Promise<DockerEngine> {
     `root = "${host.path('containerd', 'root')}"`,
     `state = "${host.path('containerd', 'state')}"`,
     'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${host.path('containerd', 'opt')}"`,
     '[grpc]',
     `  address = "${containerdSocket}"`,
     '[ttrpc]',

@@ -20,6 +20,8 @@ export interface Proc {
 
 export class EngineHost {
   readonly #procs: Proc[] = [];
+  /** Machine paths an engine creates by itself, absent before the test (removed in cleanup). */
+  readonly #strays: string[] = [];
 
   private constructor(readonly dir: string, readonly netns: string) {}
 
@@ -33,6 +35,11 @@ export class EngineHost {
 
   path(...parts: string[]): string {
     return join(this.dir, ...parts);
+  }
+
+  /** Removes these paths in cleanup unless they exist already (engines' fixed state directories). */
+  strays(...paths: string[]): void {
+    this.#strays.push(...paths.filter((path) => !existsSync(path)));
   }
 
   /** Starts `command` inside the namespace; its output goes to `<dir>/<name>.log`. */
@@ -87,6 +94,7 @@ export class EngineHost {
     }
     deleteNetns(this.netns);
     rmSync(this.dir, { recursive: true, force: true });
+    for (const path of this.#strays) rmSync(path, { recursive: true, force: true });
   }
 }
 
