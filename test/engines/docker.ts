@@ -1,13 +1,12 @@
 // containerd and dockerd (Debian docker.io) started by hand inside an EngineHost: private roots
 // and sockets, no iptables, no default bridge; a busybox image imported from busybox-static.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { waitUntil, type EngineHost, type Proc } from './engine-host.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { BUSYBOX, waitUntil, type EngineHost, type Proc } from './engine-host.js';
 
 export const DOCKER = '/usr/bin/docker';
 const DOCKERD = '/usr/sbin/dockerd';
 const CONTAINERD = '/usr/bin/containerd';
-const BUSYBOX = '/bin/busybox';
 export const IMAGE = 'wasmnet-busybox:test';
 
 /** Whether the engines are installed (the CI installs them; a developer machine may not have them). */
@@ -69,15 +68,9 @@ export async function startDocker(host: EngineHost): Promise<DockerEngine> {
   return { docker, dockerd, containerd };
 }
 
-/** A busybox image with the applets the tests use, from the static binary (no registry). */
+/** A busybox image from the static binary (no registry). */
 export function importBusybox(host: EngineHost, engine: DockerEngine): void {
-  const root = host.path('busybox-root');
-  mkdirSync(`${root}/bin`, { recursive: true });
-  copyFileSync(BUSYBOX, `${root}/bin/busybox`);
-  for (const applet of ['sh', 'ping', 'sleep', 'ip', 'cat']) symlinkSync('busybox', `${root}/bin/${applet}`);
-  const tar = host.path('busybox.tar');
-  execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-  engine.docker('import', tar, IMAGE);
+  engine.docker('import', host.busyboxTar(), IMAGE);
 }
 
 /** Removes every container, then every network this dockerd did not make by itself. */

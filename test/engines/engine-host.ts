@@ -3,12 +3,13 @@
 // touch the machine's own network. cleanup() stops those processes by pid, unmounts what they
 // left under the directory, and deletes the namespace and the directory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
 
+export const BUSYBOX = '/bin/busybox';
 const WASMNET = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
 export interface Proc {
@@ -57,6 +58,17 @@ export class EngineHost {
   /** Runs `command` inside the namespace to completion and returns its stdout. */
   run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
     return execFileSync('nsenter', [`--net=${this.netns}`, command, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import. */
+  busyboxTar(): string {
+    const root = this.path('busybox-root');
+    mkdirSync(`${root}/bin`, { recursive: true });
+    copyFileSync(BUSYBOX, `${root}/bin/busybox`);
+    for (const applet of ['sh', 'ping', 'sleep', 'ip', 'true']) symlinkSync('busybox', `${root}/bin/${applet}`);
+    const tar = this.path('busybox.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    return tar;
   }
 
   /** `ip -j ARGS` in the namespace. */

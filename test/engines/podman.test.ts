@@ -2,16 +2,14 @@
 // on a wasmnet CNI network: wasmnet-cni asks the daemon, the containers ping each other, and
 // nothing is left after. Everything runs inside the test's own network namespace.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { BUSYBOX, EngineHost, waitUntil, type Proc } from './engine-host.js';
 
 const PODMAN = '/usr/bin/podman';
-const BUSYBOX = '/bin/busybox';
 const CNI_PLUGINS = '/usr/lib/cni';
 const CNI_MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 const IMAGE = 'localhost/wasmnet-busybox:test';
@@ -56,22 +54,13 @@ function configure(): void {
   writeFileSync(host.path('storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${host.path('storage')}"\nrunroot = "${host.path('runroot')}"\n`);
 }
 
-function importBusybox(): void {
-  const root = host.path('busybox-root');
-  mkdirSync(`${root}/bin`, { recursive: true });
-  copyFileSync(BUSYBOX, `${root}/bin/busybox`);
-  for (const applet of ['sh', 'ping', 'sleep']) symlinkSync('busybox', `${root}/bin/${applet}`);
-  execFileSync('tar', ['-C', root, '-cf', host.path('busybox.tar'), '.']);
-  podman('import', host.path('busybox.tar'), IMAGE);
-}
-
 before(async () => {
   if (skip) return;
   host = EngineHost.create('pdm');
   // podman's runc state, libcni's result cache and the image blob cache have fixed places.
   host.strays('/run/runc', '/var/lib/cni', '/var/lib/containers');
   configure();
-  importBusybox();
+  podman('import', host.busyboxTar(), IMAGE);
   wasmnet = host.startWasmnet(undefined);
   await waitUntil('wasmnet', () => existsSync(host.path('wasmnet.sock')), () => host.log(wasmnet));
 }, { timeout: 120_000 });
