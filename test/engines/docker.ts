@@ -22,7 +22,7 @@ export interface DockerEngine {
 }
 
 export async function startDocker(host: EngineHost): Promise<DockerEngine> {
-  // Fixed places: dockerd's trust key, containerd's shim sockets, dockerd's plugin directory.
+  // Fixed places: dockerd's trust key and exec root parent, containerd's shim sockets.
   host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
   const containerdSocket = host.path('containerd.sock');
   const config = host.path('containerd.toml');

@@ -78,6 +78,8 @@ export class EngineHost {
 
   /** The wasmnet daemon, serving the Docker plugin `plugin` (or none). */
   startWasmnet(plugin: string | undefined): Proc {
+    // The plugin socket goes where dockerd looks: /run/docker/plugins.
+    if (plugin !== undefined) this.strays('/run/docker');
     const args = [WASMNET, 'daemon', '--socket', this.path('wasmnet.sock'), '--data-dir', this.path('wasmnet'), '--log-level', 'debug'];
     return this.spawn('wasmnet', process.execPath, plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin]);
   }
