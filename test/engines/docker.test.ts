@@ -72,7 +72,10 @@ async function assertNothingLeft(): Promise<void> {
 }
 
 test('dockerd: two containers on a wasmnet network ping each other; nothing is left after', { skip, timeout: 120_000 }, async () => {
-  engine.docker('network', 'create', '-d', PLUGIN, '--ipam-driver', PLUGIN, '--subnet', '10.91.0.0/24', 'wnet');
+  // -o wasmnet.driver picks the wasmnet driver that serves the Docker network.
+  engine.docker('network', 'create', '-d', PLUGIN, '--ipam-driver', PLUGIN, '--subnet', '10.91.0.0/24', '-o', 'wasmnet.driver=bridge', 'wnet');
+  const [network] = await new ApiClient(host.path('wasmnet.sock')).get<NetworkView[]>('/v1/networks');
+  assert.equal(network!.type, 'bridge');
   assert.equal(engine.docker('network', 'inspect', '-f', '{{.Driver}} {{.IPAM.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'wnet'), `${PLUGIN} ${PLUGIN} 10.91.0.0/24`);
   run('ca');
   run('cb');
