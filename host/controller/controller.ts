@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import { Context } from './context.js';
+import type { DriverRuntime } from '../drivers/index.js';
 import type { DriverLookup } from './driver-api.js';
 import { InvalidParameterError } from './errors.js';
 import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
@@ -95,14 +96,14 @@ export class Controller {
     }
   }
 
-  /** The Wasm driver runtime (absent when `drivers` was given): loads, upgrades, health. */
-  get driverRuntime(): WasmDrivers['runtime'] | undefined {
-    return this.wasm?.runtime;
-  }
-
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
   get store(): ControllerStore {
     return this.ctx.store;
+  }
+
+  /** The Wasm driver runtime, or undefined when `drivers` replaced it. */
+  get runtime(): DriverRuntime | undefined {
+    return this.wasm?.runtime;
   }
 
   newNetwork(type: string, name: string, options: NetworkOptions = {}): Promise<Network> {

@@ -29,7 +29,10 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   const quiet = (): void => undefined;
 
   for (const record of ctx.store.sandboxes.all()) {
-    const namespace = ctx.plumbing.open(record.nsName, { ipv6: record.config.ipv6 === true });
+    const options = { ipv6: record.config.ipv6 === true };
+    const namespace = record.external === true
+      ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
+      : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
       rmSync(join(ctx.dataDir, 'sandboxes', record.id), { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // libnetwork's sandbox: one container's namespace, its hosts and resolv.conf files, and the
 // endpoints joined to it (in join order: eth0 first).
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
@@ -26,15 +26,18 @@ export class Sandbox {
       if (sandbox.containerId() === containerId) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${sandbox.id()}`, 'sandbox-exists');
     }
     const id = randomBytes(32).toString('hex');
+    const external = config.externalKey;
+    if (external !== undefined && !isAbsolute(external)) throw new InvalidParameterError(`external sandbox key ${external} is not an absolute path`);
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
-    const nsName = id.slice(0, 12);
+    const nsName = external === undefined ? id.slice(0, 12) : '';
     let namespace: SandboxNamespace;
     try {
-      namespace = await ctx.plumbing.create(nsName, { ipv6: config.ipv6 === true });
+      const options = { ipv6: config.ipv6 === true };
+      namespace = external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
     } catch (error) {
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
-    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, config: structuredClone(config), endpoints: [] };
+    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, ...(external === undefined ? {} : { external: true }), config: structuredClone(config), endpoints: [] };
     const sandbox = new Sandbox(ctx, record, namespace);
     try {
       sandbox.files.write(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
@@ -70,7 +73,10 @@ export class Sandbox {
     return { id: this.id(), containerId: this.containerId(), key: this.key(), hostsPath: this.files.hostsPath, resolvConfPath: this.files.resolvConfPath, config: structuredClone(this.record.config) };
   }
 
-  /** Leaves every endpoint, then deletes the namespace and the files (libnetwork's sandbox.Delete). */
+  /**
+   * Leaves every endpoint, then deletes the namespace (an external one is only let go of) and the
+   * files (libnetwork's sandbox.Delete).
+   */
   delete(): Promise<void> {
     return this.ctx.exclusive(async () => {
       this.assertLive();

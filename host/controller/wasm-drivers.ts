@@ -65,8 +65,8 @@ export async function startWasmDrivers(options: {
     throw error;
   }
   return {
-    runtime,
     registry: runtime.registry,
+    runtime,
     links: {
       forgetSandbox: (key) => registry.forgetNamespace({ tag: 'sandbox', val: key }),
       begin: (operation) => { registry.operation = operation; },

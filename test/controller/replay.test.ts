@@ -42,7 +42,7 @@ test('a trapped and an upgraded driver get the networks, endpoints and joins rep
     const ep2 = await network.createEndpoint('ep2');
     const s1 = await controller.newSandbox('c1');
     await ep1.join(s1);
-    const slot = controller.driverRuntime!.slot('amnesic')!;
+    const slot = controller.runtime!.slot('amnesic')!;
     const thread = slot.threadId;
 
     await assert.rejects(network.createEndpoint('boom', { options: { trap: 'now' } }), /createEndpoint trapped/);
@@ -92,7 +92,7 @@ test('the built-in bridge, which keeps its state in its store, survives an upgra
     const [s1, s2] = [await controller.newSandbox('c1'), await controller.newSandbox('c2')];
     await ep1.join(s1);
     await ep2.join(s2);
-    const runtime = controller.driverRuntime!;
+    const runtime = controller.runtime!;
     await runtime.upgrade('bridge', newVersionOf(readFileSync(join(BUILTIN_DIR, 'bridge.wasm'))));
     // The bridge already had it all (its store, its links): the replayed calls it refused are
     // reported in one warning, and nothing else went wrong.
