@@ -5,7 +5,6 @@ import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
   type Controller,
   type Endpoint,
-  InvalidParameterError,
   type Network,
   NoSuchEndpointError,
   NoSuchNetworkError,
@@ -53,14 +52,8 @@ export class ControllerAdapter implements ControllerPort {
   async join(networkRef: string, endpointRef: string, sandboxRef: string, request: JoinRequest): Promise<EndpointView> {
     const endpoint = this.#endpoint(networkRef, endpointRef);
     const sandbox = this.#sandbox(sandboxRef);
-    await endpoint.join(sandbox, request.priority === undefined ? {} : { priority: request.priority });
-    const view = endpointView(endpoint);
-    // The controller names interfaces eth<n> itself; a different wish is refused, not ignored.
-    if (request.interfaceName !== undefined && view.interfaceName !== request.interfaceName) {
-      await endpoint.leave(sandbox);
-      throw new InvalidParameterError(`interface name ${request.interfaceName} cannot be chosen: the controller names it ${view.interfaceName ?? 'eth<n>'}`);
-    }
-    return view;
+    await endpoint.join(sandbox, request);
+    return endpointView(endpoint);
   }
   async leave(networkRef: string, endpointRef: string, sandboxRef: string): Promise<EndpointView> {
     const endpoint = this.#endpoint(networkRef, endpointRef);
@@ -72,9 +65,7 @@ export class ControllerAdapter implements ControllerPort {
     return this.controller.sandboxes().map(sandboxView);
   }
   async createSandbox(containerId: string, options: SandboxCreate): Promise<SandboxView> {
-    const { externalKey, ...config } = options;
-    if (externalKey !== undefined) throw new NotImplementedError('sandboxes on an external namespace (externalKey) are not supported by the controller yet');
-    return sandboxView(await this.controller.newSandbox(containerId, config));
+    return sandboxView(await this.controller.newSandbox(containerId, options));
   }
   async inspectSandbox(ref: string): Promise<SandboxView> {
     return sandboxView(this.#sandbox(ref));

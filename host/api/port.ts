@@ -2,7 +2,7 @@
 // plugin and the metrics need. The real controller is adapted to it (controller-adapter.ts);
 // views are plain JSON-ready records so the routes never hold live controller objects.
 import type { EndpointInfo } from '../controller/endpoint.js';
-import type { EndpointOptions, IpamConfig, NetworkRecord, SandboxOptions } from '../controller/model.js';
+import type { EndpointOptions, IpamConfig, JoinOptions, NetworkRecord, SandboxOptions } from '../controller/model.js';
 
 /** A network as the controller records it (without internal bookkeeping), with its endpoint ids. */
 export type NetworkView = Omit<NetworkRecord, 'ipamOptions' | 'tables' | 'state'> & { endpoints: string[] };
@@ -28,19 +28,11 @@ export interface SandboxView {
   endpoints: string[];
 }
 
-export interface SandboxCreate extends SandboxOptions {
-  /**
-   * A namespace made by someone else (dockerd's, a CNI runtime's): libnetwork's external key.
-   * The sandbox uses it instead of creating its own, and never deletes it.
-   */
-  externalKey?: string;
-}
+/** A sandbox's options; `externalKey` puts it on a namespace dockerd or a CNI runtime made. */
+export type SandboxCreate = SandboxOptions;
 
-export interface JoinRequest {
-  priority?: number;
-  /** The interface name wanted in the sandbox (CNI_IFNAME); the controller picks eth<n> otherwise. */
-  interfaceName?: string;
-}
+/** priority, interfaceName (CNI_IFNAME), handOver (Docker: the engine moves the interface in). */
+export type JoinRequest = JoinOptions;
 
 export interface DriverView {
   /** The component's name (its file name without .wasm); "builtin" components included. */

@@ -36,6 +36,7 @@ export const join = object({
   sandbox: str({ min: 1, max: 255 }),
   priority: optional(int(-1000000, 1000000)),
   interfaceName: optional(str({ min: 1, max: 15, pattern: /^[A-Za-z0-9_.-]+$/ })),
+  handOver: optional(bool()),
 });
 
 export const leave = object({ sandbox: str({ min: 1, max: 255 }) });

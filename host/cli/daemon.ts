@@ -1,5 +1,6 @@
 // wasmnet daemon: the controller, the REST API on its unix socket and the Docker plugin socket.
 // SIGTERM/SIGINT stop serving and close the controller: state stays, nothing users made is torn down.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultIpam } from '../../ipam/index.js';
 import { ControllerAdapter } from '../api/controller-adapter.js';
@@ -9,6 +10,7 @@ import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiServer } from '../api/server.js';
 import { Controller } from '../controller/index.js';
+import { hostRoutes } from '../controller/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
@@ -16,6 +18,7 @@ export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
 export interface DaemonOptions {
   socketPath: string;
   dataDir: string;
+  /** Watched directory of driver components; `dataDir`/drivers by default. */
   driversDir?: string;
   hostNetns?: string;
   /** The Docker plugin's name (its socket is <dir>/<name>.sock), or undefined for none. */
@@ -28,14 +31,16 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  const driversDir = o.driversDir ?? join(o.dataDir, 'drivers');
+  mkdirSync(driversDir, { recursive: true, mode: 0o700 });
   const controller = await Controller.create({
     dataDir: o.dataDir,
-    ...(o.driversDir ? { driversDir: o.driversDir } : {}),
+    driversDir,
     ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
     onWarning: (message) => o.log('warn', message),
   });
-  o.log('info', 'controller started', { dataDir: o.dataDir, recovery: controller.recovery });
-  const port = new ControllerAdapter(controller);
+  o.log('info', 'controller started', { dataDir: o.dataDir, driversDir, recovery: controller.recovery });
+  const port = new ControllerAdapter(controller, controller.runtime);
   const closers: Array<() => Promise<void>> = [() => controller.close()];
   const close = async () => {
     for (const step of closers) await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));
@@ -44,7 +49,13 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     const api = await ApiServer.listen(port, { socketPath: o.socketPath, log: o.log });
     closers.unshift(() => api.close());
     if (o.dockerPlugin !== undefined) {
-      const plugin = new DockerPlugin({ port, ipam: new DefaultIpam(), state: new StateFile(join(o.dataDir, 'docker-plugin.json')), defaultDriver: o.dockerPlugin.defaultDriver });
+      const plugin = new DockerPlugin({
+        port,
+        ipam: new DefaultIpam(),
+        state: new StateFile(join(o.dataDir, 'docker-plugin.json')),
+        defaultDriver: o.dockerPlugin.defaultDriver,
+        exclude: () => hostRoutes(o.hostNetns),
+      });
       await plugin.restore();
       const server = await DockerPluginServer.listen(plugin, join(o.dockerPlugin.dir, `${o.dockerPlugin.name}.sock`), o.log);
       closers.unshift(() => server.close());
@@ -71,7 +82,7 @@ stops it cleanly: networks, endpoints and sandboxes stay and are restored on the
 Options:
       --socket PATH              API socket (default /run/wasmnet/wasmnet.sock, or $WASMNET_SOCKET)
       --data-dir DIR             State directory (default ${DEFAULT_DATA_DIR})
-      --drivers-dir DIR          Watched directory of driver components (.wasm)
+      --drivers-dir DIR          Watched directory of driver components (.wasm; default DATA_DIR/drivers)
       --host-netns PATH          Plumb in this namespace instead of the host's (tests)
       --docker-plugin NAME       Docker plugin name (default "wasmnet": docker network create -d wasmnet)
       --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})

@@ -38,8 +38,6 @@ export class Context {
     readonly hostResolvConf: () => ResolvConf,
     readonly warn: (message: string) => void,
     readonly networks: Map<string, Network>,
-    /** The host namespace's path: the key of sandboxes that use it (useDefaultSandbox). */
-    readonly hostKey: string,
     readonly links?: LinkBook,
   ) {}
 

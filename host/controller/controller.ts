@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import { Context } from './context.js';
+import type { DriverRuntime } from '../drivers/index.js';
 import type { DriverLookup } from './driver-api.js';
 import { InvalidParameterError } from './errors.js';
 import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
@@ -84,7 +85,6 @@ export class Controller {
       () => readHostResolvConf(resolvConfPath),
       warn,
       networks,
-      options.hostNetns ?? `/proc/${process.pid}/ns/net`,
       wasm?.links,
     );
     try {
@@ -100,6 +100,11 @@ export class Controller {
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
   get store(): ControllerStore {
     return this.ctx.store;
+  }
+
+  /** The Wasm driver runtime, or undefined when `drivers` replaced it. */
+  get runtime(): DriverRuntime | undefined {
+    return this.wasm?.runtime;
   }
 
   newNetwork(type: string, name: string, options: NetworkOptions = {}): Promise<Network> {

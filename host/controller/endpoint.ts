@@ -27,6 +27,8 @@ export interface EndpointInfo {
   sandboxKey?: string;
   /** The interface's name in the sandbox. */
   interfaceName?: string;
+  /** A handed-over interface (JoinOptions.handOver): its name in the host namespace, and the prefix to name it with. */
+  handedOver?: { srcName: string; dstPrefix: string };
   staticRoutes: Array<{ destination: string; routeType: string; nextHop?: string }>;
 }
 
@@ -104,6 +106,7 @@ export class Endpoint {
     const sandbox = this.sandbox();
     if (sandbox !== undefined) info.sandboxKey = sandbox.key();
     if (r.join !== undefined && r.join.dstName !== '') info.interfaceName = r.join.dstName;
+    if (r.join?.handedOver !== undefined) info.handedOver = { ...r.join.handedOver };
     return info;
   }
 

@@ -28,8 +28,14 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   if (sandbox.endpoints().some((other) => other.network === network)) {
     throw new ForbiddenError(`container ${sandbox.containerId()} is already connected to network ${network.name()}`, 'already-connected');
   }
+  if (options.interfaceName !== undefined && sandbox.endpoints().some((other) => other.record.join?.dstName === options.interfaceName)) {
+    throw new ForbiddenError(`sandbox ${sandbox.containerId()} already has an interface ${options.interfaceName}`, 'interface-exists');
+  }
   const driver = ctx.driver(network.type());
   const before = gatewayEndpoint(sandbox.endpoints());
+  const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
+  // A handed-over interface is made in the host namespace: the driver is given its path.
+  const driverKey = options.handOver === true ? ctx.plumbing.hostKey() : sandbox.key();
   await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
@@ -40,14 +46,18 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
 
     try {
-      Object.assign(effects, await driver.join(network.id(), endpoint.id(), sandbox.key(), toOptions(sandbox.record.config.options ?? {})));
+      Object.assign(effects, await driver.join(network.id(), endpoint.id(), driverKey, toOptions(sandbox.record.config.options ?? {})));
     } catch (error) {
       throw asNetworkError(error, `driver ${network.type()} Join`);
     }
     undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
 
-    if (effects.names !== undefined) {
-      const dstName = freeName(sandbox, effects.names.dstPrefix);
+    if (effects.names !== undefined && options.handOver === true) {
+      endpoint.record.join.handedOver = { srcName: effects.names.srcName, dstPrefix: effects.names.dstPrefix };
+      // The engine moves the link into its namespace: it is no longer the driver's to touch.
+      ctx.links?.forgetSandbox(driverKey);
+    } else if (effects.names !== undefined) {
+      const dstName = options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
       const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
       const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
       try {
@@ -68,17 +78,19 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     sandbox.record.endpoints.push(endpoint.id());
     undo.push('detach from the sandbox', () => { sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id()); });
     const after = gatewayEndpoint(sandbox.endpoints());
-    if (after !== before) {
-      if (before !== undefined) {
-        await revoke(ctx, before);
-        undo.push('re-program the former gateway endpoint', () => program(ctx, before));
-      }
-      await sandbox.namespace.setDefaultGateway(defaultGateway(after));
-      undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(before)));
-      if (after !== undefined) {
-        await program(ctx, after);
-        undo.push('revoke external connectivity', () => revoke(ctx, after));
-      }
+    if (after !== before && before !== undefined) {
+      await revoke(ctx, before);
+      undo.push('re-program the former gateway endpoint', () => program(ctx, before));
+    }
+    // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
+    const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
+    if (routedAfter !== routedBefore) {
+      await sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter));
+      undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(routedBefore)));
+    }
+    if (after !== before && after !== undefined) {
+      await program(ctx, after);
+      undo.push('revoke external connectivity', () => revoke(ctx, after));
     }
 
     sandbox.refreshHosts();
@@ -103,8 +115,10 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
   }
   const before = gatewayEndpoint(sandbox.endpoints());
+  const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
   const after = gatewayEndpoint(sandbox.endpoints());
+  const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
   if (before === endpoint) await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
   for (const entry of join.effects.tableEntries) {
     await tolerate(() => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key), `delete table entry ${entry.tableName}/${entry.key}`, ctx.warn);
@@ -115,10 +129,8 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   // interface (the host forgets it), anything else the host deletes. Then a re-join can create
   // the same names again.
   if (plumbed) await tolerate(async () => ctx.links?.sweep(`join:${endpoint.id()}`), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
-  if (plumbed && after !== before) {
-    await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(after)), 'set the default gateway', ctx.warn);
-    if (after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
-  }
+  if (plumbed && routedAfter !== routedBefore) await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)), 'set the default gateway', ctx.warn);
+  if (plumbed && after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
   if (!plumbed) {
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
@@ -160,6 +172,11 @@ function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefi
     ...(join.effects.gateway === undefined ? {} : { v4: join.effects.gateway }),
     ...(join.effects.gatewayIpv6 === undefined ? {} : { v6: join.effects.gatewayIpv6 }),
   };
+}
+
+/** The endpoint's interface is in the sandbox (not handed over, not interface-less). */
+function inside(endpoint: Endpoint): boolean {
+  return (endpoint.record.join?.dstName ?? '') !== '';
 }
 
 /** The lowest free `prefix`N among the sandbox's interfaces (eth0, eth1, ...). */

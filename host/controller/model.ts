@@ -41,11 +41,23 @@ export interface SandboxOptions {
   options?: Record<string, string>;
   /** Share the host's namespace (libnetwork's default sandbox): only `host` network endpoints join it. */
   useDefaultSandbox?: boolean;
+  /**
+   * A namespace the container engine made (Docker's SetKey path, CNI's netns): the sandbox's key.
+   * wasmnet never deletes it, and it need not exist before an interface is added to it.
+   */
+  externalKey?: string;
 }
 
 export interface JoinOptions {
   /** libnetwork's JoinOptionPriority: higher wins the gateway. */
   priority?: number;
+  /** The interface's name in the sandbox instead of the lowest free eth<n> (CNI's CNI_IFNAME). */
+  interfaceName?: string;
+  /**
+   * Docker's way: the driver's interface is created in the host namespace and left there for the
+   * engine to move into its sandbox; the endpoint's info() names it (srcName, dstPrefix).
+   */
+  handOver?: boolean;
 }
 
 /** One IPAM pool of a network, with its gateway and aux addresses (CIDRs with the pool's mask). */
@@ -83,8 +95,10 @@ export type RecordState = 'creating' | 'ready' | 'deleting';
 
 export interface JoinRecord {
   sandboxId: string;
-  /** The interface's name in the sandbox (eth0, ...). */
+  /** The interface's name in the sandbox (eth0, ...); empty when none or handed over. */
   dstName: string;
+  /** A handed-over interface: its name in the host namespace and the prefix the engine names it with. */
+  handedOver?: { srcName: string; dstPrefix: string };
   priority: number;
   effects: JoinEffects;
   state: RecordState;
@@ -108,9 +122,11 @@ export interface EndpointRecord {
 export interface SandboxRecord {
   id: string;
   containerId: string;
-  /** The namespace file's name in the sandbox directory. */
+  /** The namespace file's name in the sandbox directory ('' for an external key). */
   nsName: string;
   key: string;
+  /** The namespace is the engine's (SandboxOptions.externalKey): never deleted here. */
+  external?: boolean;
   config: SandboxOptions;
   /** Endpoint ids in join order (eth0 first). */
   endpoints: string[];

@@ -1,26 +1,35 @@
 // SandboxPlumbing on real namespaces (host/sandbox, host/netlink). Sandboxes live in a
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { deleteNetns, openNetns, Rtnl, selfNetns, type Netns } from '../netlink/index.js';
-import { LinkDeleter, Sandbox } from '../sandbox/index.js';
+import { basename, dirname, join } from 'node:path';
+import { deleteNetns, openNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
+  readonly #pool = new NetnsPool();
 
   constructor(readonly dir: string, private readonly hostNetns?: string) {}
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
-    return new NetnsSandbox(Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6 }), this.#deleter);
+    const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
+    return new NetnsSandbox(sandbox.path, this.#deleter, () => sandbox, false);
   }
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
     const path = join(this.dir, name);
     if (!existsSync(path)) return undefined;
-    // host/sandbox has no "open an existing sandbox" yet: build one around the opened namespace.
-    const SandboxClass = Sandbox as unknown as new (netns: Netns, key: string, ipv6: boolean) => Sandbox;
-    return new NetnsSandbox(new SandboxClass(openNetns(path), name, options.ipv6), this.#deleter);
+    return new NetnsSandbox(path, this.#deleter, () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), false);
+  }
+
+  attach(path: string, options: { ipv6: boolean }): SandboxNamespace {
+    const open = (): Sandbox => Sandbox.open({ dir: dirname(path), key: basename(path), ipv6: options.ipv6 });
+    return new NetnsSandbox(path, this.#deleter, open, true);
+  }
+
+  hostKey(): string {
+    return this.hostNetns ?? `/proc/${process.pid}/ns/net`;
   }
 
   list(): string[] {
@@ -43,22 +52,31 @@ export class NetnsPlumbing implements SandboxPlumbing {
   }
 
   hostRoutes(): string[] {
-    const host = this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
-    return new Rtnl(host).routeList()
-      .map((route) => route.destination)
-      .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
+    return hostRoutes(this.hostNetns);
   }
 
   async close(): Promise<void> {
-    await this.#deleter.close();
+    await Promise.all([this.#deleter.close(), this.#pool.close()]);
   }
 }
 
-class NetnsSandbox implements SandboxNamespace {
-  constructor(private readonly sandbox: Sandbox, private readonly deleter: LinkDeleter) {}
+/** Destinations of the routes in the host namespace (`hostNetns`, else the process's), default routes aside. */
+export function hostRoutes(hostNetns?: string): string[] {
+  const host = hostNetns === undefined ? selfNetns() : openNetns(hostNetns);
+  return new Rtnl(host).routeList()
+    .map((route) => route.destination)
+    .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
+}
 
-  get key(): string {
-    return this.sandbox.path;
+class NetnsSandbox implements SandboxNamespace {
+  #opened: Sandbox | undefined;
+
+  /** `open` is called when the namespace is first needed (an external one may not exist before). */
+  constructor(readonly key: string, private readonly deleter: LinkDeleter, private readonly open: () => Sandbox, private readonly external: boolean) {}
+
+  private get sandbox(): Sandbox {
+    this.#opened ??= this.open();
+    return this.#opened;
   }
 
   async addInterface(config: InterfaceConfig): Promise<void> {
@@ -90,6 +108,16 @@ class NetnsSandbox implements SandboxNamespace {
   }
 
   async destroy(): Promise<void> {
-    this.sandbox.destroy();
+    if (!this.external) {
+      await this.sandbox.destroy();
+      return;
+    }
+    // Let go of the cached handle (the drivers' backend shares the cache): a namespace later
+    // mounted on the same path is another one. Not cached and gone: nothing to let go of.
+    try {
+      openNetns(this.key).close();
+    } catch {
+      return;
+    }
   }
 }

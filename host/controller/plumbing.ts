@@ -33,6 +33,13 @@ export interface SandboxPlumbing {
   /** The directory holding sandbox namespace files. */
   readonly dir: string;
   create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace>;
+  /**
+   * A namespace someone else made (an external key): opened when first used, never deleted;
+   * destroy() only lets go of it.
+   */
+  attach(path: string, options: { ipv6: boolean }): SandboxNamespace;
+  /** The host namespace's path: where drivers create interfaces that are handed over. */
+  hostKey(): string;
   /** Re-attaches to a namespace a previous run created; undefined when it is gone. */
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined;
   /** Names of the namespace files in `dir` (for the recovery sweep). */

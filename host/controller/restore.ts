@@ -30,9 +30,12 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   const quiet = (): void => undefined;
 
   for (const record of ctx.store.sandboxes.all()) {
+    const options = { ipv6: record.config.ipv6 === true };
     // The host's namespace path may have changed (it names this process when hostNetns is absent).
-    if (record.config.useDefaultSandbox === true) record.key = ctx.hostKey;
-    const namespace = record.config.useDefaultSandbox === true ? new HostNamespace(ctx.hostKey) : ctx.plumbing.open(record.nsName, { ipv6: record.config.ipv6 === true });
+    if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
+    const namespace = record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
+      : record.external === true ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
+      : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
       rmSync(join(ctx.dataDir, 'sandboxes', record.id), { recursive: true, force: true });

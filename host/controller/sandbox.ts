@@ -1,7 +1,7 @@
 // libnetwork's sandbox: one container's namespace, its hosts and resolv.conf files, and the
 // endpoints joined to it (in join order: eth0 first).
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
@@ -27,15 +27,20 @@ export class Sandbox {
       if (sandbox.containerId() === containerId) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${sandbox.id()}`, 'sandbox-exists');
     }
     const id = randomBytes(32).toString('hex');
+    const external = config.externalKey;
+    if (external !== undefined && !isAbsolute(external)) throw new InvalidParameterError(`external sandbox key ${external} is not an absolute path`);
+    if (external !== undefined && config.useDefaultSandbox === true) throw new InvalidParameterError('a sandbox uses the host\'s namespace or an external key, not both');
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
-    const nsName = id.slice(0, 12);
+    const nsName = external === undefined ? id.slice(0, 12) : '';
     let namespace: SandboxNamespace;
     try {
-      namespace = config.useDefaultSandbox === true ? new HostNamespace(ctx.hostKey) : await ctx.plumbing.create(nsName, { ipv6: config.ipv6 === true });
+      const options = { ipv6: config.ipv6 === true };
+      if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
+      else namespace = external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
     } catch (error) {
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
-    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, config: structuredClone(config), endpoints: [] };
+    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, ...(external === undefined ? {} : { external: true }), config: structuredClone(config), endpoints: [] };
     const sandbox = new Sandbox(ctx, record, namespace);
     try {
       sandbox.files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
@@ -77,13 +82,16 @@ export class Sandbox {
   }
 
   /**
-   * Deletes the namespace, then leaves every endpoint and deletes the files (libnetwork's
-   * sandbox.Delete). The namespace goes first: the kernel then removes its interfaces (and their
-   * veth peers) by itself, instead of one ~28 ms link delete per interface.
+   * libnetwork's sandbox.Delete: leaves every endpoint, deletes the namespace (an external one,
+   * or the host's, is only let go of) and the files. A namespace of wasmnet's own goes first:
+   * the kernel then removes its interfaces (and their veth peers) by itself, instead of one
+   * ~28 ms link delete per interface.
    */
   delete(): Promise<void> {
     return this.ctx.exclusive(async () => {
       this.assertLive();
+      const ownNamespace = !this.usesHostNamespace() && this.record.external !== true;
+      if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       try {
         await this.namespace.destroy();
@@ -91,7 +99,7 @@ export class Sandbox {
       } catch (error) {
         this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
+      if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
       this.files.remove();
       this.ctx.store.sandboxes.delete(this.id());
     });

@@ -66,9 +66,14 @@ test('Docker plugin → real controller: dockerd\'s network and endpoint calls m
   const ep = await call('/NetworkDriver.CreateEndpoint', { NetworkID: nid, EndpointID: eid, Interface: { Address: addr.Address } });
   assert.match(ep.Interface.MacAddress, /^02:42:0a:7e:00:02$/);
   assert.equal(network!.endpoints()[0]!.info().ipv4Address, '10.126.0.2/24');
-  // Joining dockerd's namespace waits for the controller's external-key sandboxes: a clear Err.
+  // dockerd's namespace does not exist yet at Join: the interface is handed over for dockerd to move.
   const joined = await call('/NetworkDriver.Join', { NetworkID: nid, EndpointID: eid, SandboxKey: '/var/run/docker/netns/x' });
-  assert.equal(typeof joined.Err, 'string');
+  assert.equal(joined.Err, undefined);
+  assert.equal(joined.Gateway, '10.126.0.1');
+  assert.equal(joined.InterfaceName.DstPrefix, 'eth');
+  assert.equal(network!.endpoints()[0]!.info().handedOver?.srcName, joined.InterfaceName.SrcName);
+  assert.equal(controller.sandboxes()[0]!.key(), '/var/run/docker/netns/x');
+  assert.deepEqual(await call('/NetworkDriver.Leave', { NetworkID: nid, EndpointID: eid }), {});
   assert.equal(controller.sandboxes().length, 0);
   assert.deepEqual(await call('/NetworkDriver.DeleteEndpoint', { NetworkID: nid, EndpointID: eid }), {});
   assert.deepEqual(await call('/NetworkDriver.DeleteNetwork', { NetworkID: nid }), {});

@@ -20,6 +20,8 @@ export interface DockerPluginOptions {
   state: StateFile;
   /** The wasmnet driver for networks that name none (-o wasmnet.driver=…). */
   defaultDriver?: string;
+  /** CIDRs dynamic pools must avoid besides wasmnet's own networks (the host's routes). */
+  exclude?: () => string[];
 }
 
 type Handler = (body: never) => Promise<object>;
@@ -37,12 +39,14 @@ export class DockerPlugin {
   readonly #ipam: Ipam;
   readonly #file: StateFile;
   readonly #defaultDriver: string;
+  readonly #exclude: () => string[];
 
   constructor(options: DockerPluginOptions) {
     this.#port = options.port;
     this.#ipam = options.ipam;
     this.#file = options.state;
     this.#defaultDriver = options.defaultDriver ?? 'bridge';
+    this.#exclude = options.exclude ?? (() => []);
     const net = (name: string, schema: Schema<unknown> | undefined, handle: Handler) => this.#routes.set(`/NetworkDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Err', handle });
     const ipam = (name: string, schema: Schema<unknown> | undefined, handle: Handler) => this.#routes.set(`/IpamDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Error', handle });
     this.#routes.set('/Plugin.Activate', { errorField: 'Err', handle: async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }) });
@@ -161,18 +165,20 @@ export class DockerPlugin {
 
   async #join(eid: string, sandboxKey: string): Promise<object> {
     const ep = this.#endpoint(eid);
+    // dockerd calls Join before its namespace exists (SetKey comes later), and moves the
+    // interface in itself: the driver's veth end is handed over from the host namespace.
     const sandbox = await this.#port.createSandbox(`docker-${eid}`, { externalKey: sandboxKey });
     let view;
     try {
-      view = await this.#port.join(ep.network, ep.endpoint, sandbox.id, {});
+      view = await this.#port.join(ep.network, ep.endpoint, sandbox.id, { handOver: true });
     } catch (error) {
       await ignoreNotFound(this.#port.deleteSandbox(sandbox.id));
       throw error;
     }
     ep.sandbox = sandbox.id;
     this.#file.save();
-    // The interface is already configured inside the sandbox: no InterfaceName for dockerd to move.
     return {
+      ...(view.handedOver ? { InterfaceName: { SrcName: view.handedOver.srcName, DstPrefix: view.handedOver.dstPrefix } } : {}),
       ...(view.gateway ? { Gateway: stripMask(view.gateway) } : {}),
       ...(view.gatewayIpv6 ? { GatewayIPv6: stripMask(view.gatewayIpv6) } : {}),
     };
@@ -192,8 +198,8 @@ export class DockerPlugin {
   async #requestPool(b: msg.RequestPool): Promise<object> {
     const options = b.Options ?? {};
     const v6 = b.V6 ?? false;
-    // Dynamic pools stay clear of the wasmnet networks the daemon made by itself.
-    const exclude = (await this.#port.listPools()).map((p) => p.pool);
+    // Dynamic pools stay clear of the host's routes and of the wasmnet networks the daemon made by itself.
+    const exclude = [...this.#exclude(), ...(await this.#port.listPools()).map((p) => p.pool)];
     const res = await this.#ipam.requestPool({ addressSpace: b.AddressSpace, ...(b.Pool ? { pool: b.Pool } : {}), ...(b.SubPool ? { subPool: b.SubPool } : {}), options, v6, exclude });
     this.#state.pools[res.poolId] = { addressSpace: b.AddressSpace, pool: res.pool, ...(b.SubPool ? { subPool: b.SubPool } : {}), options, v6, addresses: [] };
     this.#file.save();

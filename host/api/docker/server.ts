@@ -15,6 +15,7 @@ export class DockerPluginServer {
   static async listen(plugin: DockerPlugin, socketPath: string, log: Logger = silentLogger): Promise<DockerPluginServer> {
     const server = createServer((req, res) => {
       void (async () => {
+        const started = performance.now();
         const path = new URL(req.url ?? '/', 'http://plugin').pathname;
         let reply: { status: number; body: object };
         try {
@@ -24,7 +25,8 @@ export class DockerPluginServer {
           const status = error instanceof ApiError ? error.status : 500;
           reply = { status, body: { Err: (error as Error).message, Error: (error as Error).message } };
         }
-        log('debug', 'docker plugin call', { method: path, status: reply.status, failed: 'Err' in reply.body || 'Error' in reply.body });
+        const ms = Math.round((performance.now() - started) * 1000) / 1000;
+        log('debug', 'docker plugin call', { method: path, status: reply.status, failed: 'Err' in reply.body || 'Error' in reply.body, ms });
         sendJson(res, reply.status, reply.body, CONTENT_TYPE);
       })();
     });

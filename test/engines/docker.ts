@@ -1,0 +1,82 @@
+// containerd and dockerd (Debian docker.io) started by hand inside an EngineHost: private roots
+// and sockets, no iptables, no default bridge; a busybox image imported from busybox-static.
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { BUSYBOX, waitUntil, type EngineHost, type Proc } from './engine-host.js';
+
+export const DOCKER = '/usr/bin/docker';
+const DOCKERD = '/usr/sbin/dockerd';
+const CONTAINERD = '/usr/bin/containerd';
+export const IMAGE = 'wasmnet-busybox:test';
+
+/** Whether the engines are installed (the CI installs them; a developer machine may not have them). */
+export function dockerInstalled(): boolean {
+  return [DOCKER, DOCKERD, CONTAINERD, BUSYBOX].every((path) => existsSync(path)) && process.getuid?.() === 0;
+}
+
+export interface DockerEngine {
+  /** The docker CLI against this dockerd; returns stdout, trimmed. */
+  docker(...args: string[]): string;
+  dockerd: Proc;
+  containerd: Proc;
+}
+
+export async function startDocker(host: EngineHost): Promise<DockerEngine> {
+  // Fixed places: dockerd's trust key and exec root parent, containerd's shim sockets.
+  host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
+  const containerdSocket = host.path('containerd.sock');
+  const config = host.path('containerd.toml');
+  writeFileSync(config, [
+    'version = 2',
+    `root = "${host.path('containerd', 'root')}"`,
+    `state = "${host.path('containerd', 'state')}"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${host.path('containerd', 'opt')}"`,
+    '[grpc]',
+    `  address = "${containerdSocket}"`,
+    '[ttrpc]',
+    `  address = "${containerdSocket}.ttrpc"`,
+    '',
+  ].join('\n'));
+  const containerd = host.spawn('containerd', CONTAINERD, ['--config', config, '--log-level', 'warn']);
+  await waitUntil('containerd', () => existsSync(containerdSocket), () => host.log(containerd));
+
+  const dockerSocket = host.path('docker.sock');
+  writeFileSync(host.path('daemon.json'), '{}\n');
+  const dockerd = host.spawn('dockerd', DOCKERD, [
+    '--config-file', host.path('daemon.json'),
+    '--containerd', containerdSocket,
+    '--data-root', host.path('docker'),
+    '--exec-root', host.path('exec'),
+    '--pidfile', host.path('docker.pid'),
+    '-H', `unix://${dockerSocket}`,
+    '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false',
+    '--log-level', 'warn',
+  ]);
+  const env = { ...process.env, DOCKER_CONFIG: host.path('client'), DOCKER_HOST: `unix://${dockerSocket}` };
+  const docker = (...args: string[]): string => execFileSync(DOCKER, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const answers = (): boolean => {
+    try {
+      docker('version', '--format', '{{.Server.Version}}');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitUntil('dockerd', answers, () => host.log(dockerd));
+  return { docker, dockerd, containerd };
+}
+
+/** A busybox image from the static binary (no registry). */
+export function importBusybox(host: EngineHost, engine: DockerEngine): void {
+  engine.docker('import', host.busyboxTar(), IMAGE);
+}
+
+/** Removes every container, then every network this dockerd did not make by itself. */
+export function removeAll(engine: DockerEngine): void {
+  const containers = engine.docker('ps', '-aq').split('\n').filter(Boolean);
+  if (containers.length > 0) engine.docker('rm', '-f', ...containers);
+  const networks = engine.docker('network', 'ls', '--format', '{{.Name}}').split('\n').filter((name) => name !== '' && name !== 'none' && name !== 'host');
+  if (networks.length > 0) engine.docker('network', 'rm', ...networks);
+}

@@ -1,0 +1,130 @@
+// A private world for real container engines: a directory and a network namespace made for one
+// test, in which every process the test starts runs (nsenter), so the engines and wasmnet never
+// touch the machine's own network. cleanup() stops those processes by pid, unmounts what they
+// left under the directory, and deletes the namespace and the directory.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
+
+export const BUSYBOX = '/bin/busybox';
+const WASMNET = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  logPath: string;
+}
+
+export class EngineHost {
+  readonly #procs: Proc[] = [];
+  /** Machine paths an engine creates by itself, absent before the test (removed in cleanup). */
+  readonly #strays: string[] = [];
+
+  private constructor(readonly dir: string, readonly netns: string) {}
+
+  /** Short paths: unix socket paths must stay under 108 bytes. */
+  static create(label: string): EngineHost {
+    const dir = `/run/wasmnet-${label}-${process.pid}`;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const netns = createNetns(dir, 'net', (ns) => new Rtnl(ns).linkSet('lo', { up: true }));
+    return new EngineHost(dir, netns.path as string);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** Removes these paths in cleanup unless they exist already (engines' fixed state directories). */
+  strays(...paths: string[]): void {
+    this.#strays.push(...paths.filter((path) => !existsSync(path)));
+  }
+
+  /** Starts `command` inside the namespace; its output goes to `<dir>/<name>.log`. */
+  spawn(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+    const logPath = this.path(`${name}.log`);
+    const log = openSync(logPath, 'a');
+    const child = spawn('nsenter', [`--net=${this.netns}`, command, ...args], { stdio: ['ignore', log, log], env });
+    closeSync(log);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const proc = { name, child, exited, logPath };
+    this.#procs.push(proc);
+    return proc;
+  }
+
+  /** Runs `command` inside the namespace to completion and returns its stdout. */
+  run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+    return execFileSync('nsenter', [`--net=${this.netns}`, command, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import. */
+  busyboxTar(): string {
+    const root = this.path('busybox-root');
+    mkdirSync(`${root}/bin`, { recursive: true });
+    copyFileSync(BUSYBOX, `${root}/bin/busybox`);
+    for (const applet of ['sh', 'ping', 'sleep', 'ip', 'true']) symlinkSync('busybox', `${root}/bin/${applet}`);
+    const tar = this.path('busybox.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    return tar;
+  }
+
+  /** `ip -j ARGS` in the namespace. */
+  ip<T>(...args: string[]): T {
+    return JSON.parse(this.run('ip', ['-j', ...args]) || '[]') as T;
+  }
+
+  /** The wasmnet daemon, serving the Docker plugin `plugin` (or none). */
+  startWasmnet(plugin: string | undefined): Proc {
+    // The plugin socket goes where dockerd looks: /run/docker/plugins.
+    if (plugin !== undefined) this.strays('/run/docker');
+    const args = [WASMNET, 'daemon', '--socket', this.path('wasmnet.sock'), '--data-dir', this.path('wasmnet'), '--log-level', 'debug'];
+    return this.spawn('wasmnet', process.execPath, plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin]);
+  }
+
+  /** Signals one of this host's processes and waits for it to exit (SIGKILL after `graceMs`). */
+  async stop(proc: Proc, graceMs = 20_000): Promise<void> {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+    proc.child.kill('SIGTERM');
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+    await proc.exited;
+    clearTimeout(timer);
+  }
+
+  log(proc: Proc): string {
+    return existsSync(proc.logPath) ? readFileSync(proc.logPath, 'utf8') : '';
+  }
+
+  async cleanup(): Promise<void> {
+    for (const proc of [...this.#procs].reverse()) await this.stop(proc);
+    for (const mount of mountsUnder(this.dir)) {
+      try {
+        execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
+      } catch {
+        // Already gone with a parent mount.
+      }
+    }
+    deleteNetns(this.netns);
+    rmSync(this.dir, { recursive: true, force: true });
+    for (const path of this.#strays) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** Mount points below `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((mount) => mount.startsWith(`${dir}/`) && mount !== `${dir}/net`)
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Polls `ready` until it holds (engines take a moment to come up). */
+export async function waitUntil(what: string, ready: () => boolean, describe: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up:\n${describe()}`);
+    await sleep(50);
+  }
+}
