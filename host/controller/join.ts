@@ -53,9 +53,10 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
 
     if (effects.names !== undefined && options.handOver === true) {
+      // The engine moves the link into its namespace; the driver may touch it only while joining.
+      // Its host end keeps its row: Leave's sweep deletes it, and the pair with it, wherever the
+      // engine put the other end.
       endpoint.record.join.handedOver = { srcName: effects.names.srcName, dstPrefix: effects.names.dstPrefix };
-      // The engine moves the link into its namespace: it is no longer the driver's to touch.
-      ctx.links?.forgetSandbox(driverKey);
     } else if (effects.names !== undefined) {
       const dstName = options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
       const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);

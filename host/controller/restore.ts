@@ -120,7 +120,8 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     for (const id of readdirSync(filesDir)) if (!ctx.sandboxes.has(id)) rmSync(join(filesDir, id), { recursive: true, force: true });
   }
 
-  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`));
+  // The host's own namespace, addressed by key, holds the links of hand-over joins until the engine takes them.
+  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`).concat(`sandbox:${ctx.plumbing.hostKey()}`));
   for (const link of ctx.store.links.all()) {
     if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
     report.links.push(`${link.ns}:${link.name}`);
