@@ -38,6 +38,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   const driverKey = options.handOver === true ? ctx.plumbing.hostKey() : sandbox.key();
   await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
+    let routedWithInterface = false;
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
     undo.push('forget the join', async () => {
       delete endpoint.record.join;
@@ -61,6 +62,13 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
       const dstName = options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
       const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
       const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
+      // A sandbox's first default route comes with its interface, in the same netlink send (no
+      // route dump, no second request): only in a namespace of wasmnet's own, where nobody else routes.
+      routedWithInterface = routedBefore === undefined && sandbox.ownsNamespace() && offersGateway(effects);
+      if (routedWithInterface) {
+        if (effects.gateway !== undefined) routes.push({ destination: '0.0.0.0/0', gateway: effects.gateway });
+        if (effects.gatewayIpv6 !== undefined) routes.push({ destination: '::/0', gateway: effects.gatewayIpv6 });
+      }
       try {
         await sandbox.namespace.addInterface({ srcName: effects.names.srcName, dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
       } catch (error) {
@@ -85,7 +93,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     }
     // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
     const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
-    if (routedAfter !== routedBefore) {
+    if (routedAfter !== routedBefore && !routedWithInterface) {
       await sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter));
       undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(routedBefore)));
     }
@@ -161,8 +169,13 @@ export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
     || a.network.name().localeCompare(b.network.name()));
   return ordered.find((endpoint) => {
     const effects = endpoint.record.join?.effects;
-    return effects !== undefined && !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
+    return effects !== undefined && offersGateway(effects);
   });
+}
+
+/** The driver set a gateway and did not disable the gateway service. */
+function offersGateway(effects: JoinEffects): boolean {
+  return !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
 }
 
 function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefined {

@@ -81,6 +81,11 @@ export class Sandbox {
     return this.record.config.useDefaultSandbox === true;
   }
 
+  /** True when the namespace is wasmnet's own (neither the host's nor an engine's external one). */
+  ownsNamespace(): boolean {
+    return !this.usesHostNamespace() && this.record.external !== true;
+  }
+
   /**
    * libnetwork's sandbox.Delete: leaves every endpoint, deletes the namespace (an external one,
    * or the host's, is only let go of) and the files. A namespace of wasmnet's own goes first:
@@ -90,7 +95,7 @@ export class Sandbox {
   delete(): Promise<void> {
     return this.ctx.exclusive(async () => {
       this.assertLive();
-      const ownNamespace = !this.usesHostNamespace() && this.record.external !== true;
+      const ownNamespace = this.ownsNamespace();
       if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       try {
