@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
-import { Sandbox } from '../host/sandbox/index.js';
+import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
 
 const CNI_DIR = '/usr/lib/cni';
@@ -51,12 +51,16 @@ class Bridges {
 
 interface Endpoint {
   sandbox: Sandbox;
+  /** The host end of the veth. */
+  veth: number;
 }
 
 class Wasmnet {
   private counter = 0;
+  /** Namespace file deletions still running on the pool's worker. */
+  readonly deleting: Promise<void>[] = [];
 
-  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string, private bridges: Bridges) {}
+  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string, private bridges: Bridges, private readonly pool: NetnsPool) {}
 
   /** Later endpoints go on these bridges. */
   use(bridges: Bridges): void {
@@ -67,15 +71,18 @@ class Wasmnet {
     const id = this.counter++;
     const rtnl = new Rtnl(this.host);
     const { bridge, cidr, gateway } = this.bridges.next();
-    const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}` });
+    const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}`, pool: this.pool });
     // Host-side names stay unique: a deleted namespace's veth lingers until the kernel frees it.
-    rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
-    sandbox.addInterface({ srcName: 'eth0', dstName: 'eth0', addresses: [cidr], gateway });
-    return { sandbox };
+    const veth = rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
+    sandbox.addInterface({ srcName: 'eth0', srcIndex: veth.linkIndex, dstName: 'eth0', addresses: [cidr], gateway });
+    return { sandbox, veth: veth.index };
   }
 
+  /** Releases the bridge port here (the kernel's namespace cleanup would do it later, holding
+   * the rtnl lock), then deletes the namespace, which takes the veth pair with it. */
   teardown(endpoint: Endpoint): void {
-    endpoint.sandbox.destroy();
+    new Rtnl(this.host).batch().linkSet(endpoint.veth, { master: { tag: 'unset' } }).commit();
+    this.deleting.push(endpoint.sandbox.destroy());
     this.bridges.release();
   }
 }
@@ -191,13 +198,16 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const ipamDir = `/run/wasmnet-bench-${process.pid}-ipam`;
   const host = createNetns(dir, `${prefix}-host`, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const alive: Endpoint[] = [];
+  const pool = new NetnsPool(16);
+  let wasmnet: Wasmnet | undefined;
   try {
     // Bridges with multicast snooping off (the host's setting for its bridges), then the kernel
     // default (on) for comparison at scale.
     const rtnl = new Rtnl(host);
-    const wasmnet = new Wasmnet(dir, host, prefix, new Bridges(rtnl, 'wbr', 0, false));
-    const setup = (): Endpoint => wasmnet.setup();
-    const teardown = (e: Endpoint): void => wasmnet.teardown(e);
+    const endpoints = new Wasmnet(dir, host, prefix, new Bridges(rtnl, 'wbr', 0, false), pool);
+    wasmnet = endpoints;
+    const setup = (): Endpoint => endpoints.setup();
+    const teardown = (e: Endpoint): void => endpoints.teardown(e);
     const scaleSamples = Math.max(50, Math.round(samples / 3));
     const grow = (count: number): void => {
       while (alive.length < count) alive.push(setup());
@@ -208,6 +218,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     // Before each measured phase, let the kernel finish freeing the namespaces deleted so far
     // (their host-side veths vanish then), so one phase's backlog does not land on the next.
     const settle = async (): Promise<void> => {
+      await Promise.allSettled(endpoints.deleting.splice(0));
       for (let i = 0; i < 300 && rtnl.linkList().filter((l) => l.name.startsWith('wv')).length > alive.length; i++) await sleep(50);
     };
     measure(30, setup, teardown); // warm-up (JIT)
@@ -218,7 +229,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     await settle();
     const atScale = measure(scaleSamples, setup, teardown);
     drain();
-    wasmnet.use(new Bridges(rtnl, 'wsn', 100, true));
+    endpoints.use(new Bridges(rtnl, 'wsn', 100, true));
     grow(10);
     await settle();
     const snoop10 = measure(scaleSamples, setup, teardown);
@@ -279,7 +290,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       },
     };
   } finally {
-    for (const endpoint of alive) endpoint.sandbox.destroy();
+    for (const endpoint of alive) wasmnet?.deleting.push(endpoint.sandbox.destroy());
+    await Promise.allSettled(wasmnet?.deleting ?? []);
+    await pool.close();
     removeAll(dir);
     rmSync(ipamDir, { recursive: true, force: true });
   }

@@ -1,29 +1,31 @@
 // SandboxPlumbing on real namespaces (host/sandbox, host/netlink). Sandboxes live in a
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { deleteNetns, openNetns, Rtnl, selfNetns, type Netns } from '../netlink/index.js';
-import { LinkDeleter, Sandbox } from '../sandbox/index.js';
+import { basename, dirname, join } from 'node:path';
+import { deleteNetns, openNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
+  readonly #pool = new NetnsPool();
 
   constructor(readonly dir: string, private readonly hostNetns?: string) {}
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
-    const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6 });
+    const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
     return new NetnsSandbox(sandbox.path, this.#deleter, () => sandbox, false);
   }
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
     const path = join(this.dir, name);
     if (!existsSync(path)) return undefined;
-    return new NetnsSandbox(path, this.#deleter, () => wrap(path, options.ipv6), false);
+    return new NetnsSandbox(path, this.#deleter, () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), false);
   }
 
   attach(path: string, options: { ipv6: boolean }): SandboxNamespace {
-    return new NetnsSandbox(path, this.#deleter, () => wrap(path, options.ipv6), true);
+    const open = (): Sandbox => Sandbox.open({ dir: dirname(path), key: basename(path), ipv6: options.ipv6 });
+    return new NetnsSandbox(path, this.#deleter, open, true);
   }
 
   hostKey(): string {
@@ -54,7 +56,7 @@ export class NetnsPlumbing implements SandboxPlumbing {
   }
 
   async close(): Promise<void> {
-    await this.#deleter.close();
+    await Promise.all([this.#deleter.close(), this.#pool.close()]);
   }
 }
 
@@ -64,12 +66,6 @@ export function hostRoutes(hostNetns?: string): string[] {
   return new Rtnl(host).routeList()
     .map((route) => route.destination)
     .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
-}
-
-/** host/sandbox has no "open an existing sandbox": build one around the opened namespace. */
-function wrap(path: string, ipv6: boolean): Sandbox {
-  const SandboxClass = Sandbox as unknown as new (netns: Netns, key: string, ipv6: boolean) => Sandbox;
-  return new SandboxClass(openNetns(path), path, ipv6);
 }
 
 class NetnsSandbox implements SandboxNamespace {
@@ -113,7 +109,7 @@ class NetnsSandbox implements SandboxNamespace {
 
   async destroy(): Promise<void> {
     if (!this.external) {
-      this.sandbox.destroy();
+      await this.sandbox.destroy();
       return;
     }
     // Let go of the cached handle (the drivers' backend shares the cache): a namespace later

@@ -172,7 +172,7 @@ export class Network {
 }
 
 /** The generic options a driver's CreateNetwork receives (labels, then driver options, then flags). */
-function driverOptions(record: NetworkRecord): Array<[string, string]> {
+export function driverOptions(record: NetworkRecord): Array<[string, string]> {
   return toOptions({
     ...record.labels,
     ...record.driverOptions,

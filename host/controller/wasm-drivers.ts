@@ -1,13 +1,16 @@
 // The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
 // (null, host, bridge) and every component in `driversDir`, loaded and followed as it changes;
-// their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB.
+// their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB, and
+// a component re-created after a fault or upgraded is told the networks and endpoints it has.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
-import type { LinkBook } from './context.js';
+import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Driver, type ReplayEvent } from '../drivers/index.js';
+import { toOptions, type LinkBook } from './context.js';
 import type { DriverLookup } from './driver-api.js';
+import type { NetworkRecord } from './model.js';
 import { NetlinkBackend } from './netlink-backend.js';
+import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
 
@@ -17,9 +20,9 @@ const BUILTINS = ['null', 'host', 'bridge'];
 
 export interface WasmDrivers {
   registry: DriverLookup;
-  /** The runtime itself: load, unload and upgrade components. */
-  runtime: DriverRuntime;
   links: LinkBook;
+  /** Load, upgrade, unload and health of components, for the API. */
+  readonly runtime: DriverRuntime;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export async function startWasmDrivers(options: {
     plumbing: backend,
     store: options.store,
     inUse: (_owner, names) => options.inUse(names),
+    replay: (event) => replayKnownState(options.store, event, options.warn),
     log: (owner, level, message) => { if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`); },
   });
   let directory: DriversDirectory | undefined;
@@ -91,3 +95,44 @@ export async function startWasmDrivers(options: {
   };
 }
 
+
+/**
+ * libnetwork-style restore of a component's new instance (after a fault or an upgrade), before
+ * it serves calls: CreateNetwork for every network of its drivers the store holds, then
+ * CreateEndpoint for each endpoint, and Join for each joined one. Operations still `creating`
+ * are left to their own rollback. A driver that kept its state in its `store` may refuse what
+ * it already has (a bridge that exists): refusals are reported in one warning, never fatal.
+ */
+async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn: (message: string) => void): Promise<void> {
+  const refused: string[] = [];
+  const attempt = async (what: string, call: () => Promise<unknown>): Promise<void> => {
+    try {
+      await call();
+    } catch (error) {
+      refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  for (const network of store.networks.all()) {
+    const driver = event.drivers.get(network.type);
+    if (driver === undefined || network.state === 'creating') continue;
+    await attempt(`CreateNetwork ${network.name}`, () => driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)));
+    await replayEndpoints(store, driver, network, attempt);
+  }
+  if (refused.length > 0) warn(`${event.owner}: replay after ${event.reason}: ${refused.length} call(s) refused (a driver with a store may have them already): ${refused.join('; ')}`);
+}
+
+async function replayEndpoints(store: ControllerStore, driver: Driver, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
+  const sandboxes = new Map(store.sandboxes.all().map((sandbox) => [sandbox.id, sandbox]));
+  for (const endpoint of store.endpoints.all()) {
+    if (endpoint.networkId !== network.id || endpoint.state === 'creating') continue;
+    const iface = {
+      ...(endpoint.mac === undefined ? {} : { mac: endpoint.mac }),
+      ...(endpoint.address === undefined ? {} : { address: endpoint.address }),
+      ...(endpoint.addressIpv6 === undefined ? {} : { addressIpv6: endpoint.addressIpv6 }),
+    };
+    await attempt(`CreateEndpoint ${endpoint.name}`, () => driver.createEndpoint(network.id, endpoint.id, iface, toOptions(endpoint.options)));
+    const join = endpoint.join;
+    const sandbox = join === undefined || join.state === 'creating' ? undefined : sandboxes.get(join.sandboxId);
+    if (sandbox !== undefined) await attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, toOptions(sandbox.config.options ?? {})));
+  }
+}

@@ -2,17 +2,31 @@
 // tens to hundreds of ms), writing the result into the cache directory named by its hash.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { transpile } from '@bytecodealliance/jco';
+import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { checkComponent } from './component-check.js';
 import { asDriverError, toWire, type WireError } from './errors.js';
-import type { WorldName } from '../wit/contract.js';
+import { WORLDS, type WorldName } from '../wit/contract.js';
+import { readWitSource } from '../wit/source.js';
+import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
 
-export interface CompileTask {
-  /** Empty to only load and warm jco (its own Wasm compiles on first use). */
-  bytes: Uint8Array;
-  /** Final cache directory of this hash; written atomically. */
-  dir: string;
-}
+// Transpiling is background work: calls to running drivers go first.
+setThreadNice(BACKGROUND_NICE);
+
+/**
+ * The warm-up of a pool thread, one small task each, so that a real compile arriving
+ * meanwhile waits for one step at most: build a dummy driver of our world (jco's own Wasm
+ * compiles on first use), check it, transpile it. After them a first cold load is fast.
+ */
+export const WARM_STEPS = ['build', 'check', 'transpile'] as const;
+export type WarmStep = (typeof WARM_STEPS)[number];
+
+export type CompileTask =
+  | {
+    bytes: Uint8Array;
+    /** Final cache directory of this hash; written atomically. */
+    dir: string;
+  }
+  | { warm: WarmStep };
 
 export interface CacheMeta {
   world: WorldName;
@@ -21,21 +35,30 @@ export interface CacheMeta {
 }
 
 export type CompileResult = { ok: true; meta: CacheMeta } | { ok: false; error: WireError };
+export type WarmResult = { ok: true } | { ok: false; error: WireError };
 
 export const JS_FILE = 'component.mjs';
 export const META_FILE = 'meta.json';
 
-/** The smallest valid component: transpiling it initializes jco's bindgen. */
-const EMPTY_COMPONENT = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
+const TRANSPILE_OPTIONS = { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true, minify: true } as const;
 
-export default async function compile({ bytes, dir }: CompileTask): Promise<CompileResult> {
-  if (bytes.length === 0) {
-    await transpile(EMPTY_COMPONENT, { name: 'warm', instantiation: 'sync', noTypescript: true, quiet: true, minify: true }).catch(() => undefined);
-    return { ok: false, error: { kind: 'internal', message: 'warm-up only' } };
-  }
+/** This thread's dummy driver (every export traps; it is never run). */
+let dummy: Promise<Uint8Array> | undefined;
+
+async function warm(step: WarmStep): Promise<WarmResult> {
+  dummy ??= componentEmbed({ dummy: true, witSource: readWitSource(), world: WORLDS.networkDriver }).then(componentNew);
+  const bytes = await dummy;
+  if (step === 'check') await checkComponent(bytes);
+  if (step === 'transpile') await transpile(bytes, TRANSPILE_OPTIONS);
+  return { ok: true };
+}
+
+export default async function compile(task: CompileTask): Promise<CompileResult | WarmResult> {
+  if ('warm' in task) return warm(task.warm).catch((error: unknown) => ({ ok: false, error: toWire(asDriverError(error, `warm-up step ${task.warm}`)) }));
+  const { bytes, dir } = task;
   try {
     const world = await checkComponent(bytes);
-    const { files } = await transpile(bytes, { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true, minify: true });
+    const { files } = await transpile(bytes, TRANSPILE_OPTIONS);
     const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(staging, { recursive: true });
     const coreFiles: string[] = [];

@@ -9,7 +9,7 @@ import type { WorldName } from '../wit/contract.js';
 import { fromWire } from './errors.js';
 import { capMemory } from './memory-cap.js';
 import { wasm, type CoreModule } from './wasm.js';
-import { JS_FILE, META_FILE, type CacheMeta, type CompileResult, type CompileTask } from './compile-task.js';
+import { JS_FILE, META_FILE, WARM_STEPS, type CacheMeta, type CompileResult, type CompileTask, type WarmResult } from './compile-task.js';
 
 export interface CompiledComponent {
   hash: string;
@@ -28,8 +28,9 @@ export function hashComponent(bytes: Uint8Array): string {
 }
 
 export class ComponentCompiler {
-  readonly #pool: Piscina<CompileTask, CompileResult>;
+  readonly #pool: Piscina<CompileTask, CompileResult | WarmResult>;
   readonly #pending = new Map<string, Promise<CacheMeta>>();
+  readonly #warm: Promise<void>;
 
   constructor(readonly cacheDir: string, threads = 1) {
     this.#pool = new Piscina({
@@ -39,8 +40,20 @@ export class ComponentCompiler {
       maxThreads: threads,
       idleTimeout: 30_000,
     });
-    // Warm the kept thread now, so that the first driver file does not pay for it.
-    void this.#pool.run({ bytes: new Uint8Array(), dir: '' }).catch(() => undefined);
+    this.#warm = this.#warmUp();
+  }
+
+  /** Resolves when the kept thread has transpiled a dummy driver: a cold load is fast from then on. */
+  ready(): Promise<void> {
+    return this.#warm;
+  }
+
+  /** Warms the kept thread in small steps (a real compile may queue between two); never fails. */
+  async #warmUp(): Promise<void> {
+    for (const step of WARM_STEPS) {
+      const result = await this.#pool.run({ warm: step }).catch(() => undefined);
+      if (result?.ok !== true) return; // cannot warm (or closing): loads stay correct, only slower
+    }
   }
 
   async compile(bytes: Uint8Array, memoryMaxBytes: number): Promise<CompiledComponent> {
@@ -66,7 +79,7 @@ export class ComponentCompiler {
     if (pending === undefined) {
       pending = this.#pool.run({ bytes, dir }).then((result) => {
         if (!result.ok) throw fromWire(result.error);
-        return result.meta;
+        return (result as { meta: CacheMeta }).meta;
       });
       pending.finally(() => this.#pending.delete(hash)).catch(() => undefined);
       this.#pending.set(hash, pending);

@@ -3,17 +3,20 @@
 // the reply says so (`fatal`) and the main thread replaces the whole worker.
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import type { InterfaceData } from './api.js';
 import { ask } from './host-channel.js';
 import { guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
 import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
 import type { ErrorKind, WireError } from './errors.js';
+import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
 import type { CoreModule } from './wasm.js';
 
 const port = parentPort!;
+
+// Booting this thread (a spare, started right after a load or an upgrade) and instantiating
+// (jco's generated instantiate, ~100 ms of CPU) are background work; `init` done, it serves calls.
+setThreadNice(BACKGROUND_NICE);
 // A worker may be started before its component is known (a spare): its first message is the
 // init. One listener for the worker's whole life: removing it would unref the port, and the
 // thread could exit while it loads the component.
@@ -77,18 +80,6 @@ const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
   instantiate(getCoreModule: (path: string) => CoreModule, imports: object, instantiateCore: (module: CoreModule, imports: object) => object): Exports;
 };
 
-/** Instantiation costs ~100 ms of CPU (jco's generated instantiate); run it at a lower
- * priority so that the threads serving calls (main, other drivers) keep their cores. */
-const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-const setNice = (nice: number): void => {
-  try {
-    setPriority(threadId, nice);
-  } catch {
-    // Not permitted (an unprivileged host): instantiate at normal priority.
-  }
-};
-setNice(10);
-
 // jco's output probes WebAssembly.promising (JSPI, absent from Node 20) in a try/catch per
 // export; each miss throws a TypeError whose message makes V8 re-parse the whole instantiate
 // body (~3 ms each, ~110 ms per instance, measured). Its fallback is the plain export: give it.
@@ -110,7 +101,7 @@ try {
     return instance;
   });
   component['plugin']!['init']!();
-  setNice(0);
+  setThreadNice(0);
   send({ type: 'ready', registrations });
 } catch (error) {
   send({ type: 'init-failed', error: describe(error, 'init').error });

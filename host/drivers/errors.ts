@@ -38,6 +38,15 @@ export class Retry extends DriverError {
   constructor(message: string) { super('retry', message); }
 }
 
+/** A call refused at once: the component keeps failing and waits out its backoff before the
+ * next restart (libnetwork's NoService, with what a caller needs to decide when to retry). */
+export class DriverUnhealthy extends NoService {
+  constructor(readonly owner: string, readonly consecutiveFaults: number, readonly retryAfterMs: number, lastFault: string | undefined) {
+    super(`${owner} is unhealthy after ${consecutiveFaults} consecutive faults (last: ${lastFault ?? 'unknown'}); next restart in ${retryAfterMs} ms`);
+    this.name = 'DriverUnhealthy';
+  }
+}
+
 const KIND_NAMES: Record<ErrorKind, string> = {
   'invalid-parameter': 'InvalidParameter',
   'not-found': 'NotFound',

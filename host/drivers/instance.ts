@@ -1,6 +1,7 @@
 // One running instance of a component: a dedicated worker thread, its init, and calls with a
 // deadline. A deadline miss terminates the worker (a runaway guest stops in ~3 ms); a trap
 // marks the instance dead. Either way the instance is finished and `dead` says why.
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, fromWire, Internal, type WireError } from './errors.js';
@@ -22,7 +23,7 @@ export interface InstanceOptions {
 }
 
 const WORKER_URL = new URL('./driver-worker.js', import.meta.url);
-let spare: Worker | undefined;
+let spare: { worker: Worker; online: Promise<void> } | undefined;
 
 /** The worker's JS heap (lifted strings and lists); Wasm memory is capped separately. */
 const WORKER_HEAP_MB = 128;
@@ -33,13 +34,18 @@ function spawn(): Worker {
   return worker;
 }
 
-/** A booted worker waiting for its component takes the thread start (tens of ms) off the next load. */
-export function prepareSpare(): void {
-  spare ??= spawn();
+/** A booted worker waiting for its component takes the thread start (tens of ms) off the next
+ * load; resolves when it is online. */
+export function prepareSpare(): Promise<void> {
+  if (spare === undefined) {
+    const worker = spawn();
+    spare = { worker, online: once(worker, 'online').then(() => undefined, () => undefined) };
+  }
+  return spare.online;
 }
 
 function takeWorker(): Worker {
-  const worker = spare ?? spawn();
+  const worker = spare?.worker ?? spawn();
   spare = undefined;
   return worker;
 }
@@ -85,7 +91,7 @@ export class ComponentInstance {
       }, options.deadlineMs);
       instance.#onReady = (registrations) => {
         clearTimeout(timer);
-        prepareSpare();
+        void prepareSpare();
         resolve({ instance, registrations });
       };
       instance.#onInitFailed = (error) => {

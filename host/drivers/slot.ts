@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js';
 import type { CompiledComponent } from './compiler.js';
-import { DriverError, Forbidden, NoService } from './errors.js';
+import { DriverError, DriverUnhealthy, Forbidden, NoService } from './errors.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
 import { guardedNetlink, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
@@ -41,7 +41,8 @@ export interface SlotServices {
   ownership: LinkOwnership;
   policy: FaultPolicy;
   maxResultBytes: number;
-  replay?: ReplayHook;
+  /** The hook in force now (it may be set after components were loaded). */
+  replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
 }
 
@@ -49,6 +50,8 @@ export interface SlotHealth {
   healthy: boolean;
   consecutiveFaults: number;
   lastFault?: string;
+  /** While backing off: how long until the next restart may happen. */
+  retryAfterMs?: number;
 }
 
 interface Running {
@@ -64,6 +67,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   #queue: Promise<unknown> = Promise.resolve();
   #faults = 0;
   #lastFault: string | undefined;
+  /** No restart before this time (Date.now()); calls meanwhile fail with DriverUnhealthy. */
+  #retryAt = 0;
   #storeVersion = 0;
   #closed = false;
   readonly #networkParents = new Map<string, string[]>();
@@ -105,6 +110,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   get health(): SlotHealth {
     const health: SlotHealth = { healthy: this.#faults < this.services.policy.unhealthyAfter, consecutiveFaults: this.#faults };
     if (this.#lastFault !== undefined) health.lastFault = this.#lastFault;
+    const wait = this.#retryAt - Date.now();
+    if (this.#running === undefined && wait > 0) health.retryAfterMs = wait;
     return health;
   }
 
@@ -140,6 +147,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         if (!next.handles.has(key)) this.services.registry.unregister(reg.kind, reg.name, this.owner);
       }
       this.#faults = 0;
+      this.#retryAt = 0;
       void old?.instance.terminate();
     });
   }
@@ -182,8 +190,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   async #call(kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
     if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     if (this.#running === undefined || this.#running.instance.dead !== undefined) await this.#restart();
-    const running = this.#running;
-    if (running === undefined) throw new NoService(`${this.owner} is unhealthy after ${this.#faults} consecutive faults (last: ${this.#lastFault})`);
+    const running = this.#running!;
     try {
       const value = await this.#invoke(running, kind, name, method, args);
       this.#faults = 0;
@@ -201,6 +208,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     const [networkId, endpointId] = args as [string, string];
     const endpoint = `${networkId}/${endpointId}`;
     const rights = this.services.ownership.registry;
+    // A replayed join of an endpoint already joined there must not end the right if it fails.
+    const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
     if (method === 'createNetwork') {
       const parents = (args[1] as Options).filter(([key]) => key === 'parent' || key.endsWith('.parent')).map(([, value]) => value);
       this.#networkParents.set(networkId, parents);
@@ -216,7 +225,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       return value;
     } finally {
       const sandbox = this.#endpointSandboxes.get(endpoint);
-      if (sandbox !== undefined && ((method === 'join' && !ok) || method === 'leave')) {
+      if (sandbox !== undefined && ((method === 'join' && !ok && !joinedBefore) || method === 'leave')) {
         rights.leave(this.owner, sandbox);
         this.#endpointSandboxes.delete(endpoint);
       }
@@ -227,33 +236,44 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     }
   }
 
+  /** The instance died: the first fault restarts it at once, further consecutive ones only
+   * after a backoff, and only when a call comes (so never in a loop of its own). */
   async #fault(error: DriverError): Promise<void> {
-    this.#faults++;
-    this.#lastFault = error.message;
-    this.services.log(this.owner, 'error', error.message);
-    this.emit('health', this.health);
-    await this.#restart();
+    this.#noteFault(error.message);
+    await this.#restart().catch(() => undefined);
   }
 
-  /** Re-creates the instance after a fault, with backoff; never loops on its own. */
-  async #restart(): Promise<void> {
-    const { backoffMs, backoffMaxMs } = this.services.policy;
-    if (this.#faults > 1) await new Promise((resolve) => setTimeout(resolve, Math.min(backoffMs * 2 ** (this.#faults - 2), backoffMaxMs)));
+  #noteFault(message: string): void {
+    this.#faults++;
+    this.#lastFault = message;
     this.#running = undefined;
+    const { backoffMs, backoffMaxMs } = this.services.policy;
+    this.#retryAt = this.#faults > 1 ? Date.now() + Math.min(backoffMs * 2 ** (this.#faults - 2), backoffMaxMs) : 0;
+    this.services.log(this.owner, 'error', message);
+    this.emit('health', this.health);
+  }
+
+  /** Re-creates the instance, restores its state and replays; refuses with DriverUnhealthy
+   * while backing off, or when the restart itself fails. */
+  async #restart(): Promise<void> {
+    const wait = this.#retryAt - Date.now();
+    if (wait > 0) throw new DriverUnhealthy(this.owner, this.#faults, wait, this.#lastFault);
+    this.#running = undefined;
+    let running: Running | undefined;
     try {
-      const running = await this.#start(this.#compiled);
+      running = await this.#start(this.#compiled);
       await this.#replay(running, 'restart');
       this.#running = running;
     } catch (error) {
-      this.#faults++;
-      this.#lastFault = `restart failed: ${error instanceof Error ? error.message : String(error)}`;
-      this.services.log(this.owner, 'error', this.#lastFault);
-      this.emit('health', this.health);
+      await running?.instance.terminate();
+      this.#noteFault(`restart failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new DriverUnhealthy(this.owner, this.#faults, Math.max(0, this.#retryAt - Date.now()), this.#lastFault);
     }
   }
 
   async #replay(running: Running, reason: ReplayEvent['reason']): Promise<void> {
-    if (this.services.replay === undefined) return;
+    const hook = this.services.replay();
+    if (hook === undefined) return;
     const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
     const drivers = new Map<string, Driver>();
     const ipams = new Map<string, Ipam>();
@@ -261,7 +281,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       if (reg.kind === 'driver') drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
       else ipams.set(reg.name, ipamProxy(direct('ipam', reg.name)));
     }
-    await this.services.replay({ owner: this.owner, reason, drivers, ipams });
+    await hook({ owner: this.owner, reason, drivers, ipams });
   }
 
   async #start(compiled: CompiledComponent): Promise<Running> {

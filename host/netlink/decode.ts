@@ -21,7 +21,8 @@ export function decodeLink(payload: Buffer): LinkInfo {
   };
   if (mac && mac.length === 6) result.mac = formatMac(mac);
   if (master) result.masterIndex = master.readUInt32LE(0);
-  if (link && link.readUInt32LE(0) !== index) result.linkIndex = link.readUInt32LE(0);
+  // A veth's peer in another namespace (IFLA_LINK_NETNSID) may have the same index as the link.
+  if (link && (link.readUInt32LE(0) !== index || attrs.has(C.IFLA_LINK_NETNSID))) result.linkIndex = link.readUInt32LE(0);
   return result;
 }
 

@@ -155,10 +155,70 @@ export function withNetns<T>(path: string | null, fn: () => T): T {
 }
 
 /**
- * Creates a namespace bound to `dir/name`. `setup` runs inside it before the thread switches
- * back (e.g. sysctls, lo up), which saves a pair of switches.
+ * Creates a namespace bound to `dir/name`. `setup` runs inside it before returning (e.g.
+ * sysctls, lo up); if it throws, the namespace is deleted.
  */
 export function createNetns(dir: string, name: string, setup?: (netns: Netns) => void): Netns {
+  checkNetnsName(name);
+  const unbound = unshareNetns();
+  let netns: Netns;
+  try {
+    netns = bindNetns(dir, name, unbound);
+  } catch (error) {
+    sys.close(unbound.socketFd);
+    closeSync(unbound.fd);
+    throw error;
+  }
+  try {
+    if (setup) netns.run(() => setup(netns));
+  } catch (error) {
+    deleteNetns(netns);
+    throw error;
+  }
+  return netns;
+}
+
+/** A namespace not bound to any file yet: its fd and an rtnetlink socket opened inside it. */
+export interface UnboundNetns {
+  fd: number;
+  socketFd: number;
+}
+
+/**
+ * Creates a namespace held only by fds (no file, no mount), on the calling thread: the slow
+ * half of createNetns, which a worker thread can do ahead of time (fds are process-wide).
+ * `setup` runs inside it, with its socket, before the thread switches back.
+ */
+export function unshareNetns(setup?: (socket: NetlinkSocket) => void): UnboundNetns {
+  home();
+  const previous = currentFd;
+  let fd = -1;
+  let socket: NetlinkSocket | undefined;
+  try {
+    try {
+      sys.unshare(CLONE_NEWNET);
+    } catch (error) {
+      fail(error, 'unshare(CLONE_NEWNET)', 'new namespace');
+    }
+    try {
+      fd = openSync(SELF, 'r');
+      socket = NetlinkSocket.open('new namespace');
+      setup?.(socket);
+    } finally {
+      switchBack(previous);
+    }
+  } catch (error) {
+    socket?.close();
+    if (fd >= 0) closeSync(fd);
+    if (error instanceof NetlinkError) throw error;
+    fail(error, 'create namespace', 'new namespace');
+  }
+  return { fd, socketFd: socket.fd };
+}
+
+/** Binds an unbound namespace to `dir/name` and returns its handle, which owns its fds from
+ * now on. On failure the fds stay the caller's. */
+export function bindNetns(dir: string, name: string, unbound: UnboundNetns): Netns {
   checkNetnsName(name);
   const path = join(dir, name);
   try {
@@ -167,35 +227,26 @@ export function createNetns(dir: string, name: string, setup?: (netns: Netns) =>
   } catch (error) {
     fail(error, 'create namespace file', path);
   }
-  home();
-  const previous = currentFd;
-  let mounted = false;
-  let netns: Netns | undefined;
   try {
-    try {
-      sys.unshare(CLONE_NEWNET);
-    } catch (error) {
-      fail(error, 'unshare(CLONE_NEWNET)', path);
-    }
-    try {
-      sys.bindMount(SELF, path);
-      mounted = true;
-      netns = new Netns(path, openSync(path, 'r'));
-      currentFd = netns.fd;
-      opened.set(path, netns);
-      netns.adoptSocket(NetlinkSocket.open(path));
-      setup?.(netns);
-    } finally {
-      switchBack(previous);
-    }
+    sys.bindMount(`/proc/self/fd/${unbound.fd}`, path);
   } catch (error) {
-    netns?.close();
-    if (mounted) sys.detach(path);
     unlinkSync(path);
-    if (error instanceof NetlinkError) throw error;
-    fail(error, 'create namespace', path);
+    fail(error, 'bind namespace', path);
   }
+  const netns = new Netns(path, unbound.fd);
+  netns.adoptSocket(NetlinkSocket.adopt(unbound.socketFd, path));
+  opened.set(path, netns);
   return netns;
+}
+
+/** Unmounts and removes a namespace file whose handle is closed (see deleteNetns). */
+export function unbindNetns(path: string): void {
+  try {
+    sys.detach(path);
+    unlinkSync(path);
+  } catch (error) {
+    fail(error, 'delete namespace', path);
+  }
 }
 
 /** Deletes a namespace: closes its handle, unmounts and removes its file. The kernel frees it
@@ -204,10 +255,5 @@ export function deleteNetns(netns: Netns | string): void {
   const path = typeof netns === 'string' ? netns : netns.path;
   if (path === null) throw new NetlinkError(22, 'delete namespace', 'self', 'the process namespace cannot be deleted');
   opened.get(path)?.close();
-  try {
-    sys.detach(path);
-    unlinkSync(path);
-  } catch (error) {
-    fail(error, 'delete namespace', path);
-  }
+  unbindNetns(path);
 }

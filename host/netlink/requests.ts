@@ -62,9 +62,9 @@ export interface LinkRefs {
 
 /** RTM_NEWLINK, with NLM_F_ECHO where possible: the reply carries the new link's index. */
 export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
-  // A veth cannot be created up (its first end opens before the peer is linked: ENOTCONN);
-  // rtnl.ts follows it with upByName in the same send.
-  const up = spec.up && spec.kind.tag !== 'veth' ? C.IFF_UP : 0;
+  // Only this end goes up: the kernel opens it once the pair is linked. A peer asked to be
+  // up would open before that, and fail with ENOTCONN.
+  const up = spec.up ? C.IFF_UP : 0;
   const w = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, up, C.IFF_UP)).str(C.IFLA_IFNAME, spec.name);
   if (spec.mtu !== undefined) w.u32(C.IFLA_MTU, spec.mtu);
   if (spec.mac !== undefined) w.attr(C.IFLA_ADDRESS, parseMac(spec.mac));
@@ -133,12 +133,6 @@ export function setLink(index: number, label: string, change: LinkChange, master
   if (master !== undefined) w.u32(C.IFLA_MASTER, master);
   if (netnsFd !== undefined) w.u32(C.IFLA_NET_NS_FD, netnsFd);
   return { type: C.RTM_SETLINK, flags: 0, payload: w.done(), what: `set link ${label} ${JSON.stringify(change)}` };
-}
-
-/** RTM_SETLINK up, addressed by name (usable in the same send as the link's creation). */
-export function upByName(name: string): Request {
-  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, C.IFF_UP, C.IFF_UP)).str(C.IFLA_IFNAME, name).done();
-  return { type: C.RTM_SETLINK, flags: 0, payload, what: `set link ${name} up` };
 }
 
 /** RTM_DELLINK addressed by name. */

@@ -51,24 +51,29 @@ export class Rtnl {
   }
 
   /** Creates a link; a veth's peer is created directly in `kind.val.netns` (no move).
-   * Returns the new link (its `linkIndex` is a veth peer's index). */
+   * One send: create (up when asked), and read back when the kernel cannot echo.
+   * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace). */
   linkAdd(spec: LinkSpec): LinkInfo {
-    const kind = spec.kind;
-    const requests = [R.newLink(spec, this.linkRefs(spec))];
-    if (kind.tag === 'veth' && spec.up) requests.push(R.upByName(spec.name));
-    const [created, raised] = this.send(requests);
-    if (!created?.ok) throw (created as { error: NetlinkError }).error;
-    if (raised && !raised.ok) {
-      this.send([R.delLinkByName(spec.name)]);
-      throw raised.error;
+    const created = R.newLink(spec, this.linkRefs(spec));
+    const requests = [created];
+    const echoed = (created.flags & C.NLM_F_ECHO) !== 0;
+    if (!echoed) requests.push(R.getLinkByName(spec.name));
+    const outcomes = this.send(requests);
+    const failed = outcomes.find((outcome) => !outcome.ok);
+    if (failed && !failed.ok) {
+      if (outcomes[0]?.ok) this.send([R.delLinkByName(spec.name)]);
+      throw failed.error;
     }
-    const echo = created.replies.find((message) => message.type === C.RTM_NEWLINK);
-    const info = echo ? decodeLink(echo.payload) : this.linkGet(spec.name);
+    // An echo may hold a same-namespace veth peer too: pick the link by name. Links created
+    // down are not always echoed: then ask.
+    const info = outcomes.flatMap((outcome) => (outcome.ok ? outcome.replies : []))
+      .filter((message) => message.type === C.RTM_NEWLINK)
+      .map((message) => decodeLink(message.payload))
+      .find((link) => link.name === spec.name) ?? this.linkGet(spec.name);
     if (spec.master !== undefined) info.master = spec.master;
     return info;
   }
 
-  /** Deletes a link (~28 ms in the kernel: host/sandbox's LinkDeleter does it off the main thread). */
   /** Checks a spec and resolves the links and namespace it names (they must exist). */
   linkRefs(spec: LinkSpec): R.LinkRefs {
     R.checkLinkSpec(spec);
@@ -81,15 +86,20 @@ export class Rtnl {
     return refs;
   }
 
+  /** Deletes a link (~28 ms in the kernel: host/sandbox's LinkDeleter does it off the main thread). */
   linkDel(name: string): void {
     this.run(R.delLinkByName(checkLinkName(name)));
   }
 
   linkSet(name: string, change: LinkChange): void {
     R.checkLinkChange(change);
-    const index = this.index(checkLinkName(name));
-    const master = change.master === undefined ? undefined : change.master.tag === 'set' ? this.index(change.master.val) : 0;
-    this.run(R.setLink(index, name, change, master));
+    this.run(R.setLink(this.index(checkLinkName(name)), name, change, this.masterIndex(change)));
+  }
+
+  /** The IFLA_MASTER a change asks for: the master's index, 0 to release, undefined to keep. */
+  masterIndex(change: LinkChange): number | undefined {
+    if (change.master === undefined) return undefined;
+    return change.master.tag === 'set' ? this.index(change.master.val) : 0;
   }
 
   /** Moves a link into another namespace, optionally renamed (slow: ~18 ms in the kernel). */
@@ -207,13 +217,13 @@ export class Batch {
 
   /** The links the spec names must exist before the batch is sent. */
   linkAdd(spec: LinkSpec): this {
-    this.add(R.newLink(spec, this.rtnl.linkRefs(spec)), R.delLinkByName(spec.name));
-    return spec.kind.tag === 'veth' && spec.up ? this.add(R.upByName(spec.name)) : this;
+    return this.add(R.newLink(spec, this.rtnl.linkRefs(spec)), R.delLinkByName(spec.name));
   }
 
+  /** A master named in the change is looked up now. */
   linkSet(index: number, change: LinkChange, label = `#${index}`): this {
     R.checkLinkChange(change);
-    return this.add(R.setLink(index, label, change));
+    return this.add(R.setLink(index, label, change, this.rtnl.masterIndex(change)));
   }
 
   addrAdd(index: number, cidr: string, nodad: boolean, label = `#${index}`): this {

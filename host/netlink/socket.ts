@@ -64,6 +64,11 @@ export class NetlinkSocket {
     return new NetlinkSocket(fd, netns);
   }
 
+  /** Takes over a socket opened (by unshareNetns, maybe on another thread) in namespace `netns`. */
+  static adopt(fd: number, netns: string): NetlinkSocket {
+    return new NetlinkSocket(fd, netns);
+  }
+
   /** Runs requests in as few sends as possible; every ACK is checked. Not atomic. */
   transact(requests: readonly Request[]): Outcome[] {
     if (this.closed) throw new NetlinkError(9, requests[0]?.what ?? 'request', this.netns, 'socket closed');

@@ -1,9 +1,9 @@
 // Worker side of LinkDeleter: deletes one link at a time, on its own thread and socket.
 import { parentPort } from 'node:worker_threads';
-import { NetlinkError } from '../netlink/errors.js';
 import { withNetns } from '../netlink/netns.js';
 import { delLinkByName } from '../netlink/requests.js';
 import { NetlinkSocket } from '../netlink/socket.js';
+import { toWorkerError, type WorkerError } from './worker-errors.js';
 
 export interface DeleteJob {
   id: number;
@@ -14,7 +14,7 @@ export interface DeleteJob {
 
 export interface DeleteResult {
   id: number;
-  error?: { errno: number; request: string; netns: string; detail?: string; message: string };
+  error?: WorkerError;
 }
 
 parentPort?.on('message', (job: DeleteJob) => {
@@ -28,9 +28,7 @@ parentPort?.on('message', (job: DeleteJob) => {
       socket.close();
     }
   } catch (error) {
-    result.error = error instanceof NetlinkError
-      ? { errno: error.errno, request: error.request, netns: error.netns, detail: error.detail, message: error.message }
-      : { errno: 0, request: `delete link ${job.name}`, netns: job.path ?? 'self', message: String(error) };
+    result.error = toWorkerError(error, `delete link ${job.name}`, job.path ?? 'self');
   }
   parentPort?.postMessage(result);
 });

@@ -1,9 +1,9 @@
 // Link deletions off the main thread: the kernel takes ~28 ms per deletion (mostly waiting),
 // so a few worker threads overlap them and the event loop never blocks.
 import { Worker } from 'node:worker_threads';
-import { NetlinkError } from '../netlink/errors.js';
 import { checkLinkName } from '../netlink/validate.js';
 import type { DeleteJob, DeleteResult } from './deleter-worker.js';
+import { fromWorkerError } from './worker-errors.js';
 
 interface Slot {
   worker: Worker;
@@ -58,8 +58,7 @@ export class LinkDeleter {
       this.waiting.delete(result.id);
       if (!waiter) return;
       if (result.error === undefined) waiter.resolve();
-      else if (result.error.errno > 0) waiter.reject(new NetlinkError(result.error.errno, result.error.request, result.error.netns, result.error.detail));
-      else waiter.reject(new Error(result.error.message));
+      else waiter.reject(fromWorkerError(result.error));
     });
     // A dead worker fails every pending deletion (jobs are not tracked per worker) and is dropped.
     worker.on('error', (error) => {

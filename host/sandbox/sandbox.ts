@@ -1,14 +1,17 @@
 // A sandbox (libnetwork's osl): a network namespace for one container, with `lo` up and IPv6
 // off unless asked for, into which interfaces are added with their final name, MAC, addresses,
 // gateways and static routes.
+import { join } from 'node:path';
 import { InvalidInputError } from '../netlink/errors.js';
-import { createNetns, deleteNetns, type Netns } from '../netlink/netns.js';
+import { createNetns, deleteNetns, type Netns, openNetns } from '../netlink/netns.js';
 import { checkRoute, setLink } from '../netlink/requests.js';
 import { withRollback } from '../netlink/rollback.js';
 import { Rtnl } from '../netlink/rtnl.js';
 import { sysctlSet } from '../netlink/sysctl.js';
 import { AF_INET, AF_INET6, checkLinkName, parseCidr, parseIp, parseMac } from '../netlink/validate.js';
 import type { LinkDeleter } from './deleter.js';
+import type { NetnsPool } from './netns-pool.js';
+import { prepareSandbox } from './setup.js';
 
 export interface SandboxOptions {
   /** Directory of the namespace files (like /run/netns, or /run/docker/netns). */
@@ -17,6 +20,8 @@ export interface SandboxOptions {
   key: string;
   /** Keep IPv6 on for every interface (otherwise on only for interfaces given IPv6 addresses). */
   ipv6?: boolean;
+  /** Namespaces made ahead of time (create), and deleted off the main thread (destroy). */
+  pool?: NetnsPool;
 }
 
 export interface StaticRoute {
@@ -29,6 +34,8 @@ export interface StaticRoute {
 export interface InterfaceSpec {
   /** The link's name now (in the sandbox, or in `from`). */
   srcName: string;
+  /** Its index in the sandbox, when known (e.g. a veth peer's `linkIndex`): saves a lookup. */
+  srcIndex?: number;
   /** The final name: `dstName`, or `dstPrefix` + its lowest free index ("eth" → eth0, eth1). */
   dstName?: string;
   dstPrefix?: string;
@@ -57,18 +64,32 @@ export class Sandbox {
   readonly rtnl: Rtnl;
   private readonly interfaceMap = new Map<string, SandboxInterface>();
 
-  private constructor(readonly netns: Netns, readonly key: string, readonly ipv6: boolean) {
+  private constructor(readonly netns: Netns, readonly key: string, readonly ipv6: boolean, private readonly pool: NetnsPool | undefined) {
     this.rtnl = new Rtnl(netns);
   }
 
-  /** Creates the namespace `dir/key` with `lo` up (one unshare, one mount, one send). */
+  /**
+   * Creates the namespace `dir/key` with `lo` up and IPv6 off unless asked for: taken from the
+   * pool when one is ready (one mount), else made here (one unshare, one mount, one send).
+   */
   static create(options: SandboxOptions): Sandbox {
     const ipv6 = options.ipv6 ?? false;
-    const netns = createNetns(options.dir, options.key, (ns) => {
-      if (!ipv6) sysctlSet(ns, 'disable-ipv6', undefined, '1');
-      ns.socket().one(setLink(1, 'lo', { up: true }));
-    });
-    return new Sandbox(netns, options.key, ipv6);
+    const pooled = options.pool?.take(options.dir, options.key);
+    if (pooled && ipv6) {
+      try {
+        sysctlSet(pooled, 'disable-ipv6', undefined, '0');
+      } catch (error) {
+        deleteNetns(pooled);
+        throw error;
+      }
+    }
+    const netns = pooled ?? createNetns(options.dir, options.key, (ns) => prepareSandbox(ns.socket(), ipv6));
+    return new Sandbox(netns, options.key, ipv6, options.pool);
+  }
+
+  /** A sandbox an earlier run created (its interfaces are not known to this object). */
+  static open(options: SandboxOptions): Sandbox {
+    return new Sandbox(openNetns(join(options.dir, options.key)), options.key, options.ipv6 ?? false, options.pool);
   }
 
   get path(): string {
@@ -96,6 +117,9 @@ export class Sandbox {
         rollback.add(`move ${plan.name} into ${this.key}`, () => this.rtnl.linkMove(plan.name, from, spec.srcName));
         currentName = plan.name;
         index = this.rtnl.index(plan.name);
+      } else if (spec.srcIndex !== undefined) {
+        index = spec.srcIndex;
+        up = true; // not known: a rename takes it down first
       } else {
         const info = this.rtnl.linkGet(spec.srcName);
         index = info.index;
@@ -138,10 +162,14 @@ export class Sandbox {
     this.interfaceMap.delete(name);
   }
 
-  /** Deletes the namespace; the kernel removes the links inside (and veth peers) by itself. */
-  destroy(): void {
-    deleteNetns(this.netns);
+  /**
+   * Deletes the namespace; the kernel removes the links inside (and veth peers) by itself.
+   * With a pool its handle closes now and the file goes off the main thread (awaited here).
+   */
+  async destroy(): Promise<void> {
     this.interfaceMap.clear();
+    if (this.pool) await this.pool.delete(this.netns);
+    else deleteNetns(this.netns);
   }
 
   // Everything is checked before the kernel is touched.

@@ -6,7 +6,8 @@ import { makeRuntime, steadyStream } from './harness.js';
 
 test('SDK-built drivers: a well-behaved one keeps serving while a rogue one traps, hangs, hoards memory, returns huge strings and reaches for links it does not own', async () => {
   const [bridgy, rogue] = [await buildAsFixture('bridgy'), await buildAsFixture('rogue')];
-  const { runtime, plumbing } = makeRuntime({ deadlineMs: 1000 });
+  // No backoff: each misbehaviour below is a consecutive fault and must reach the guest.
+  const { runtime, plumbing } = makeRuntime({ deadlineMs: 1000, backoffMs: 0 });
   const driver = (name: string): Driver => runtime.registry.driver(name)!.driver;
   try {
     await runtime.load('bridgy', bridgy);

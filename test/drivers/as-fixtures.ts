@@ -11,8 +11,11 @@ import { DATA_DIR } from './harness.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sources = join(root, 'test', 'drivers', 'fixtures');
 
-export async function buildAsFixture(name: string): Promise<Uint8Array> {
-  const source = readFileSync(join(sources, name, 'driver.as'), 'utf8');
+/** Builds fixture `name`; `edit` ([from, to]) changes its source first (another version). */
+export async function buildAsFixture(name: string, edit?: [string, string]): Promise<Uint8Array> {
+  const original = readFileSync(join(sources, name, 'driver.as'), 'utf8');
+  if (edit !== undefined && !original.includes(edit[0])) throw new Error(`fixture ${name} has no "${edit[0]}"`);
+  const source = edit === undefined ? original : original.replace(edit[0], edit[1]);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const project = join(DATA_DIR, 'as-fixtures', `${name}-${hash}`);
   const outFile = join(project, 'build', `${name}.wasm`);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { checkComponent, InvalidParameter } from '../../host/drivers/index.js';
 import { capMemory } from '../../host/drivers/memory-cap.js';
-import { coreModule, dummyComponent, witSource } from './fixtures.js';
-import { makeRuntime } from './harness.js';
+import { coreModule, dummyComponent, probeComponent, witSource } from './fixtures.js';
+import { makeRuntime, steadyStream } from './harness.js';
 
 test('recognizes components of the network-driver and ipam-driver worlds', async () => {
   assert.equal(await checkComponent(await dummyComponent('network-driver')), 'network-driver');
@@ -39,14 +39,19 @@ test('caps a module\'s linear memory', async () => {
   await assert.rejects(async () => capMemory(await parse('(module (memory 8))'), 4 * 65536), /needs 0.5 MiB of memory at start; its cap is 0.25 MiB/);
 });
 
-test('loading a bad file fails that load only, with the reason', async () => {
+test('loading a bad file fails that load only, with the reason, while another driver keeps serving', async () => {
   const { runtime } = makeRuntime();
   try {
+    await runtime.load('good', await probeComponent({ names: ['good'] }));
+    const steady = steadyStream(() => runtime.registry.driver('good')!.driver);
     await assert.rejects(runtime.load('junk', new Uint8Array([1, 2, 3, 4])), InvalidParameter);
     await assert.rejects(runtime.load('core', await coreModule()), /not a component/);
     await assert.rejects(runtime.load('dummy', await dummyComponent('network-driver')), /init trapped/);
     await assert.rejects(runtime.load('dummy-ipam', await dummyComponent('ipam-driver')), /init trapped/);
-    assert.deepEqual(runtime.owners, []);
+    assert.deepEqual(runtime.owners, ['good']);
+    const { ok, failures } = await steady.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
   } finally {
     await runtime.close();
   }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Forbidden, InvalidParameter, LinkOwnership, NotFound, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
+import { DriverUnhealthy, Forbidden, InvalidParameter, LinkOwnership, NotFound, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
 import { ipamProbeComponent, probeComponent } from './fixtures.js';
-import { makeRuntime, steadyStream } from './harness.js';
+import { makeRuntime, sleep, steadyStream } from './harness.js';
 
 const driverOf = (runtime: ReturnType<typeof makeRuntime>['runtime'], name: string): Driver => {
   const entry = runtime.registry.driver(name);
@@ -47,8 +47,11 @@ test('a trap, a deadline miss, memory exhaustion and a huge result fail only tha
     assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']], 'store restored after the trap');
     assert.notEqual(runtime.slot('bad')!.threadId, threadBefore, 'a new worker serves the driver');
 
+    // A good call between two faults: each fault is a first one, restarted at once.
     await assert.rejects(bad.discoverDelete({ tag: 'datastore-config', val: [] }), /discoverDelete exceeded its 500 ms deadline/);
+    assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
     await assert.rejects(bad.discoverNew({ tag: 'datastore-config', val: [] }), /discoverNew ran out of memory \(cap 64 MiB\)/);
+    assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
     await assert.rejects(bad.decodeTableEntry('t', 'k', new Uint8Array([8])), /over the 1048576-byte limit/);
     assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
 
@@ -64,23 +67,65 @@ test('a trap, a deadline miss, memory exhaustion and a huge result fail only tha
   }
 });
 
-test('a driver that keeps failing backs off and is reported unhealthy', async () => {
+test('a replay hook set after the load gets the new instance\'s drivers, called directly while the faulting call waits', async () => {
+  const { runtime } = makeRuntime();
+  try {
+    await runtime.ready();
+    const slot = await runtime.load('amnesic', await probeComponent({ names: ['amnesic'] }));
+    const seen: Array<{ reason: string; info: unknown; thread: number | undefined }> = [];
+    runtime.setReplay(async (event) => {
+      // The registry's driver would queue behind the call that faulted and never run.
+      const info = await event.drivers.get('amnesic')!.endpointOperInfo('n', 'e');
+      seen.push({ reason: event.reason, info, thread: slot.threadId });
+    });
+    const before = slot.threadId;
+    await assert.rejects(driverOf(runtime, 'amnesic').networkFree('n'), /trapped/);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.reason, 'restart');
+    assert.deepEqual(seen[0]!.info, []);
+    assert.equal(seen[0]!.thread, undefined, 'the replay runs before the new instance serves calls');
+    assert.notEqual(slot.threadId, before);
+    await runtime.upgrade('amnesic', await probeComponent({ names: ['amnesic'], version: 1 }));
+    assert.deepEqual(seen.map((s) => s.reason), ['restart', 'upgrade']);
+    runtime.setReplay(undefined);
+    await assert.rejects(driverOf(runtime, 'amnesic').networkFree('n'), /trapped/);
+    assert.equal(seen.length, 2, 'a cleared hook is not called');
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('a driver that keeps failing backs off: calls fail fast with DriverUnhealthy, no restart loop', async () => {
   let replays = 0;
-  const { runtime } = makeRuntime({ unhealthyAfter: 2, backoffMs: 30, replay: async () => { replays++; } });
+  const { runtime } = makeRuntime({ unhealthyAfter: 2, backoffMs: 200, replay: async () => { replays++; } });
   try {
     const slot = await runtime.load('flaky', await probeComponent({ names: ['flaky'] }));
     const health: boolean[] = [];
     slot.on('health', (h) => health.push(h.healthy));
     const driver = driverOf(runtime, 'flaky');
-    const started = Date.now();
-    for (let i = 0; i < 4; i++) await assert.rejects(driver.networkFree('n'), /trapped/);
+    const unhealthy = (faults: number) => (error: Error) => {
+      assert.ok(error instanceof DriverUnhealthy, `DriverUnhealthy, not ${error.name}: ${error.message}`);
+      assert.equal(error.kind, 'no-service');
+      assert.equal(error.consecutiveFaults, faults);
+      assert.ok(error.retryAfterMs > 0 && error.retryAfterMs <= 200 * 2 ** (faults - 2));
+      return true;
+    };
+    await assert.rejects(driver.networkFree('n'), /trapped/);
+    assert.equal(replays, 1, 'the first fault is restarted at once');
+    await assert.rejects(driver.networkFree('n'), /trapped/);
     assert.equal(slot.health.healthy, false);
-    assert.equal(slot.health.consecutiveFaults, 4);
-    assert.deepEqual(health, [true, false, false, false]);
-    // Backoff before restarts 2, 3 and 4: 30 + 60 + 120 ms at least.
-    assert.ok(Date.now() - started >= 210);
-    assert.equal(replays, 4, 'one restart per fault, no loop');
+    assert.ok(slot.health.retryAfterMs! > 0, 'the health says when the next restart may come');
+    for (let i = 0; i < 20; i++) await assert.rejects(driver.endpointOperInfo('n', 'e'), unhealthy(2));
+    assert.equal(replays, 1, 'no restart while backing off');
+    await sleep(slot.health.retryAfterMs ?? 0);
+    await assert.rejects(driver.networkFree('n'), /trapped/, 'after the backoff a call restarts it');
+    assert.equal(replays, 2);
+    await assert.rejects(driver.endpointOperInfo('n', 'e'), unhealthy(3));
+    assert.equal(slot.health.consecutiveFaults, 3);
+    assert.deepEqual(health, [true, false, false]);
+    await sleep(slot.health.retryAfterMs ?? 0);
     assert.deepEqual(await driver.endpointOperInfo('n', 'e'), []);
+    assert.equal(replays, 3, 'one restart per backoff, no loop');
     assert.equal(slot.health.healthy, true, 'a good call makes it healthy again');
   } finally {
     await runtime.close();
@@ -91,12 +136,17 @@ test('a component registering an empty, duplicate or built-in name is refused an
   const { runtime } = makeRuntime({ registry: undefined });
   const registry = runtime.registry;
   try {
+    await runtime.load('good', await probeComponent({ names: ['good'] }));
+    const steady = steadyStream(() => driverOf(runtime, 'good'));
     await assert.rejects(runtime.load('empty', await probeComponent({ names: [''] })), (error: Error) => error instanceof InvalidParameter && /must not be empty/.test(error.message));
     await assert.rejects(runtime.load('twice', await probeComponent({ names: ['twice', 'twice'] })), /already registered by this component/);
     await runtime.load('first', await probeComponent({ names: ['shared'] }));
     await assert.rejects(runtime.load('second', await probeComponent({ names: ['second', 'shared'] })), /"shared" is already registered by first/);
     assert.equal(registry.driver('second'), undefined);
-    assert.deepEqual(runtime.owners, ['first']);
+    assert.deepEqual(runtime.owners, ['good', 'first']);
+    const { ok, failures } = await steady.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 0);
   } finally {
     await runtime.close();
   }

@@ -42,7 +42,14 @@ describe('encoding', () => {
     const info = decodeLink(request.payload);
     assert.equal(info.name, 'vh0');
     assert.equal(info.kind, 'veth');
-    assert.equal(info.up, false, 'a veth is created down and raised by a second request');
+    assert.equal(info.up, true, 'this end is created up');
+    const data = parseAttrs(parseAttrs(attrs.get(18) as Buffer).get(2) as Buffer);
+    const peer = data.get(1) as Buffer;
+    assert.equal(peer.readUInt32LE(8) & 1, 0, 'the peer is not asked to be up (it would open before the pair is linked)');
+    const peerAttrs = parseAttrs(peer, 16);
+    assert.equal(peerAttrs.get(3)?.toString(), 'eth0\0');
+    assert.equal(peerAttrs.get(28)?.readUInt32LE(0), 9, 'IFLA_NET_NS_FD');
+    assert.equal(request.flags & 0x8, 0, 'no NLM_F_ECHO: the peer would be echoed in its own namespace');
   });
 });
 

@@ -1,0 +1,263 @@
+// Endpoint lifecycles through the controller and the Wasm `bridge` driver: endpoint create +
+// sandbox + join (setup), then sandbox delete (which leaves) + endpoint delete (teardown). The
+// same work, in the same run and inside the same private "host" namespace, by the CNI reference
+// `bridge` + `host-local` plugins and by netavark. Then 5 000 endpoints over 10 networks, and the
+// cost of one more lifecycle at the end against the cost at the start.
+// Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30), --cpu-prof DIR.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Controller, type Endpoint, type Network, type Sandbox } from '../host/controller/index.js';
+import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
+
+const CNI_DIR = '/usr/lib/cni';
+const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/bin/netavark'];
+
+/** `--name N` for each default given (positive numbers only), and `--cpu-prof DIR`. */
+function parseArgs<K extends string>(args: string[], defaults: Record<K, number>): Record<K, number> & { cpuProf?: string } {
+  const valueOf = (name: string): string | undefined => {
+    const at = args.indexOf(`--${name}`);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const parsed = Object.fromEntries(Object.entries<number>(defaults).map(([name, fallback]) => {
+    const value = Number(valueOf(name));
+    return [name, Number.isFinite(value) && value > 0 ? value : fallback];
+  })) as Record<K, number>;
+  const cpuProf = valueOf('cpu-prof');
+  return cpuProf === undefined ? parsed : { ...parsed, cpuProf };
+}
+
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+interface Lifecycle {
+  endpoint: Endpoint;
+  sandbox: Sandbox;
+}
+
+interface Samples {
+  up: number[];
+  down: number[];
+  /** Wall clock of the whole loop. */
+  wallMs: number;
+}
+
+/** wasmnet: lifecycles on the controller, numbered so container ids and names stay unique. */
+class Lifecycles {
+  #counter = 0;
+
+  constructor(private readonly controller: Controller) {}
+
+  async setup(network: Network): Promise<Lifecycle> {
+    const n = this.#counter++;
+    const endpoint = await network.createEndpoint(`ep${n}`);
+    const sandbox = await this.controller.newSandbox(`ctr${n}`, { hostname: `c${n}` });
+    await endpoint.join(sandbox);
+    return { endpoint, sandbox };
+  }
+
+  async teardown(lifecycle: Lifecycle): Promise<void> {
+    await lifecycle.sandbox.delete();
+    await lifecycle.endpoint.delete();
+  }
+
+  async measure(network: Network, count: number): Promise<Samples> {
+    const up: number[] = [];
+    const down: number[] = [];
+    const start = now();
+    for (let i = 0; i < count; i++) {
+      const t0 = now();
+      const lifecycle = await this.setup(network);
+      const t1 = now();
+      await this.teardown(lifecycle);
+      up.push(t1 - t0);
+      down.push(now() - t1);
+    }
+    return { up, down, wallMs: now() - start };
+  }
+}
+
+/** Runs a command with the calling thread in `host` (the child inherits its namespace). */
+function runIn(host: Netns, command: string, args: string[], input: string, env: NodeJS.ProcessEnv): void {
+  const result = withNetns(host.path, () => spawnSync(command, args, { input, env, encoding: 'utf8' }));
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || String(result.error)}`);
+}
+
+/** A peer's ADD and DEL for one container whose namespace is `netns`. */
+interface Peer {
+  add(container: string, netns: string): void;
+  del(container: string, netns: string): void;
+}
+
+function cniPeer(host: Netns, ipamDir: string): Peer {
+  const config = JSON.stringify({
+    cniVersion: '1.0.0', name: 'wnbench', type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false,
+    ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
+  });
+  const call = (command: string, container: string, netns: string): void => runIn(host, join(CNI_DIR, 'bridge'), [], config, {
+    PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: container, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_DIR,
+  });
+  return { add: (container, netns) => call('ADD', container, netns), del: (container, netns) => call('DEL', container, netns) };
+}
+
+function netavarkPeer(host: Netns, binary: string, configDir: string): Peer {
+  const networkId = randomBytes(32).toString('hex');
+  let next = 2;
+  const ips = new Map<string, string>();
+  const options = (container: string): string => JSON.stringify({
+    container_id: container,
+    container_name: container,
+    networks: { wnbench: { interface_name: 'eth0', static_ips: [ips.get(container)] } },
+    network_info: {
+      wnbench: {
+        dns_enabled: false, driver: 'bridge', id: networkId, internal: false, ipv6_enabled: false, name: 'wnbench',
+        network_interface: 'navbr0', subnets: [{ subnet: '10.201.0.0/16', gateway: '10.201.0.1' }],
+      },
+    },
+    port_mappings: [],
+  });
+  const call = (command: string, container: string, netns: string): void =>
+    runIn(host, binary, ['--config', configDir, command, netns], options(container), { PATH: process.env.PATH });
+  return {
+    add: (container, netns) => {
+      const n = next++;
+      ips.set(container, `10.201.${n >> 8}.${n & 255}`);
+      call('setup', container, netns);
+    },
+    del: (container, netns) => {
+      call('teardown', container, netns);
+      ips.delete(container);
+    },
+  };
+}
+
+/** The peer's setup = create the namespace + ADD; teardown = DEL + delete the namespace. */
+function measurePeer(peer: Peer, count: number, dir: string, prefix: string): { up: number[]; down: number[] } {
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const container = `${prefix}${i}`;
+    const t0 = now();
+    const netns = createNetns(dir, container);
+    let t1 = t0;
+    try {
+      peer.add(container, netns.path as string);
+      t1 = now();
+      peer.del(container, netns.path as string);
+    } finally {
+      deleteNetns(netns);
+    }
+    up.push(t1 - t0);
+    down.push(now() - t1);
+  }
+  return { up, down };
+}
+
+/** Waits until the kernel has freed the namespaces deleted so far (their host-side veths go then). */
+async function settle(host: Netns, alive: number): Promise<void> {
+  const rtnl = new Rtnl(host);
+  for (let i = 0; i < 600 && rtnl.linkList().filter((link) => link.kind === 'veth').length > alive; i++) await sleep(50);
+}
+
+/** --cpu-prof DIR: a V8 CPU profile of the measured wasmnet loop, written to DIR. */
+async function profiled<T>(dir: string | undefined, name: string, task: () => Promise<T>): Promise<T> {
+  if (dir === undefined) return task();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await task();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+const round = (value: number): number => Math.round(value * 1000) / 1000;
+
+export async function run(options: BenchOptions): Promise<BenchReport> {
+  const args = parseArgs(options.args, { samples: 500, scale: 5000, networks: 10, 'peer-samples': 30 });
+  const { samples, scale, networks: networkCount, 'peer-samples': peerCount, cpuProf: profileDir } = args;
+  const dir = `/run/wasmnet-bench-endpoints-${process.pid}`;
+  const netnsDir = join(dir, 'netns');
+  const host = createNetns(join(dir, 'host'), 'host', (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
+  const controller = await Controller.create({ dataDir: join(dir, 'data'), netnsDir, hostNetns: host.path as string });
+  const alive: Lifecycle[] = [];
+  const lifecycles = new Lifecycles(controller);
+  try {
+    const networks: Network[] = [];
+    for (let i = 0; i < networkCount; i++) {
+      networks.push(await controller.newNetwork('bridge', `net${i}`, { ipam: { config: [{ subnet: `10.${10 + i}.0.0/16` }] } }));
+    }
+    const first = networks[0] as Network;
+    await lifecycles.measure(first, 50); // warm-up (JIT)
+    await settle(host, 0);
+    const start = await profiled(profileDir, 'endpoints', () => lifecycles.measure(first, samples));
+
+    // Grow to `scale` joined endpoints spread over the networks, then measure again.
+    const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
+    while (alive.length < scale) alive.push(await lifecycles.setup(networks[alive.length % networkCount] as Network));
+    await settle(host, alive.length);
+    const atScale = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
+    for (const lifecycle of alive.splice(0)) await lifecycles.teardown(lifecycle);
+    await settle(host, 0);
+
+    const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
+    const cni = cniAvailable ? measurePeer(cniPeer(host, join(dir, 'cni-ipam')), peerCount, netnsDir, 'cni') : undefined;
+    const netavark = NETAVARK_PATHS.find((path) => existsSync(path));
+    const nav = netavark === undefined ? undefined : measurePeer(netavarkPeer(host, netavark, join(dir, 'netavark')), peerCount, netnsDir, 'nav');
+
+    const setupP50 = percentile(start.up, 50);
+    const teardownP50 = percentile(start.down, 50);
+    const lifecyclesPerSec = samples / (start.wallMs / 1000);
+    const cniSetupP50 = cni === undefined ? null : percentile(cni.up, 50);
+    const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
+    const cost = (s: Samples): number => percentile(s.up.map((up, i) => up + (s.down[i] as number)), 50);
+    const costRatio = cost(atScale) / cost(atStart);
+    const missing = (what: string, install: string): BenchRow => ({ label: `${what} setup p50`, value: Number.NaN, unit: 'ms', note: `not measured (apt-get install ${install})` });
+    const rows: BenchRow[] = [
+      { label: 'wasmnet setup p50 (endpoint + sandbox + join)', value: setupP50, unit: 'ms', note: `p99 ${percentile(start.up, 99).toFixed(3)} ms` },
+      { label: 'wasmnet teardown p50 (sandbox delete + endpoint delete)', value: teardownP50, unit: 'ms', note: `p99 ${percentile(start.down, 99).toFixed(3)} ms` },
+      { label: 'wasmnet lifecycles/s', value: lifecyclesPerSec, unit: '/s', note: `wall clock over ${samples}` },
+      { label: 'wasmnet cost/lifecycle at start', value: cost(atStart), unit: 'ms' },
+      { label: `wasmnet cost/lifecycle at ${scale} endpoints`, value: cost(atScale), unit: 'ms', note: `${costRatio.toFixed(2)}x the cost at start (${networkCount} networks)` },
+      cni === undefined || cniSetupP50 === null
+        ? missing('CNI bridge+host-local', 'containernetworking-plugins')
+        : { label: 'CNI bridge+host-local setup p50', value: cniSetupP50, unit: 'ms', note: `wasmnet ${(cniSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(cni.down, 50).toFixed(3)} ms` },
+      nav === undefined || navSetupP50 === null
+        ? missing('netavark', 'netavark')
+        : { label: 'netavark setup p50', value: navSetupP50, unit: 'ms', note: `wasmnet ${(navSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(nav.down, 50).toFixed(3)} ms` },
+    ];
+    return {
+      rows,
+      figures: {
+        setupP50Ms: round(setupP50),
+        setupP99Ms: round(percentile(start.up, 99)),
+        teardownP50Ms: round(teardownP50),
+        lifecyclesPerSec: Math.round(lifecyclesPerSec),
+        cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
+        netavarkSetupP50Ms: navSetupP50 === null ? null : round(navSetupP50),
+        ratioVsCni: cniSetupP50 === null ? null : round(cniSetupP50 / setupP50),
+        ratioVsNetavark: navSetupP50 === null ? null : round(navSetupP50 / setupP50),
+        costAtStartMs: round(cost(atStart)),
+        costAt5000Ms: round(cost(atScale)),
+        costAt5000OverCostAtStart: round(costRatio),
+        scale,
+        samples,
+      },
+    };
+  } finally {
+    for (const lifecycle of alive) await lifecycles.teardown(lifecycle);
+    await controller.close();
+    deleteNetns(host);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

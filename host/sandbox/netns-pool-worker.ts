@@ -1,0 +1,71 @@
+// Worker side of NetnsPool: keeps the shared ring full of ready sandbox namespaces (unshare,
+// IPv6 off, lo up: the slow part of creating one) and unmounts deleted ones, off the main thread.
+import { closeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { sys } from '../netlink/libc.js';
+import { unbindNetns, unshareNetns } from '../netlink/netns.js';
+import { HEAD, type PoolData, type PoolReply, type PoolRequest, slot, TAIL } from './netns-pool-ring.js';
+import { prepareSandbox } from './setup.js';
+import { toWorkerError } from './worker-errors.js';
+
+const { ring: buffer, size } = workerData as PoolData;
+const ring = new Int32Array(buffer);
+let stopping = false;
+// Node 20 has Atomics.waitAsync; TypeScript's ES2023 lib does not declare it yet.
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { value: Promise<string> | string };
+};
+
+const reply = (message: PoolReply): void => parentPort?.postMessage(message);
+
+async function fill(): Promise<void> {
+  while (!stopping) {
+    const head = Atomics.load(ring, HEAD);
+    const tail = Atomics.load(ring, TAIL);
+    if (tail - head >= size) {
+      // Full: wake up when the main thread takes one (or closes the pool).
+      await waitAsync(ring, HEAD, head).value;
+      continue;
+    }
+    try {
+      const spare = unshareNetns((socket) => prepareSandbox(socket, false));
+      const at = slot(tail, size);
+      ring[at] = spare.fd;
+      ring[at + 1] = spare.socketFd;
+      Atomics.store(ring, TAIL, tail + 1);
+    } catch (error) {
+      reply({ type: 'failed', error: toWorkerError(error, 'create a spare namespace', 'new namespace') });
+      return;
+    }
+    // Let queued deletions and the close request in between two creations.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+// The spares nobody took: closing their fds is all it takes to delete them.
+function closeSpares(): void {
+  const tail = Atomics.load(ring, TAIL);
+  for (let i = Atomics.load(ring, HEAD); i < tail; i++) {
+    const at = slot(i, size);
+    closeSync(ring[at] as number);
+    sys.close(ring[at + 1] as number);
+  }
+  Atomics.store(ring, HEAD, tail);
+}
+
+parentPort?.on('message', (request: PoolRequest) => {
+  if (request.type === 'close') {
+    stopping = true;
+    closeSpares();
+    reply({ type: 'closed' });
+    return;
+  }
+  try {
+    unbindNetns(request.path);
+    reply({ type: 'deleted', id: request.id });
+  } catch (error) {
+    reply({ type: 'deleted', id: request.id, error: toWorkerError(error, 'delete namespace', request.path) });
+  }
+});
+
+void fill();

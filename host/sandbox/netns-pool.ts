@@ -1,0 +1,133 @@
+// Sandbox namespaces made ahead of time. Creating a network namespace (unshare, sysctls, lo up)
+// is most of a sandbox's setup cost; a worker thread does it in advance and leaves the ready
+// namespaces, held by fds only, in a shared ring. Taking one is synchronous and needs no event
+// loop turn: bind it to its file and adopt its socket. Deleting a namespace file (umount, which
+// waits for RCU) also happens on the worker. Spares are fds only, so they vanish with the
+// process even if close() is never called.
+import { closeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { sys } from '../netlink/libc.js';
+import { bindNetns, type Netns } from '../netlink/netns.js';
+import { HEAD, type PoolData, type PoolReply, type PoolRequest, ringBytes, slot, TAIL } from './netns-pool-ring.js';
+import { fromWorkerError } from './worker-errors.js';
+
+export class NetnsPool {
+  readonly #ring: Int32Array;
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  readonly #deleting = new Set<Promise<void>>();
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+  /** Set when the worker could not create a namespace: takes return undefined from then on. */
+  #failure: Error | undefined;
+  /** Set when the worker died. */
+  #dead: Error | undefined;
+  #onClosed: (() => void) | undefined;
+
+  /** `size`: how many ready namespaces (IPv6 off, lo up) are kept. */
+  constructor(readonly size = 8) {
+    const data: PoolData = { ring: new SharedArrayBuffer(ringBytes(size)), size };
+    this.#ring = new Int32Array(data.ring);
+    // The worker's fds are the process's: its spares must survive it (and the main thread owns
+    // the ones it took), so Node must not close them when it exits.
+    this.#worker = new Worker(new URL('./netns-pool-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    this.#worker.unref();
+    this.#worker.on('message', (message: PoolReply) => this.#receive(message));
+    this.#worker.on('error', (error) => {
+      this.#dead = error;
+      this.#onClosed?.();
+      for (const [id, waiter] of this.#waiting) {
+        this.#waiting.delete(id);
+        waiter.reject(error);
+      }
+    });
+  }
+
+  /** Why the pool stopped making namespaces, if it did (takes then return undefined). */
+  get failure(): Error | undefined {
+    return this.#dead ?? this.#failure;
+  }
+
+  /** How many namespaces are ready now. */
+  get ready(): number {
+    return Atomics.load(this.#ring, TAIL) - Atomics.load(this.#ring, HEAD);
+  }
+
+  /**
+   * A ready namespace (IPv6 off, lo up) bound to `dir/name`, or undefined when none is ready
+   * (the caller then creates one itself).
+   */
+  take(dir: string, name: string): Netns | undefined {
+    if (this.#closing || this.failure) return undefined;
+    const head = Atomics.load(this.#ring, HEAD);
+    if (head === Atomics.load(this.#ring, TAIL)) return undefined;
+    const at = slot(head, this.size);
+    const spare = { fd: this.#ring[at] as number, socketFd: this.#ring[at + 1] as number };
+    Atomics.store(this.#ring, HEAD, head + 1);
+    Atomics.notify(this.#ring, HEAD);
+    try {
+      return bindNetns(dir, name, spare);
+    } catch (error) {
+      closeSync(spare.fd);
+      sys.close(spare.socketFd);
+      throw error;
+    }
+  }
+
+  /** Deletes a namespace: its handle closes now, its file is unmounted and removed on the worker. */
+  delete(netns: Netns): Promise<void> {
+    const path = netns.path;
+    if (path === null) return Promise.reject(new Error('the process namespace cannot be deleted'));
+    netns.close();
+    return this.#ask(path);
+  }
+
+  /** Deletes the spares and stops the worker (after the deletions already asked for). */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    await Promise.allSettled(this.#deleting);
+    if (this.#dead === undefined) {
+      const closed = new Promise<void>((resolve) => { this.#onClosed = resolve; });
+      this.#worker.ref();
+      this.#worker.postMessage({ type: 'close' } satisfies PoolRequest);
+      await closed;
+    }
+    await this.#worker.terminate();
+  }
+
+  #ask(path: string): Promise<void> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    const deleting = new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      if (this.#waiting.size === 1) this.#worker.ref();
+      this.#worker.postMessage({ type: 'delete', id, path } satisfies PoolRequest);
+    });
+    this.#deleting.add(deleting);
+    const forget = (): void => void this.#deleting.delete(deleting);
+    deleting.then(forget, forget);
+    return deleting;
+  }
+
+  #receive(message: PoolReply): void {
+    if (message.type === 'closed') {
+      this.#onClosed?.();
+      return;
+    }
+    if (message.type === 'failed') {
+      // Takes fall back to creating namespaces on the caller's thread; deletions still work.
+      this.#failure = fromWorkerError(message.error);
+      return;
+    }
+    const waiter = this.#waiting.get(message.id);
+    this.#waiting.delete(message.id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    if (!waiter) return;
+    if (message.error === undefined) waiter.resolve();
+    else waiter.reject(fromWorkerError(message.error));
+  }
+}
