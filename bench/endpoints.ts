@@ -3,7 +3,8 @@
 // same work, in the same run and inside the same private "host" namespace, by the CNI reference
 // `bridge` + `host-local` plugins and by netavark. Then 5 000 endpoints over 10 networks, and the
 // cost of one more lifecycle at the end against the cost at the start.
-// Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30), --cpu-prof DIR.
+// Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
+// --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -206,7 +207,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
     while (alive.length < scale) alive.push(await lifecycles.setup(networks[alive.length % networkCount] as Network));
     await settle(host, alive.length);
-    const atScale = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
+    const atScale = await profiled(profileDir, 'endpoints-at-scale', () => lifecycles.measure(first, Math.max(50, Math.round(samples / 3))));
     for (const lifecycle of alive.splice(0)) await lifecycles.teardown(lifecycle);
     await settle(host, 0);
 

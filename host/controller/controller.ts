@@ -136,7 +136,7 @@ export class Controller {
   }
 
   sandboxByContainerId(containerId: string): Sandbox | undefined {
-    return this.sandboxes().find((sandbox) => sandbox.containerId() === containerId);
+    return this.ctx.sandboxes.byContainer(containerId);
   }
 
   /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */

@@ -51,16 +51,20 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
     this.#store.deleteLinkSync({ ns: nsKey(ns), name });
   }
 
-  /** A deleted namespace takes its links with it, and the peers of its veths wherever they are. */
+  /**
+   * A deleted namespace takes its links with it, and the peers of its veths wherever they are.
+   * Only the namespace's own rows are visited (the base class scans every link it knows), and
+   * the drivers that made them lose their right to address it.
+   */
   override forgetNamespace(ns: NsRef): void {
     const gone: LinkRecord[] = this.#store.links.in(nsKey(ns));
     this.#store.batch(() => {
       for (const link of gone) {
-        this.#store.deleteLinkSync(link);
+        this.forgetLink(ns, link.name);
         if (link.peer !== undefined) this.forgetLink(nsRef(link.peer.ns), link.peer.name);
       }
     });
-    super.forgetNamespace(ns);
+    if (ns.tag === 'sandbox') for (const driver of new Set(gone.map((link) => link.driver))) this.leave(driver, ns.val);
   }
 }
 

@@ -23,9 +23,8 @@ export class Sandbox {
   /** @internal */
   static async create(ctx: Context, containerId: string, config: SandboxOptions): Promise<Sandbox> {
     if (containerId.trim() === '') throw new InvalidParameterError('a sandbox needs a container id');
-    for (const sandbox of ctx.sandboxes.values()) {
-      if (sandbox.containerId() === containerId) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${sandbox.id()}`, 'sandbox-exists');
-    }
+    const existing = ctx.sandboxes.byContainer(containerId);
+    if (existing !== undefined) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${existing.id()}`, 'sandbox-exists');
     const id = randomBytes(32).toString('hex');
     const external = config.externalKey;
     if (external !== undefined && !isAbsolute(external)) throw new InvalidParameterError(`external sandbox key ${external} is not an absolute path`);
