@@ -104,11 +104,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     sandbox.refreshHosts();
     endpoint.record.join.state = 'ready';
-<<<<<<< HEAD
     saveJoin(ctx, endpoint, sandbox);
-=======
-    await saveBoth(ctx, endpoint, sandbox);
->>>>>>> main
   }));
 }
 
@@ -150,7 +146,6 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
     return;
   }
   sandbox.refreshHosts();
-<<<<<<< HEAD
   saveJoin(ctx, endpoint, sandbox);
 }
 
@@ -160,14 +155,6 @@ function saveJoin(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): void {
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   });
-=======
-  await saveBoth(ctx, endpoint, sandbox);
-}
-
-/** Writes the endpoint and the sandbox in one commit (LMDB batches the writes of one turn). */
-function saveBoth(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<unknown> {
-  return Promise.all([ctx.store.endpoints.put(endpoint.id(), endpoint.record), ctx.store.sandboxes.put(sandbox.id(), sandbox.record)]);
->>>>>>> main
 }
 
 /**
