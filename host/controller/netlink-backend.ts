@@ -56,9 +56,14 @@ export class NetlinkBackend implements PlumbingBackend {
     }
   }
 
-  /** A veth peer's namespace becomes a handle; everything else is the same shape. */
+  /**
+   * A veth peer's namespace becomes a handle; everything else is the same shape. A bridge gets
+   * multicast snooping off (no WIT field asks for it yet): with it on, each new port costs more
+   * as the bridge grows (host/netlink's README), and multicast is flooded instead, as on a hub.
+   */
   #spec(spec: Wit.LinkSpec): LinkSpec {
     const { kind, ...rest } = spec;
+    if (kind.tag === 'bridge') return { ...rest, kind, bridge: { mcastSnooping: false } } as LinkSpec;
     if (kind.tag !== 'veth') return { ...rest, kind } as LinkSpec;
     const { netns, ...peer } = kind.val;
     return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;

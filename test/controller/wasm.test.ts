@@ -10,6 +10,9 @@ test('Wasm bridge: two sandboxes ping each other; null gives no interface; a res
   let controller = await h.controller({ drivers: undefined });
   try {
     const network = await controller.newNetwork('bridge', 'wbr', { ipam: { config: [{ subnet: '10.80.0.0/24' }] } });
+    const [bridge] = ipJson<Array<{ address: string; linkinfo: { info_data: { mcast_snooping: number } } }>>(h.host.path as string, '-d', 'link', 'show', `br-${network.id().slice(0, 12)}`);
+    assert.equal(bridge?.linkinfo.info_data.mcast_snooping, 0, 'the host turns multicast snooping off');
+    assert.match(bridge?.address ?? '', /^06:/, "the bridge's own MAC, not a port's");
     const ep1 = await network.createEndpoint('ep1');
     const ep2 = await network.createEndpoint('ep2');
     const s1 = await controller.newSandbox('c1');
