@@ -88,11 +88,11 @@ export function ping(path: string, ip: string): boolean {
 }
 
 /**
- * Waits (at most ~10 s) until `settled` holds: a deleted namespace takes its links, and the
+ * Waits (at most ~30 s, under load) until `settled` holds: a deleted namespace takes its links, and the
  * host ends of their veths, with it asynchronously, when the kernel gets to it.
  */
 export async function kernelSettled(settled: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !settled(); i++) await sleep(20);
+  for (let i = 0; i < 1500 && !settled(); i++) await sleep(20);
 }
 
 export interface IpAddr { ifname: string; addr_info: Array<{ local: string; prefixlen: number; family: string }> }
