@@ -57,6 +57,8 @@ interface Endpoint {
 
 class Wasmnet {
   private counter = 0;
+  /** Setups that found a ready namespace in the pool. */
+  pooled = 0;
   /** Namespace file deletions still running on the pool's worker. */
   readonly deleting: Promise<void>[] = [];
 
@@ -71,6 +73,7 @@ class Wasmnet {
     const id = this.counter++;
     const rtnl = new Rtnl(this.host);
     const { bridge, cidr, gateway } = this.bridges.next();
+    if (this.pool.ready > 0) this.pooled++;
     const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}`, pool: this.pool });
     // Host-side names stay unique: a deleted namespace's veth lingers until the kernel frees it.
     const veth = rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
@@ -224,7 +227,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     measure(30, setup, teardown); // warm-up (JIT)
     grow(10);
     await settle();
+    endpoints.pooled = 0;
     const at10 = measure(samples, setup, teardown);
+    const pooledShare = endpoints.pooled / samples;
     grow(scale);
     await settle();
     const atScale = measure(scaleSamples, setup, teardown);
@@ -255,7 +260,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const ratioVsIp = ipSetupP50 / setupP50;
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
-      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms' },
+      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms', note: 'release the bridge port; the namespace file goes on the pool worker' },
+      { label: 'setups served by the namespace pool', value: pooledShare * 100, unit: '%', note: `the others unshared on the main thread (pool of ${pool.size})` },
       { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s', note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost` },
       { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
       { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10` },
@@ -275,6 +281,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         teardownP50Ms: round(teardownP50),
         endpointsPerSec: Math.round(endpointsPerSec),
         endpointsPerSecFromP50: Math.round(1000 / costAt10),
+        pooledShare: round(pooledShare),
         cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
         cniTeardownP50Ms: cni ? round(percentile(cni.down, 50)) : null,
         ipSetupP50Ms: round(ipSetupP50),
