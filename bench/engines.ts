@@ -11,7 +11,7 @@ import { dockerInstalled, IMAGE, importBusybox, removeAll, startDocker, type Doc
 import { EngineHost, waitUntil } from '../test/engines/engine-host.js';
 import { percentile, type BenchOptions, type BenchReport, type BenchRow } from './report.js';
 
-const RUNS = 15;
+const RUNS = 21;
 const WARMUP_RUNS = 2;
 const INSPECT_WARMUP = 200;
 const INSPECT_SAMPLES = 2000;

@@ -126,9 +126,10 @@ Options:
       --mac MAC           MAC address
       --name NAME         Endpoint name (default SANDBOX's container id)
       --priority N        Gateway priority (higher wins the default route)
+      --interface NAME    Interface name in the sandbox (default eth0, eth1, ...)
 `,
   async run(args, ctx) {
-    const p = parse(args, { ip: { type: 'string' }, ip6: { type: 'string' }, mac: { type: 'string' }, name: { type: 'string' }, priority: { type: 'string' } }, { min: 2, max: 2, names: 'NETWORK and SANDBOX' });
+    const p = parse(args, { ip: { type: 'string' }, ip6: { type: 'string' }, mac: { type: 'string' }, name: { type: 'string' }, priority: { type: 'string' }, interface: { type: 'string' } }, { min: 2, max: 2, names: 'NETWORK and SANDBOX' });
     const [networkRef, sandboxRef] = p.positionals as [string, string];
     const priority = p.str('priority');
     if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new UsageError('--priority wants an integer');
@@ -144,6 +145,7 @@ Options:
       const joined = await ctx.client.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}/join`, {
         sandbox: sandbox.id,
         ...(priority === undefined ? {} : { priority: Number(priority) }),
+        ...(p.str('interface') ? { interfaceName: p.str('interface') } : {}),
       });
       ctx.io.stdout(ctx.json ? `${JSON.stringify(joined, null, 2)}\n` : `${joined.id}\n`);
       return EXIT_OK;

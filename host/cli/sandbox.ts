@@ -1,4 +1,5 @@
 // wasmnet sandbox ls|create|rm.
+import { resolve } from 'node:path';
 import type { SandboxView } from '../api/port.js';
 import { EXIT_OK, group, parse, removeEach, type Command } from './command.js';
 import { print, shortId } from './output.js';
@@ -33,6 +34,8 @@ Options:
       --dns-option OPT      resolv.conf option (repeatable)
       --add-host NAME:IP    Extra /etc/hosts entry (repeatable)
       --ipv6                Keep IPv6 on in the namespace
+      --netns PATH          Use this existing namespace (e.g. /run/netns/NAME) instead of
+                            creating one; wasmnet never deletes it
 `,
   async run(args, ctx) {
     const p = parse(
@@ -45,6 +48,7 @@ Options:
         'dns-option': { type: 'string', multiple: true },
         'add-host': { type: 'string', multiple: true },
         ipv6: { type: 'boolean' },
+        netns: { type: 'string' },
       },
       { min: 1, max: 1, names: 'CONTAINER_ID' },
     );
@@ -56,6 +60,7 @@ Options:
       containerId: p.positionals[0],
       ...(p.str('hostname') ? { hostname: p.str('hostname') } : {}),
       ...(p.str('domainname') ? { domainname: p.str('domainname') } : {}),
+      ...(p.str('netns') ? { externalKey: resolve(p.str('netns')!) } : {}),
       ...(p.list('dns').length ? { dns: p.list('dns') } : {}),
       ...(p.list('dns-search').length ? { dnsSearch: p.list('dns-search') } : {}),
       ...(p.list('dns-option').length ? { dnsOptions: p.list('dns-option') } : {}),

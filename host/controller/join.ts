@@ -87,8 +87,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     sandbox.refreshHosts();
     endpoint.record.join.state = 'ready';
-    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
-    await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+    await saveBoth(ctx, endpoint, sandbox);
   }));
 }
 
@@ -117,8 +116,12 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   if (after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
   sandbox.refreshHosts();
-  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
-  await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  await saveBoth(ctx, endpoint, sandbox);
+}
+
+/** Writes the endpoint and the sandbox in one commit (LMDB batches the writes of one turn). */
+function saveBoth(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<unknown> {
+  return Promise.all([ctx.store.endpoints.put(endpoint.id(), endpoint.record), ctx.store.sandboxes.put(sandbox.id(), sandbox.record)]);
 }
 
 /**

@@ -31,6 +31,7 @@ export class ComponentCompiler {
   readonly #pool: Piscina<CompileTask, CompileResult | WarmResult>;
   readonly #pending = new Map<string, Promise<CacheMeta>>();
   readonly #warm: Promise<void>;
+  #transpiled = false;
 
   constructor(readonly cacheDir: string, threads = 1) {
     this.#pool = new Piscina({
@@ -48,9 +49,11 @@ export class ComponentCompiler {
     return this.#warm;
   }
 
-  /** Warms the kept thread in small steps (a real compile may queue between two); never fails. */
+  /** Warms the kept thread in small steps (a real compile may queue between two, and then
+   * warms it better than the rest of the steps would); never fails. */
   async #warmUp(): Promise<void> {
     for (const step of WARM_STEPS) {
+      if (this.#transpiled) return;
       const result = await this.#pool.run({ warm: step }).catch(() => undefined);
       if (result?.ok !== true) return; // cannot warm (or closing): loads stay correct, only slower
     }
@@ -77,6 +80,7 @@ export class ComponentCompiler {
   #transpile(hash: string, dir: string, bytes: Uint8Array): Promise<CacheMeta> {
     let pending = this.#pending.get(hash);
     if (pending === undefined) {
+      this.#transpiled = true;
       pending = this.#pool.run({ bytes, dir }).then((result) => {
         if (!result.ok) throw fromWire(result.error);
         return (result as { meta: CacheMeta }).meta;

@@ -17,6 +17,8 @@ export interface InstanceOptions {
   compiled: CompiledComponent;
   store: Array<[string, Uint8Array]>;
   deadlineMs: number;
+  /** Deadline of instantiate + init (a background-priority thread: slow on a busy machine). */
+  initDeadlineMs: number;
   maxResultBytes: number;
   host: HostHandler;
   log: LogHandler;
@@ -87,8 +89,8 @@ export class ComponentInstance {
     const instance = new ComponentInstance(options);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        instance.#kill(`init did not finish within ${options.deadlineMs} ms`);
-      }, options.deadlineMs);
+        instance.#kill(`init did not finish within ${options.initDeadlineMs} ms`);
+      }, options.initDeadlineMs);
       instance.#onReady = (registrations) => {
         clearTimeout(timer);
         void prepareSpare();

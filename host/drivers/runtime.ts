@@ -19,6 +19,8 @@ export interface RuntimeOptions {
   ownership?: LinkOwnership;
   /** Per-call deadline; 10 s by default. */
   deadlineMs?: number;
+  /** Deadline of a new instance's instantiate + init; the larger of 10 s and `deadlineMs` by default. */
+  initDeadlineMs?: number;
   /** Linear memory cap of each driver; 64 MiB by default, overridable per owner. */
   memoryMaxBytes?: number;
   memoryMaxBytesByOwner?: Record<string, number>;
@@ -136,6 +138,7 @@ export class DriverRuntime {
     const o = this.options;
     const policy: FaultPolicy = {
       deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      initDeadlineMs: o.initDeadlineMs ?? Math.max(o.deadlineMs ?? 0, DEFAULT_DEADLINE_MS),
       backoffMs: o.backoffMs ?? 100,
       backoffMaxMs: o.backoffMaxMs ?? 30_000,
       unhealthyAfter: o.unhealthyAfter ?? 3,

@@ -27,6 +27,7 @@ export interface ReplayEvent {
 
 export interface FaultPolicy {
   deadlineMs: number;
+  initDeadlineMs: number;
   /** Delay before the second consecutive restart; doubles after each further fault. */
   backoffMs: number;
   backoffMaxMs: number;
@@ -291,6 +292,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       compiled,
       store: this.services.store.entries(this.owner),
       deadlineMs: this.services.policy.deadlineMs,
+      initDeadlineMs: this.services.policy.initDeadlineMs,
       maxResultBytes: this.services.maxResultBytes,
       log: (level, message) => this.services.log(this.owner, level, message),
       host: (op, args) => this.#host(op, args, seen),

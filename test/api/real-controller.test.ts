@@ -1,6 +1,7 @@
 // The API and the CLI over the real Controller (ControllerAdapter), in private namespaces made by
 // the controller's test fixture (its own "host" namespace; nothing plumbed in the machine's).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DefaultIpam } from '../../ipam/index.js';
@@ -8,7 +9,8 @@ import { ControllerAdapter } from '../../host/api/controller-adapter.js';
 import { DockerPlugin } from '../../host/api/docker/plugin.js';
 import { StateFile } from '../../host/api/docker/state.js';
 import { ApiServer } from '../../host/api/server.js';
-import { makeHost, ping } from '../controller/fixtures.js';
+import { createNetns, deleteNetns } from '../../host/netlink/index.js';
+import { ipJson, makeHost, ping, type IpAddr } from '../controller/fixtures.js';
 import { cli } from '../cli/helpers.js';
 
 const root = process.getuid?.() === 0;
@@ -78,4 +80,45 @@ test('Docker plugin → real controller: dockerd\'s network and endpoint calls m
   assert.deepEqual(await call('/NetworkDriver.DeleteEndpoint', { NetworkID: nid, EndpointID: eid }), {});
   assert.deepEqual(await call('/NetworkDriver.DeleteNetwork', { NetworkID: nid }), {});
   assert.equal(controller.networks().length, 0);
+});
+
+test('CLI → API → real controller: a sandbox on an existing namespace, with a chosen interface name', { skip: !root && 'needs root (private namespaces)' }, async (t) => {
+  const host = makeHost('ext');
+  const existing = join(host.dir, 'engine');
+  t.after(() => {
+    if (existsSync(join(existing, 'mine'))) deleteNetns(join(existing, 'mine'));
+    host.cleanup();
+  });
+  const netns = createNetns(existing, 'mine').path as string;
+  const controller = await host.controller();
+  t.after(() => controller.close());
+  const server = await ApiServer.listen(new ControllerAdapter(controller), { socketPath: join(host.dir, 'api.sock') });
+  t.after(() => server.close());
+  const s = server.socketPath;
+  assert.equal((await cliAt(s, 'network', 'create', '--subnet', '10.127.0.0/24', 'extnet')).code, 0);
+  assert.equal((await cliAt(s, 'sandbox', 'create', '--netns', netns, 'c1')).code, 0);
+  assert.equal((await cliAt(s, 'sandbox', 'create', 'c2')).code, 0);
+  const connected = await cliAt(s, 'network', 'connect', '--interface', 'net5', 'extnet', 'c1');
+  assert.equal(connected.code, 0, connected.stderr);
+  assert.equal((await cliAt(s, 'network', 'connect', 'extnet', 'c2')).code, 0);
+  assert.match((await cliAt(s, 'sandbox', 'ls')).stdout, new RegExp(`c1\\s+${netns}\\s+1`));
+  assert.deepEqual(ipJson<IpAddr[]>(netns, 'addr').map((a) => a.ifname), ['lo', 'net5']);
+  assert.ok(ping(netns, '10.127.0.3'));
+  const bad = await cliAt(s, 'sandbox', 'create', '--netns', '/proc/nonexistent/ns', 'c3');
+  assert.equal(bad.code, 0, 'a missing external namespace is accepted: the engine may make it later');
+  const missing = await cliAt(s, 'network', 'connect', 'extnet', 'c3');
+  assert.notEqual(missing.code, 0, 'joining a namespace that does not exist fails');
+  assert.equal((await cliAt(s, 'network', 'create', '--subnet', '10.127.1.0/24', 'extnet2')).code, 0);
+  const dup = await cliAt(s, 'network', 'connect', '--interface', 'net5', 'extnet2', 'c1');
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /\[interface-exists\]/);
+  assert.equal(controller.networkByName('extnet')!.endpoints().length + controller.networkByName('extnet2')!.endpoints().length, 2, 'failed connects left no endpoint');
+  assert.equal((await cliAt(s, 'network', 'rm', 'extnet2')).code, 0);
+  for (const c of ['c1', 'c2', 'c3']) {
+    await cliAt(s, 'network', 'disconnect', 'extnet', c);
+    assert.equal((await cliAt(s, 'sandbox', 'rm', c)).code, 0);
+  }
+  assert.ok(existsSync(netns), 'the existing namespace stays');
+  assert.deepEqual(ipJson<IpAddr[]>(netns, 'addr').map((a) => a.ifname), ['lo']);
+  assert.equal((await cliAt(s, 'network', 'rm', 'extnet')).code, 0);
 });

@@ -119,6 +119,9 @@ test('bad requests on every route get a typed 4xx and change nothing', async (t)
   await expect(call('POST', '/v1/networks', { name: 'n3', labels: JSON.parse('{"__proto__": "x"}') }), 400, 'invalid-value', 'proto key');
   await expect(call('POST', '/v1/networks/n1/endpoints', { name: 'e3', macAddress: 'zz' }), 400, 'invalid-value', 'mac');
   await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', priority: 1.5 }), 400, 'wrong-type', 'priority');
+  await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', handOver: 'yes' }), 400, 'wrong-type', 'handOver');
+  await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', interfaceName: 'bad name' }), 400, 'invalid-value', 'interface name');
+  await expect(call('POST', '/v1/sandboxes', { containerId: 'c9', externalKey: 'relative/ns' }), 400, 'invalid-value', 'relative external key');
   await expect(call('POST', '/v1/drivers', { path: 'relative.wasm' }), 400, 'invalid-value', 'relative path');
   await expect(call('GET', '/v1/nothing'), 404, 'no-such-route', 'unknown route');
   await expect(call('PUT', '/v1/networks'), 405, 'method-not-allowed', 'wrong method');
