@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { sys } from '../netlink/libc.js';
 import { bindNetns, deleteNetns, type Netns } from '../netlink/netns.js';
+import { checkNetnsName } from '../netlink/validate.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, ringBytes, slot, TAIL } from './netns-pool-ring.js';
 import { fromWorkerError } from './worker-errors.js';
 
@@ -59,6 +60,7 @@ export class NetnsPool {
    * (the caller then creates one itself).
    */
   take(dir: string, name: string): Netns | undefined {
+    checkNetnsName(name); // before a spare is used up
     if (this.#closing || this.failure) return undefined;
     const head = Atomics.load(this.#ring, HEAD);
     const tail = Atomics.load(this.#ring, TAIL);
