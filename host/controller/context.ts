@@ -20,8 +20,29 @@ export interface LinkBook {
   sweep(operation: string): Promise<string[]>;
 }
 
+/** Sandboxes by id, also indexed by container id (one sandbox per container). */
+export class SandboxMap extends Map<string, Sandbox> {
+  readonly #byContainer = new Map<string, Sandbox>();
+
+  override set(id: string, sandbox: Sandbox): this {
+    super.set(id, sandbox);
+    this.#byContainer.set(sandbox.containerId(), sandbox);
+    return this;
+  }
+
+  override delete(id: string): boolean {
+    const sandbox = this.get(id);
+    if (sandbox !== undefined && this.#byContainer.get(sandbox.containerId()) === sandbox) this.#byContainer.delete(sandbox.containerId());
+    return super.delete(id);
+  }
+
+  byContainer(containerId: string): Sandbox | undefined {
+    return this.#byContainer.get(containerId);
+  }
+}
+
 export class Context {
-  readonly sandboxes = new Map<string, Sandbox>();
+  readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
   readonly subscriptions = new Map<string, TableSubscription[]>();
   #queue: Promise<unknown> = Promise.resolve();

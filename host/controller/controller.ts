@@ -11,6 +11,7 @@ import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
+import { openNetns } from '../netlink/index.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import { restore, type RecoveryReport } from './restore.js';
 import { Sandbox } from './sandbox.js';
@@ -135,7 +136,7 @@ export class Controller {
   }
 
   sandboxByContainerId(containerId: string): Sandbox | undefined {
-    return this.sandboxes().find((sandbox) => sandbox.containerId() === containerId);
+    return this.ctx.sandboxes.byContainer(containerId);
   }
 
   /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */
@@ -147,7 +148,24 @@ export class Controller {
     });
     await this.wasm?.close();
     await this.ctx.plumbing.close();
+    releaseNamespaces(this.sandboxes());
     await this.ctx.store.close();
+  }
+}
+
+/**
+ * Closes this process's handles on the sandboxes' namespaces (host/netlink caches one per path):
+ * an open handle keeps a namespace, and the veths in it, alive after whoever runs next (another
+ * process, after a restart) deletes it.
+ */
+function releaseNamespaces(sandboxes: Sandbox[]): void {
+  for (const sandbox of sandboxes) {
+    if (sandbox.usesHostNamespace()) continue;
+    try {
+      openNetns(sandbox.key()).close();
+    } catch {
+      // Already gone: nothing is held.
+    }
   }
 }
 

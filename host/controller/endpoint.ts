@@ -50,7 +50,7 @@ export class Endpoint {
     const record: EndpointRecord = { id, name, networkId: network.id(), options: { ...options.options }, state: 'creating' };
     if (options.macAddress !== undefined) record.mac = options.macAddress.toLowerCase();
     return withUndo(ctx.warn, async (undo) => {
-      await ctx.store.endpoints.put(id, record);
+      ctx.store.endpoints.put(id, record);
       undo.push('forget the endpoint', () => ctx.store.endpoints.delete(id));
       if (network.record.ipv4.length > 0) {
         const v4 = await assignAddress(ipam, network.record.ipv4, options.ipv4Address, undo);
@@ -75,7 +75,7 @@ export class Endpoint {
       if (result.address !== undefined) record.address = result.address;
       if (result.addressIpv6 !== undefined) record.addressIpv6 = result.addressIpv6;
       record.state = 'ready';
-      await ctx.store.endpoints.put(id, record);
+      ctx.store.endpoints.put(id, record);
       return new Endpoint(ctx, network, record);
     });
   }
@@ -145,17 +145,17 @@ export class Endpoint {
       if (this.record.join !== undefined) throw new ActiveContainerError(this.name(), this.id());
       const driver = this.ctx.driver(this.network.type());
       this.record.state = 'deleting';
-      await this.ctx.store.endpoints.put(this.id(), this.record);
+      this.ctx.store.endpoints.put(this.id(), this.record);
       try {
         await driver.deleteEndpoint(this.network.id(), this.id());
       } catch (error) {
         this.record.state = 'ready';
-        await this.ctx.store.endpoints.put(this.id(), this.record);
+        this.ctx.store.endpoints.put(this.id(), this.record);
         throw asNetworkError(error, `driver ${this.network.type()} DeleteEndpoint`);
       }
       this.network.forget(this);
       await releaseAddresses(this.ctx, this.network, this.record);
-      await this.ctx.store.endpoints.delete(this.id());
+      this.ctx.store.endpoints.delete(this.id());
     });
   }
 

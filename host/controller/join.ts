@@ -10,6 +10,9 @@ import type { JoinOptions } from './model.js';
 import type { DefaultGateway } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
 
+/** libnetwork's host network type: its endpoints share the host's namespace. */
+const HOST_NETWORK = 'host';
+
 export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: JoinOptions): Promise<void> {
   const joined = endpoint.record.join;
   if (joined !== undefined) {
@@ -17,6 +20,11 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     throw new EndpointInUseError(endpoint.name(), joined.sandboxId);
   }
   const network = endpoint.network;
+  if ((network.type() === HOST_NETWORK) !== sandbox.usesHostNamespace()) {
+    throw new ForbiddenError(sandbox.usesHostNamespace()
+      ? `sandbox ${sandbox.containerId()} uses the host's namespace: only endpoints of a host network can join it, not ${endpoint.name()} of ${network.name()}`
+      : `endpoint ${endpoint.name()} of host network ${network.name()} can join only a sandbox created with useDefaultSandbox, not ${sandbox.containerId()}`, 'host-network');
+  }
   if (sandbox.endpoints().some((other) => other.network === network)) {
     throw new ForbiddenError(`container ${sandbox.containerId()} is already connected to network ${network.name()}`, 'already-connected');
   }
@@ -30,12 +38,13 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   const driverKey = options.handOver === true ? ctx.plumbing.hostKey() : sandbox.key();
   await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
+    let routedWithInterface = false;
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
     undo.push('forget the join', async () => {
       delete endpoint.record.join;
-      await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+      ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     });
-    await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
 
     try {
       Object.assign(effects, await driver.join(network.id(), endpoint.id(), driverKey, toOptions(sandbox.record.config.options ?? {})));
@@ -45,13 +54,21 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
 
     if (effects.names !== undefined && options.handOver === true) {
+      // The engine moves the link into its namespace; the driver may touch it only while joining.
+      // Its host end keeps its row: Leave's sweep deletes it, and the pair with it, wherever the
+      // engine put the other end.
       endpoint.record.join.handedOver = { srcName: effects.names.srcName, dstPrefix: effects.names.dstPrefix };
-      // The engine moves the link into its namespace: it is no longer the driver's to touch.
-      ctx.links?.forgetSandbox(driverKey);
     } else if (effects.names !== undefined) {
       const dstName = options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
       const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
       const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
+      // A sandbox's first default route comes with its interface, in the same netlink send (no
+      // route dump, no second request): only in a namespace of wasmnet's own, where nobody else routes.
+      routedWithInterface = routedBefore === undefined && sandbox.ownsNamespace() && offersGateway(effects);
+      if (routedWithInterface) {
+        if (effects.gateway !== undefined) routes.push({ destination: '0.0.0.0/0', gateway: effects.gateway });
+        if (effects.gatewayIpv6 !== undefined) routes.push({ destination: '::/0', gateway: effects.gatewayIpv6 });
+      }
       try {
         await sandbox.namespace.addInterface({ srcName: effects.names.srcName, dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
       } catch (error) {
@@ -76,7 +93,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     }
     // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
     const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
-    if (routedAfter !== routedBefore) {
+    if (routedAfter !== routedBefore && !routedWithInterface) {
       await sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter));
       undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(routedBefore)));
     }
@@ -87,20 +104,25 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     sandbox.refreshHosts();
     endpoint.record.join.state = 'ready';
-    await saveBoth(ctx, endpoint, sandbox);
+    saveJoin(ctx, endpoint, sandbox);
   }));
 }
 
 /**
  * Leaves a sandbox. As in libnetwork, a driver's or the plumbing's failure here is logged and the
- * leave completes: the endpoint is free again whatever the driver says.
+ * leave completes: the endpoint is free again whatever the driver says. `namespaceGone`: the
+ * sandbox is being deleted and its namespace is already gone (with the interface and the links
+ * the join created), so nothing is left to unplumb.
  */
-export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<void> {
+export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: { namespaceGone?: boolean } = {}): Promise<void> {
   const join = endpoint.record.join;
   if (join === undefined || join.sandboxId !== sandbox.id()) throw new NotJoinedError(endpoint.name(), sandbox.containerId());
   const network = endpoint.network;
-  join.state = 'deleting';
-  await ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+  const plumbed = options.namespaceGone !== true;
+  if (plumbed) {
+    join.state = 'deleting';
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+  }
   const before = gatewayEndpoint(sandbox.endpoints());
   const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
@@ -110,18 +132,29 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   for (const entry of join.effects.tableEntries) {
     await tolerate(() => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key), `delete table entry ${entry.tableName}/${entry.key}`, ctx.warn);
   }
-  if (join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
+  if (plumbed && join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
   await tolerate(() => ctx.driver(network.type()).leave(network.id(), endpoint.id()), `driver ${network.type()} Leave`, ctx.warn);
-  if (routedAfter !== routedBefore) await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)), 'set the default gateway', ctx.warn);
-  if (after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
+  // What the join created and Leave did not remove: the interface's veth peer went with the
+  // interface (the host forgets it), anything else the host deletes. Then a re-join can create
+  // the same names again.
+  if (plumbed) await tolerate(async () => ctx.links?.sweep(`join:${endpoint.id()}`), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
+  if (plumbed && routedAfter !== routedBefore) await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)), 'set the default gateway', ctx.warn);
+  if (plumbed && after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
+  if (!plumbed) {
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    return;
+  }
   sandbox.refreshHosts();
-  await saveBoth(ctx, endpoint, sandbox);
+  saveJoin(ctx, endpoint, sandbox);
 }
 
-/** Writes the endpoint and the sandbox in one commit (LMDB batches the writes of one turn). */
-function saveBoth(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): Promise<unknown> {
-  return Promise.all([ctx.store.endpoints.put(endpoint.id(), endpoint.record), ctx.store.sandboxes.put(sandbox.id(), sandbox.record)]);
+/** The endpoint's and the sandbox's records, in one transaction. */
+function saveJoin(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): void {
+  ctx.store.batch(() => {
+    ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+  });
 }
 
 /**
@@ -136,8 +169,13 @@ export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
     || a.network.name().localeCompare(b.network.name()));
   return ordered.find((endpoint) => {
     const effects = endpoint.record.join?.effects;
-    return effects !== undefined && !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
+    return effects !== undefined && offersGateway(effects);
   });
+}
+
+/** The driver set a gateway and did not disable the gateway service. */
+function offersGateway(effects: JoinEffects): boolean {
+  return !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
 }
 
 function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefined {

@@ -39,6 +39,8 @@ export interface SandboxOptions {
   ipv6?: boolean;
   /** Generic options handed to the drivers' Join. */
   options?: Record<string, string>;
+  /** Share the host's namespace (libnetwork's default sandbox): only `host` network endpoints join it. */
+  useDefaultSandbox?: boolean;
   /**
    * A namespace the container engine made (Docker's SetKey path, CNI's netns): the sandbox's key.
    * wasmnet never deletes it, and it need not exist before an interface is added to it.
@@ -137,4 +139,6 @@ export interface LinkRecord {
   name: string;
   /** The controller operation that created it ("net:<id>", "join:<endpoint id>"). */
   operation?: string;
+  /** The other end of a veth pair. */
+  peer?: { ns: string; name: string };
 }

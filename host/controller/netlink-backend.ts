@@ -7,7 +7,7 @@ import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
 export interface LinkJournal {
-  intend(ns: Wit.Netns, name: string): void;
+  intend(ns: Wit.Netns, name: string, peer?: { ns: Wit.Netns; name: string }): void;
   abandon(ns: Wit.Netns, name: string): void;
 }
 
@@ -16,7 +16,10 @@ export class NetlinkBackend implements PlumbingBackend {
 
   netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
     const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
-    for (const [where, name] of created) this.journal?.intend(where, name);
+    created.forEach(([where, name], i) => {
+      const peer = created[1 - i];
+      this.journal?.intend(where, name, peer === undefined ? undefined : { ns: peer[0], name: peer[1] });
+    });
     try {
       return this.#run(op, this.#netns(ns), args);
     } catch (error) {
@@ -53,9 +56,14 @@ export class NetlinkBackend implements PlumbingBackend {
     }
   }
 
-  /** A veth peer's namespace becomes a handle; everything else is the same shape. */
+  /**
+   * A veth peer's namespace becomes a handle; everything else is the same shape. A bridge gets
+   * multicast snooping off (no WIT field asks for it yet): with it on, each new port costs more
+   * as the bridge grows (host/netlink's README), and multicast is flooded instead, as on a hub.
+   */
   #spec(spec: Wit.LinkSpec): LinkSpec {
     const { kind, ...rest } = spec;
+    if (kind.tag === 'bridge') return { ...rest, kind, bridge: { mcastSnooping: false } } as LinkSpec;
     if (kind.tag !== 'veth') return { ...rest, kind } as LinkSpec;
     const { netns, ...peer } = kind.val;
     return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;

@@ -43,7 +43,7 @@ export class Network {
       state: 'creating',
     };
     return tagged(ctx, `net:${id}`, () => withUndo(ctx.warn, async (undo) => {
-      await ctx.store.networks.put(id, record);
+      ctx.store.networks.put(id, record);
       undo.push('forget the network', () => ctx.store.networks.delete(id));
       const pools = await allocatePools(ipam, {
         global: entry?.capability.dataScope === 'global',
@@ -66,7 +66,7 @@ export class Network {
       undo.push('unsubscribe tables', () => network.unsubscribeTables());
       await network.subscribeTables();
       record.state = 'ready';
-      await ctx.store.networks.put(id, record);
+      ctx.store.networks.put(id, record);
       ctx.networks.set(id, network);
       return network;
     }));
@@ -119,19 +119,19 @@ export class Network {
       this.#assertLive();
       if (this.#endpoints.size > 0) throw new ActiveEndpointsError(this.name(), this.id(), this.#endpoints.size);
       this.record.state = 'deleting';
-      await this.ctx.store.networks.put(this.id(), this.record);
+      this.ctx.store.networks.put(this.id(), this.record);
       try {
         await this.ctx.driver(this.type()).deleteNetwork(this.id());
       } catch (error) {
         this.record.state = 'ready';
-        await this.ctx.store.networks.put(this.id(), this.record);
+        this.ctx.store.networks.put(this.id(), this.record);
         throw asNetworkError(error, `driver ${this.type()} DeleteNetwork`);
       }
       // From here on the network is gone for the driver: finish the cleanup whatever fails.
       this.unsubscribeTables();
       this.ctx.networks.delete(this.id());
       await releasePools(this.ctx.ipam(this.record.ipamDriver), [...this.record.ipv4, ...this.record.ipv6], this.ctx.warn);
-      await this.ctx.store.networks.delete(this.id());
+      this.ctx.store.networks.delete(this.id());
     });
   }
 

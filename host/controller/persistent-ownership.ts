@@ -1,8 +1,10 @@
 // The runtime's link ownership registry, written through to the store on every change: a link
 // a driver created stays its own across a restart or a crash (the driver can delete it then).
 // Each row also names the controller operation that created it (`net:<id>`, `join:<endpoint id>`),
-// so links of an operation a crash cut short can be removed even when the driver cannot.
+// so links of an operation a crash cut short can be removed even when the driver cannot, and a
+// veth's row names its peer: the host end goes with a deleted sandbox.
 import { OwnershipRegistry, type NsRef } from '../netlink/index.js';
+import type { LinkRecord } from './model.js';
 import type { ControllerStore } from './store.js';
 
 export class PersistentOwnershipRegistry extends OwnershipRegistry {
@@ -20,10 +22,14 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
   /**
    * Written before the kernel is asked to create a link (a SIGKILL during the request still
    * leaves the link): a row without a driver, tagged with the operation, that recordLink then
-   * completes or `abandon` removes.
+   * completes or `abandon` removes. `peer`: the other end of a veth.
    */
-  intend(ns: NsRef, name: string): void {
-    this.#store.putLinkSync({ driver: '', ns: nsKey(ns), name, ...(this.operation === undefined ? {} : { operation: this.operation }) });
+  intend(ns: NsRef, name: string, peer?: { ns: NsRef; name: string }): void {
+    this.#store.putLinkSync({
+      driver: '', ns: nsKey(ns), name,
+      ...(this.operation === undefined ? {} : { operation: this.operation }),
+      ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
+    });
   }
 
   abandon(ns: NsRef, name: string): void {
@@ -32,7 +38,12 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
 
   override recordLink(driver: string, ns: NsRef, name: string): void {
     super.recordLink(driver, ns, name);
-    this.#store.putLinkSync({ driver, ns: nsKey(ns), name, ...(this.operation === undefined ? {} : { operation: this.operation }) });
+    const intent = this.#store.links.get({ ns: nsKey(ns), name });
+    this.#store.putLinkSync({
+      driver, ns: nsKey(ns), name,
+      ...(this.operation === undefined ? {} : { operation: this.operation }),
+      ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
+    });
   }
 
   override forgetLink(ns: NsRef, name: string): void {
@@ -40,10 +51,20 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
     this.#store.deleteLinkSync({ ns: nsKey(ns), name });
   }
 
+  /**
+   * A deleted namespace takes its links with it, and the peers of its veths wherever they are.
+   * Only the namespace's own rows are visited (the base class scans every link it knows), and
+   * the drivers that made them lose their right to address it.
+   */
   override forgetNamespace(ns: NsRef): void {
-    const key = nsKey(ns);
-    for (const link of this.#store.links.all()) if (link.ns === key) this.#store.deleteLinkSync(link);
-    super.forgetNamespace(ns);
+    const gone: LinkRecord[] = this.#store.links.in(nsKey(ns));
+    this.#store.batch(() => {
+      for (const link of gone) {
+        this.forgetLink(ns, link.name);
+        if (link.peer !== undefined) this.forgetLink(nsRef(link.peer.ns), link.peer.name);
+      }
+    });
+    if (ns.tag === 'sandbox') for (const driver of new Set(gone.map((link) => link.driver))) this.leave(driver, ns.val);
   }
 }
 

@@ -8,6 +8,7 @@ import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
 import { ipamCode } from './errors.js';
+import { HostNamespace } from './host-sandbox.js';
 import { tolerate } from './ipam-alloc.js';
 import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
 import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
@@ -30,13 +31,15 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
 
   for (const record of ctx.store.sandboxes.all()) {
     const options = { ipv6: record.config.ipv6 === true };
-    const namespace = record.external === true
-      ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
+    // The host's namespace path may have changed (it names this process when hostNetns is absent).
+    if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
+    const namespace = record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
+      : record.external === true ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
       : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
       rmSync(join(ctx.dataDir, 'sandboxes', record.id), { recursive: true, force: true });
-      await ctx.store.sandboxes.delete(record.id);
+      ctx.store.sandboxes.delete(record.id);
       continue;
     }
     ctx.sandboxes.set(record.id, new Sandbox(ctx, record, namespace));
@@ -50,12 +53,12 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       const entry = ctx.drivers.driver(record.type);
       if (entry !== undefined) await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
       await sweepLinks(ctx, `net:${record.id}`, report);
-      await ctx.store.networks.delete(record.id);
+      ctx.store.networks.delete(record.id);
       continue;
     }
     const ipam = ctx.ipams.ipam(record.ipamDriver);
     if (ipam !== undefined) await replayPools(ipam, record, poolIds, ctx.warn);
-    await ctx.store.networks.put(record.id, record);
+    ctx.store.networks.put(record.id, record);
     const network = new Network(ctx, record);
     ctx.networks.set(record.id, network);
     await network.subscribeTables();
@@ -70,7 +73,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
         if (entry !== undefined) await tolerate(() => entry.driver.deleteEndpoint(network.id(), record.id), 'delete half-created endpoint', quiet);
         await releaseAddresses(ctx, network, record, quiet);
       }
-      await ctx.store.endpoints.delete(record.id);
+      ctx.store.endpoints.delete(record.id);
       continue;
     }
     if (record.poolV4 !== undefined) record.poolV4 = poolIds.get(record.poolV4) ?? record.poolV4;
@@ -95,7 +98,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
         }
       }
     }
-    await ctx.store.endpoints.put(record.id, record);
+    ctx.store.endpoints.put(record.id, record);
   }
 
   // A sandbox lists exactly the endpoints joined to it (a crash can split the two writes).
@@ -103,7 +106,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     const joined = [...ctx.networks.values()].flatMap((network) => network.endpoints()).filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id()).map((endpoint) => endpoint.id());
     sandbox.record.endpoints = [...sandbox.record.endpoints.filter((id) => joined.includes(id)), ...joined.filter((id) => !sandbox.record.endpoints.includes(id))];
     sandbox.refreshHosts();
-    await ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+    ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   }
 
   const claimed = new Set([...ctx.sandboxes.values()].map((sandbox) => sandbox.record.nsName));
@@ -117,7 +120,8 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     for (const id of readdirSync(filesDir)) if (!ctx.sandboxes.has(id)) rmSync(join(filesDir, id), { recursive: true, force: true });
   }
 
-  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`));
+  // The host's own namespace, addressed by key, holds the links of hand-over joins until the engine takes them.
+  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`).concat(`sandbox:${ctx.plumbing.hostKey()}`));
   for (const link of ctx.store.links.all()) {
     if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
     report.links.push(`${link.ns}:${link.name}`);

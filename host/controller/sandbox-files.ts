@@ -1,7 +1,7 @@
 // A sandbox's /etc/hosts and resolv.conf, as libnetwork builds them (etchosts, resolvconf):
 // the default hosts lines, then one line per address of each joined endpoint; the host's
 // nameservers without loopback ones (the sandbox has its own loopback), Google's when none is left.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { SandboxOptions } from './model.js';
@@ -80,7 +80,10 @@ export function buildHosts(config: SandboxOptions, addresses: string[]): string 
   return `${lines.join('\n')}\n`;
 }
 
-/** The directory holding one sandbox's files. */
+/**
+ * The directory holding one sandbox's files. They are rewritten in place, as libnetwork does:
+ * a container bind-mounts them, so the inode must stay the same (a rename would swap it).
+ */
 export class SandboxFiles {
   constructor(readonly dir: string) {}
 
@@ -92,18 +95,30 @@ export class SandboxFiles {
     return join(this.dir, 'resolv.conf');
   }
 
-  write(hosts: string, resolvConf?: string): void {
-    mkdirSync(this.dir, { recursive: true });
-    replace(this.hostsPath, hosts);
-    if (resolvConf !== undefined) replace(this.resolvConfPath, resolvConf);
+  /** Creates both files. */
+  create(hosts: string, resolvConf: string): void {
+    try {
+      mkdirSync(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(this.dir, { recursive: true }); // the first sandbox of this data directory
+    }
+    writeFileSync(this.hostsPath, hosts);
+    writeFileSync(this.resolvConfPath, resolvConf);
   }
 
+  writeHosts(hosts: string): void {
+    writeFileSync(this.hostsPath, hosts);
+  }
+
+  /** Three system calls in the usual case; a directory holding anything else is removed whole. */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      unlinkSync(this.hostsPath);
+      unlinkSync(this.resolvConfPath);
+      rmdirSync(this.dir);
+    } catch {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
-}
-
-function replace(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
 }

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DriverRegistry } from '../../host/drivers/index.js';
 import { createNetns, deleteNetns, sysctlSet, type Netns } from '../../host/netlink/index.js';
 import { Controller, type ControllerOptions } from '../../host/controller/index.js';
@@ -84,6 +85,14 @@ export function ping(path: string, ip: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Waits (at most ~10 s) until `settled` holds: a deleted namespace takes its links, and the
+ * host ends of their veths, with it asynchronously, when the kernel gets to it.
+ */
+export async function kernelSettled(settled: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !settled(); i++) await sleep(20);
 }
 
 export interface IpAddr { ifname: string; addr_info: Array<{ local: string; prefixlen: number; family: string }> }

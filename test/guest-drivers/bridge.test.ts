@@ -21,12 +21,14 @@ test('registers the bridge network type with local scope', async () => {
   assert.equal(driver.type(id), 'bridge');
 });
 
-test('create-network makes a bridge named br-<id prefix> holding the gateway address', async () => {
+test('create-network makes a bridge named br-<id prefix>, with a fixed MAC, holding the gateway address', async () => {
   const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   const [link] = host.calls('linkAdd');
   assert.deepEqual(link?.ns, { tag: 'host' });
-  assert.deepEqual(link?.args[0], { name: 'br-a1b2c3d4e5f6', kind: { tag: 'bridge' }, mtu: undefined, mac: undefined, master: undefined, up: true });
+  const spec = link?.args[0] as { mac: string };
+  assert.match(spec.mac, /^06(:[0-9a-f]{2}){5}$/, 'locally administered, never a port\'s MAC');
+  assert.deepEqual(spec, { name: 'br-a1b2c3d4e5f6', kind: { tag: 'bridge' }, mtu: undefined, mac: spec.mac, master: undefined, up: true });
   assert.deepEqual(host.calls('addrAdd').map((call) => call.args[0]), [{ link: 'br-a1b2c3d4e5f6', cidr: '172.18.0.1/16', nodad: true }]);
 });
 
@@ -94,7 +96,7 @@ test('join creates the veth with its peer in the sandbox, names it eth*, and set
   const joinInfo = new MockJoinInfo();
   driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', joinInfo, []);
   const veth = host.calls('linkAdd')[1]?.args[0] as { name: string; kind: { tag: string; val: { name: string; netns: unknown; mac: string } }; master: string };
-  assert.equal(veth.name, 'vethe1e2e3e4e5e');
+  assert.equal(veth.name, 'vethe1e2e3e4e50');
   assert.equal(veth.master, 'br-a1b2c3d4e5f6');
   assert.deepEqual(veth.kind, { tag: 'veth', val: { name: 'wne1e2e3e4e5e6e', netns: { tag: 'sandbox', val: '/run/wasmnet/sb1' }, mac: '02:42:ac:12:00:02' } });
   assert.deepEqual(joinInfo.names, { srcName: 'wne1e2e3e4e5e6e', dstPrefix: 'eth' });
@@ -131,7 +133,16 @@ test("the bridge's port limit surfaces as a clear error", async () => {
   assert.match(error.val, /limit of 1023 ports/);
 });
 
-test('leave deletes the host end of the pair; delete-network deletes the bridge', async () => {
+test('a host-side name still taken (a deleted sandbox\'s veth lingers) is retried with the next suffix', async () => {
+  const { host, driver, id } = await bridge();
+  driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
+  driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
+  host.failNext('linkAdd', 'invalid-parameter', 'RTM_NEWLINK: EEXIST');
+  driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), []);
+  assert.deepEqual(host.calls('linkAdd').slice(1).map((call) => (call.args[0] as { name: string }).name), ['vethe1e2e3e4e50', 'vethe1e2e3e4e51']);
+});
+
+test('leave leaves the pair to the host (it goes with the sandbox interface); delete-network deletes the bridge', async () => {
   const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
@@ -139,6 +150,6 @@ test('leave deletes the host end of the pair; delete-network deletes the bridge'
   driver.leave(id, NETWORK, ENDPOINT);
   driver.deleteEndpoint(id, NETWORK, ENDPOINT);
   driver.deleteNetwork(id, NETWORK);
-  assert.deepEqual(host.calls('linkDel').map((call) => call.args[0]), ['vethe1e2e3e4e5e', 'br-a1b2c3d4e5f6']);
+  assert.deepEqual(host.calls('linkDel').map((call) => call.args[0]), ['br-a1b2c3d4e5f6']);
   assert.equal(host.store.size, 0, 'the driver forgot the network and the endpoint');
 });
