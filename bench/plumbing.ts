@@ -1,7 +1,8 @@
 // Per-endpoint plumbing: create a sandbox namespace, a veth whose peer is created in it as eth0
 // with a MAC, attached to a bridge, lo and eth0 up, an IPv4 address, a default route; then
 // teardown. The same sequence runs, in the same run and inside a private host namespace, with
-// wasmnet, with the CNI reference bridge + host-local plugins, and with one `ip` command per step.
+// wasmnet (sandbox namespaces from a NetnsPool), with the CNI reference bridge + host-local
+// plugins, and with one `ip` command per step.
 // Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,8 +37,12 @@ class Bridges {
     if (this.ports >= BRIDGE_PORTS) {
       this.bridge++;
       this.ports = 0;
-      this.rtnl.linkAdd({ name: `${this.name}${this.bridge}`, kind: { tag: 'bridge' }, bridge: { mcastSnooping: this.mcastSnooping }, up: true });
-      this.rtnl.addrAdd({ link: `${this.name}${this.bridge}`, cidr: `10.${this.net + this.bridge}.0.1/16`, nodad: false });
+      // An explicit MAC, as Docker gives its bridges: otherwise the bridge takes its lowest
+      // port's MAC, and each new port may change it (with the notifications that follow).
+      const name = `${this.name}${this.bridge}`;
+      const bridgeMac = `02:42:ff:00:${(this.net + this.bridge).toString(16).padStart(2, '0')}:01`;
+      this.rtnl.linkAdd({ name, kind: { tag: 'bridge' }, bridge: { mcastSnooping: this.mcastSnooping }, mac: bridgeMac, up: true });
+      this.rtnl.addrAdd({ link: name, cidr: `10.${this.net + this.bridge}.0.1/16`, nodad: false });
     }
     const host = ++this.ports + 1;
     const net = this.net + this.bridge;
@@ -57,6 +62,8 @@ interface Endpoint {
 
 class Wasmnet {
   private counter = 0;
+  /** Setups that found a ready namespace in the pool. */
+  pooled = 0;
   /** Namespace file deletions still running on the pool's worker. */
   readonly deleting: Promise<void>[] = [];
 
@@ -71,6 +78,7 @@ class Wasmnet {
     const id = this.counter++;
     const rtnl = new Rtnl(this.host);
     const { bridge, cidr, gateway } = this.bridges.next();
+    if (this.pool.ready > 0) this.pooled++;
     const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}`, pool: this.pool });
     // Host-side names stay unique: a deleted namespace's veth lingers until the kernel frees it.
     const veth = rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
@@ -78,8 +86,9 @@ class Wasmnet {
     return { sandbox, veth: veth.index };
   }
 
-  /** Releases the bridge port here (the kernel's namespace cleanup would do it later, holding
-   * the rtnl lock), then deletes the namespace, which takes the veth pair with it. */
+  /** Releases the bridge port now (the kernel's namespace cleanup would do it later, holding
+   * the rtnl lock, and until then the port counts against the bridge's 1023), then deletes the
+   * namespace, which takes the veth pair with it. */
   teardown(endpoint: Endpoint): void {
     new Rtnl(this.host).batch().linkSet(endpoint.veth, { master: { tag: 'unset' } }).commit();
     this.deleting.push(endpoint.sandbox.destroy());
@@ -224,10 +233,14 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     measure(30, setup, teardown); // warm-up (JIT)
     grow(10);
     await settle();
+    endpoints.pooled = 0;
     const at10 = measure(samples, setup, teardown);
+    const pooledShare = endpoints.pooled / samples;
     grow(scale);
     await settle();
+    endpoints.pooled = 0;
     const atScale = measure(scaleSamples, setup, teardown);
+    const pooledShareAtScale = endpoints.pooled / scaleSamples;
     drain();
     endpoints.use(new Bridges(rtnl, 'wsn', 100, true));
     grow(10);
@@ -255,10 +268,11 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const ratioVsIp = ipSetupP50 / setupP50;
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
-      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms' },
+      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms', note: 'release the bridge port; the namespace file goes on the pool worker' },
+      { label: 'setups served by the namespace pool', value: pooledShare * 100, unit: '%', note: `${Math.round(pooledShareAtScale * 100)}% at ${scale}; the others unshared on the main thread (pool of ${pool.size})` },
       { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s', note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost` },
       { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
-      { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10` },
+      { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10; setup p50 ${percentile(atScale.up, 50).toFixed(3)} ms, teardown p50 ${percentile(atScale.down, 50).toFixed(3)} ms` },
       { label: `  same, bridges with mcast snooping on`, value: percentile(snoopScale.total, 50), unit: 'ms', note: `${snoopRatio.toFixed(2)}x the cost at 10 (${percentile(snoop10.total, 50).toFixed(3)} ms)` },
       cni
         ? { label: 'CNI bridge+host-local setup p50', value: cniSetupP50 as number, unit: 'ms', note: `wasmnet ${(ratioVsCni as number).toFixed(1)}x faster` }
@@ -275,6 +289,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         teardownP50Ms: round(teardownP50),
         endpointsPerSec: Math.round(endpointsPerSec),
         endpointsPerSecFromP50: Math.round(1000 / costAt10),
+        pooledShare: round(pooledShare),
+        pooledShareAt1000: round(pooledShareAtScale),
         cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
         cniTeardownP50Ms: cni ? round(percentile(cni.down, 50)) : null,
         ipSetupP50Ms: round(ipSetupP50),
@@ -284,6 +300,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         costAt10Ms: round(costAt10),
         costAt1000Ms: round(costAtScale),
         costAt1000OverCostAt10: round(costAtScale / costAt10),
+        setupP50At1000Ms: round(percentile(atScale.up, 50)),
+        teardownP50At1000Ms: round(percentile(atScale.down, 50)),
         costAt1000OverCostAt10McastSnooping: round(snoopRatio),
         scale,
         samples,

@@ -4,6 +4,7 @@
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { DriverError, type NetlinkOp, type PlumbingBackend } from '../drivers/index.js';
 import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
+import { PROCESS_NETNS } from './netns-plumbing.js';
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
 export interface LinkJournal {
@@ -31,7 +32,7 @@ export class NetlinkBackend implements PlumbingBackend {
   }
 
   #netns(ns: Wit.Netns): Netns {
-    if (ns.tag === 'sandbox') return openNetns(ns.val);
+    if (ns.tag === 'sandbox') return ns.val === PROCESS_NETNS ? selfNetns() : openNetns(ns.val);
     return this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
   }
 

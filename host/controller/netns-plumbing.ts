@@ -6,6 +6,12 @@ import { deleteNetns, openNetns, Rtnl, selfNetns } from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
+/**
+ * The key of the process's own namespace when there is no `hostNetns`. Stable across restarts
+ * (a `/proc/PID` path is not), so the ownership rows of links handed over from it survive one.
+ */
+export const PROCESS_NETNS = '/proc/self/ns/net';
+
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
   readonly #pool = new NetnsPool();
@@ -29,7 +35,7 @@ export class NetnsPlumbing implements SandboxPlumbing {
   }
 
   hostKey(): string {
-    return this.hostNetns ?? `/proc/${process.pid}/ns/net`;
+    return this.hostNetns ?? PROCESS_NETNS;
   }
 
   list(): string[] {

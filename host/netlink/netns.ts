@@ -20,6 +20,14 @@ function home(): number {
   return homeFd;
 }
 
+/** Closes this thread's handle on its own namespace: for a worker thread about to end (a
+ * worker started with trackUnmanagedFds false would leave it open). */
+export function forgetHome(): void {
+  if (homeFd >= 0) closeSync(homeFd);
+  homeFd = -1;
+  currentFd = -1;
+}
+
 function fail(error: unknown, what: string, netns: string): never {
   if (error instanceof SyscallError) throw new NetlinkError(error.errno, what, netns, `${error.call} failed`);
   if (error instanceof Error && 'errno' in error && typeof error.errno === 'number') {

@@ -20,7 +20,7 @@ export interface PoolData {
   size: number;
 }
 
-export type PoolRequest = { type: 'delete'; id: number; path: string } | { type: 'close' };
+export type PoolRequest = { type: 'delete'; id: number; path: string } | { type: 'refill' } | { type: 'close' };
 
 export type PoolReply =
   | { type: 'deleted'; id: number; error?: WorkerError }

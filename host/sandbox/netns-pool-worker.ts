@@ -3,7 +3,7 @@
 import { closeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { sys } from '../netlink/libc.js';
-import { unbindNetns, unshareNetns } from '../netlink/netns.js';
+import { forgetHome, unbindNetns, unshareNetns } from '../netlink/netns.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, slot, TAIL } from './netns-pool-ring.js';
 import { prepareSandbox } from './setup.js';
 import { toWorkerError } from './worker-errors.js';
@@ -11,22 +11,18 @@ import { toWorkerError } from './worker-errors.js';
 const { ring: buffer, size } = workerData as PoolData;
 const ring = new Int32Array(buffer);
 let stopping = false;
-// Node 20 has Atomics.waitAsync; TypeScript's ES2023 lib does not declare it yet.
-const { waitAsync } = Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number): { value: Promise<string> | string };
-};
+let filling = false;
 
 const reply = (message: PoolReply): void => parentPort?.postMessage(message);
 
+// Runs until the ring is full; the main thread asks for a refill when it takes from a full
+// ring. (Not Atomics.waitAsync: a pending one keeps an unref'd worker, and the process, alive.)
 async function fill(): Promise<void> {
+  if (filling) return;
+  filling = true;
   while (!stopping) {
-    const head = Atomics.load(ring, HEAD);
     const tail = Atomics.load(ring, TAIL);
-    if (tail - head >= size) {
-      // Full: wake up when the main thread takes one (or closes the pool).
-      await waitAsync(ring, HEAD, head).value;
-      continue;
-    }
+    if (tail - Atomics.load(ring, HEAD) >= size) break;
     try {
       const spare = unshareNetns((socket) => prepareSandbox(socket, false));
       const at = slot(tail, size);
@@ -35,11 +31,12 @@ async function fill(): Promise<void> {
       Atomics.store(ring, TAIL, tail + 1);
     } catch (error) {
       reply({ type: 'failed', error: toWorkerError(error, 'create a spare namespace', 'new namespace') });
-      return;
+      stopping = true;
     }
     // Let queued deletions and the close request in between two creations.
     await new Promise((resolve) => setImmediate(resolve));
   }
+  filling = false;
 }
 
 // The spares nobody took: closing their fds is all it takes to delete them.
@@ -54,9 +51,14 @@ function closeSpares(): void {
 }
 
 parentPort?.on('message', (request: PoolRequest) => {
+  if (request.type === 'refill') {
+    void fill();
+    return;
+  }
   if (request.type === 'close') {
     stopping = true;
     closeSpares();
+    forgetHome();
     reply({ type: 'closed' });
     return;
   }

@@ -7,7 +7,8 @@
 import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { sys } from '../netlink/libc.js';
-import { bindNetns, type Netns } from '../netlink/netns.js';
+import { bindNetns, deleteNetns, type Netns } from '../netlink/netns.js';
+import { checkNetnsName } from '../netlink/validate.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, ringBytes, slot, TAIL } from './netns-pool-ring.js';
 import { fromWorkerError } from './worker-errors.js';
 
@@ -31,7 +32,6 @@ export class NetnsPool {
     // The worker's fds are the process's: its spares must survive it (and the main thread owns
     // the ones it took), so Node must not close them when it exits.
     this.#worker = new Worker(new URL('./netns-pool-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
-    this.#worker.unref();
     this.#worker.on('message', (message: PoolReply) => this.#receive(message));
     this.#worker.on('error', (error) => {
       this.#dead = error;
@@ -41,6 +41,8 @@ export class NetnsPool {
         waiter.reject(error);
       }
     });
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.#worker.unref();
   }
 
   /** Why the pool stopped making namespaces, if it did (takes then return undefined). */
@@ -58,13 +60,16 @@ export class NetnsPool {
    * (the caller then creates one itself).
    */
   take(dir: string, name: string): Netns | undefined {
+    checkNetnsName(name); // before a spare is used up
     if (this.#closing || this.failure) return undefined;
     const head = Atomics.load(this.#ring, HEAD);
-    if (head === Atomics.load(this.#ring, TAIL)) return undefined;
+    const tail = Atomics.load(this.#ring, TAIL);
+    if (head === tail) return undefined;
     const at = slot(head, this.size);
     const spare = { fd: this.#ring[at] as number, socketFd: this.#ring[at + 1] as number };
     Atomics.store(this.#ring, HEAD, head + 1);
-    Atomics.notify(this.#ring, HEAD);
+    // A full ring means the worker stopped: wake it up. (Otherwise it is still filling.)
+    if (tail - head === this.size) this.#worker.postMessage({ type: 'refill' } satisfies PoolRequest);
     try {
       return bindNetns(dir, name, spare);
     } catch (error) {
@@ -74,12 +79,19 @@ export class NetnsPool {
     }
   }
 
-  /** Deletes a namespace: its handle closes now, its file is unmounted and removed on the worker. */
+  /** Deletes a namespace: its handle closes now, its file is unmounted and removed on the
+   * worker (here, once the pool is closed). */
   delete(netns: Netns): Promise<void> {
-    const path = netns.path;
-    if (path === null) return Promise.reject(new Error('the process namespace cannot be deleted'));
+    if (this.#closing || this.#dead || netns.path === null) {
+      try {
+        deleteNetns(netns);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     netns.close();
-    return this.#ask(path);
+    return this.#ask(netns.path);
   }
 
   /** Deletes the spares and stops the worker (after the deletions already asked for). */
@@ -100,7 +112,6 @@ export class NetnsPool {
   }
 
   #ask(path: string): Promise<void> {
-    if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     const deleting = new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });

@@ -48,3 +48,16 @@ export function ipJson<T = unknown>(path: string, ...args: string[]): T {
 export function nsExec(path: string, command: string, ...args: string[]): string {
   return execFileSync('nsenter', [`--net=${path}`, command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/**
+ * What iproute2 sees in a namespace, in terms that do not change by themselves (operstate,
+ * carrier and address flags do, a moment after a link goes up): link names, addresses, routes.
+ */
+export function ipState(path: string): string {
+  const links = ipJson<{ ifname: string }[]>(path, 'link', 'show').map((link) => link.ifname);
+  const addresses = ipJson<{ ifname: string; addr_info: { local: string; prefixlen: number }[] }[]>(path, 'addr', 'show')
+    .flatMap((link) => link.addr_info.map((a) => `${link.ifname} ${a.local}/${a.prefixlen}`));
+  const routes = ipJson<{ dst: string; gateway?: string; dev: string }[]>(path, 'route', 'show')
+    .map((route) => `${route.dst} ${route.gateway ?? ''} ${route.dev}`);
+  return JSON.stringify({ links, addresses, routes });
+}

@@ -2,8 +2,8 @@
 // read back by netlink dumps and independently with iproute2's JSON output.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InvalidInputError, NetlinkError, Rollback, sysctlGet, sysctlSet } from '../../host/netlink/index.js';
-import { ipJson, makeHost, nsExec, type TestHost } from './helpers.js';
+import { createNetns, deleteNetns, InvalidInputError, NetlinkError, Rollback, sysctlGet, sysctlSet } from '../../host/netlink/index.js';
+import { ipJson, ipState, makeHost, nsExec, type TestHost } from './helpers.js';
 
 interface IpLink {
   ifname: string;
@@ -152,6 +152,8 @@ describe('links', () => {
   it('gives typed errors for bad input and missing links, leaving nothing behind', () => {
     const { rtnl } = t;
     const count = rtnl.linkList().length;
+    const path = t.host.path as string;
+    const before = ipState(path);
     assert.throws(() => rtnl.linkAdd({ name: 'x'.repeat(16), kind: { tag: 'dummy' }, up: false }), InvalidInputError);
     assert.throws(() => rtnl.linkAdd({ name: 'a/b', kind: { tag: 'dummy' }, up: false }), InvalidInputError);
     assert.throws(() => rtnl.linkAdd({ name: 'ok0', kind: { tag: 'dummy' }, mac: '02:00:00:00:00', up: false }), InvalidInputError);
@@ -162,7 +164,30 @@ describe('links', () => {
     assert.throws(() => rtnl.linkSet('missing0', { up: true }), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENODEV' && e.message.includes(t.host.path as string));
     assert.throws(() => rtnl.linkDel('missing0'), isErrno('ENODEV'));
     assert.throws(() => rtnl.linkAdd({ name: 'br0', kind: { tag: 'bridge' }, up: false }), isErrno('EEXIST'));
+    // A veth whose peer name is taken fails whole: neither end is left.
+    assert.throws(() => rtnl.linkAdd({ name: 'vbad', kind: { tag: 'veth', val: { name: 'br0' } }, up: true }), isErrno('EEXIST'));
     assert.equal(rtnl.linkList().length, count);
+    assert.equal(ipState(path), before, 'iproute2 sees no leftover link, address or route');
+  });
+
+  it('creates a veth up with its peer in another namespace in one send, learning both indexes', () => {
+    const { rtnl } = t;
+    const other = t.name('peerns');
+    const ns = createNetns(t.dir, other);
+    try {
+      const created = rtnl.linkAdd({ name: 'vi0', kind: { tag: 'veth', val: { name: 'eth7', netns: ns, mac: '02:00:00:00:07:07' } }, master: 'br0', up: true });
+      const host = ipLink('vi0');
+      assert.equal(created.index, rtnl.index('vi0'));
+      assert.ok(host.flags.includes('UP'));
+      assert.equal(host.master, 'br0');
+      const peer = ipJson<(IpLink & { ifindex: number })[]>(ns.path as string, 'link', 'show', 'eth7')[0];
+      assert.equal(created.linkIndex, peer?.ifindex, "linkIndex is the peer's index in its namespace");
+      assert.equal(peer?.address, '02:00:00:00:07:07');
+    } finally {
+      // Deleted now, not later by the kernel's namespace cleanup (other tests count links).
+      if (rtnl.linkList().some((link) => link.name === 'vi0')) rtnl.linkDel('vi0');
+      deleteNetns(ns);
+    }
   });
 
   it('sends a batch in one go, checks every ACK and rolls back what succeeded', () => {
@@ -177,5 +202,18 @@ describe('links', () => {
     assert.ok(rtnl.linkGet('b1') && rtnl.linkGet('b2'), 'requests after the failure still ran');
     assert.deepEqual(rollback.run(), []);
     assert.equal(rtnl.linkList().length, count);
+  });
+
+  it('sets and releases a master inside a batch', () => {
+    const { rtnl } = t;
+    const link = rtnl.linkAdd(plain('bm0'));
+    try {
+      rtnl.batch().linkSet(link.index, { master: { tag: 'set', val: 'br0' } }).commit();
+      assert.equal(ipLink('bm0').master, 'br0');
+      rtnl.batch().linkSet(link.index, { master: { tag: 'unset' } }).commit();
+      assert.equal(ipLink('bm0').master, undefined);
+    } finally {
+      rtnl.linkDel('bm0');
+    }
   });
 });

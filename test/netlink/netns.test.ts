@@ -1,6 +1,7 @@
 // Namespaces: create, open, switch in and back, delete; typed errors for missing ones.
 import assert from 'node:assert/strict';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NetlinkError, InvalidInputError, Rtnl, createNetns, deleteNetns, openNetns, withNetns } from '../../host/netlink/index.js';
 import { ipJson, makeHost } from './helpers.js';
@@ -34,6 +35,12 @@ describe('namespaces', () => {
     assert.throws(() => withNetns(`${t.dir}/missing`, () => 1), NetlinkError);
     assert.throws(() => createNetns(t.dir, 'a/b'), InvalidInputError);
     assert.throws(() => createNetns(t.dir, t.name('host')), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'EEXIST');
+    // A veth whose peer would go into a deleted namespace.
+    const gone = createNetns(t.dir, t.name('gone'));
+    deleteNetns(gone);
+    assert.throws(() => new Rtnl(t.host).linkAdd({ name: 'vz0', kind: { tag: 'veth', val: { name: 'eth0', netns: gone } }, up: true }), NetlinkError);
+    assert.deepEqual(readdirSync(t.dir), [basename(t.host.path as string)], 'no namespace file left behind');
+    assert.deepEqual(ipJson<{ ifname: string }[]>(t.host.path as string, 'link', 'show').map((l) => l.ifname), ['lo'], 'no link left behind');
   });
 });
 

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { InvalidInputError, NetlinkError, sysctlSet } from '../../host/netlink/index.js';
 import { LinkDeleter, Sandbox } from '../../host/sandbox/index.js';
-import { ipJson, makeHost, nsExec, type TestHost } from './helpers.js';
+import { ipJson, ipState, makeHost, nsExec, type TestHost } from './helpers.js';
 
 interface IpAddr { ifname: string; operstate: string; address: string; addr_info: { local: string; prefixlen: number }[] }
 interface IpRoute { dst: string; gateway?: string; dev: string }
@@ -124,18 +124,22 @@ describe('sandboxes', () => {
 
   it('refuses bad input before touching the kernel, and reports missing links', () => {
     const links = JSON.stringify(b.rtnl.linkList());
+    const before = ipState(b.path);
     assert.throws(() => b.addInterface({ srcName: 'eth1', dstName: 'e'.repeat(16) }), InvalidInputError);
     assert.throws(() => b.addInterface({ srcName: 'eth1', dstName: 'eth9', mac: 'nope' }), InvalidInputError);
     assert.throws(() => b.addInterface({ srcName: 'eth1', dstName: 'eth9', addresses: ['10.0.0.1'] }), InvalidInputError);
     assert.throws(() => b.addInterface({ srcName: 'eth1', dstName: 'eth9', gateway: 'fd00::1' }), InvalidInputError);
     assert.throws(() => b.addInterface({ srcName: 'a/b' }), InvalidInputError);
     assert.throws(() => b.addInterface({ srcName: 'missing0', dstName: 'eth9' }), isErrno('ENODEV'));
+    assert.throws(() => b.addInterface({ srcName: 'missing0', srcIndex: 999, dstName: 'eth9', addresses: ['10.0.9.9/24'] }), isErrno('ENODEV'));
+    assert.throws(() => Sandbox.create({ dir: `${t.dir}/missing/..`, key: 'x/y' }), InvalidInputError);
     assert.equal(JSON.stringify(b.rtnl.linkList()), links);
+    assert.equal(ipState(b.path), before, 'iproute2 sees nothing left behind');
   });
 
   it('destroys a sandbox: its file goes, and the kernel removes the veth pair', async () => {
-    a.destroy();
-    b.destroy();
+    await a.destroy();
+    await b.destroy();
     assert.equal(existsSync(a.path), false);
     for (let i = 0; i < 100 && t.rtnl.linkList().some((l) => l.name === 'vha' || l.name === 'vhb'); i++) await sleep(20);
     assert.equal(t.rtnl.linkList().some((l) => l.name === 'vha' || l.name === 'vhb'), false);
