@@ -105,7 +105,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   for (const sandbox of ctx.sandboxes.values()) {
     const joined = [...ctx.networks.values()].flatMap((network) => network.endpoints()).filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id()).map((endpoint) => endpoint.id());
     sandbox.record.endpoints = [...sandbox.record.endpoints.filter((id) => joined.includes(id)), ...joined.filter((id) => !sandbox.record.endpoints.includes(id))];
-    sandbox.refreshHosts();
+    await sandbox.refreshHosts();
     ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   }
 

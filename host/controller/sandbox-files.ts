@@ -1,7 +1,8 @@
 // A sandbox's /etc/hosts and resolv.conf, as libnetwork builds them (etchosts, resolvconf):
 // the default hosts lines, then one line per address of each joined endpoint; the host's
 // nameservers without loopback ones (the sandbox has its own loopback), Google's when none is left.
-import { mkdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { SandboxOptions } from './model.js';
@@ -83,8 +84,12 @@ export function buildHosts(config: SandboxOptions, addresses: string[]): string 
 /**
  * The directory holding one sandbox's files. They are rewritten in place, as libnetwork does:
  * a container bind-mounts them, so the inode must stay the same (a rename would swap it).
+ * Rewrites and the removal run in order on libuv's threads, so a join's or a delete's file work
+ * overlaps its driver calls; the operation awaits it before it returns.
  */
 export class SandboxFiles {
+  #queue: Promise<void> = Promise.resolve();
+
   constructor(readonly dir: string) {}
 
   get hostsPath(): string {
@@ -95,30 +100,34 @@ export class SandboxFiles {
     return join(this.dir, 'resolv.conf');
   }
 
-  /** Creates both files. */
-  create(hosts: string, resolvConf: string): void {
-    try {
-      mkdirSync(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(this.dir, { recursive: true }); // the first sandbox of this data directory
-    }
-    writeFileSync(this.hostsPath, hosts);
-    writeFileSync(this.resolvConfPath, resolvConf);
+  /** Creates the directory, then both files at once. */
+  create(hosts: string, resolvConf: string): Promise<void> {
+    return this.#enqueue(async () => {
+      await mkdir(this.dir, { recursive: true });
+      await Promise.all([writeFile(this.hostsPath, hosts), writeFile(this.resolvConfPath, resolvConf)]);
+    });
   }
 
-  writeHosts(hosts: string): void {
-    writeFileSync(this.hostsPath, hosts);
+  writeHosts(hosts: string): Promise<void> {
+    return this.#enqueue(() => writeFile(this.hostsPath, hosts));
   }
 
   /** Three system calls in the usual case; a directory holding anything else is removed whole. */
-  remove(): void {
-    try {
-      unlinkSync(this.hostsPath);
-      unlinkSync(this.resolvConfPath);
-      rmdirSync(this.dir);
-    } catch {
-      rmSync(this.dir, { recursive: true, force: true });
-    }
+  remove(): Promise<void> {
+    return this.#enqueue(async () => {
+      try {
+        await unlink(this.hostsPath);
+        await unlink(this.resolvConfPath);
+        await rmdir(this.dir);
+      } catch {
+        await rm(this.dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(work);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 }

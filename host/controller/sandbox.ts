@@ -6,6 +6,7 @@ import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
+import { tolerate } from './ipam-alloc.js';
 import { leaveSandbox } from './join.js';
 import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
@@ -13,12 +14,13 @@ import { HostNamespace } from './host-sandbox.js';
 import { buildHosts, buildResolvConf, SandboxFiles } from './sandbox-files.js';
 
 export class Sandbox {
-  readonly files: SandboxFiles;
-
   /** @internal the controller creates sandboxes */
-  constructor(private readonly ctx: Context, readonly record: SandboxRecord, readonly namespace: SandboxNamespace) {
-    this.files = new SandboxFiles(join(ctx.dataDir, 'sandboxes', record.id));
-  }
+  constructor(
+    private readonly ctx: Context,
+    readonly record: SandboxRecord,
+    readonly namespace: SandboxNamespace,
+    readonly files = new SandboxFiles(filesDir(ctx, record.id)),
+  ) {}
 
   /** @internal */
   static async create(ctx: Context, containerId: string, config: SandboxOptions): Promise<Sandbox> {
@@ -31,21 +33,27 @@ export class Sandbox {
     if (external !== undefined && config.useDefaultSandbox === true) throw new InvalidParameterError('a sandbox uses the host\'s namespace or an external key, not both');
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
     const nsName = external === undefined ? id.slice(0, 12) : '';
+    // The files are written (on libuv's threads) while the namespace is made.
+    const files = new SandboxFiles(filesDir(ctx, id));
+    const filesCreated = files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+    filesCreated.catch(() => undefined); // awaited below
+    const removeFiles = (): Promise<void> => files.remove().catch((undoError: unknown) => ctx.warn(`rollback: remove ${files.dir}: ${String(undoError)}`));
     let namespace: SandboxNamespace;
     try {
       const options = { ipv6: config.ipv6 === true };
       if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
       else namespace = external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
     } catch (error) {
+      await removeFiles();
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
     const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, ...(external === undefined ? {} : { external: true }), config: structuredClone(config), endpoints: [] };
-    const sandbox = new Sandbox(ctx, record, namespace);
+    const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
-      sandbox.files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+      await filesCreated;
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
-      sandbox.files.remove();
+      await removeFiles();
       await namespace.destroy().catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
       throw asNetworkError(error, `create sandbox for ${containerId}`);
     }
@@ -103,22 +111,28 @@ export class Sandbox {
       } catch (error) {
         this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
       }
+      const removed = this.files.remove();
+      removed.catch(() => undefined); // awaited below; handled now in case a leave throws first
       if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
-      this.files.remove();
+      await tolerate(() => removed, `remove ${this.files.dir}`, this.ctx.warn);
       this.ctx.store.sandboxes.delete(this.id());
     });
   }
 
-  /** @internal rewrites /etc/hosts from the joined endpoints' addresses. */
-  refreshHosts(): void {
+  /** @internal rewrites /etc/hosts from the joined endpoints' addresses (see SandboxFiles). */
+  refreshHosts(): Promise<void> {
     const addresses = this.endpoints().flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
       .filter((cidr): cidr is string => cidr !== undefined)
       .map(ipOf);
-    this.files.writeHosts(buildHosts(this.record.config, addresses));
+    return this.files.writeHosts(buildHosts(this.record.config, addresses));
   }
 
   /** @internal */
   assertLive(): void {
     if (this.ctx.sandboxes.get(this.id()) !== this) throw new NoSuchSandboxError(this.containerId());
   }
+}
+
+function filesDir(ctx: Context, id: string): string {
+  return join(ctx.dataDir, 'sandboxes', id);
 }
