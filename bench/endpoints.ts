@@ -51,14 +51,22 @@ interface Samples {
 /** wasmnet: lifecycles on the controller, numbered so container ids and names stay unique. */
 class Lifecycles {
   #counter = 0;
+  /** Each setup's three steps, in ms. */
+  readonly steps = { endpoint: [] as number[], sandbox: [] as number[], join: [] as number[] };
 
   constructor(private readonly controller: Controller) {}
 
   async setup(network: Network): Promise<Lifecycle> {
     const n = this.#counter++;
+    const t0 = now();
     const endpoint = await network.createEndpoint(`ep${n}`);
+    const t1 = now();
     const sandbox = await this.controller.newSandbox(`ctr${n}`, { hostname: `c${n}` });
+    const t2 = now();
     await endpoint.join(sandbox);
+    this.steps.endpoint.push(t1 - t0);
+    this.steps.sandbox.push(t2 - t1);
+    this.steps.join.push(now() - t2);
     return { endpoint, sandbox };
   }
 
@@ -209,6 +217,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const nav = netavark === undefined ? undefined : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
     // wasmnet's samples in chunks, each followed by one sample of each peer: all three see the
     // same load on the machine (2 shared CPUs) over the run.
+    for (const samples of Object.values(lifecycles.steps)) samples.length = 0;
     const start = await profiled(profileDir, 'endpoints', async () => {
       const all: Samples = { up: [], down: [], wallMs: 0 };
       for (let chunk = 0; chunk < peerCount; chunk++) {
@@ -221,6 +230,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       }
       return all;
     });
+    const steps = lifecycles.steps;
+    const split = `endpoint ${percentile(steps.endpoint, 50).toFixed(2)} + sandbox ${percentile(steps.sandbox, 50).toFixed(2)} + join ${percentile(steps.join, 50).toFixed(2)} ms (p50s)`;
 
     // Grow to `scale` joined endpoints spread over the networks, then measure again.
     const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
@@ -238,9 +249,10 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
     const cost = (s: Samples): number => percentile(s.up.map((up, i) => up + (s.down[i] as number)), 50);
     const costRatio = cost(atScale) / cost(atStart);
+
     const missing = (what: string, install: string): BenchRow => ({ label: `${what} setup p50`, value: Number.NaN, unit: 'ms', note: `not measured (apt-get install ${install})` });
     const rows: BenchRow[] = [
-      { label: 'wasmnet setup p50 (endpoint + sandbox + join)', value: setupP50, unit: 'ms', note: `p99 ${percentile(start.up, 99).toFixed(3)} ms` },
+      { label: 'wasmnet setup p50 (endpoint + sandbox + join)', value: setupP50, unit: 'ms', note: `p99 ${percentile(start.up, 99).toFixed(3)} ms; ${split}` },
       { label: 'wasmnet teardown p50 (sandbox delete + endpoint delete)', value: teardownP50, unit: 'ms', note: `p99 ${percentile(start.down, 99).toFixed(3)} ms` },
       { label: 'wasmnet lifecycles/s', value: lifecyclesPerSec, unit: '/s', note: `wall clock over ${start.up.length}, peers' samples excluded` },
       { label: 'wasmnet cost/lifecycle at start', value: cost(atStart), unit: 'ms' },
