@@ -13,7 +13,8 @@ import { tolerate } from './ipam-alloc.js';
 import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
 import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
 import { Network } from './network.js';
-import { Sandbox } from './sandbox.js';
+import { filesDir, Sandbox } from './sandbox.js';
+import { SandboxFiles, sandboxIdOf } from './sandbox-files.js';
 
 /** What the start-up sweep removed (ids, or names for namespaces and links). */
 export interface RecoveryReport {
@@ -38,7 +39,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
-      rmSync(join(ctx.dataDir, 'sandboxes', record.id), { recursive: true, force: true });
+      await new SandboxFiles(filesDir(ctx), record.id).remove();
       ctx.store.sandboxes.delete(record.id);
       continue;
     }
@@ -115,9 +116,9 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     report.namespaces.push(name);
     await tolerate(() => ctx.plumbing.remove(name), `delete unclaimed namespace ${name}`, ctx.warn);
   }
-  const filesDir = join(ctx.dataDir, 'sandboxes');
-  if (existsSync(filesDir)) {
-    for (const id of readdirSync(filesDir)) if (!ctx.sandboxes.has(id)) rmSync(join(filesDir, id), { recursive: true, force: true });
+  const files = filesDir(ctx);
+  if (existsSync(files)) {
+    for (const name of readdirSync(files)) if (!ctx.sandboxes.has(sandboxIdOf(name))) rmSync(join(files, name), { recursive: true, force: true });
   }
 
   // The host's own namespace, addressed by key, holds the links of hand-over joins until the engine takes them.

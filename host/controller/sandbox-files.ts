@@ -2,7 +2,7 @@
 // the default hosts lines, then one line per address of each joined endpoint; the host's
 // nameservers without loopback ones (the sandbox has its own loopback), Google's when none is left.
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { SandboxOptions } from './model.js';
@@ -82,29 +82,36 @@ export function buildHosts(config: SandboxOptions, addresses: string[]): string 
 }
 
 /**
- * The directory holding one sandbox's files. They are rewritten in place, as libnetwork does:
- * a container bind-mounts them, so the inode must stay the same (a rename would swap it).
- * Rewrites and the removal run in order on libuv's threads, so a join's or a delete's file work
- * overlaps its driver calls; the operation awaits it before it returns.
+ * One sandbox's files, `<id>.hosts` and `<id>.resolv.conf` in the data directory's `sandboxes`
+ * directory (no directory per sandbox: one system call less to make and to remove). They are
+ * rewritten in place, as libnetwork does: a container bind-mounts them, so the inode must stay
+ * the same (a rename would swap it). All file work runs in order on libuv's threads, so it
+ * overlaps the namespace creation and the driver calls; the operation awaits it before it returns.
  */
 export class SandboxFiles {
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly id: string) {}
 
   get hostsPath(): string {
-    return join(this.dir, 'hosts');
+    return join(this.dir, `${this.id}.hosts`);
   }
 
   get resolvConfPath(): string {
-    return join(this.dir, 'resolv.conf');
+    return join(this.dir, `${this.id}.resolv.conf`);
   }
 
-  /** Creates the directory, then both files at once. */
+  /** Creates both files (and the directory, for the first sandbox of the data directory). */
   create(hosts: string, resolvConf: string): Promise<void> {
     return this.#enqueue(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await Promise.all([writeFile(this.hostsPath, hosts), writeFile(this.resolvConfPath, resolvConf)]);
+      const write = (): Promise<unknown> => Promise.all([writeFile(this.hostsPath, hosts), writeFile(this.resolvConfPath, resolvConf)]);
+      try {
+        await write();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(this.dir, { recursive: true });
+        await write();
+      }
     });
   }
 
@@ -112,16 +119,9 @@ export class SandboxFiles {
     return this.#enqueue(() => writeFile(this.hostsPath, hosts));
   }
 
-  /** Three system calls in the usual case; a directory holding anything else is removed whole. */
   remove(): Promise<void> {
     return this.#enqueue(async () => {
-      try {
-        await unlink(this.hostsPath);
-        await unlink(this.resolvConfPath);
-        await rmdir(this.dir);
-      } catch {
-        await rm(this.dir, { recursive: true, force: true });
-      }
+      await Promise.all([rm(this.hostsPath, { force: true }), rm(this.resolvConfPath, { force: true })]);
     });
   }
 
@@ -130,4 +130,10 @@ export class SandboxFiles {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The sandbox id a file in the `sandboxes` directory belongs to. */
+export function sandboxIdOf(fileName: string): string {
+  const dot = fileName.indexOf('.');
+  return dot < 0 ? fileName : fileName.slice(0, dot);
 }

@@ -19,7 +19,7 @@ export class Sandbox {
     private readonly ctx: Context,
     readonly record: SandboxRecord,
     readonly namespace: SandboxNamespace,
-    readonly files = new SandboxFiles(filesDir(ctx, record.id)),
+    readonly files = new SandboxFiles(filesDir(ctx), record.id),
   ) {}
 
   /** @internal */
@@ -34,10 +34,10 @@ export class Sandbox {
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
     const nsName = external === undefined ? id.slice(0, 12) : '';
     // The files are written (on libuv's threads) while the namespace is made.
-    const files = new SandboxFiles(filesDir(ctx, id));
+    const files = new SandboxFiles(filesDir(ctx), id);
     const filesCreated = files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
     filesCreated.catch(() => undefined); // awaited below
-    const removeFiles = (): Promise<void> => files.remove().catch((undoError: unknown) => ctx.warn(`rollback: remove ${files.dir}: ${String(undoError)}`));
+    const removeFiles = (): Promise<void> => files.remove().catch((undoError: unknown) => ctx.warn(`rollback: remove the files of sandbox ${id}: ${String(undoError)}`));
     let namespace: SandboxNamespace;
     try {
       const options = { ipv6: config.ipv6 === true };
@@ -114,7 +114,7 @@ export class Sandbox {
       const removed = this.files.remove();
       removed.catch(() => undefined); // awaited below; handled now in case a leave throws first
       if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
-      await tolerate(() => removed, `remove ${this.files.dir}`, this.ctx.warn);
+      await tolerate(() => removed, `remove the files of sandbox ${this.id()}`, this.ctx.warn);
       this.ctx.store.sandboxes.delete(this.id());
     });
   }
@@ -133,6 +133,7 @@ export class Sandbox {
   }
 }
 
-function filesDir(ctx: Context, id: string): string {
-  return join(ctx.dataDir, 'sandboxes', id);
+/** Where the sandboxes' hosts and resolv.conf files are. */
+export function filesDir(ctx: Context): string {
+  return join(ctx.dataDir, 'sandboxes');
 }
