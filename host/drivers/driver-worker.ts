@@ -1,7 +1,7 @@
 // Entry of a driver's worker thread: instantiates the transpiled component with the host
 // imports, runs `init`, then serves calls one at a time. A trap leaves the instance dead:
 // the reply says so (`fatal`) and the main thread replaces the whole worker.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
 import { ask } from './host-channel.js';
@@ -177,7 +177,26 @@ function sizeOf(value: unknown, limit: number): number {
   return total;
 }
 
-serve = (message) => {
+/**
+ * After a call, the thread polls for the next one this long before it sleeps: on this VM a
+ * sleeping thread's vCPU halts, and waking it costs more than the call itself (measured in
+ * bench/runtime on an idle machine: call p50 ~90 µs with a wake-up per call, ~27 µs without).
+ */
+const LINGER_MS = 0.25;
+
+serve = (first) => {
+  let message: CallMessage | { store: Array<[string, Uint8Array]> } | undefined = first;
+  let until = 0;
+  do {
+    if (message !== undefined) {
+      serveOne(message);
+      until = performance.now() + LINGER_MS;
+    }
+    message = receiveMessageOnPort(port)?.message as typeof message;
+  } while (message !== undefined || performance.now() < until);
+};
+
+function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> }): void {
   if ('store' in message) {
     store.clear();
     for (const [key, value] of message.store) store.set(key, value);
@@ -193,4 +212,4 @@ serve = (message) => {
   } catch (error) {
     send({ type: 'result', id: message.id, ok: false, ...describe(error, message.method) });
   }
-};
+}
