@@ -179,10 +179,12 @@ function sizeOf(value: unknown, limit: number): number {
 
 /**
  * After a call, the thread polls for the next one this long before it sleeps: on this VM a
- * sleeping thread's vCPU halts, and waking it costs more than the call itself (measured in
- * bench/runtime on an idle machine: call p50 ~90 µs with a wake-up per call, ~27 µs without).
+ * sleeping thread's vCPU halts, and waking it costs more than the call itself (bench/runtime on
+ * an idle machine: call p50 ~100 µs with a wake-up per call; ~27 µs polling 0.25 ms, ~35–50 µs
+ * polling 0.1 ms). Polling longer costs the controller's lifecycles (bench/endpoints: 0.25 ms
+ * made them ~15% slower on 2 cores, where the poll competes with the kernel's work).
  */
-const LINGER_MS = 0.25;
+const LINGER_MS = 0.1;
 
 serve = (first) => {
   let message: CallMessage | { store: Array<[string, Uint8Array]> } | undefined = first;
