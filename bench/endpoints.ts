@@ -13,7 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type Endpoint, type Network, type Sandbox } from '../host/controller/index.js';
 import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
-import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
+import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
 const CNI_DIR = '/usr/lib/cni';
 const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/bin/netavark'];
@@ -191,8 +191,6 @@ async function profiled<T>(dir: string | undefined, name: string, task: () => Pr
     session.disconnect();
   }
 }
-
-const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const args = parseArgs(options.args, { samples: 500, scale: 5000, networks: 10, 'peer-samples': 30 });

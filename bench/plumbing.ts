@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
 import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
-import { type BenchOptions, type BenchReport, type BenchRow, percentile } from './report.js';
+import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
 const CNI_DIR = '/usr/lib/cni';
 const BRIDGE_PORTS = 1023;
@@ -194,8 +194,6 @@ function removeAll(dir: string): void {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-
-const round = (value: number): number => Math.round(value * 1000) / 1000;
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const samples = option(options.args, 'samples', 300);

@@ -43,6 +43,11 @@ function formatValue(value: number): string {
 }
 
 /** Median, p99 and friends over a list of samples (any unit). */
+/** A figure for the JSON line: three decimals. */
+export function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
