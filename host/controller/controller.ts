@@ -11,7 +11,7 @@ import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
-import { openNetns } from '../netlink/index.js';
+import { releaseNetns } from '../netlink/index.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import { restore, type RecoveryReport } from './restore.js';
 import { Sandbox } from './sandbox.js';
@@ -154,19 +154,12 @@ export class Controller {
 }
 
 /**
- * Closes this process's handles on the sandboxes' namespaces (host/netlink caches one per path):
- * an open handle keeps a namespace, and the veths in it, alive after whoever runs next (another
- * process, after a restart) deletes it.
+ * Lets go of this process's handles on the sandboxes' namespaces: an open handle keeps a
+ * namespace, and the veths in it, alive after whoever runs next (another process, after a
+ * restart) deletes it.
  */
 function releaseNamespaces(sandboxes: Sandbox[]): void {
-  for (const sandbox of sandboxes) {
-    if (sandbox.usesHostNamespace()) continue;
-    try {
-      openNetns(sandbox.key()).close();
-    } catch {
-      // Already gone: nothing is held.
-    }
-  }
+  for (const sandbox of sandboxes) if (!sandbox.usesHostNamespace()) releaseNetns(sandbox.key());
 }
 
 function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools']): IpamLookup {

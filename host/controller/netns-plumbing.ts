@@ -2,7 +2,7 @@
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { deleteNetns, openNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import { deleteNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
@@ -119,11 +119,7 @@ class NetnsSandbox implements SandboxNamespace {
       return;
     }
     // Let go of the cached handle (the drivers' backend shares the cache): a namespace later
-    // mounted on the same path is another one. Not cached and gone: nothing to let go of.
-    try {
-      openNetns(this.key).close();
-    } catch {
-      return;
-    }
+    // mounted on the same path is another one.
+    releaseNetns(this.key);
   }
 }

@@ -262,6 +262,14 @@ export function unbindNetns(path: string): void {
 export function deleteNetns(netns: Netns | string): void {
   const path = typeof netns === 'string' ? netns : netns.path;
   if (path === null) throw new NetlinkError(22, 'delete namespace', 'self', 'the process namespace cannot be deleted');
-  opened.get(path)?.close();
+  releaseNetns(path);
   unbindNetns(path);
+}
+
+/**
+ * Closes this process's cached handle on the namespace at `path`, if it holds one (an open fd
+ * or socket keeps a namespace, and the links in it, alive after its file is deleted elsewhere).
+ */
+export function releaseNetns(path: string): void {
+  opened.get(path)?.close();
 }
