@@ -62,6 +62,7 @@ export async function startWasmDrivers(options: {
   } catch (error) {
     directory?.stop();
     await runtime.close();
+    await backend.close();
     throw error;
   }
   return {
@@ -78,7 +79,7 @@ export async function startWasmDrivers(options: {
           // The host deletes it itself: the driver that made it did not (or could not). A link
           // in a sandbox goes with its veth peer or its namespace.
           try {
-            if (ns.tag === 'host') backend.netlink('linkDel', ns, [link.name]);
+            if (ns.tag === 'host') await backend.netlink('linkDel', ns, [link.name]);
           } catch (error) {
             if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
           }
@@ -91,6 +92,7 @@ export async function startWasmDrivers(options: {
     close: async () => {
       directory?.stop();
       await runtime.close();
+      await backend.close();
     },
   };
 }
