@@ -25,7 +25,7 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
    * completes or `abandon` removes. `peer`: the other end of a veth.
    */
   intend(ns: NsRef, name: string, peer?: { ns: NsRef; name: string }): void {
-    this.#store.putLinkSync({
+    this.#store.links.put({
       driver: '', ns: nsKey(ns), name,
       ...(this.operation === undefined ? {} : { operation: this.operation }),
       ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
@@ -33,13 +33,13 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
   }
 
   abandon(ns: NsRef, name: string): void {
-    if (this.owner(ns, name) === undefined) this.#store.deleteLinkSync({ ns: nsKey(ns), name });
+    if (this.owner(ns, name) === undefined) this.#store.links.delete({ ns: nsKey(ns), name });
   }
 
   override recordLink(driver: string, ns: NsRef, name: string): void {
     super.recordLink(driver, ns, name);
     const intent = this.#store.links.get({ ns: nsKey(ns), name });
-    this.#store.putLinkSync({
+    this.#store.links.put({
       driver, ns: nsKey(ns), name,
       ...(this.operation === undefined ? {} : { operation: this.operation }),
       ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
@@ -48,7 +48,7 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
 
   override forgetLink(ns: NsRef, name: string): void {
     super.forgetLink(ns, name);
-    this.#store.deleteLinkSync({ ns: nsKey(ns), name });
+    this.#store.links.delete({ ns: nsKey(ns), name });
   }
 
   /**

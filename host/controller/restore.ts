@@ -32,7 +32,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
 
   for (const record of ctx.store.sandboxes.all()) {
     const options = { ipv6: record.config.ipv6 === true };
-    // The host's namespace path may have changed (it names this process when hostNetns is absent).
+    // The host's namespace is whatever this run's hostNetns says (it may differ from the last run's).
     if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
     const namespace = record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
       : record.external === true ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
@@ -126,7 +126,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   for (const link of ctx.store.links.all()) {
     if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
     report.links.push(`${link.ns}:${link.name}`);
-    if (ctx.links === undefined) ctx.store.deleteLinkSync(link);
+    if (ctx.links === undefined) ctx.store.links.delete(link);
     else ctx.links.forgetSandbox(link.ns.slice('sandbox:'.length));
   }
   return report;

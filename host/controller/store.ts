@@ -30,13 +30,38 @@ class Table<T> {
   }
 }
 
+/** Keys grouped by one field of their rows. */
+class KeyIndex {
+  readonly #groups = new Map<string, Set<string>>();
+
+  keys(group: string | undefined): string[] {
+    return group === undefined ? [] : [...this.#groups.get(group) ?? []];
+  }
+
+  add(group: string | undefined, key: string): void {
+    if (group === undefined) return;
+    let keys = this.#groups.get(group);
+    if (keys === undefined) this.#groups.set(group, (keys = new Set()));
+    keys.add(key);
+  }
+
+  remove(group: string | undefined, key: string): void {
+    if (group === undefined) return;
+    const keys = this.#groups.get(group);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#groups.delete(group);
+  }
+}
+
 /**
- * The link ownership rows, mirrored in memory and indexed by namespace: the rows of one sandbox
- * are found without reading every row (there are two per joined endpoint).
+ * The link ownership rows, mirrored in memory and indexed by namespace and by the operation that
+ * made them: a sandbox's rows, or a join's, are found without reading every row (there are two
+ * per joined endpoint).
  */
 class LinkTable {
   readonly #rows = new Map<string, LinkRecord>();
-  readonly #byNs = new Map<string, Set<string>>();
+  readonly #byNs = new KeyIndex();
+  readonly #byOperation = new KeyIndex();
 
   constructor(private readonly db: Database<LinkRecord, string>) {
     for (const { key, value } of db.getRange({})) this.#index(key, value);
@@ -52,12 +77,18 @@ class LinkTable {
 
   /** The rows of one namespace ("host" or "sandbox:" + key). */
   in(ns: string): LinkRecord[] {
-    return [...this.#byNs.get(ns) ?? []].map((key) => this.#rows.get(key) as LinkRecord);
+    return this.#byNs.keys(ns).map((key) => this.#rows.get(key) as LinkRecord);
+  }
+
+  /** The rows of the links an operation created ("net:<id>", "join:<endpoint id>"). */
+  madeBy(operation: string): LinkRecord[] {
+    return this.#byOperation.keys(operation).map((key) => this.#rows.get(key) as LinkRecord);
   }
 
   put(link: LinkRecord): void {
     const key = linkKey(link);
     this.db.putSync(key, link);
+    this.#unindex(key);
     this.#index(key, link);
   }
 
@@ -65,17 +96,21 @@ class LinkTable {
     const key = linkKey(link);
     if (!this.#rows.has(key)) return;
     this.db.removeSync(key);
-    this.#rows.delete(key);
-    const keys = this.#byNs.get(link.ns);
-    keys?.delete(key);
-    if (keys?.size === 0) this.#byNs.delete(link.ns);
+    this.#unindex(key);
   }
 
   #index(key: string, link: LinkRecord): void {
     this.#rows.set(key, link);
-    let keys = this.#byNs.get(link.ns);
-    if (keys === undefined) this.#byNs.set(link.ns, (keys = new Set()));
-    keys.add(key);
+    this.#byNs.add(link.ns, key);
+    this.#byOperation.add(link.operation, key);
+  }
+
+  #unindex(key: string): void {
+    const link = this.#rows.get(key);
+    if (link === undefined) return;
+    this.#rows.delete(key);
+    this.#byNs.remove(link.ns, key);
+    this.#byOperation.remove(link.operation, key);
   }
 }
 
@@ -118,15 +153,6 @@ export class ControllerStore implements StoreBackend {
 
   delete(owner: string, key: string): void {
     this.#driverData.removeSync(ownerPrefix(owner) + key);
-  }
-
-  /** Records a link a driver created (the ownership registry's row), durably before returning. */
-  putLinkSync(link: LinkRecord): void {
-    this.links.put(link);
-  }
-
-  deleteLinkSync(link: Pick<LinkRecord, 'ns' | 'name'>): void {
-    this.links.delete(link);
   }
 
   async close(): Promise<void> {

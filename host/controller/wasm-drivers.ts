@@ -73,8 +73,7 @@ export async function startWasmDrivers(options: {
       begin: (operation) => { registry.operation = operation; },
       sweep: async (operation) => {
         const swept: string[] = [];
-        for (const link of options.store.links.all()) {
-          if (link.operation !== operation) continue;
+        for (const link of options.store.links.madeBy(operation)) {
           const ns = nsRef(link.ns);
           // The host deletes it itself: the driver that made it did not (or could not). A link
           // in a sandbox goes with its veth peer or its namespace.

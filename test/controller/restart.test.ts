@@ -77,8 +77,8 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     createNetns(h.netnsDir, 'stray');
     const store = ControllerStore.open(h.dataDir);
     store.endpoints.put('half', { id: 'half', name: 'half', networkId: network.id(), address: '10.71.0.9/24', options: {}, state: 'creating' });
-    store.putLinkSync({ driver: 'bridge', ns: `sandbox:${goneKey}`, name: 'eth0' });
-    store.putLinkSync({ driver: 'bridge', ns: 'host', name: 'br0' });
+    store.links.put({ driver: 'bridge', ns: `sandbox:${goneKey}`, name: 'eth0' });
+    store.links.put({ driver: 'bridge', ns: 'host', name: 'br0' });
     await store.close();
     const leavesBefore = h.driver.count('leave');
 
