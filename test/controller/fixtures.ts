@@ -61,10 +61,13 @@ export function makeHost(label = 'h'): TestHost {
   };
 }
 
-/** Runs `body` with a fresh host and a controller over it (with the test bridge driver), then removes both. */
-export async function withController(body: (h: TestHost, controller: Controller) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` with a fresh host and a controller over it (with the test bridge driver unless
+ * `extra` says otherwise, e.g. `{ drivers: undefined }` for the Wasm drivers), then removes both.
+ */
+export async function withController(body: (h: TestHost, controller: Controller) => Promise<void>, extra?: Partial<ControllerOptions>): Promise<void> {
   const h = makeHost();
-  const controller = await h.controller();
+  const controller = await h.controller(extra);
   try {
     await body(h, controller);
   } finally {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAC_ADDRESS } from '../../host/controller/index.js';
-import { ipJson, kernelSettled, makeHost, ping, type IpAddr, type IpRoute } from './fixtures.js';
+import { ipJson, kernelSettled, makeHost, ping, withController, type IpAddr, type IpRoute } from './fixtures.js';
 
 test('Wasm bridge: two sandboxes ping each other; null gives no interface; a restart keeps it all working', async () => {
   const h = makeHost();
@@ -52,66 +52,52 @@ test('Wasm bridge: two sandboxes ping each other; null gives no interface; a res
   }
 });
 
-test('Wasm bridge: an endpoint re-joins the sandbox it left, and joins a new one after its sandbox is deleted', async () => {
-  const h = makeHost();
-  const controller = await h.controller({ drivers: undefined });
-  try {
-    const network = await controller.newNetwork('bridge', 'again', { ipam: { config: [{ subnet: '10.81.0.0/24' }] } });
-    const ep = await network.createEndpoint('ep');
-    const peer = await network.createEndpoint('peer');
-    const box = await controller.newSandbox('c1');
-    const peerBox = await controller.newSandbox('c2');
-    await peer.join(peerBox);
-    for (let round = 0; round < 3; round++) {
-      await ep.join(box);
-      assert.equal(ep.info().interfaceName, 'eth0', `round ${round}`);
-      assert.ok(ping(box.key(), '10.81.0.3'), `round ${round}: reaches its peer`);
-      await ep.leave(box);
-      assert.deepEqual(ipJson<IpAddr[]>(box.key(), 'link').map((l) => l.ifname), ['lo'], `round ${round}: the interface is gone`);
-    }
+test('Wasm bridge: an endpoint re-joins the sandbox it left, and joins a new one after its sandbox is deleted', () => withController(async (h, controller) => {
+  const network = await controller.newNetwork('bridge', 'again', { ipam: { config: [{ subnet: '10.81.0.0/24' }] } });
+  const ep = await network.createEndpoint('ep');
+  const peer = await network.createEndpoint('peer');
+  const box = await controller.newSandbox('c1');
+  const peerBox = await controller.newSandbox('c2');
+  await peer.join(peerBox);
+  for (let round = 0; round < 3; round++) {
     await ep.join(box);
-    await box.delete();
-    // Straight after: the deleted namespace's host-side veth may still be there.
-    const next = await controller.newSandbox('c3');
-    await ep.join(next);
-    assert.ok(ping(next.key(), '10.81.0.3'), 'reaches its peer from the new sandbox');
-    await next.delete();
-    await peerBox.delete();
-    await ep.delete();
-    await peer.delete();
-    await network.delete();
-    assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
-  } finally {
-    await controller.close();
-    h.cleanup();
+    assert.equal(ep.info().interfaceName, 'eth0', `round ${round}`);
+    assert.ok(ping(box.key(), '10.81.0.3'), `round ${round}: reaches its peer`);
+    await ep.leave(box);
+    assert.deepEqual(ipJson<IpAddr[]>(box.key(), 'link').map((l) => l.ifname), ['lo'], `round ${round}: the interface is gone`);
   }
-});
+  await ep.join(box);
+  await box.delete();
+  // Straight after: the deleted namespace's host-side veth may still be there.
+  const next = await controller.newSandbox('c3');
+  await ep.join(next);
+  assert.ok(ping(next.key(), '10.81.0.3'), 'reaches its peer from the new sandbox');
+  await next.delete();
+  await peerBox.delete();
+  await ep.delete();
+  await peer.delete();
+  await network.delete();
+  assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
+}, { drivers: undefined }));
 
-test('host network: endpoints join only a sandbox in the host namespace (useDefaultSandbox), and no other endpoint does', async () => {
-  const h = makeHost();
-  const controller = await h.controller({ drivers: undefined });
-  try {
-    const host = await controller.newNetwork('host', 'host');
-    const bridge = await controller.newNetwork('bridge', 'br', { ipam: { config: [{ subnet: '10.82.0.0/24' }] } });
-    const hostEp = await host.createEndpoint('h');
-    const bridgeEp = await bridge.createEndpoint('b');
-    const shared = await controller.newSandbox('shared', { useDefaultSandbox: true, hostname: 'shared' });
-    const own = await controller.newSandbox('own');
-    assert.equal(shared.key(), h.host.path, "the host's namespace is the sandbox's key");
-    await assert.rejects(bridgeEp.join(shared), { name: 'ForbiddenError', code: 'host-network' });
-    await assert.rejects(hostEp.join(own), { name: 'ForbiddenError', code: 'host-network' });
-    await hostEp.join(shared);
-    assert.equal(hostEp.info().sandboxKey, h.host.path);
-    await bridgeEp.join(own);
-    await shared.delete();
-    await own.delete();
-    assert.deepEqual(ipJson<IpAddr[]>(h.host.path as string, 'addr', 'show', 'dev', 'lo').map((a) => a.ifname), ['lo'], "the host's namespace is still there");
-    await hostEp.delete();
-    await bridgeEp.delete();
-    await host.delete();
-    await bridge.delete();
-  } finally {
-    await controller.close();
-    h.cleanup();
-  }
-});
+test('host network: endpoints join only a sandbox in the host namespace (useDefaultSandbox), and no other endpoint does', () => withController(async (h, controller) => {
+  const host = await controller.newNetwork('host', 'host');
+  const bridge = await controller.newNetwork('bridge', 'br', { ipam: { config: [{ subnet: '10.82.0.0/24' }] } });
+  const hostEp = await host.createEndpoint('h');
+  const bridgeEp = await bridge.createEndpoint('b');
+  const shared = await controller.newSandbox('shared', { useDefaultSandbox: true, hostname: 'shared' });
+  const own = await controller.newSandbox('own');
+  assert.equal(shared.key(), h.host.path, "the host's namespace is the sandbox's key");
+  await assert.rejects(bridgeEp.join(shared), { name: 'ForbiddenError', code: 'host-network' });
+  await assert.rejects(hostEp.join(own), { name: 'ForbiddenError', code: 'host-network' });
+  await hostEp.join(shared);
+  assert.equal(hostEp.info().sandboxKey, h.host.path);
+  await bridgeEp.join(own);
+  await shared.delete();
+  await own.delete();
+  assert.deepEqual(ipJson<IpAddr[]>(h.host.path as string, 'addr', 'show', 'dev', 'lo').map((a) => a.ifname), ['lo'], "the host's namespace is still there");
+  await hostEp.delete();
+  await bridgeEp.delete();
+  await host.delete();
+  await bridge.delete();
+}, { drivers: undefined }));
