@@ -2,7 +2,7 @@
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { deleteNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import { deleteNetns, isBoundNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 
@@ -25,7 +25,8 @@ export class NetnsPlumbing implements SandboxPlumbing {
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
     const path = join(this.dir, name);
-    if (!existsSync(path)) return undefined;
+    // A plain file left by a crash mid-create or mid-delete holds no namespace: the sandbox is gone.
+    if (!isBoundNetns(path)) return undefined;
     return new NetnsSandbox(path, this.#deleter, () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), false);
   }
 

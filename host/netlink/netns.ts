@@ -1,8 +1,8 @@
 // Network namespaces: create (bind-mounted under a directory, /run/netns style), open by path,
 // delete, and run synchronous code inside one. A thread's namespace is switched with setns and
 // always switched back before returning: never hold a switch across an await.
-import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { NetlinkError } from './errors.js';
 import { CLONE_NEWNET, SyscallError, sys } from './libc.js';
 import { NetlinkSocket } from './socket.js';
@@ -245,6 +245,19 @@ export function bindNetns(dir: string, name: string, unbound: UnboundNetns): Net
   netns.adoptSocket(NetlinkSocket.adopt(unbound.socketFd, path));
   opened.set(path, netns);
   return netns;
+}
+
+/**
+ * True when a namespace is bound to the file at `path` (it is a mount point, on another device
+ * than its directory). A process killed between creating the file and mounting on it, or
+ * between unmounting and removing it, leaves a plain file, which holds no namespace.
+ */
+export function isBoundNetns(path: string): boolean {
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
 }
 
 /** Unmounts and removes a namespace file whose handle is closed (see deleteNetns). */

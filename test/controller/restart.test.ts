@@ -1,6 +1,7 @@
 // Persistence: a restarted controller finds its networks, endpoints and sandboxes, and sweeps
 // what a crash left behind.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -104,6 +105,33 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     await fresh.delete();
     await again.delete();
     await restored.delete();
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
+
+test('start-up sweep: a namespace file a crash left unmounted (a plain file) is a gone sandbox', async () => {
+  const h = makeHost();
+  let controller = await h.controller();
+  try {
+    const network = await controller.newNetwork('bridge', 'n', { ipam: { config: [{ subnet: '10.72.0.0/24' }] } });
+    const ep = await network.createEndpoint('ep');
+    const box = await controller.newSandbox('box');
+    await ep.join(box);
+    const key = box.key();
+    await controller.close();
+
+    // Killed between unmounting the namespace and removing its file.
+    execFileSync('umount', [key]);
+    assert.equal(existsSync(key), true);
+
+    controller = await h.controller();
+    assert.equal(controller.recovery.sandboxes.length, 1);
+    assert.deepEqual(controller.recovery.joins, [ep.id()]);
+    assert.deepEqual(controller.recovery.namespaces, [key.split('/').pop()]);
+    assert.equal(existsSync(key), false, 'the plain file is removed');
+    assert.equal(controller.networkByName('n')!.endpointByName('ep')!.info().sandboxKey, undefined);
   } finally {
     await controller.close();
     h.cleanup();
