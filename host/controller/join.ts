@@ -86,9 +86,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     undo.push('rewrite hosts', () => sandbox.refreshHosts());
     sandbox.record.endpoints.push(endpoint.id());
     undo.push('detach from the sandbox', () => { sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id()); });
-    // Written while the driver programs connectivity; awaited below (handled now in case that throws).
-    const hostsWritten = sandbox.refreshHosts();
-    hostsWritten.catch(() => undefined);
+    sandbox.refreshHosts();
     const after = gatewayEndpoint(sandbox.endpoints());
     if (after !== before && before !== undefined) {
       await revoke(ctx, before);
@@ -105,7 +103,6 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
       undo.push('revoke external connectivity', () => revoke(ctx, after));
     }
 
-    await hostsWritten;
     endpoint.record.join.state = 'ready';
     saveJoin(ctx, endpoint, sandbox);
   }));
@@ -129,9 +126,6 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   const before = gatewayEndpoint(sandbox.endpoints());
   const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
-  // Written while the driver leaves; awaited below (handled now: the awaits in between may throw).
-  const hostsWritten = plumbed ? sandbox.refreshHosts() : Promise.resolve();
-  hostsWritten.catch(() => undefined);
   const after = gatewayEndpoint(sandbox.endpoints());
   const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
   if (before === endpoint) await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
@@ -151,7 +145,7 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     return;
   }
-  await tolerate(() => hostsWritten, `rewrite the hosts file of ${sandbox.containerId()}`, ctx.warn);
+  await tolerate(async () => sandbox.refreshHosts(), `rewrite the hosts file of ${sandbox.containerId()}`, ctx.warn);
   saveJoin(ctx, endpoint, sandbox);
 }
 

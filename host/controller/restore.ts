@@ -39,7 +39,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
-      await new SandboxFiles(filesDir(ctx), record.id).remove();
+      new SandboxFiles(filesDir(ctx), record.id).remove();
       ctx.store.sandboxes.delete(record.id);
       continue;
     }
@@ -106,7 +106,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   for (const sandbox of ctx.sandboxes.values()) {
     const joined = [...ctx.networks.values()].flatMap((network) => network.endpoints()).filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id()).map((endpoint) => endpoint.id());
     sandbox.record.endpoints = [...sandbox.record.endpoints.filter((id) => joined.includes(id)), ...joined.filter((id) => !sandbox.record.endpoints.includes(id))];
-    await sandbox.refreshHosts();
+    sandbox.refreshHosts();
     ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   }
 

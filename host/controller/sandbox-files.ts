@@ -1,8 +1,7 @@
 // A sandbox's /etc/hosts and resolv.conf, as libnetwork builds them (etchosts, resolvconf):
 // the default hosts lines, then one line per address of each joined endpoint; the host's
 // nameservers without loopback ones (the sandbox has its own loopback), Google's when none is left.
-import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { SandboxOptions } from './model.js';
@@ -85,12 +84,12 @@ export function buildHosts(config: SandboxOptions, addresses: string[]): string 
  * One sandbox's files, `<id>.hosts` and `<id>.resolv.conf` in the data directory's `sandboxes`
  * directory (no directory per sandbox: one system call less to make and to remove). They are
  * rewritten in place, as libnetwork does: a container bind-mounts them, so the inode must stay
- * the same (a rename would swap it). All file work runs in order on libuv's threads, so it
- * overlaps the namespace creation and the driver calls; the operation awaits it before it returns.
+ * the same (a rename would swap it). The work is synchronous: a file this small costs a few
+ * system calls, while each of libuv's thread-pool hops wakes a sleeping thread (measured on
+ * bench/endpoints' machine: 2 files created in ~0.9 ms through fs/promises, ~0.5 ms here;
+ * a hosts rewrite ~0.5 ms there, ~0.03 ms here).
  */
 export class SandboxFiles {
-  #queue: Promise<void> = Promise.resolve();
-
   constructor(readonly dir: string, readonly id: string) {}
 
   get hostsPath(): string {
@@ -102,33 +101,29 @@ export class SandboxFiles {
   }
 
   /** Creates both files (and the directory, for the first sandbox of the data directory). */
-  create(hosts: string, resolvConf: string): Promise<void> {
-    return this.#enqueue(async () => {
-      const write = (): Promise<unknown> => Promise.all([writeFile(this.hostsPath, hosts), writeFile(this.resolvConfPath, resolvConf)]);
-      try {
-        await write();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        await mkdir(this.dir, { recursive: true });
-        await write();
-      }
-    });
+  create(hosts: string, resolvConf: string): void {
+    try {
+      writeFileSync(this.hostsPath, hosts);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(this.hostsPath, hosts);
+    }
+    try {
+      writeFileSync(this.resolvConfPath, resolvConf);
+    } catch (error) {
+      rmSync(this.hostsPath, { force: true });
+      throw error;
+    }
   }
 
-  writeHosts(hosts: string): Promise<void> {
-    return this.#enqueue(() => writeFile(this.hostsPath, hosts));
+  writeHosts(hosts: string): void {
+    writeFileSync(this.hostsPath, hosts);
   }
 
-  remove(): Promise<void> {
-    return this.#enqueue(async () => {
-      await Promise.all([rm(this.hostsPath, { force: true }), rm(this.resolvConfPath, { force: true })]);
-    });
-  }
-
-  #enqueue(work: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(work);
-    this.#queue = run.catch(() => undefined);
-    return run;
+  remove(): void {
+    rmSync(this.hostsPath, { force: true });
+    rmSync(this.resolvConfPath, { force: true });
   }
 }
 

@@ -6,7 +6,6 @@ import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
-import { tolerate } from './ipam-alloc.js';
 import { leaveSandbox } from './join.js';
 import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
@@ -33,27 +32,34 @@ export class Sandbox {
     if (external !== undefined && config.useDefaultSandbox === true) throw new InvalidParameterError('a sandbox uses the host\'s namespace or an external key, not both');
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
     const nsName = external === undefined ? id.slice(0, 12) : '';
-    // The files are written (on libuv's threads) while the namespace is made.
     const files = new SandboxFiles(filesDir(ctx), id);
-    const filesCreated = files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
-    filesCreated.catch(() => undefined); // awaited below
-    const removeFiles = (): Promise<void> => files.remove().catch((undoError: unknown) => ctx.warn(`rollback: remove the files of sandbox ${id}: ${String(undoError)}`));
+    try {
+      files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+    } catch (error) {
+      throw asNetworkError(error, `create the files of sandbox ${containerId}`);
+    }
+    const removeFiles = (): void => {
+      try {
+        files.remove();
+      } catch (undoError) {
+        ctx.warn(`rollback: remove the files of sandbox ${id}: ${String(undoError)}`);
+      }
+    };
     let namespace: SandboxNamespace;
     try {
       const options = { ipv6: config.ipv6 === true };
       if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
       else namespace = external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
     } catch (error) {
-      await removeFiles();
+      removeFiles();
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
     const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, ...(external === undefined ? {} : { external: true }), config: structuredClone(config), endpoints: [] };
     const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
-      await filesCreated;
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
-      await removeFiles();
+      removeFiles();
       await namespace.destroy().catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
       throw asNetworkError(error, `create sandbox for ${containerId}`);
     }
@@ -111,16 +117,18 @@ export class Sandbox {
       } catch (error) {
         this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const removed = this.files.remove();
-      removed.catch(() => undefined); // awaited below; handled now in case a leave throws first
       if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
-      await tolerate(() => removed, `remove the files of sandbox ${this.id()}`, this.ctx.warn);
+      try {
+        this.files.remove();
+      } catch (error) {
+        this.ctx.warn(`remove the files of sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`);
+      }
       this.ctx.store.sandboxes.delete(this.id());
     });
   }
 
   /** @internal rewrites /etc/hosts from the joined endpoints' addresses (see SandboxFiles). */
-  refreshHosts(): Promise<void> {
+  refreshHosts(): void {
     const addresses = this.endpoints().flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
       .filter((cidr): cidr is string => cidr !== undefined)
       .map(ipOf);
