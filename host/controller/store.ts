@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { StoreBackend } from '../drivers/index.js';
+import type { StoreBackend, StoreWrite } from '../drivers/index.js';
 import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from './model.js';
 
 class Table<T> {
@@ -147,12 +147,14 @@ export class ControllerStore implements StoreBackend {
     return [...range].map(({ key, value }) => [key.slice(prefix.length), new Uint8Array(value)]);
   }
 
-  set(owner: string, key: string, value: Uint8Array): void {
-    this.#driverData.putSync(ownerPrefix(owner) + key, value);
-  }
-
-  delete(owner: string, key: string): void {
-    this.#driverData.removeSync(ownerPrefix(owner) + key);
+  apply(owner: string, writes: readonly StoreWrite[]): void {
+    const prefix = ownerPrefix(owner);
+    this.root.transactionSync(() => {
+      for (const [key, value] of writes) {
+        if (value === null) this.#driverData.removeSync(prefix + key);
+        else this.#driverData.putSync(prefix + key, value);
+      }
+    });
   }
 
   async close(): Promise<void> {

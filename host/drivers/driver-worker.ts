@@ -7,6 +7,7 @@ import type { InterfaceData } from './api.js';
 import { ask } from './host-channel.js';
 import { guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
+import type { StoreWrite } from './store.js';
 import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
 import type { ErrorKind, WireError } from './errors.js';
 import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
@@ -32,6 +33,13 @@ const init = await new Promise<WorkerInit>((resolve) => {
 });
 const send = (message: FromWorker): void => port.postMessage(message);
 const store = new Map(init.store);
+/** Writes not yet sent to the host: they go with the next result (see FromWorker). */
+let storeWrites: StoreWrite[] = [];
+function takeStoreWrites(): StoreWrite[] {
+  const writes = storeWrites;
+  storeWrites = [];
+  return writes;
+}
 const registrations: Registration[] = [];
 
 /** A host import answered synchronously by the main thread; refusals become the guest's err. */
@@ -55,13 +63,15 @@ const imports = {
   },
   'wasmnet:driver/store': {
     get: (key: string) => store.get(key),
+    // No round trip to the host: a call's writes travel with its result.
     set: (key: string, value: Uint8Array) => {
-      host('store-set', key, value);
-      store.set(key, value.slice());
+      const copy = value.slice();
+      store.set(key, copy);
+      storeWrites.push([key, copy]);
     },
     delete: (key: string) => {
-      host('store-delete', key);
       store.delete(key);
+      storeWrites.push([key, null]);
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
   },
@@ -102,7 +112,7 @@ try {
   });
   component['plugin']!['init']!();
   setThreadNice(0);
-  send({ type: 'ready', registrations });
+  send({ type: 'ready', registrations, writes: takeStoreWrites() });
 } catch (error) {
   send({ type: 'init-failed', error: describe(error, 'init').error });
   process.exit(0);
@@ -200,6 +210,7 @@ serve = (first) => {
 
 function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> }): void {
   if ('store' in message) {
+    storeWrites = [];
     store.clear();
     for (const [key, value] of message.store) store.set(key, value);
     return;
@@ -207,11 +218,13 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
   try {
     const value = dispatch(message);
     if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
-      send({ type: 'result', id: message.id, ok: false, fatal: false, error: { kind: 'internal', message: `result of ${message.method} is over the ${init.maxResultBytes}-byte limit` } });
+      send({ type: 'result', id: message.id, ok: false, fatal: false, error: { kind: 'internal', message: `result of ${message.method} is over the ${init.maxResultBytes}-byte limit` }, writes: takeStoreWrites() });
       return;
     }
-    send({ type: 'result', id: message.id, ok: true, value });
+    send({ type: 'result', id: message.id, ok: true, value, writes: takeStoreWrites() });
   } catch (error) {
-    send({ type: 'result', id: message.id, ok: false, ...describe(error, message.method) });
+    const { error: wire, fatal } = describe(error, message.method);
+    const writes = takeStoreWrites();
+    send(fatal ? { type: 'result', id: message.id, ok: false, error: wire, fatal } : { type: 'result', id: message.id, ok: false, error: wire, fatal, writes });
   }
 }

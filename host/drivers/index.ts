@@ -5,6 +5,6 @@ export { DriverRegistry, HOST_OWNER, type DriverEntry, type IpamEntry, type Regi
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
 export { LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
-export { FileStore, MemoryStore, type StoreBackend } from './store.js';
+export { FileStore, MemoryStore, type StoreBackend, type StoreWrite } from './store.js';
 export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
 export { checkComponent } from './component-check.js';

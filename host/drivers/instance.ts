@@ -7,6 +7,7 @@ import type { CompiledComponent } from './compiler.js';
 import { DriverError, fromWire, Internal, type WireError } from './errors.js';
 import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
 import type { FromWorker, Registration, WorkerInit } from './protocol.js';
+import type { StoreWrite } from './store.js';
 
 /** Answers a guest's host import (register, store, netlink); throws a DriverError to refuse. */
 export type HostHandler = (op: string, args: unknown[]) => unknown;
@@ -21,6 +22,8 @@ export interface InstanceOptions {
   initDeadlineMs: number;
   maxResultBytes: number;
   host: HostHandler;
+  /** Persists the store writes a call (or init) made, before it settles; throws to fail it. */
+  storeWrites: (writes: StoreWrite[]) => void;
   log: LogHandler;
 }
 
@@ -145,7 +148,7 @@ export class ComponentInstance {
   #receive(message: FromWorker): void {
     switch (message.type) {
       case 'ready':
-        this.#onReady(message.registrations);
+        if (this.#persisted(message.writes)) this.#onReady(message.registrations);
         return;
       case 'init-failed':
         this.#onInitFailed(fromWire(message.error));
@@ -162,12 +165,28 @@ export class ComponentInstance {
       case 'result': {
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
-        if (message.ok) pending?.resolve(message.value);
-        else if (message.fatal) {
+        if (message.ok) {
+          if (this.#persisted(message.writes, pending)) pending?.resolve(message.value);
+        } else if (message.fatal) {
           pending?.reject(new InstanceFault(`${this.options.label}: ${message.error.message}; the instance is being re-created`));
           this.#kill(message.error.message);
-        } else pending?.reject(fromWire(message.error));
+        } else if (this.#persisted(message.writes, pending)) pending?.reject(fromWire(message.error));
       }
+    }
+  }
+
+  /** Persists the guest's store writes. When that fails, the guest's copy of its store is ahead
+   * of the host's: the call fails and the instance is replaced (its successor reads the host's). */
+  #persisted(writes: StoreWrite[], pending?: Pending): boolean {
+    if (writes.length === 0) return true;
+    try {
+      this.options.storeWrites(writes);
+      return true;
+    } catch (error) {
+      const reason = `its store writes could not be saved (${error instanceof Error ? error.message : String(error)})`;
+      pending?.reject(new InstanceFault(`${this.options.label}: ${reason}; the instance is being re-created`));
+      this.#kill(reason);
+      return false;
     }
   }
 

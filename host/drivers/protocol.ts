@@ -3,6 +3,7 @@
 // typed guest error travels here as plain data ({kind, message}) without a transfer handler.
 import type { WorldName } from '../wit/contract.js';
 import type { WireError } from './errors.js';
+import type { StoreWrite } from './store.js';
 import type { CoreModule } from './wasm.js';
 
 export interface WorkerInit {
@@ -30,10 +31,16 @@ export interface CallMessage {
   args: unknown[];
 }
 
+/**
+ * `writes`: the store writes made since the last message that carried them (applied by the host
+ * before the call settles; a guest's store reads see them at once). A fatal result carries none:
+ * the instance is replaced and its replacement gets the host's copy.
+ */
 export type FromWorker =
-  | { type: 'ready'; registrations: Registration[] }
+  | { type: 'ready'; registrations: Registration[]; writes: StoreWrite[] }
   | { type: 'init-failed'; error: WireError }
-  | { type: 'result'; id: number; ok: true; value: unknown }
-  | { type: 'result'; id: number; ok: false; error: WireError; fatal: boolean }
+  | { type: 'result'; id: number; ok: true; value: unknown; writes: StoreWrite[] }
+  | { type: 'result'; id: number; ok: false; error: WireError; fatal: false; writes: StoreWrite[] }
+  | { type: 'result'; id: number; ok: false; error: WireError; fatal: true }
   | { type: 'host'; op: string; args: unknown[] }
   | { type: 'log'; level: string; message: string };

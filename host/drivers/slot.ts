@@ -296,6 +296,10 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       maxResultBytes: this.services.maxResultBytes,
       log: (level, message) => this.services.log(this.owner, level, message),
       host: (op, args) => this.#host(op, args, seen),
+      storeWrites: (writes) => {
+        this.services.store.apply(this.owner, writes);
+        this.#storeVersion++;
+      },
     });
     return { instance, handles: new Map(registrations.map((reg) => [regKey(reg.kind, reg.name), reg])) };
   }
@@ -310,14 +314,6 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         seen.add(regKey(kind, name));
         return undefined;
       }
-      case 'store-set':
-        this.services.store.set(this.owner, args[0] as string, args[1] as Uint8Array);
-        this.#storeVersion++;
-        return undefined;
-      case 'store-delete':
-        this.services.store.delete(this.owner, args[0] as string);
-        this.#storeVersion++;
-        return undefined;
       case 'netlink': {
         const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
         return guardedNetlink(this.services.ownership, this.services.plumbing, this.owner, netlinkOp, ns, rest);

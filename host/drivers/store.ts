@@ -1,13 +1,16 @@
-// The `store` import's backing: a key/value space per driver owner, written synchronously
-// (the guest waits on it) so a restarted or upgraded instance finds its state again.
+// The `store` import's backing: a key/value space per driver owner, so a restarted or upgraded
+// instance finds its state again. A call's writes arrive with its result, applied together.
 // The controller may back it with LMDB; these two serve tests and a plain data directory.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** A key set to a value, or deleted (null). */
+export type StoreWrite = [key: string, value: Uint8Array | null];
+
 export interface StoreBackend {
   entries(owner: string): Array<[string, Uint8Array]>;
-  set(owner: string, key: string, value: Uint8Array): void;
-  delete(owner: string, key: string): void;
+  /** Applies one call's writes, in order, all or none where the backend can. */
+  apply(owner: string, writes: readonly StoreWrite[]): void;
 }
 
 export class MemoryStore implements StoreBackend {
@@ -17,12 +20,12 @@ export class MemoryStore implements StoreBackend {
     return [...this.space(owner)].map(([key, value]) => [key, value.slice()]);
   }
 
-  set(owner: string, key: string, value: Uint8Array): void {
-    this.space(owner).set(key, value.slice());
-  }
-
-  delete(owner: string, key: string): void {
-    this.space(owner).delete(key);
+  apply(owner: string, writes: readonly StoreWrite[]): void {
+    const space = this.space(owner);
+    for (const [key, value] of writes) {
+      if (value === null) space.delete(key);
+      else space.set(key, value.slice());
+    }
   }
 
   protected space(owner: string): Map<string, Uint8Array> {
@@ -39,13 +42,8 @@ export class FileStore extends MemoryStore {
     mkdirSync(dir, { recursive: true });
   }
 
-  override set(owner: string, key: string, value: Uint8Array): void {
-    super.set(owner, key, value);
-    this.#flush(owner);
-  }
-
-  override delete(owner: string, key: string): void {
-    super.delete(owner, key);
+  override apply(owner: string, writes: readonly StoreWrite[]): void {
+    super.apply(owner, writes);
     this.#flush(owner);
   }
 

@@ -91,9 +91,8 @@ test('the same operations as functions: load, upgrade, unload; a refused upgrade
 test('the file store keeps a driver\'s state across runtimes', async () => {
   const dir = tempDir('wasmnet-drivers-store-');
   const store = new FileStore(dir);
-  store.set('a', 'k', new Uint8Array([1, 2]));
-  store.set('a', 'gone', new Uint8Array([3]));
-  store.delete('a', 'gone');
+  store.apply('a', [['k', new Uint8Array([1, 2])], ['gone', new Uint8Array([3])]]);
+  store.apply('a', [['gone', null]]);
   assert.deepEqual(readdirSync(dir), ['a.json']);
   assert.deepEqual(new FileStore(dir).entries('a'), [['k', new Uint8Array([1, 2])]]);
 
