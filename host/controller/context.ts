@@ -18,6 +18,8 @@ export interface LinkBook {
   begin(operation: string | undefined): void;
   /** Deletes the links `operation` created that still exist (its object is gone after a crash). */
   sweep(operation: string): Promise<string[]>;
+  /** The index of a veth end a driver just created in the sandbox, unchanged since (claimed once). */
+  claimCreatedIndex(sandboxKey: string, name: string): number | undefined;
 }
 
 /** Sandboxes by id, also indexed by container id (one sandbox per container). */

@@ -70,7 +70,8 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
         if (effects.gatewayIpv6 !== undefined) routes.push({ destination: '::/0', gateway: effects.gatewayIpv6 });
       }
       try {
-        await sandbox.namespace.addInterface({ srcName: effects.names.srcName, dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
+        const srcIndex = ctx.links?.claimCreatedIndex(sandbox.key(), effects.names.srcName);
+        await sandbox.namespace.addInterface({ srcName: effects.names.srcName, ...(srcIndex === undefined ? {} : { srcIndex }), dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
       } catch (error) {
         throw asNetworkError(error, `configure ${dstName} in sandbox ${sandbox.containerId()}`);
       }

@@ -3,8 +3,9 @@
 // or in the sandbox whose key (namespace path) the driver was given.
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { DriverError, type NetlinkOp, type PlumbingBackend } from '../drivers/index.js';
-import { openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
+import { NetlinkError, openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
 import { LinkDeleter } from '../sandbox/index.js';
+import { KnownIndexes } from './known-indexes.js';
 import { PROCESS_NETNS } from './netns-plumbing.js';
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
@@ -16,6 +17,7 @@ export interface LinkJournal {
 export class NetlinkBackend implements PlumbingBackend {
   /** Link deletions (~28 ms each in the kernel) run on its threads, never on the main one. */
   readonly #deleter = new LinkDeleter();
+  readonly indexes = new KnownIndexes();
 
   constructor(private readonly hostNetns?: string, private readonly journal?: LinkJournal) {}
 
@@ -25,9 +27,11 @@ export class NetlinkBackend implements PlumbingBackend {
       const peer = created[1 - i];
       this.journal?.intend(where, name, peer === undefined ? undefined : { ns: peer[0], name: peer[1] });
     });
+    if (op === 'linkDel') this.indexes.forget(ns, args[0] as string);
+    if (op === 'linkSet' && (args[1] as Wit.LinkChange).name !== undefined) this.indexes.forget(ns, args[0] as string);
     try {
       if (op === 'linkDel') return this.#deleter.delete(this.#path(ns), args[0] as string).catch((error: unknown) => { throw typed(error); });
-      return this.#run(op, this.#netns(ns), args);
+      return this.#run(op, ns, args);
     } catch (error) {
       for (const [where, name] of created) this.journal?.abandon(where, name);
       throw typed(error);
@@ -50,10 +54,11 @@ export class NetlinkBackend implements PlumbingBackend {
   }
 
   /** Every request but linkDel (the deleter's), on this thread. */
-  #run(op: NetlinkOp, netns: Netns, args: unknown[]): unknown {
+  #run(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
+    const netns = this.#netns(ns);
     const rtnl = new Rtnl(netns);
     switch (op) {
-      case 'linkAdd': return rtnl.linkAdd(this.#spec(args[0] as Wit.LinkSpec)).index;
+      case 'linkAdd': return this.#linkAdd(rtnl, ns, args[0] as Wit.LinkSpec);
       case 'linkSet': return rtnl.linkSet(args[0] as string, args[1] as Wit.LinkChange);
       case 'linkGet': return witLink(rtnl.linkGet(args[0] as string));
       case 'linkList': return rtnl.linkList().map(witLink);
@@ -68,6 +73,24 @@ export class NetlinkBackend implements PlumbingBackend {
       case 'fdbDel': return rtnl.fdbDel(args[0] as Wit.FdbEntry);
       case 'sysctlSet': return sysctlSet(netns, args[0] as Wit.Sysctl, args[1] as string | undefined, args[2] as string);
     }
+  }
+
+  /** Creates a link, under a master whose index is known when it can, and learns the indexes. */
+  #linkAdd(rtnl: Rtnl, ns: Wit.Netns, spec: Wit.LinkSpec): number {
+    const local = this.#spec(spec);
+    const knownMaster = spec.master === undefined ? undefined : this.indexes.master(ns, spec.master);
+    let created;
+    try {
+      created = rtnl.linkAdd(local, knownMaster);
+    } catch (error) {
+      // A master deleted or re-made behind the backend's back: the kernel refuses its old index.
+      if (knownMaster === undefined || !(error instanceof NetlinkError) || !['EINVAL', 'ENODEV'].includes(error.errnoName)) throw error;
+      this.indexes.forget(ns, spec.master as string);
+      created = rtnl.linkAdd(local);
+    }
+    if (spec.master !== undefined && created.masterIndex !== undefined) this.indexes.learnMaster(ns, spec.master, created.masterIndex);
+    if (spec.kind.tag === 'veth' && created.linkIndex !== undefined) this.indexes.learnPeer(spec.kind.val.netns, spec.kind.val.name, created.linkIndex);
+    return created.index;
   }
 
   /**

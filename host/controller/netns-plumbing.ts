@@ -89,6 +89,7 @@ class NetnsSandbox implements SandboxNamespace {
   async addInterface(config: InterfaceConfig): Promise<void> {
     this.sandbox.addInterface({
       srcName: config.srcName,
+      ...(config.srcIndex === undefined ? {} : { srcIndex: config.srcIndex }),
       dstName: config.dstName,
       ...(config.mac === undefined ? {} : { mac: config.mac }),
       addresses: config.addresses,

@@ -4,6 +4,8 @@
 export interface InterfaceConfig {
   /** The link the driver created for the sandbox (join-info's src-name), already inside it. */
   srcName: string;
+  /** Its index, when known (saves a lookup). */
+  srcIndex?: number;
   /** Its final name in the sandbox, chosen by the controller (eth0, eth1, ...). */
   dstName: string;
   mac?: string;

@@ -71,6 +71,7 @@ export async function startWasmDrivers(options: {
     links: {
       forgetSandbox: (key) => registry.forgetNamespace({ tag: 'sandbox', val: key }),
       begin: (operation) => { registry.operation = operation; },
+      claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
       sweep: async (operation) => {
         const swept: string[] = [];
         for (const link of options.store.links.madeBy(operation)) {

@@ -52,9 +52,10 @@ export class Rtnl {
 
   /** Creates a link; a veth's peer is created directly in `kind.val.netns` (no move).
    * One send: create (up when asked), and read back when the kernel cannot echo.
-   * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace). */
-  linkAdd(spec: LinkSpec): LinkInfo {
-    const created = R.newLink(spec, this.linkRefs(spec));
+   * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace).
+   * `masterIndex`: the index of `spec.master` when the caller knows it (saves a lookup). */
+  linkAdd(spec: LinkSpec, masterIndex?: number): LinkInfo {
+    const created = R.newLink(spec, this.linkRefs(spec, masterIndex));
     const requests = [created];
     const echoed = (created.flags & C.NLM_F_ECHO) !== 0;
     if (!echoed) requests.push(R.getLinkByName(spec.name));
@@ -75,10 +76,10 @@ export class Rtnl {
   }
 
   /** Checks a spec and resolves the links and namespace it names (they must exist). */
-  linkRefs(spec: LinkSpec): R.LinkRefs {
+  linkRefs(spec: LinkSpec, masterIndex?: number): R.LinkRefs {
     R.checkLinkSpec(spec);
     const refs: R.LinkRefs = {};
-    if (spec.master !== undefined) refs.master = this.index(spec.master);
+    if (spec.master !== undefined) refs.master = masterIndex ?? this.index(spec.master);
     const kind = spec.kind;
     if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') refs.lower = this.index(kind.val.parent);
     if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) refs.lower = this.index(kind.val.underlay);
