@@ -1,6 +1,7 @@
 // The controller over the real Wasm driver runtime and the built-in guest drivers (bridge, null),
 // plumbing inside the test's own host namespace.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { MAC_ADDRESS } from '../../host/controller/index.js';
 import { ipJson, kernelSettled, makeHost, ping, withController, type IpAddr, type IpRoute } from './fixtures.js';
@@ -78,6 +79,31 @@ test('Wasm bridge: an endpoint re-joins the sandbox it left, and joins a new one
   await peer.delete();
   await network.delete();
   assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
+}, { drivers: undefined }));
+
+test('Wasm bridge: a bridge re-made behind the host\'s back (a new index) still takes the next veth', () => withController(async (h, controller) => {
+  const network = await controller.newNetwork('bridge', 'remade', { ipam: { config: [{ subnet: '10.82.0.0/24' }] } });
+  const bridge = `br-${network.id().slice(0, 12)}`;
+  const first = await network.createEndpoint('first');
+  const box1 = await controller.newSandbox('c1');
+  await first.join(box1); // the backend learns the bridge's index here
+  const hostIp = (...args: string[]): void => { execFileSync('nsenter', [`--net=${h.host.path as string}`, 'ip', ...args], { stdio: 'ignore' }); };
+  const indexOf = (): number => ipJson<Array<{ ifindex: number }>>(h.host.path as string, 'link', 'show', bridge)[0]!.ifindex;
+  const before = indexOf();
+  hostIp('link', 'del', bridge);
+  hostIp('link', 'add', bridge, 'type', 'bridge');
+  hostIp('link', 'set', bridge, 'up');
+  assert.notEqual(indexOf(), before);
+  const second = await network.createEndpoint('second');
+  const box2 = await controller.newSandbox('c2');
+  await second.join(box2);
+  const ports = ipJson<Array<{ ifname: string; master?: string }>>(h.host.path as string, 'link', 'show', 'master', bridge);
+  assert.equal(ports.length, 1, 'the new veth is a port of the re-made bridge');
+  await box1.delete();
+  await box2.delete();
+  await first.delete();
+  await second.delete();
+  await network.delete();
 }, { drivers: undefined }));
 
 test('host network: endpoints join only a sandbox in the host namespace (useDefaultSandbox), and no other endpoint does', () => withController(async (h, controller) => {
