@@ -15,8 +15,8 @@ let filling = false;
 
 const reply = (message: PoolReply): void => parentPort?.postMessage(message);
 
-// Runs until the ring is full; the main thread asks for a refill when it takes from a full
-// ring. (Not Atomics.waitAsync: a pending one keeps an unref'd worker, and the process, alive.)
+// Runs until the ring is full: after each deletion, and when the main thread finds the ring low.
+// (Not Atomics.waitAsync: a pending one keeps an unref'd worker, and the process, alive.)
 async function fill(): Promise<void> {
   if (filling) return;
   filling = true;
@@ -68,6 +68,7 @@ parentPort?.on('message', (request: PoolRequest) => {
   } catch (error) {
     reply({ type: 'deleted', id: request.id, error: toWorkerError(error, 'delete namespace', request.path) });
   }
+  void fill();
 });
 
 void fill();
