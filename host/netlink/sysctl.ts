@@ -7,10 +7,11 @@ import type { Sysctl } from './types.js';
 import { checkLinkName } from './validate.js';
 
 type Scope = 'ns' | 'link' | 'both';
+// disable_ipv6 namespace-wide is `all` alone: the kernel copies it to `default` and to every link.
 const TABLE: Record<Sysctl, { scope: Scope; ns?: string[]; link?: string }> = {
   'ip-forward': { scope: 'both', ns: ['ipv4/ip_forward'], link: 'ipv4/conf/%/forwarding' },
   'ipv6-forwarding': { scope: 'both', ns: ['ipv6/conf/all/forwarding'], link: 'ipv6/conf/%/forwarding' },
-  'disable-ipv6': { scope: 'both', ns: ['ipv6/conf/all/disable_ipv6', 'ipv6/conf/default/disable_ipv6'], link: 'ipv6/conf/%/disable_ipv6' },
+  'disable-ipv6': { scope: 'both', ns: ['ipv6/conf/all/disable_ipv6'], link: 'ipv6/conf/%/disable_ipv6' },
   'proxy-arp': { scope: 'link', link: 'ipv4/conf/%/proxy_arp' },
   'accept-ra': { scope: 'link', link: 'ipv6/conf/%/accept_ra' },
   'arp-ignore': { scope: 'both', ns: ['ipv4/conf/all/arp_ignore'], link: 'ipv4/conf/%/arp_ignore' },

@@ -5,9 +5,9 @@ import type { NetlinkSocket } from '../netlink/socket.js';
 import { sysctlFiles } from '../netlink/sysctl.js';
 
 /**
- * Runs inside the new namespace (its /proc/sys/net is the thread's). Only `all` and `default`
- * disable_ipv6 are written, before lo goes up, so lo never gets ::1 (and with IPv6 asked for,
- * nothing is written and lo keeps ::1).
+ * Runs inside the new namespace (its /proc/sys/net is the thread's). Only `all` disable_ipv6 is
+ * written (the kernel sets `default` and lo with it), before lo goes up, so lo never gets ::1
+ * (and with IPv6 asked for, nothing is written and lo keeps ::1).
  */
 export function prepareSandbox(socket: NetlinkSocket, ipv6: boolean): void {
   if (!ipv6) for (const file of sysctlFiles('disable-ipv6')) writeFileSync(file, '1');
