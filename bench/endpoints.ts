@@ -13,6 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type Endpoint, type Network, type Sandbox } from '../host/controller/index.js';
 import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { quietMachine } from './quiet.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
 const CNI_DIR = '/usr/lib/cni';
@@ -214,17 +215,22 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const netavark = NETAVARK_PATHS.find((path) => existsSync(path));
     const nav = netavark === undefined ? undefined : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
     // wasmnet's samples in chunks, each followed by one sample of each peer: all three see the
-    // same load on the machine (2 shared CPUs) over the run.
+    // same drift of the machine (2 shared CPUs) over the run. Each turn starts on a quiet machine
+    // (see quiet.ts), not in the kernel's aftermath of the turn before.
     for (const samples of Object.values(lifecycles.steps)) samples.length = 0;
     const start = await profiled(profileDir, 'endpoints', async () => {
       const all: Samples = { up: [], down: [], wallMs: 0 };
       for (let chunk = 0; chunk < peerCount; chunk++) {
+        await quietMachine();
         const part = await lifecycles.measure(first, Math.ceil(samples / peerCount));
         all.up.push(...part.up);
         all.down.push(...part.down);
         all.wallMs += part.wallMs;
-        cni?.sample();
-        nav?.sample();
+        for (const peer of [cni, nav]) {
+          if (peer === undefined) continue;
+          await quietMachine();
+          peer.sample();
+        }
       }
       return all;
     });

@@ -42,12 +42,12 @@ function formatValue(value: number): string {
   return value.toPrecision(4);
 }
 
-/** Median, p99 and friends over a list of samples (any unit). */
 /** A figure for the JSON line: three decimals. */
 export function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** The p-th percentile of samples (any unit). */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
