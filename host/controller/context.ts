@@ -48,8 +48,6 @@ export class Context {
   /** Table subscriptions of each network's driver. */
   readonly subscriptions = new Map<string, TableSubscription[]>();
   #queue: Promise<unknown> = Promise.resolve();
-  /** Work an operation started and did not wait for (a namespace being unmounted): close() waits. */
-  readonly #background = new Set<Promise<void>>();
   closed = false;
 
   constructor(
@@ -86,18 +84,6 @@ export class Context {
     });
     this.#queue = run.catch(() => undefined);
     return run;
-  }
-
-  /** Lets `work` finish after the operation that started it; its failure is warned. */
-  background(work: Promise<void>, label: string): void {
-    const tracked = work.catch((error: unknown) => this.warn(`${label}: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => this.#background.delete(tracked));
-    this.#background.add(tracked);
-  }
-
-  /** Resolves when the background work started so far is done. */
-  async settled(): Promise<void> {
-    await Promise.all(this.#background);
   }
 
   endpoint(id: string): Endpoint | undefined {

@@ -146,7 +146,6 @@ export class Controller {
       for (const network of this.ctx.networks.values()) network.unsubscribeTables();
       this.ctx.closed = true;
     });
-    await this.ctx.settled();
     await this.wasm?.close();
     await this.ctx.plumbing.close();
     releaseNamespaces(this.sandboxes());

@@ -103,10 +103,8 @@ export class Sandbox {
    * libnetwork's sandbox.Delete: leaves every endpoint, deletes the namespace (an external one,
    * or the host's, is only let go of) and the files. A namespace of wasmnet's own goes first:
    * the kernel then removes its interfaces (and their veth peers) by itself, instead of one
-   * ~28 ms link delete per interface. Its file is unmounted off this thread, and delete() does
-   * not wait for it (an unmount waits for an RCU grace period), as libnetwork's namespace
-   * garbage collection does not: the file goes shortly after, and a restart removes one a crash
-   * left behind.
+   * ~28 ms link delete per interface; its file is unmounted (off this thread) while the
+   * drivers leave.
    */
   delete(): Promise<void> {
     return this.ctx.exclusive(async () => {
@@ -114,16 +112,17 @@ export class Sandbox {
       const ownNamespace = this.ownsNamespace();
       if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
-      this.ctx.background(this.namespace.destroy(), `delete namespace ${this.key()}`);
-      // Its links go with it (the veths' host ends too): their names are free for the drivers
-      // again, though the kernel may hold them a moment longer.
-      if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());
+      const destroyed = this.namespace.destroy().then(
+        () => { if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key()); },
+        (error: unknown) => this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`),
+      );
       if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
       try {
         this.files.remove();
       } catch (error) {
         this.ctx.warn(`remove the files of sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`);
       }
+      await destroyed;
       this.ctx.store.sandboxes.delete(this.id());
     });
   }
