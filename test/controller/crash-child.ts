@@ -29,5 +29,14 @@ async function run(dirs: { dataDir: string; netnsDir: string; hostNetns: string 
     () => pick(controller.sandboxes())?.delete(),
     () => pick(controller.networks().filter((n: Network) => n.endpoints().length === 0))?.delete(),
   ];
-  for (;;) await (pick(steps) as () => Promise<unknown> | undefined)();
+  // An operation that fails is a finding (each step picks only what the rules allow): it is
+  // reported on stdout, and the workload stops so that the parent fails instead of killing it.
+  for (;;) {
+    try {
+      await (pick(steps) as () => Promise<unknown> | undefined)();
+    } catch (error) {
+      process.stdout.write(`failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+      process.exit(3);
+    }
+  }
 }

@@ -18,14 +18,23 @@ async function runAndKill(h: TestHost): Promise<void> {
     env: { ...process.env, WASMNET_CRASH_CHILD: JSON.stringify({ dataDir: h.dataDir, netnsDir: h.netnsDir, hostNetns: h.host.path }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let output = '';
+  let exitedEarly: string | undefined;
+  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+    if (signal !== 'SIGKILL') exitedEarly = `workload exited by itself (code ${code}): ${output.trim()}`;
+    resolve();
+  }));
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (data: Buffer) => { if (data.toString().includes('ready')) resolve(); });
-    child.on('exit', (code) => reject(new Error(`workload exited early (${code})`)));
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      if (output.includes('ready')) resolve();
+    });
+    child.on('exit', () => reject(new Error(exitedEarly)));
   });
   await sleep(20 + Math.random() * 400);
   child.kill('SIGKILL');
   await exited;
+  if (exitedEarly !== undefined) throw new Error(exitedEarly);
 }
 
 /** The host namespace holds exactly the bridges of the networks and the veths of live joins. */
