@@ -6,7 +6,7 @@ import type { JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
 import { tolerate } from './ipam-alloc.js';
-import type { JoinOptions } from './model.js';
+import type { JoinOptions, JoinRecord } from './model.js';
 import type { DefaultGateway } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -158,20 +158,33 @@ function saveJoin(ctx: Context, endpoint: Endpoint, sandbox: Sandbox): void {
   });
 }
 
+/** What libnetwork's epHeap orders a sandbox's joined endpoints by. */
+export interface GatewayCandidate {
+  networkInternal: boolean;
+  networkName: string;
+  join: JoinRecord | undefined;
+}
+
 /**
  * libnetwork's gateway endpoint: among the joined endpoints ordered as its epHeap orders them
  * (non-internal networks first, then higher join priority, then network name), the first whose
  * driver set a gateway and did not disable the gateway service.
  */
-export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
-  const ordered = [...endpoints].sort((a, b) =>
-    Number(a.network.internal()) - Number(b.network.internal())
-    || (b.record.join?.priority ?? 0) - (a.record.join?.priority ?? 0)
-    || a.network.name().localeCompare(b.network.name()));
-  return ordered.find((endpoint) => {
-    const effects = endpoint.record.join?.effects;
+export function pickGateway<T>(items: T[], candidate: (item: T) => GatewayCandidate): T | undefined {
+  const views = new Map(items.map((item) => [item, candidate(item)]));
+  const view = (item: T): GatewayCandidate => views.get(item) as GatewayCandidate;
+  const ordered = [...items].sort((a, b) =>
+    Number(view(a).networkInternal) - Number(view(b).networkInternal)
+    || (view(b).join?.priority ?? 0) - (view(a).join?.priority ?? 0)
+    || view(a).networkName.localeCompare(view(b).networkName));
+  return ordered.find((item) => {
+    const effects = view(item).join?.effects;
     return effects !== undefined && offersGateway(effects);
   });
+}
+
+export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
+  return pickGateway(endpoints, (endpoint) => ({ networkInternal: endpoint.network.internal(), networkName: endpoint.network.name(), join: endpoint.record.join }));
 }
 
 /** The driver set a gateway and did not disable the gateway service. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Driver, type ReplayEvent } from '../drivers/index.js';
 import { toOptions, type LinkBook } from './context.js';
 import type { DriverLookup } from './driver-api.js';
-import type { NetworkRecord } from './model.js';
+import { pickGateway } from './join.js';
+import type { EndpointRecord, NetworkRecord } from './model.js';
 import { NetlinkBackend } from './netlink-backend.js';
 import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
@@ -101,7 +102,8 @@ export async function startWasmDrivers(options: {
 /**
  * libnetwork-style restore of a component's new instance (after a fault or an upgrade), before
  * it serves calls: CreateNetwork for every network of its drivers the store holds, then
- * CreateEndpoint for each endpoint, and Join for each joined one. Operations still `creating`
+ * CreateEndpoint for each endpoint, Join for each joined one, and ProgramExternalConnectivity
+ * for a join that is its sandbox's gateway endpoint. Operations still `creating`
  * are left to their own rollback. A driver that kept its state in its `store` may refuse what
  * it already has (a bridge that exists): refusals are reported in one warning, never fatal.
  */
@@ -125,7 +127,14 @@ async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn
 
 async function replayEndpoints(store: ControllerStore, driver: Driver, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
   const sandboxes = new Map(store.sandboxes.all().map((sandbox) => [sandbox.id, sandbox]));
-  for (const endpoint of store.endpoints.all()) {
+  const networks = new Map(store.networks.all().map((record) => [record.id, record]));
+  const endpoints = store.endpoints.all();
+  /** The sandbox's gateway endpoint, chosen among its settled joins as the controller chooses it. */
+  const gatewayOf = (sandboxId: string): EndpointRecord | undefined => pickGateway(
+    endpoints.filter((record) => record.join?.sandboxId === sandboxId && record.join.state !== 'creating'),
+    (record) => ({ networkInternal: networks.get(record.networkId)?.internal ?? false, networkName: networks.get(record.networkId)?.name ?? '', join: record.join }),
+  );
+  for (const endpoint of endpoints) {
     if (endpoint.networkId !== network.id || endpoint.state === 'creating') continue;
     const iface = {
       ...(endpoint.mac === undefined ? {} : { mac: endpoint.mac }),
@@ -135,6 +144,11 @@ async function replayEndpoints(store: ControllerStore, driver: Driver, network: 
     await attempt(`CreateEndpoint ${endpoint.name}`, () => driver.createEndpoint(network.id, endpoint.id, iface, toOptions(endpoint.options)));
     const join = endpoint.join;
     const sandbox = join === undefined || join.state === 'creating' ? undefined : sandboxes.get(join.sandboxId);
-    if (sandbox !== undefined) await attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, toOptions(sandbox.config.options ?? {})));
+    if (sandbox === undefined) continue;
+    const options = toOptions(sandbox.config.options ?? {});
+    await attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, options));
+    if (!network.internal && gatewayOf(sandbox.id)?.id === endpoint.id) {
+      await attempt(`ProgramExternalConnectivity ${endpoint.name}`, () => driver.programExternalConnectivity(network.id, endpoint.id, options));
+    }
   }
 }

@@ -1,5 +1,6 @@
 // After a driver component is re-created (a trap) or upgraded, the controller replays what it
-// knows to the new instance: CreateNetwork, CreateEndpoint, Join. The "amnesic" fixture keeps
+// knows to the new instance: CreateNetwork, CreateEndpoint, Join, and ProgramExternalConnectivity
+// for a sandbox's gateway endpoint. The "amnesic" fixture keeps
 // everything in memory and refuses calls about what it does not know, so every step below
 // after the trap or the upgrade works only if the replay happened.
 import assert from 'node:assert/strict';
@@ -24,8 +25,8 @@ async function upgraded(endpoint: Endpoint, version: string): Promise<void> {
 }
 
 const driverInfo = async (endpoint: Endpoint): Promise<Record<string, string>> => {
-  const { version, joined } = await endpoint.driverInfo();
-  return { version: version!, joined: joined! };
+  const { version, joined, programmed } = await endpoint.driverInfo();
+  return { version: version!, joined: joined!, programmed: programmed! };
 };
 
 test('a trapped and an upgraded driver get the networks, endpoints and joins replayed: new endpoints work, old ones leave and delete cleanly', async () => {
@@ -48,17 +49,17 @@ test('a trapped and an upgraded driver get the networks, endpoints and joins rep
     await assert.rejects(network.createEndpoint('boom', { options: { trap: 'now' } }), /createEndpoint trapped/);
     assert.notEqual(slot.threadId, thread, 'a new instance serves the driver');
     assert.equal(slot.health.consecutiveFaults, 1);
-    assert.deepEqual(await driverInfo(ep1), { version: '1', joined: 'yes' }, 'endpoint and join replayed');
-    assert.deepEqual(await driverInfo(ep2), { version: '1', joined: 'no' });
+    assert.deepEqual(await driverInfo(ep1), { version: '1', joined: 'yes', programmed: 'yes' }, 'endpoint, join and external connectivity replayed');
+    assert.deepEqual(await driverInfo(ep2), { version: '1', joined: 'no', programmed: 'no' });
     const ep3 = await network.createEndpoint('ep3');
     const s2 = await controller.newSandbox('c2');
     await ep3.join(s2);
 
     place(driversDir, v2);
     await upgraded(ep1, '2');
-    assert.deepEqual(await driverInfo(ep1), { version: '2', joined: 'yes' });
-    assert.deepEqual(await driverInfo(ep3), { version: '2', joined: 'yes' });
-    assert.deepEqual(await driverInfo(ep2), { version: '2', joined: 'no' });
+    assert.deepEqual(await driverInfo(ep1), { version: '2', joined: 'yes', programmed: 'yes' });
+    assert.deepEqual(await driverInfo(ep3), { version: '2', joined: 'yes', programmed: 'yes' });
+    assert.deepEqual(await driverInfo(ep2), { version: '2', joined: 'no', programmed: 'no' });
 
     await ep1.leave(s1);
     await ep3.leave(s2);
