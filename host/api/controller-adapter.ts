@@ -129,6 +129,7 @@ export class ControllerAdapter implements ControllerPort {
       registrations: slot.registrations.map((reg) => ({ kind: reg.kind, name: reg.name })),
     };
     if (health.lastFault !== undefined) view.lastFault = health.lastFault;
+    if (health.retryAfterMs !== undefined) view.retryAfterMs = Math.ceil(health.retryAfterMs);
     return view;
   }
 

@@ -41,6 +41,8 @@ export interface DriverView {
   healthy: boolean;
   consecutiveFaults: number;
   lastFault?: string;
+  /** While it backs off after repeated faults: ms until a call may restart it. */
+  retryAfterMs?: number;
   restarts: number;
   /** What the component registered. */
   registrations: Array<{ kind: 'driver' | 'ipam'; name: string }>;

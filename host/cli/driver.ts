@@ -17,7 +17,7 @@ List the loaded driver components: name, health, restarts, what each registered,
     const drivers = await ctx.client.get<DriverView[]>('/v1/drivers');
     print(ctx, drivers, ['NAME', 'HEALTHY', 'RESTARTS', 'REGISTERS', 'VERSION'], (d) => [
       d.name,
-      d.healthy ? 'yes' : `no (${d.lastFault ?? `${d.consecutiveFaults} faults`})`,
+      healthOf(d),
       String(d.restarts),
       d.registrations.map((r) => `${r.kind}:${r.name}`).join(',') || '-',
       d.hash.slice(0, 12),
@@ -25,6 +25,11 @@ List the loaded driver components: name, health, restarts, what each registered,
     return EXIT_OK;
   },
 };
+
+function healthOf(driver: DriverView): string {
+  const state = driver.healthy ? 'yes' : `no (${driver.lastFault ?? `${driver.consecutiveFaults} faults`})`;
+  return driver.retryAfterMs === undefined ? state : `${state}, backing off ${driver.retryAfterMs} ms`;
+}
 
 async function withProgress<T>(ctx: Parameters<Command['run']>[1], message: string, task: Promise<T>): Promise<T> {
   const indicator = progress(ctx, message);

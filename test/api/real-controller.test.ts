@@ -1,7 +1,7 @@
 // The API and the CLI over the real Controller (ControllerAdapter), in private namespaces made by
 // the controller's test fixture (its own "host" namespace; nothing plumbed in the machine's).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DefaultIpam } from '../../ipam/index.js';
@@ -12,6 +12,7 @@ import { ApiServer } from '../../host/api/server.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson, makeHost, ping, type IpAddr } from '../controller/fixtures.js';
 import { cli } from '../cli/helpers.js';
+import { buildAsFixture } from '../drivers/as-fixtures.js';
 
 const root = process.getuid?.() === 0;
 
@@ -121,4 +122,30 @@ test('CLI → API → real controller: a sandbox on an existing namespace, with 
   assert.ok(existsSync(netns), 'the existing namespace stays');
   assert.deepEqual(ipJson<IpAddr[]>(netns, 'addr').map((a) => a.ifname), ['lo']);
   assert.equal((await cliAt(s, 'network', 'rm', 'extnet')).code, 0);
+});
+
+test('API → real controller: a driver backing off after repeated faults shows how long until it may restart', { skip: !root && 'needs root (private namespaces)' }, async (t) => {
+  const host = makeHost('backoff');
+  t.after(() => host.cleanup());
+  const driversDir = join(host.dir, 'drivers');
+  mkdirSync(driversDir);
+  writeFileSync(join(driversDir, 'amnesic.wasm'), await buildAsFixture('amnesic'));
+  const controller = await host.controller({ drivers: undefined, driversDir });
+  t.after(() => controller.close());
+  const adapter = new ControllerAdapter(controller, controller.runtime);
+  const network = await controller.newNetwork('amnesic', 'mem', { ipam: { config: [{ subnet: '10.83.0.0/24' }] } });
+  // The slot's backoff runs on Date.now(): frozen here, the delay reads exactly.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  for (const name of ['t1', 't2']) await assert.rejects(network.createEndpoint(name, { options: { trap: 'now' } }), /trapped/);
+  const backingOff = await adapter.inspectDriver('amnesic');
+  assert.equal(backingOff.consecutiveFaults, 2);
+  assert.equal(backingOff.retryAfterMs, 100, 'the second fault in a row waits the base backoff (100 ms)');
+  t.mock.timers.tick(100);
+  const ep = await network.createEndpoint('after');
+  const recovered = await adapter.inspectDriver('amnesic');
+  assert.equal(recovered.consecutiveFaults, 0);
+  assert.equal(recovered.retryAfterMs, undefined);
+  t.mock.timers.reset();
+  await ep.delete();
+  await network.delete();
 });
