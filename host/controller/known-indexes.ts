@@ -39,6 +39,14 @@ export class KnownIndexes {
     this.#masters.delete(key(ns, name));
     this.#peers.delete(key(ns, name));
   }
+
+  /** The sandbox namespace was deleted, with its links. */
+  forgetSandbox(sandboxKey: string): void {
+    const prefix = key({ tag: 'sandbox', val: sandboxKey }, '');
+    for (const map of [this.#masters, this.#peers]) {
+      for (const at of map.keys()) if (at.startsWith(prefix)) map.delete(at);
+    }
+  }
 }
 
 function key(ns: Wit.Netns, name: string): string {

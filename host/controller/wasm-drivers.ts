@@ -70,7 +70,10 @@ export async function startWasmDrivers(options: {
     registry: runtime.registry,
     runtime,
     links: {
-      forgetSandbox: (key) => registry.forgetNamespace({ tag: 'sandbox', val: key }),
+      forgetSandbox: (key) => {
+        registry.forgetNamespace({ tag: 'sandbox', val: key });
+        backend.indexes.forgetSandbox(key);
+      },
       begin: (operation) => { registry.operation = operation; },
       claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
       sweep: async (operation) => {
