@@ -1,7 +1,7 @@
 // Driver runtime benchmark: a trivial call main thread → worker → guest → back (beside an
 // in-process call of the same component), hot load warm and cold, the longest call delay
 // during an upgrade, and RSS per loaded driver with 50 drivers loaded.
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -144,5 +144,6 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   } finally {
     watcher.stop();
     await runtime.close();
+    for (const made of [dataDir, dir]) rmSync(made, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 // Shared setup for the driver runtime tests: a runtime over a fake plumbing backend that
 // records calls, an in-memory store, and a steady stream of calls to count failures.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DriverRuntime, MemoryStore, type Driver, type NetlinkOp, type RuntimeOptions } from '../../host/drivers/index.js';
@@ -33,8 +33,11 @@ export function makeRuntime(options: Partial<RuntimeOptions> = {}): { runtime: D
   return { runtime, plumbing, logs };
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+/** A fresh directory under the system's temporary one, removed when the test `t` ends. */
+export function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Calls `driver` back to back until stopped; every call must succeed. After a failure it

@@ -17,8 +17,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
   assert.ok(check(), `timed out waiting for ${what}`);
 }
 
-test('hot load, upgrade and unload from a watched directory under a steady stream of calls, with zero failures', async () => {
-  const dir = tempDir('wasmnet-drivers-dir-');
+test('hot load, upgrade and unload from a watched directory under a steady stream of calls, with zero failures', async (t) => {
+  const dir = tempDir(t, 'wasmnet-drivers-dir-');
   let inUse = true;
   const { runtime } = makeRuntime({ inUse: (owner) => (inUse ? `network n1 uses ${owner}` : undefined) });
   const events: Array<WatchEvent | { owner: string; error: Error }> = [];
@@ -88,8 +88,8 @@ test('the same operations as functions: load, upgrade, unload; a refused upgrade
   }
 });
 
-test('the file store keeps a driver\'s state across runtimes', async () => {
-  const dir = tempDir('wasmnet-drivers-store-');
+test('the file store keeps a driver\'s state across runtimes', async (t) => {
+  const dir = tempDir(t, 'wasmnet-drivers-store-');
   const store = new FileStore(dir);
   store.apply('a', [['k', new Uint8Array([1, 2])], ['gone', new Uint8Array([3])]]);
   store.apply('a', [['gone', null]]);
