@@ -133,4 +133,26 @@ describe('netns pool close', () => {
     assert.equal(existsSync(sandbox.path), false);
     assert.deepEqual(readdirSync(t.dir), [`${t.name('host')}`]);
   });
+
+  it('refills after a deletion, and on a take only when few are left', async () => {
+    const pool = new NetnsPool(8);
+    const taken: Sandbox[] = [];
+    let made = 0;
+    const take = (count: number): void => {
+      for (let i = 0; i < count; i++) taken.push(Sandbox.create({ dir: t.dir, key: t.name(`r${made++}`), pool }));
+    };
+    try {
+      await filled(pool, 8);
+      take(5);
+      await sleep(200);
+      assert.equal(pool.ready, 3, 'takes above the low-water mark (2) ask for nothing');
+      await (taken.shift() as Sandbox).destroy();
+      await filled(pool, 8);
+      take(6);
+      await filled(pool, 8);
+    } finally {
+      for (const sandbox of taken) await sandbox.destroy();
+      await pool.close();
+    }
+  });
 });
