@@ -10,7 +10,8 @@ import { PROCESS_NETNS } from './netns-plumbing.js';
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
 export interface LinkJournal {
-  intend(ns: Wit.Netns, name: string, peer?: { ns: Wit.Netns; name: string }): void;
+  /** The links one request is about to create (a veth's ends name each other as `peer`), in one write. */
+  intend(links: ReadonlyArray<{ ns: Wit.Netns; name: string; peer?: { ns: Wit.Netns; name: string } }>): void;
   abandon(ns: Wit.Netns, name: string): void;
 }
 
@@ -23,10 +24,12 @@ export class NetlinkBackend implements PlumbingBackend {
 
   netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
     const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
-    created.forEach(([where, name], i) => {
-      const peer = created[1 - i];
-      this.journal?.intend(where, name, peer === undefined ? undefined : { ns: peer[0], name: peer[1] });
-    });
+    if (created.length > 0) {
+      this.journal?.intend(created.map(([where, name], i) => {
+        const peer = created[1 - i];
+        return peer === undefined ? { ns: where, name } : { ns: where, name, peer: { ns: peer[0], name: peer[1] } };
+      }));
+    }
     if (op === 'linkDel') this.indexes.forget(ns, args[0] as string);
     if (op === 'linkSet' && (args[1] as Wit.LinkChange).name !== undefined) this.indexes.forget(ns, args[0] as string);
     try {

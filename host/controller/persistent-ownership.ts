@@ -20,15 +20,19 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
   }
 
   /**
-   * Written before the kernel is asked to create a link (a SIGKILL during the request still
-   * leaves the link): a row without a driver, tagged with the operation, that recordLink then
-   * completes or `abandon` removes. `peer`: the other end of a veth.
+   * Written before the kernel is asked to create links (a SIGKILL during the request still
+   * leaves them), in one transaction: a row per link without a driver, tagged with the
+   * operation, that recordLink then completes or `abandon` removes. `peer`: the other end of a veth.
    */
-  intend(ns: NsRef, name: string, peer?: { ns: NsRef; name: string }): void {
-    this.#store.links.put({
-      driver: '', ns: nsKey(ns), name,
-      ...(this.operation === undefined ? {} : { operation: this.operation }),
-      ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
+  intend(links: ReadonlyArray<{ ns: NsRef; name: string; peer?: { ns: NsRef; name: string } }>): void {
+    this.#store.batch(() => {
+      for (const { ns, name, peer } of links) {
+        this.#store.links.put({
+          driver: '', ns: nsKey(ns), name,
+          ...(this.operation === undefined ? {} : { operation: this.operation }),
+          ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
+        });
+      }
     });
   }
 
@@ -44,6 +48,11 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
       ...(this.operation === undefined ? {} : { operation: this.operation }),
       ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
     });
+  }
+
+  /** One transaction for a request's links. */
+  override recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>): void {
+    this.#store.batch(() => super.recordLinks(driver, links));
   }
 
   override forgetLink(ns: NsRef, name: string): void {

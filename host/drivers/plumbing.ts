@@ -36,8 +36,9 @@ export class LinkOwnership {
   record(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): void {
     if (op === 'linkAdd') {
       const spec = args[0] as Netlink.LinkSpec;
-      this.registry.recordLink(driver, ns, spec.name);
-      if (spec.kind.tag === 'veth') this.registry.recordLink(driver, spec.kind.val.netns, spec.kind.val.name);
+      this.registry.recordLinks(driver, spec.kind.tag === 'veth'
+        ? [{ ns, name: spec.name }, { ns: spec.kind.val.netns, name: spec.kind.val.name }]
+        : [{ ns, name: spec.name }]);
     } else if (op === 'linkDel') {
       this.registry.forgetLink(ns, args[0] as string);
     } else if (op === 'linkSet') {

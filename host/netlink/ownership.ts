@@ -38,6 +38,11 @@ export class OwnershipRegistry {
     this.links.set(`${nsKey(ns)}\0${name}`, driver);
   }
 
+  /** Records the links one request created (a veth's two ends): a persistent registry writes them together. */
+  recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>): void {
+    for (const { ns, name } of links) this.recordLink(driver, ns, name);
+  }
+
   forgetLink(ns: NsRef, name: string): void {
     this.links.delete(`${nsKey(ns)}\0${name}`);
   }
