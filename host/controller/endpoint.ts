@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { toOptions, withUndo, type Context } from './context.js';
+import type { InterfaceData } from './driver-api.js';
 import { ActiveContainerError, asNetworkError, EndpointExistsError, InvalidParameterError, NoSuchEndpointError } from './errors.js';
 import { assignAddress, tolerate } from './ipam-alloc.js';
 import { joinSandbox, leaveSandbox } from './join.js';
@@ -64,10 +65,9 @@ export class Endpoint {
       }
       // A CreateEndpoint that failed half way may have left plumbing behind: DeleteEndpoint cleans it.
       undo.push('driver DeleteEndpoint', () => driver.deleteEndpoint(network.id(), id));
-      const iface = { ...(record.mac === undefined ? {} : { mac: record.mac }), ...(record.address === undefined ? {} : { address: record.address }), ...(record.addressIpv6 === undefined ? {} : { addressIpv6: record.addressIpv6 }) };
       let result;
       try {
-        result = await driver.createEndpoint(network.id(), id, iface, toOptions(record.options));
+        result = await driver.createEndpoint(network.id(), id, interfaceData(record), toOptions(record.options));
       } catch (error) {
         throw asNetworkError(error, `driver ${network.type()} CreateEndpoint`);
       }
@@ -162,6 +162,15 @@ export class Endpoint {
   #assertLive(): void {
     if (this.network.endpointById(this.id()) !== this) throw new NoSuchEndpointError(this.name());
   }
+}
+
+/** What CreateEndpoint tells the driver of the endpoint's interface: its MAC and addresses, when known. */
+export function interfaceData(record: EndpointRecord): InterfaceData {
+  return {
+    ...(record.mac === undefined ? {} : { mac: record.mac }),
+    ...(record.address === undefined ? {} : { address: record.address }),
+    ...(record.addressIpv6 === undefined ? {} : { addressIpv6: record.addressIpv6 }),
+  };
 }
 
 /** Gives the endpoint's addresses back to IPAM (failures warned). */

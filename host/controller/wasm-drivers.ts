@@ -9,7 +9,8 @@ import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Drive
 import { toOptions, type LinkBook } from './context.js';
 import type { DriverLookup } from './driver-api.js';
 import { pickGateway } from './join.js';
-import type { EndpointRecord, NetworkRecord } from './model.js';
+import { interfaceData } from './endpoint.js';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { NetlinkBackend } from './netlink-backend.js';
 import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
@@ -101,7 +102,6 @@ export async function startWasmDrivers(options: {
   };
 }
 
-
 /**
  * libnetwork-style restore of a component's new instance (after a fault or an upgrade), before
  * it serves calls: CreateNetwork for every network of its drivers the store holds, then
@@ -119,32 +119,34 @@ async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn
       refused.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  for (const network of store.networks.all()) {
+  const known: KnownState = { networks: store.networks.all(), endpoints: store.endpoints.all(), sandboxes: store.sandboxes.all() };
+  for (const network of known.networks) {
     const driver = event.drivers.get(network.type);
     if (driver === undefined || network.state === 'creating') continue;
     await attempt(`CreateNetwork ${network.name}`, () => driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)));
-    await replayEndpoints(store, driver, network, attempt);
+    await replayEndpoints(known, driver, network, attempt);
   }
   if (refused.length > 0) warn(`${event.owner}: replay after ${event.reason}: ${refused.length} call(s) refused (a driver with a store may have them already): ${refused.join('; ')}`);
 }
 
-async function replayEndpoints(store: ControllerStore, driver: Driver, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
-  const sandboxes = new Map(store.sandboxes.all().map((sandbox) => [sandbox.id, sandbox]));
-  const networks = new Map(store.networks.all().map((record) => [record.id, record]));
-  const endpoints = store.endpoints.all();
+/** What the store holds, read once per replay. */
+interface KnownState {
+  networks: NetworkRecord[];
+  endpoints: EndpointRecord[];
+  sandboxes: SandboxRecord[];
+}
+
+async function replayEndpoints(known: KnownState, driver: Driver, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
+  const sandboxes = new Map(known.sandboxes.map((sandbox) => [sandbox.id, sandbox]));
+  const networks = new Map(known.networks.map((record) => [record.id, record]));
   /** The sandbox's gateway endpoint, chosen among its settled joins as the controller chooses it. */
   const gatewayOf = (sandboxId: string): EndpointRecord | undefined => pickGateway(
-    endpoints.filter((record) => record.join?.sandboxId === sandboxId && record.join.state !== 'creating'),
+    known.endpoints.filter((record) => record.join?.sandboxId === sandboxId && record.join.state !== 'creating'),
     (record) => ({ networkInternal: networks.get(record.networkId)?.internal ?? false, networkName: networks.get(record.networkId)?.name ?? '', join: record.join }),
   );
-  for (const endpoint of endpoints) {
+  for (const endpoint of known.endpoints) {
     if (endpoint.networkId !== network.id || endpoint.state === 'creating') continue;
-    const iface = {
-      ...(endpoint.mac === undefined ? {} : { mac: endpoint.mac }),
-      ...(endpoint.address === undefined ? {} : { address: endpoint.address }),
-      ...(endpoint.addressIpv6 === undefined ? {} : { addressIpv6: endpoint.addressIpv6 }),
-    };
-    await attempt(`CreateEndpoint ${endpoint.name}`, () => driver.createEndpoint(network.id, endpoint.id, iface, toOptions(endpoint.options)));
+    await attempt(`CreateEndpoint ${endpoint.name}`, () => driver.createEndpoint(network.id, endpoint.id, interfaceData(endpoint), toOptions(endpoint.options)));
     const join = endpoint.join;
     const sandbox = join === undefined || join.state === 'creating' ? undefined : sandboxes.get(join.sandboxId);
     if (sandbox === undefined) continue;
