@@ -17,7 +17,7 @@ const port = parentPort!;
 
 // jco's glue logs through `globalThis.process.env.JCO_DEBUG`, read several times per call; in a
 // worker, process.env is a C++ interceptor. A plain copy makes each read a property lookup
-// (bench/endpoints: the guest's share of a Join, ~250 µs, fell by ~15%).
+// (a per-call timeline of the endpoint lifecycle: the guest's share of a Join fell by ~15%).
 process.env = { ...process.env };
 
 // Booting this thread (a spare, started right after a load or an upgrade) and instantiating
