@@ -5,33 +5,19 @@
 // networks, and the cost of one more lifecycle at the end against the cost at the start.
 // Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
 // --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type Endpoint, type Network, type Sandbox } from '../host/controller/index.js';
-import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../host/netlink/index.js';
+import { numberOption, stringOption } from './options.js';
+import { cniAvailable, cniBridge, type Peer, runIn } from './peers.js';
 import { quietMachine } from './quiet.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
-const CNI_DIR = '/usr/lib/cni';
 const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/bin/netavark'];
-
-/** `--name N` for each default given (positive numbers only), and `--cpu-prof DIR`. */
-function parseArgs<K extends string>(args: string[], defaults: Record<K, number>): Record<K, number> & { cpuProf?: string } {
-  const valueOf = (name: string): string | undefined => {
-    const at = args.indexOf(`--${name}`);
-    return at >= 0 ? args[at + 1] : undefined;
-  };
-  const parsed = Object.fromEntries(Object.entries<number>(defaults).map(([name, fallback]) => {
-    const value = Number(valueOf(name));
-    return [name, Number.isFinite(value) && value > 0 ? value : fallback];
-  })) as Record<K, number>;
-  const cpuProf = valueOf('cpu-prof');
-  return cpuProf === undefined ? parsed : { ...parsed, cpuProf };
-}
 
 function now(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -92,29 +78,6 @@ class Lifecycles {
   }
 }
 
-/** Runs a command with the calling thread in `host` (the child inherits its namespace). */
-function runIn(host: Netns, command: string, args: string[], input: string, env: NodeJS.ProcessEnv): void {
-  const result = withNetns(host.path, () => spawnSync(command, args, { input, env, encoding: 'utf8' }));
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || String(result.error)}`);
-}
-
-/** A peer's ADD and DEL for one container whose namespace is `netns`. */
-interface Peer {
-  add(container: string, netns: string): void;
-  del(container: string, netns: string): void;
-}
-
-function cniPeer(host: Netns, ipamDir: string): Peer {
-  const config = JSON.stringify({
-    cniVersion: '1.0.0', name: 'wnbench', type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false,
-    ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
-  });
-  const call = (command: string, container: string, netns: string): void => runIn(host, join(CNI_DIR, 'bridge'), [], config, {
-    PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: container, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_DIR,
-  });
-  return { add: (container, netns) => call('ADD', container, netns), del: (container, netns) => call('DEL', container, netns) };
-}
-
 function netavarkPeer(host: Netns, binary: string, configDir: string): Peer {
   const networkId = randomBytes(32).toString('hex');
   let next = 2;
@@ -131,8 +94,9 @@ function netavarkPeer(host: Netns, binary: string, configDir: string): Peer {
     },
     port_mappings: [],
   });
-  const call = (command: string, container: string, netns: string): void =>
+  const call = (command: string, container: string, netns: string): void => {
     runIn(host, binary, ['--config', configDir, command, netns], options(container), { PATH: process.env.PATH });
+  };
   return {
     add: (container, netns) => {
       const n = next++;
@@ -194,8 +158,11 @@ async function profiled<T>(dir: string | undefined, name: string, task: () => Pr
 }
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
-  const args = parseArgs(options.args, { samples: 500, scale: 5000, networks: 10, 'peer-samples': 30 });
-  const { samples, scale, networks: networkCount, 'peer-samples': peerCount, cpuProf: profileDir } = args;
+  const samples = numberOption(options.args, 'samples', 500);
+  const scale = numberOption(options.args, 'scale', 5000);
+  const networkCount = numberOption(options.args, 'networks', 10);
+  const peerCount = numberOption(options.args, 'peer-samples', 30);
+  const profileDir = stringOption(options.args, 'cpu-prof');
   const dir = `/run/wasmnet-bench-endpoints-${process.pid}`;
   const netnsDir = join(dir, 'netns');
   const host = createNetns(join(dir, 'host'), 'host', (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
@@ -210,8 +177,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const first = networks[0] as Network;
     await lifecycles.measure(first, 50); // warm-up (JIT)
     await settle(host, 0);
-    const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
-    const cni = cniAvailable ? new PeerSamples(cniPeer(host, join(dir, 'cni-ipam')), netnsDir, 'cni') : undefined;
+    const cni = cniAvailable() ? new PeerSamples(cniBridge(host, join(dir, 'cni-ipam')), netnsDir, 'cni') : undefined;
     const netavark = NETAVARK_PATHS.find((path) => existsSync(path));
     const nav = netavark === undefined ? undefined : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
     // wasmnet's samples in chunks, each followed by one sample of each peer: all three see the

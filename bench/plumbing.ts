@@ -4,22 +4,16 @@
 // wasmnet (sandbox namespaces from a NetnsPool), with the CNI reference bridge + host-local
 // plugins, and with one `ip` command per step.
 // Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet, withNetns } from '../host/netlink/index.js';
+import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet } from '../host/netlink/index.js';
 import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
+import { numberOption } from './options.js';
+import { CNI_DIR, cniAvailable, cniBridge, runIn } from './peers.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
-const CNI_DIR = '/usr/lib/cni';
 const BRIDGE_PORTS = 1023;
-
-function option(args: string[], name: string, fallback: number): number {
-  const at = args.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(args[at + 1]) : fallback;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 function mac(n: number): string {
   return `02:42:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -119,32 +113,19 @@ function measure(count: number, setup: () => Endpoint, teardown: (e: Endpoint) =
   return { up, down, total, wallMs: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-/** Runs a command with the calling thread in `host` (the child inherits its namespace). */
-function runIn(host: Netns, command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
-  const result = withNetns(host.path, () => spawnSync(command, args, { input, env, encoding: 'utf8' }));
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || result.error}`);
-  return result.stdout;
-}
-
 function cniSamples(count: number, dir: string, host: Netns, prefix: string, ipamDir: string): { up: number[]; down: number[] } {
-  const config = JSON.stringify({
-    cniVersion: '1.0.0', name: 'wnbench', type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false,
-    ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
-  });
+  const cni = cniBridge(host, ipamDir);
   const up: number[] = [];
   const down: number[] = [];
   for (let i = 0; i < count; i++) {
     const key = `${prefix}-cni${i}`;
-    const env = (command: string, netns: string): NodeJS.ProcessEnv => ({
-      PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: key, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_DIR,
-    });
     let netns: Netns | undefined;
     up.push(timed(() => {
       netns = createNetns(dir, key);
-      runIn(host, join(CNI_DIR, 'bridge'), [], config, env('ADD', netns.path as string));
+      cni.add(key, netns.path as string);
     }));
     down.push(timed(() => {
-      runIn(host, join(CNI_DIR, 'bridge'), [], config, env('DEL', (netns as Netns).path as string));
+      cni.del(key, (netns as Netns).path as string);
       deleteNetns(netns as Netns);
     }));
   }
@@ -196,10 +177,10 @@ function removeAll(dir: string): void {
 }
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
-  const samples = option(options.args, 'samples', 300);
-  const scale = option(options.args, 'scale', 1000);
-  const cniCount = option(options.args, 'cni-samples', 30);
-  const ipCount = option(options.args, 'ip-samples', 20);
+  const samples = numberOption(options.args, 'samples', 300);
+  const scale = numberOption(options.args, 'scale', 1000);
+  const cniCount = numberOption(options.args, 'cni-samples', 30);
+  const ipCount = numberOption(options.args, 'ip-samples', 20);
   const prefix = `wnb-${process.pid}`;
   const dir = `/run/wasmnet-bench-${process.pid}`;
   const ipamDir = `/run/wasmnet-bench-${process.pid}-ipam`;
@@ -250,8 +231,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     drain();
     await settle();
 
-    const cniAvailable = existsSync(join(CNI_DIR, 'bridge')) && existsSync(join(CNI_DIR, 'host-local'));
-    const cni = cniAvailable ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
+    const cni = cniAvailable() ? cniSamples(cniCount, dir, host, prefix, ipamDir) : undefined;
     const ip = ipSamples(ipCount, dir, host, prefix);
 
     const setupP50 = percentile(at10.up, 50);
