@@ -13,6 +13,15 @@ import type { Sandbox } from './sandbox.js';
 /** libnetwork's host network type: its endpoints share the host's namespace. */
 const HOST_NETWORK = 'host';
 
+/**
+ * Join option (moby's netlabel.Ifname) offering the driver the name its interface will have in
+ * the sandbox: the name the join asked for, else the lowest free `eth<n>`. A driver that creates
+ * its sandbox end inside the sandbox under that name, and reports it as its source name, is
+ * spared the rename; the kernel waits for an RCU grace period in every link rename.
+ */
+export const INTERFACE_NAME_OPTION = 'com.docker.network.endpoint.ifname';
+const DEFAULT_DST_PREFIX = 'eth';
+
 export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: JoinOptions): Promise<void> {
   const joined = endpoint.record.join;
   if (joined !== undefined) {
@@ -36,6 +45,10 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
   // A handed-over interface is made in the host namespace: the driver is given its path.
   const driverKey = options.handOver === true ? ctx.plumbing.hostKey() : sandbox.key();
+  // Only in a namespace of wasmnet's own is a free name sure to be free in the kernel too.
+  const offeredName = options.handOver !== true && sandbox.ownsNamespace() ? options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX) : undefined;
+  const joinOptions = toOptions(sandbox.record.config.options ?? {}).filter(([key]) => key !== INTERFACE_NAME_OPTION);
+  if (offeredName !== undefined) joinOptions.push([INTERFACE_NAME_OPTION, offeredName]);
   await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
     let routedWithInterface = false;
@@ -47,7 +60,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
 
     try {
-      Object.assign(effects, await driver.join(network.id(), endpoint.id(), driverKey, toOptions(sandbox.record.config.options ?? {})));
+      Object.assign(effects, await driver.join(network.id(), endpoint.id(), driverKey, joinOptions));
     } catch (error) {
       throw asNetworkError(error, `driver ${network.type()} Join`);
     }
@@ -59,7 +72,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
       // engine put the other end.
       endpoint.record.join.handedOver = { srcName: effects.names.srcName, dstPrefix: effects.names.dstPrefix };
     } else if (effects.names !== undefined) {
-      const dstName = options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
+      const dstName = effects.names.srcName === offeredName ? offeredName : options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
       const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
       const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
       // A sandbox's first default route comes with its interface, in the same netlink send (no

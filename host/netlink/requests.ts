@@ -60,6 +60,16 @@ export interface LinkRefs {
   peerNetnsFd?: number;
 }
 
+/**
+ * A veth end with one queue each way, as the kernel ends up giving it anyway: without these
+ * attributes veth gets one queue per CPU and then cuts them to one, which waits for an RCU grace
+ * period (synchronize_net under RTNL) per end. On this VM those waits blocked the caller's
+ * thread more than any other part of veth creation (sched_switch stacks of the endpoint loop).
+ */
+function singleQueue(w: Writer): void {
+  w.u32(C.IFLA_NUM_TX_QUEUES, 1).u32(C.IFLA_NUM_RX_QUEUES, 1);
+}
+
 /** RTM_NEWLINK, with NLM_F_ECHO where possible: the reply carries the new link's index. */
 export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
   // Only this end goes up: the kernel opens it once the pair is linked. A peer asked to be
@@ -70,6 +80,7 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
   if (spec.mac !== undefined) w.attr(C.IFLA_ADDRESS, parseMac(spec.mac));
   if (refs.master !== undefined) w.u32(C.IFLA_MASTER, refs.master);
   const kind = spec.kind;
+  if (kind.tag === 'veth') singleQueue(w);
   if ((kind.tag === 'macvlan' || kind.tag === 'ipvlan') && refs.lower !== undefined) w.u32(C.IFLA_LINK, refs.lower);
   w.nest(C.IFLA_LINKINFO, (info) => {
     info.str(C.IFLA_INFO_KIND, kind.tag);
@@ -80,6 +91,7 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
           if (kind.val.mac !== undefined) peer.attr(C.IFLA_ADDRESS, parseMac(kind.val.mac));
           if (spec.mtu !== undefined) peer.u32(C.IFLA_MTU, spec.mtu);
           if (refs.peerNetnsFd !== undefined) peer.u32(C.IFLA_NET_NS_FD, refs.peerNetnsFd);
+          singleQueue(peer);
         }));
         break;
       case 'vxlan':

@@ -81,6 +81,29 @@ test('Wasm bridge: an endpoint re-joins the sandbox it left, and joins a new one
   assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
 }, { drivers: undefined }));
 
+test('Wasm bridge: the container end is created under the name the host offers (never renamed), with one queue each way', () => withController(async (h, controller) => {
+  const network = await controller.newNetwork('bridge', 'named', { ipam: { config: [{ subnet: '10.83.0.0/24' }] } });
+  const other = await controller.newNetwork('bridge', 'named2', { ipam: { config: [{ subnet: '10.84.0.0/24' }] } });
+  const box = await controller.newSandbox('c1');
+  const first = await network.createEndpoint('first');
+  const second = await other.createEndpoint('second');
+  await first.join(box);
+  await second.join(box, { interfaceName: 'data0' });
+  // The kernel marks a renamed link NET_NAME_RENAMED (4); one created under its name is NET_NAME_USER (3).
+  const nameAssignType = (name: string): string => execFileSync('nsenter', [`--net=${box.key()}`, 'unshare', '--mount', 'sh', '-c',
+    `mount -t sysfs sysfs /sys && cat /sys/class/net/${name}/name_assign_type`], { encoding: 'utf8' }).trim();
+  assert.equal(nameAssignType('eth0'), '3');
+  assert.equal(nameAssignType('data0'), '3');
+  const links = ipJson<Array<{ ifname: string; num_tx_queues: number; num_rx_queues: number }>>(box.key(), '-d', 'link', 'show', 'type', 'veth');
+  assert.deepEqual(links.map((l) => [l.ifname, l.num_tx_queues, l.num_rx_queues]), [['eth0', 1, 1], ['data0', 1, 1]]);
+  assert.ok(ping(box.key(), '10.83.0.1') && ping(box.key(), '10.84.0.1'), 'both gateways answer');
+  await box.delete();
+  await first.delete();
+  await second.delete();
+  await network.delete();
+  await other.delete();
+}, { drivers: undefined }));
+
 test('Wasm bridge: a bridge re-made behind the host\'s back (a new index) still takes the next veth', () => withController(async (h, controller) => {
   const network = await controller.newNetwork('bridge', 'remade', { ipam: { config: [{ subnet: '10.82.0.0/24' }] } });
   const bridge = `br-${network.id().slice(0, 12)}`;

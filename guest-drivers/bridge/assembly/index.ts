@@ -7,7 +7,7 @@ import {
   logInfo, macFromIPv4, notFound, optionBool, optionString, parseCidr, registerDriver, storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
-import { BRIDGE_NAME, ENABLE_IPV6, INTERNAL, MTU, checkEndpointOptions, checkNetworkOptions } from './options';
+import { BRIDGE_NAME, ENABLE_IPV6, INTERFACE_NAME, INTERNAL, MTU, checkEndpointOptions, checkNetworkOptions } from './options';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
@@ -28,9 +28,13 @@ function hostVethName(endpointId: string, attempt: i32): string {
   return `veth${endpointId.substring(0, 10)}${attempt.toString()}`;
 }
 const VETH_NAME_ATTEMPTS = 10;
-/** The container end's name until the host renames it (eth0, ...) inside the sandbox. */
-function sandboxVethName(endpointId: string): string {
-  return `wn${endpointId.substring(0, 13)}`;
+/**
+ * The container end's name: the one the host offers (its final name in the sandbox, so the host
+ * need not rename it), else a temporary one the host renames (eth0, ...).
+ */
+function sandboxVethName(endpointId: string, options: Options): string {
+  const offered = optionString(options, INTERFACE_NAME);
+  return offered !== null ? offered : `wn${endpointId.substring(0, 13)}`;
 }
 /** "172.18.0.1/16" -> "172.18.0.1" */
 function ipOf(cidr: string): string {
@@ -142,7 +146,7 @@ class BridgeDriver extends Driver {
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
     const mtu: Box<u32> | null = mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
     const sandbox = Netns.sandbox(sandboxKey);
-    const peer = new VethPeer(sandboxVethName(endpointId), sandbox, storeGetString(endpointKey(endpointId, 'mac')));
+    const peer = new VethPeer(sandboxVethName(endpointId, options), sandbox, storeGetString(endpointKey(endpointId, 'mac')));
     let attempt = 0;
     let added = Netlink.linkAdd(Netns.host(), new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true));
     while (!added.isOk && errorMessage(added.error!).includes('EEXIST') && attempt + 1 < VETH_NAME_ATTEMPTS) {
