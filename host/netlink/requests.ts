@@ -153,6 +153,12 @@ export function delLinkByName(name: string): Request {
   return { type: C.RTM_DELLINK, flags: 0, payload, what: `delete link ${name}` };
 }
 
+/** RTM_SETLINK addressed by name, setting the link up (the name is the key, not a new name). */
+export function upLinkByName(name: string): Request {
+  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, C.IFF_UP, C.IFF_UP)).str(C.IFLA_IFNAME, name).done();
+  return { type: C.RTM_SETLINK, flags: 0, payload, what: `set link ${name} up` };
+}
+
 export function getLinkByName(name: string): Request {
   const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, name).done();
   return { type: C.RTM_GETLINK, flags: 0, payload, what: `get link ${name}` };

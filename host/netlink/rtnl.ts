@@ -55,10 +55,16 @@ export class Rtnl {
    * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace).
    * `masterIndex`: the index of `spec.master` when the caller knows it (saves a lookup). */
   linkAdd(spec: LinkSpec, masterIndex?: number): LinkInfo {
-    const created = R.newLink(spec, this.linkRefs(spec, masterIndex));
+    const refs = this.linkRefs(spec, masterIndex);
+    // A veth end that is up while its peer is down has no carrier, and reading it back makes the
+    // kernel's link watch deactivate it at once, which waits for an RCU grace period. Created
+    // down, read back, then set up, it is never deactivated (its carrier comes with its peer).
+    const upAfterReadBack = spec.up === true && refs.peerNetnsFd !== undefined;
+    const created = R.newLink(upAfterReadBack ? { ...spec, up: false } : spec, refs);
     const requests = [created];
     const echoed = (created.flags & C.NLM_F_ECHO) !== 0;
     if (!echoed) requests.push(R.getLinkByName(spec.name));
+    if (upAfterReadBack) requests.push(R.upLinkByName(spec.name));
     const outcomes = this.send(requests);
     const failed = outcomes.find((outcome) => !outcome.ok);
     if (failed && !failed.ok) {
@@ -72,6 +78,7 @@ export class Rtnl {
       .map((message) => decodeLink(message.payload))
       .find((link) => link.name === spec.name) ?? this.linkGet(spec.name);
     if (spec.master !== undefined) info.master = spec.master;
+    if (upAfterReadBack) info.up = true;
     return info;
   }
 

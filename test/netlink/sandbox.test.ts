@@ -44,7 +44,11 @@ describe('sandboxes', () => {
 
   it('plumbs two sandboxes whose eth0s ping each other through the bridge (IPv4 and IPv6)', () => {
     // a: the peer is created in the sandbox under a temporary name and renamed to eth0.
-    t.rtnl.linkAdd({ name: 'vha', kind: { tag: 'veth', val: { name: 'tmpa', netns: a.netns } }, master: 'br0', up: true });
+    const vha = t.rtnl.linkAdd({ name: 'vha', kind: { tag: 'veth', val: { name: 'tmpa', netns: a.netns } }, master: 'br0', up: true });
+    // Created down, read back, then set up (see Rtnl.linkAdd): what it returns says up, as the kernel does.
+    assert.equal(vha.up, true);
+    assert.equal(t.rtnl.linkGet('vha').up, true);
+    assert.equal(vha.linkIndex, a.rtnl.linkGet('tmpa').index, "the result names its peer's index");
     const ea = a.addInterface({ srcName: 'tmpa', dstPrefix: 'eth', mac: '02:42:0a:4d:00:02', addresses: ['10.77.0.2/24', 'fd77::2/64'], gateway: '10.77.0.1', gatewayV6: 'fd77::1' });
     assert.equal(ea.name, 'eth0');
     // b: the peer is created as eth0 with its MAC directly (the fast path); IPv6 turned on for it.
