@@ -1,7 +1,7 @@
 // The libnetwork model on real namespaces (hermetic: a private "host" namespace per test):
 // the README flow, libnetwork's rules and their typed errors, and the sandbox files.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   ActiveContainerError, ActiveEndpointsError, EndpointExistsError, EndpointInUseError, ForbiddenError,
@@ -40,8 +40,12 @@ test('README flow: network1, Endpoint1, container1; join, driverInfo, info, file
   assert.equal(controller.networkById(network.id()), network);
   assert.deepEqual(controller.sandboxes(), [sbox]);
 
+  const inode = statSync(hostsPath).ino;
   await ep.leave(sbox);
+  // Rewritten in place (a container bind-mounts it): same inode, the shorter text and nothing after it.
+  assert.equal(statSync(hostsPath).ino, inode);
   assert.doesNotMatch(readFileSync(hostsPath, 'utf8'), /10\.40\.0\.2/);
+  assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost\n(.+\n)*$/);
   assert.deepEqual(ipJson<IpAddr[]>(sbox.key(), 'addr').map((a) => a.ifname), ['lo']);
   await ep.delete();
   const key = sbox.key();
