@@ -3,6 +3,7 @@
 // same work, in the same run (interleaved) and inside the same private "host" namespace, by the
 // CNI reference `bridge` + `host-local` plugins and by netavark. Then 5 000 endpoints over 10
 // networks, and the cost of one more lifecycle at the end against the cost at the start.
+// Every timed run starts with one untimed lifecycle of its tool (see quietThenWarm).
 // Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
 // --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
 import { randomBytes } from 'node:crypto';
@@ -62,6 +63,12 @@ class Lifecycles {
     await lifecycle.endpoint.delete();
   }
 
+  /** One lifecycle whose figures are dropped: see quietThenWarm. */
+  async warmUp(network: Network): Promise<void> {
+    await this.teardown(await this.setup(network));
+    for (const samples of Object.values(this.steps)) samples.pop();
+  }
+
   async measure(network: Network, count: number): Promise<Samples> {
     const up: number[] = [];
     const down: number[] = [];
@@ -117,8 +124,21 @@ class PeerSamples {
 
   constructor(private readonly peer: Peer, private readonly dir: string, private readonly prefix: string) {}
 
+  #runs = 0;
+
   sample(): void {
-    const container = `${this.prefix}${this.up.length}`;
+    const [up, down] = this.#lifecycle();
+    this.up.push(up);
+    this.down.push(down);
+  }
+
+  /** One lifecycle whose figures are dropped: see quietThenWarm. */
+  warmUp(): void {
+    this.#lifecycle();
+  }
+
+  #lifecycle(): [number, number] {
+    const container = `${this.prefix}${this.#runs++}`;
     const t0 = now();
     const netns = createNetns(this.dir, container);
     let t1 = t0;
@@ -129,9 +149,21 @@ class PeerSamples {
     } finally {
       deleteNetns(netns);
     }
-    this.up.push(t1 - t0);
-    this.down.push(now() - t1);
+    return [t1 - t0, now() - t1];
   }
+}
+
+/**
+ * Each tool's turn starts on a quiet machine (quiet.ts), then with one lifecycle of that tool
+ * whose figures are dropped. This VM runs its first milliseconds after an idle spell far
+ * slower: the first wasmnet lifecycle after 20, 50, 100 and 300 ms of idle took 7, 10, 18 and
+ * 34 ms (median of 20) against ~4.5 ms for the next ones, and a 0.17 ms CPU loop took up to
+ * 20 ms. Timed cold, each peer sample and each wasmnet chunk's first lifecycle would measure the
+ * VM waking up, not the tool.
+ */
+async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
+  await quietMachine();
+  await warmUp();
 }
 
 /** Waits until the kernel has freed the namespaces deleted so far (their host-side veths go then). */
@@ -187,14 +219,14 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const start = await profiled(profileDir, 'endpoints', async () => {
       const all: Samples = { up: [], down: [], wallMs: 0 };
       for (let chunk = 0; chunk < peerCount; chunk++) {
-        await quietMachine();
+        await quietThenWarm(() => lifecycles.warmUp(first));
         const part = await lifecycles.measure(first, Math.ceil(samples / peerCount));
         all.up.push(...part.up);
         all.down.push(...part.down);
         all.wallMs += part.wallMs;
         for (const peer of [cni, nav]) {
           if (peer === undefined) continue;
-          await quietMachine();
+          await quietThenWarm(() => peer.warmUp());
           peer.sample();
         }
       }
@@ -204,9 +236,11 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const split = `endpoint ${percentile(steps.endpoint, 50).toFixed(2)} + sandbox ${percentile(steps.sandbox, 50).toFixed(2)} + join ${percentile(steps.join, 50).toFixed(2)} ms (p50s)`;
 
     // Grow to `scale` joined endpoints spread over the networks, then measure again.
+    await lifecycles.warmUp(first);
     const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
     while (alive.length < scale) alive.push(await lifecycles.setup(networks[alive.length % networkCount] as Network));
     await settle(host, alive.length);
+    await lifecycles.warmUp(first);
     const atScale = await profiled(profileDir, 'endpoints-at-scale', () => lifecycles.measure(first, Math.max(50, Math.round(samples / 3))));
     for (const lifecycle of alive.splice(0)) await lifecycles.teardown(lifecycle);
     await settle(host, 0);
