@@ -13,7 +13,7 @@ class Minimal extends Driver {
     return iface.setMacAddress('02:42:ac:11:00:02');
   }
 }
-registerDriver('minimal', new Minimal(), new Capability(Scope.Local, Scope.Local));
+registerDriver('minimal', new Minimal(), new Capability(Scope.Local, Scope.Local, false));
 `;
 
 const SAMPLES = 20_000;

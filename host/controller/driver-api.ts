@@ -8,3 +8,11 @@ export type { EventType, IpamData, Options } from '../drivers/api.js';
 export interface DriverLookup {
   driver(name: string): { driver: Driver; capability: Capability } | undefined;
 }
+
+/**
+ * False when the driver registered `externalConnectivity: false`: its
+ * Program/RevokeExternalConnectivity do nothing, and the controller does not call them.
+ */
+export function programsExternalConnectivity(capability: Capability | undefined): boolean {
+  return capability?.externalConnectivity !== false;
+}

@@ -2,7 +2,7 @@
 // sandbox, the join's table entries, the gateway endpoint's default route and external
 // connectivity, and the hosts file. A failed join undoes all of it.
 import { tagged, toOptions, withUndo, type Context } from './context.js';
-import type { JoinEffects } from './driver-api.js';
+import { programsExternalConnectivity, type JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
 import { tolerate } from './ipam-alloc.js';
@@ -230,7 +230,7 @@ function freeName(sandbox: Sandbox, prefix: string): string {
 
 async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
   const network = endpoint.network;
-  if (network.internal()) return;
+  if (network.internal() || !programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability)) return;
   const sandbox = endpoint.sandbox();
   try {
     await ctx.driver(network.type()).programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
@@ -241,7 +241,7 @@ async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
 
 async function revoke(ctx: Context, endpoint: Endpoint): Promise<void> {
   const network = endpoint.network;
-  if (network.internal()) return;
+  if (network.internal() || !programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability)) return;
   try {
     await ctx.driver(network.type()).revokeExternalConnectivity(network.id(), endpoint.id());
   } catch (error) {

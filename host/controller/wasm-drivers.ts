@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Driver, type ReplayEvent } from '../drivers/index.js';
 import { toOptions, type LinkBook } from './context.js';
-import type { DriverLookup } from './driver-api.js';
+import { programsExternalConnectivity, type DriverLookup } from './driver-api.js';
 import { pickGateway } from './join.js';
 import { interfaceData } from './endpoint.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
@@ -124,7 +124,7 @@ async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn
     const driver = event.drivers.get(network.type);
     if (driver === undefined || network.state === 'creating') continue;
     await attempt(`CreateNetwork ${network.name}`, () => driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)));
-    await replayEndpoints(known, driver, network, attempt);
+    await replayEndpoints(known, driver, programsExternalConnectivity(event.capabilities.get(network.type)), network, attempt);
   }
   if (refused.length > 0) warn(`${event.owner}: replay after ${event.reason}: ${refused.length} call(s) refused (a driver with a store may have them already): ${refused.join('; ')}`);
 }
@@ -136,7 +136,7 @@ interface KnownState {
   sandboxes: SandboxRecord[];
 }
 
-async function replayEndpoints(known: KnownState, driver: Driver, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
+async function replayEndpoints(known: KnownState, driver: Driver, programs: boolean, network: NetworkRecord, attempt: (what: string, call: () => Promise<unknown>) => Promise<void>): Promise<void> {
   const sandboxes = new Map(known.sandboxes.map((sandbox) => [sandbox.id, sandbox]));
   const networks = new Map(known.networks.map((record) => [record.id, record]));
   /** The sandbox's gateway endpoint, chosen among its settled joins as the controller chooses it. */
@@ -152,7 +152,7 @@ async function replayEndpoints(known: KnownState, driver: Driver, network: Netwo
     if (sandbox === undefined) continue;
     const options = toOptions(sandbox.config.options ?? {});
     await attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, options));
-    if (!network.internal && gatewayOf(sandbox.id)?.id === endpoint.id) {
+    if (programs && !network.internal && gatewayOf(sandbox.id)?.id === endpoint.id) {
       await attempt(`ProgramExternalConnectivity ${endpoint.name}`, () => driver.programExternalConnectivity(network.id, endpoint.id, options));
     }
   }

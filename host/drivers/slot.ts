@@ -23,6 +23,8 @@ export interface ReplayEvent {
   /** Drivers and IPAM drivers of the new instance, called directly (not queued). */
   drivers: Map<string, Driver>;
   ipams: Map<string, Ipam>;
+  /** What each of those drivers registered with. */
+  capabilities: Map<string, Capability>;
 }
 
 export interface FaultPolicy {
@@ -278,11 +280,16 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
     const drivers = new Map<string, Driver>();
     const ipams = new Map<string, Ipam>();
+    const capabilities = new Map<string, Capability>();
     for (const reg of running.handles.values()) {
-      if (reg.kind === 'driver') drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
-      else ipams.set(reg.name, ipamProxy(direct('ipam', reg.name)));
+      if (reg.kind === 'driver') {
+        drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
+        capabilities.set(reg.name, reg.capability as Capability);
+      } else {
+        ipams.set(reg.name, ipamProxy(direct('ipam', reg.name)));
+      }
     }
-    await hook({ owner: this.owner, reason, drivers, ipams });
+    await hook({ owner: this.owner, reason, drivers, ipams, capabilities });
   }
 
   async #start(compiled: CompiledComponent): Promise<Running> {

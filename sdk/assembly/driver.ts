@@ -42,6 +42,8 @@ export class Driver {
   leave(networkId: string, endpointId: string): WitError | null {
     return notImplemented('leave');
   }
+  /** Called (with revokeExternalConnectivity) only if the driver registered with
+   * `externalConnectivity` true in its Capability. */
   programExternalConnectivity(networkId: string, endpointId: string, options: Options): WitError | null {
     return notImplemented('program-external-connectivity');
   }

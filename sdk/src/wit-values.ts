@@ -11,6 +11,7 @@ export type Options = [string, string][];
 export interface Capability {
   dataScope: 'local' | 'global';
   connectivityScope: 'local' | 'global';
+  externalConnectivity: boolean;
 }
 
 export interface IpamCapability {

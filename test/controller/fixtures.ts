@@ -33,7 +33,7 @@ export function makeHost(label = 'h'): TestHost {
   const host = createNetns(hostDir, label, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const driver = new TestBridgeDriver(host);
   const registry = new DriverRegistry();
-  registry.registerDriver('bridge', driver, { dataScope: 'local', connectivityScope: 'local' });
+  registry.registerDriver('bridge', driver, { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true });
   mkdirSync(dataDir, { recursive: true });
   const resolvConfPath = join(dir, 'resolv.conf');
   writeFileSync(resolvConfPath, 'nameserver 127.0.0.53\nnameserver 10.99.0.53\nnameserver ::1\nsearch example.test\noptions ndots:2\n');

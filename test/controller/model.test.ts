@@ -107,6 +107,23 @@ test('two sandboxes on one network ping each other; preferred address and MAC ar
   assert.equal(ep1.info().sandboxKey, undefined, 'deleting a sandbox leaves its endpoints');
 }));
 
+test('a driver registered with externalConnectivity false is never asked to program or revoke; its gateway still routes', () => withController(async (h, controller) => {
+  h.registry.registerDriver('quiet', h.driver, { dataScope: 'local', connectivityScope: 'local', externalConnectivity: false });
+  const network = await controller.newNetwork('quiet', 'quiet', { ipam: { config: [{ subnet: '10.46.0.0/24' }] } });
+  const box = await controller.newSandbox('quiet-box');
+  const ep = await network.createEndpoint('q');
+  await ep.join(box);
+  assert.deepEqual(ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]), [['10.46.0.1', 'eth0']]);
+  await ep.leave(box);
+  await ep.join(box);
+  await box.delete();
+  assert.equal(h.driver.count('programExternalConnectivity'), 0);
+  assert.equal(h.driver.count('revokeExternalConnectivity'), 0);
+  assert.equal(h.driver.count('join'), 2);
+  await ep.delete();
+  await network.delete();
+}));
+
 test('a sandbox on two networks: eth0 and eth1, one gateway endpoint, internal networks give no default route', () => withController(async (h, controller) => {
   const internal = await controller.newNetwork('bridge', 'aaa-internal', { internal: true, ipam: { config: [{ subnet: '10.43.0.0/24' }] } });
   const front = await controller.newNetwork('bridge', 'front', { ipam: { config: [{ subnet: '10.44.0.0/24' }] } });

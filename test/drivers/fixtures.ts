@@ -55,7 +55,7 @@ const REALLOC = `(local i32)
 function bodies(options: ProbeOptions): Record<string, string> {
   const register = options.names.map((_, i) => `
     i32.const ${NAMES_AT + i * NAME_SLOT} i32.const ${Buffer.byteLength(options.names[i]!)} i32.const ${i + 1}
-    i32.const 0 i32.const 0 i32.const 256 call 20
+    i32.const 0 i32.const 0 i32.const 1 i32.const 256 call 20
     i32.const 256 i32.load8_u if i32.const 256 return end`).join('');
   const typeCases = options.names.map((name, i) => `
     local.get 0 i32.const ${i + 1} i32.eq if

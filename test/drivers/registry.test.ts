@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DriverRegistry, Forbidden, InvalidParameter, NotFound, type Driver, type RegistryChange } from '../../host/drivers/index.js';
 
 const driver = {} as Driver;
-const local = { dataScope: 'local', connectivityScope: 'local' } as const;
+const local = { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true } as const;
 
 test('registers, looks up and walks network and IPAM drivers by name', () => {
   const registry = new DriverRegistry();
@@ -40,7 +40,7 @@ test('announces drivers that appear, change and go', () => {
   const changes: RegistryChange[] = [];
   registry.on('change', (change) => changes.push(change));
   registry.registerDriver('x', driver, local, 'o');
-  registry.changed('driver', 'x', { dataScope: 'global', connectivityScope: 'global' });
+  registry.changed('driver', 'x', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: true });
   registry.unregister('driver', 'x', 'o');
   assert.deepEqual(changes.map((c) => `${c.kind}:${c.name}:${c.change}:${c.owner}`), ['driver:x:added:o', 'driver:x:changed:o', 'driver:x:removed:o']);
 });

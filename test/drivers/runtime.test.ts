@@ -16,7 +16,7 @@ test('a well-behaved driver registers through the callback and answers calls wit
     await runtime.load('probe', await probeComponent({ names: ['probe'] }));
     const entry = runtime.registry.driver('probe');
     assert.equal(entry?.owner, 'probe');
-    assert.deepEqual(entry?.capability, { dataScope: 'local', connectivityScope: 'local' });
+    assert.deepEqual(entry?.capability, { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true });
     const driver = entry!.driver;
     assert.equal(driver.type(), 'probe');
     assert.deepEqual(await driver.createNetwork('net1', [], [], []), { tables: [] });

@@ -112,7 +112,7 @@ test('driver calls borrow the host resources', async () => {
 
 test('the capability types mirror driverapi.Capability and ipamapi.Capability', async () => {
   const network = (await transpiledWorld('network-driver')).typesOf('types');
-  assert.match(network, /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+\}/);
+  assert.match(network, /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+externalConnectivity: boolean,\s+\}/);
   assert.match(network, /export type Scope = 'local' \| 'global';/);
   const ipam = (await transpiledWorld('ipam-driver')).typesOf('ipam-callback');
   assert.match(ipam, /export interface IpamCapability \{\s+requiresMacAddress: boolean,\s+requiresRequestReplay: boolean,\s+\}/);

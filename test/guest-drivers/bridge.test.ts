@@ -17,7 +17,7 @@ async function bridge(): Promise<LoadedDriver & { id: number }> {
 
 test('registers the bridge network type with local scope', async () => {
   const { host, driver, id } = await bridge();
-  assert.deepEqual(host.drivers.map((d) => [d.name, d.capability]), [['bridge', { dataScope: 'local', connectivityScope: 'local' }]]);
+  assert.deepEqual(host.drivers.map((d) => [d.name, d.capability]), [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: false }]]);
   assert.equal(driver.type(id), 'bridge');
 });
 

@@ -15,8 +15,8 @@ const IPV4 = [{ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', gateway: '1
 test('init registers both drivers with their capabilities and handles', async () => {
   const { host, driver } = await full();
   assert.deepEqual(host.drivers, [
-    { name: 'full', handle: 0, capability: { dataScope: 'local', connectivityScope: 'global' } },
-    { name: 'bare', handle: 1, capability: { dataScope: 'global', connectivityScope: 'global' } },
+    { name: 'full', handle: 0, capability: { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true } },
+    { name: 'bare', handle: 1, capability: { dataScope: 'global', connectivityScope: 'global', externalConnectivity: false } },
   ]);
   assert.equal(driver.type(0), 'full');
   assert.equal(driver.type(1), 'bare');

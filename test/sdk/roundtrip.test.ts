@@ -144,8 +144,8 @@ test('route, and the sysctl, event-type and scope enums: every case', async () =
   await roundtrip('echoSysctl', ['ip-forward', 'ipv6-forwarding', 'disable-ipv6', 'proxy-arp', 'accept-ra', 'arp-ignore', 'rp-filter']);
   await roundtrip('echoEvent', ['create', 'update', 'delete']);
   await roundtrip('echoCapability', [
-    { dataScope: 'local', connectivityScope: 'global' },
-    { dataScope: 'global', connectivityScope: 'local' },
+    { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true },
+    { dataScope: 'global', connectivityScope: 'local', externalConnectivity: false },
   ]);
 });
 

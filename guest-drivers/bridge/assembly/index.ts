@@ -143,6 +143,10 @@ class BridgeDriver extends Driver {
   join(networkId: string, endpointId: string, sandboxKey: string, info: JoinInfo, options: Options): WitError | null {
     const bridge = storeGetString(networkKey(networkId, 'bridge'));
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
+    // The sandbox's options: libnetwork's bridge maps their ports in ProgramExternalConnectivity,
+    // which this driver does not need (see its capability); it refuses them here instead.
+    const refused = checkEndpointOptions(options);
+    if (refused !== null) return refused;
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
     const mtu: Box<u32> | null = mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
     const sandbox = Netns.sandbox(sandboxKey);
@@ -186,14 +190,6 @@ class BridgeDriver extends Driver {
     return null;
   }
 
-  programExternalConnectivity(networkId: string, endpointId: string, options: Options): WitError | null {
-    return checkEndpointOptions(options);
-  }
-
-  revokeExternalConnectivity(networkId: string, endpointId: string): WitError | null {
-    return null;
-  }
-
   private addGateways(bridge: string, data: IpamData[]): WitError | null {
     for (let i = 0; i < data.length; i++) {
       const gateway = data[i].gateway;
@@ -214,4 +210,5 @@ class BridgeDriver extends Driver {
   }
 }
 
-registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local));
+// No external connectivity to program (no NAT, no published ports yet): the host need not call it.
+registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, false));

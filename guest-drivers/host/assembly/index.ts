@@ -3,4 +3,4 @@
 import { Capability, Scope, registerDriver } from '@wasmnet/sdk';
 import { SingleNetworkDriver } from '../../null/assembly/single';
 
-registerDriver('host', new SingleNetworkDriver('host'), new Capability(Scope.Local, Scope.Local));
+registerDriver('host', new SingleNetworkDriver('host'), new Capability(Scope.Local, Scope.Local, false));

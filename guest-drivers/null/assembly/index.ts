@@ -3,4 +3,4 @@
 import { Capability, Scope, registerDriver } from '@wasmnet/sdk';
 import { SingleNetworkDriver } from './single';
 
-registerDriver('null', new SingleNetworkDriver('null'), new Capability(Scope.Local, Scope.Local));
+registerDriver('null', new SingleNetworkDriver('null'), new Capability(Scope.Local, Scope.Local, false));

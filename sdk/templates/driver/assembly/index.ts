@@ -48,4 +48,4 @@ class __CLASS__ extends Driver {
   }
 }
 
-registerDriver('__NAME__', new __CLASS__(), new Capability(Scope.Local, Scope.Local));
+registerDriver('__NAME__', new __CLASS__(), new Capability(Scope.Local, Scope.Local, false));
