@@ -81,12 +81,20 @@ test('a MAC given by the user is kept', async () => {
 });
 
 test('published ports are refused until the driver can publish them', async () => {
-  const { driver, id } = await bridge();
+  const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   const error = errorOf(() =>
     driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [['com.docker.network.portmap', '[{"Proto":6,"Port":80}]']]),
   ) as { tag: string };
   assert.equal(error.tag, 'invalid-parameter');
+  // A sandbox's port options reach Join (the bridge has no ProgramExternalConnectivity to do).
+  driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
+  const joinError = errorOf(() =>
+    driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [['com.docker.network.endpoint.exposedports', '[{"Proto":6,"Port":80}]']]),
+  ) as { tag: string; val: string };
+  assert.equal(joinError.tag, 'invalid-parameter');
+  assert.match(joinError.val, /exposedports is not supported/);
+  assert.equal(host.calls('linkAdd').length, 1, 'only the bridge: no veth for a refused join');
 });
 
 test('join creates the veth with its peer in the sandbox, names it eth*, and sets the gateway', async () => {
