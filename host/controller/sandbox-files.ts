@@ -127,7 +127,16 @@ export class SandboxFiles {
    */
   writeHosts(hosts: string): void {
     const bytes = Buffer.from(hosts);
-    const fd = openSync(this.hostsPath, 'r+');
+    let fd: number;
+    try {
+      fd = openSync(this.hostsPath, 'r+');
+    } catch (error) {
+      // Gone (a crash before the sandbox's files were made, or someone removed it): make it anew.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(this.hostsPath, bytes);
+      return;
+    }
     try {
       writeSync(fd, bytes, 0, bytes.length, 0);
       ftruncateSync(fd, bytes.length);

@@ -2,7 +2,7 @@
 // what a crash left behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ControllerStore } from '../../host/controller/index.js';
@@ -132,6 +132,26 @@ test('start-up sweep: a namespace file a crash left unmounted (a plain file) is 
     assert.deepEqual(controller.recovery.namespaces, [key.split('/').pop()]);
     assert.equal(existsSync(key), false, 'the plain file is removed');
     assert.equal(controller.networkByName('n')!.endpointByName('ep')!.info().sandboxKey, undefined);
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
+
+test('restart: a live sandbox whose hosts file is missing (a crash before it was written) gets it back', async () => {
+  const h = makeHost();
+  let controller = await h.controller();
+  try {
+    const network = await controller.newNetwork('bridge', 'n', { ipam: { config: [{ subnet: '10.73.0.0/24' }] } });
+    const ep = await network.createEndpoint('ep');
+    const box = await controller.newSandbox('box', { hostname: 'box' });
+    await ep.join(box);
+    const { hostsPath } = box.info();
+    await controller.close();
+    rmSync(hostsPath);
+
+    controller = await h.controller();
+    assert.match(readFileSync(hostsPath, 'utf8'), /^10\.73\.0\.2\tbox$/m);
   } finally {
     await controller.close();
     h.cleanup();
