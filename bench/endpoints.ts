@@ -7,7 +7,7 @@
 // Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
 // --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../host/n
 import { numberOption, stringOption } from './options.js';
 import { cniAvailable, cniBridge, type Peer, runIn } from './peers.js';
 import { quietMachine } from './quiet.js';
+import { tmpfsWorkDir } from './workdir.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
 const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/bin/netavark'];
@@ -190,12 +191,21 @@ async function profiled<T>(dir: string | undefined, name: string, task: () => Pr
 }
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
+  const dir = `/run/wasmnet-bench-endpoints-${process.pid}`;
+  const removeWorkDir = tmpfsWorkDir(dir);
+  try {
+    return await measure(options, dir);
+  } finally {
+    removeWorkDir();
+  }
+}
+
+async function measure(options: BenchOptions, dir: string): Promise<BenchReport> {
   const samples = numberOption(options.args, 'samples', 500);
   const scale = numberOption(options.args, 'scale', 5000);
   const networkCount = numberOption(options.args, 'networks', 10);
   const peerCount = numberOption(options.args, 'peer-samples', 30);
   const profileDir = stringOption(options.args, 'cpu-prof');
-  const dir = `/run/wasmnet-bench-endpoints-${process.pid}`;
   const netnsDir = join(dir, 'netns');
   const host = createNetns(join(dir, 'host'), 'host', (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const controller = await Controller.create({ dataDir: join(dir, 'data'), netnsDir, hostNetns: host.path as string });
@@ -290,6 +300,5 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     for (const lifecycle of alive) await lifecycles.teardown(lifecycle);
     await controller.close();
     deleteNetns(host);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
