@@ -3,7 +3,7 @@
 // same work, in the same run (interleaved) and inside the same private "host" namespace, by the
 // CNI reference `bridge` + `host-local` plugins and by netavark. Then 5 000 endpoints over 10
 // networks, and the cost of one more lifecycle at the end against the cost at the start.
-// Every timed run starts with one untimed lifecycle of its tool (see quietThenWarm).
+// Every timed run starts with untimed lifecycles of its tool (see quietThenWarm).
 // Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
 // --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
 import { randomBytes } from 'node:crypto';
@@ -155,16 +155,21 @@ class PeerSamples {
 }
 
 /**
- * Each tool's turn starts on a quiet machine (quiet.ts), then with one lifecycle of that tool
- * whose figures are dropped. This VM runs its first milliseconds after an idle spell far
- * slower: the first wasmnet lifecycle after 20, 50, 100 and 300 ms of idle took 7, 10, 18 and
- * 34 ms (median of 20) against ~4.5 ms for the next ones, and a 0.17 ms CPU loop took up to
- * 20 ms. Timed cold, each peer sample and each wasmnet chunk's first lifecycle would measure the
- * VM waking up, not the tool.
+ * Each tool's turn starts on a quiet machine (quiet.ts), then with untimed lifecycles of that
+ * tool for at least WARM_UP_MS (one, for the peers, whose lifecycles take longer). This VM runs
+ * its first milliseconds after an idle spell far slower: the first wasmnet lifecycle after 20,
+ * 50, 100 and 300 ms of idle took 7, 10, 18 and 34 ms (median of 20) against ~4.5 ms for the
+ * later ones, the next three were still 10–20% slower, and a 0.17 ms CPU loop took up to 20 ms.
+ * Timed cold, each peer sample and each wasmnet chunk's first lifecycles would measure the VM
+ * waking up, not the tool. The warm-up is the same time for every tool, not the same count.
  */
+const WARM_UP_MS = 50;
+
 async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
   await quietMachine();
-  await warmUp();
+  const start = now();
+  do await warmUp();
+  while (now() - start < WARM_UP_MS);
 }
 
 /** Waits until the kernel has freed the namespaces deleted so far (their host-side veths go then). */
@@ -246,11 +251,11 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const split = `endpoint ${percentile(steps.endpoint, 50).toFixed(2)} + sandbox ${percentile(steps.sandbox, 50).toFixed(2)} + join ${percentile(steps.join, 50).toFixed(2)} ms (p50s)`;
 
     // Grow to `scale` joined endpoints spread over the networks, then measure again.
-    await lifecycles.warmUp(first);
+    await quietThenWarm(() => lifecycles.warmUp(first));
     const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
     while (alive.length < scale) alive.push(await lifecycles.setup(networks[alive.length % networkCount] as Network));
     await settle(host, alive.length);
-    await lifecycles.warmUp(first);
+    await quietThenWarm(() => lifecycles.warmUp(first));
     const atScale = await profiled(profileDir, 'endpoints-at-scale', () => lifecycles.measure(first, Math.max(50, Math.round(samples / 3))));
     for (const lifecycle of alive.splice(0)) await lifecycles.teardown(lifecycle);
     await settle(host, 0);
