@@ -2,7 +2,7 @@
 // with a MAC, attached to a bridge, lo and eth0 up, an IPv4 address, a default route; then
 // teardown. The same sequence runs, in the same run and inside a private host namespace, with
 // wasmnet (sandbox namespaces from a NetnsPool), with the CNI reference bridge + host-local
-// plugins, and with one `ip` command per step.
+// plugins, and with one `ip` command per step, all in the run's own tmpfs (workdir.ts).
 // Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
 import { numberOption } from './options.js';
 import { CNI_DIR, cniAvailable, cniBridge, runIn } from './peers.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
+import { tmpfsWorkDir } from './workdir.js';
 
 const BRIDGE_PORTS = 1023;
 
@@ -177,13 +178,23 @@ function removeAll(dir: string): void {
 }
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
+  const workDir = `/run/wasmnet-bench-plumbing-${process.pid}`;
+  const removeWorkDir = tmpfsWorkDir(workDir);
+  try {
+    return await measureIn(options, workDir);
+  } finally {
+    removeWorkDir();
+  }
+}
+
+async function measureIn(options: BenchOptions, workDir: string): Promise<BenchReport> {
   const samples = numberOption(options.args, 'samples', 300);
   const scale = numberOption(options.args, 'scale', 1000);
   const cniCount = numberOption(options.args, 'cni-samples', 30);
   const ipCount = numberOption(options.args, 'ip-samples', 20);
   const prefix = `wnb-${process.pid}`;
-  const dir = `/run/wasmnet-bench-${process.pid}`;
-  const ipamDir = `/run/wasmnet-bench-${process.pid}-ipam`;
+  const dir = join(workDir, 'netns');
+  const ipamDir = join(workDir, 'ipam');
   const host = createNetns(dir, `${prefix}-host`, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const alive: Endpoint[] = [];
   const pool = new NetnsPool(16);
