@@ -16,7 +16,7 @@ import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../host/n
 import { numberOption, stringOption } from './options.js';
 import { cniAvailable, cniBridge, type Peer, runIn } from './peers.js';
 import { quietMachine } from './quiet.js';
-import { tmpfsWorkDir } from './workdir.js';
+import { withTmpfsWorkDir } from './workdir.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 
 const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark', '/usr/bin/netavark'];
@@ -195,14 +195,8 @@ async function profiled<T>(dir: string | undefined, name: string, task: () => Pr
   }
 }
 
-export async function run(options: BenchOptions): Promise<BenchReport> {
-  const dir = `/run/wasmnet-bench-endpoints-${process.pid}`;
-  const removeWorkDir = tmpfsWorkDir(dir);
-  try {
-    return await measure(options, dir);
-  } finally {
-    removeWorkDir();
-  }
+export function run(options: BenchOptions): Promise<BenchReport> {
+  return withTmpfsWorkDir(`/run/wasmnet-bench-endpoints-${process.pid}`, (dir) => measure(options, dir));
 }
 
 async function measure(options: BenchOptions, dir: string): Promise<BenchReport> {

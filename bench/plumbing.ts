@@ -12,7 +12,7 @@ import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
 import { numberOption } from './options.js';
 import { CNI_DIR, cniAvailable, cniBridge, runIn } from './peers.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
-import { tmpfsWorkDir } from './workdir.js';
+import { withTmpfsWorkDir } from './workdir.js';
 
 const BRIDGE_PORTS = 1023;
 
@@ -177,17 +177,11 @@ function removeAll(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export async function run(options: BenchOptions): Promise<BenchReport> {
-  const workDir = `/run/wasmnet-bench-plumbing-${process.pid}`;
-  const removeWorkDir = tmpfsWorkDir(workDir);
-  try {
-    return await measureIn(options, workDir);
-  } finally {
-    removeWorkDir();
-  }
+export function run(options: BenchOptions): Promise<BenchReport> {
+  return withTmpfsWorkDir(`/run/wasmnet-bench-plumbing-${process.pid}`, (workDir) => measureAll(options, workDir));
 }
 
-async function measureIn(options: BenchOptions, workDir: string): Promise<BenchReport> {
+async function measureAll(options: BenchOptions, workDir: string): Promise<BenchReport> {
   const samples = numberOption(options.args, 'samples', 300);
   const scale = numberOption(options.args, 'scale', 1000);
   const cniCount = numberOption(options.args, 'cni-samples', 30);

@@ -7,13 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 
-/** Mounts a tmpfs on `dir` (made if missing); the returned function unmounts and removes it. */
-export function tmpfsWorkDir(dir: string): () => void {
+/** Runs `task` with a tmpfs mounted on `dir` (made if missing), then unmounts and removes it. */
+export async function withTmpfsWorkDir<T>(dir: string, task: (dir: string) => Promise<T>): Promise<T> {
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', dir]);
-  return () => {
+  try {
+    return await task(dir);
+  } finally {
     // Lazy: a namespace file a failed run left bound inside goes with the tmpfs.
     execFileSync('umount', ['--lazy', dir]);
     rmSync(dir, { recursive: true, force: true });
-  };
+  }
 }
