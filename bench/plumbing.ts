@@ -295,6 +295,5 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
     await Promise.allSettled(wasmnet?.deleting ?? []);
     await pool.close();
     removeAll(dir);
-    rmSync(ipamDir, { recursive: true, force: true });
   }
 }

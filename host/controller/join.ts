@@ -228,9 +228,14 @@ function freeName(sandbox: Sandbox, prefix: string): string {
   return `${prefix}${index}`;
 }
 
+/** libnetwork skips internal networks; a driver may say it has nothing to program (its capability). */
+function hasExternalConnectivity(ctx: Context, network: Endpoint['network']): boolean {
+  return !network.internal() && programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability);
+}
+
 async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
   const network = endpoint.network;
-  if (network.internal() || !programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability)) return;
+  if (!hasExternalConnectivity(ctx, network)) return;
   const sandbox = endpoint.sandbox();
   try {
     await ctx.driver(network.type()).programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
@@ -241,7 +246,7 @@ async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
 
 async function revoke(ctx: Context, endpoint: Endpoint): Promise<void> {
   const network = endpoint.network;
-  if (network.internal() || !programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability)) return;
+  if (!hasExternalConnectivity(ctx, network)) return;
   try {
     await ctx.driver(network.type()).revokeExternalConnectivity(network.id(), endpoint.id());
   } catch (error) {

@@ -102,13 +102,7 @@ export class SandboxFiles {
 
   /** Creates both files (and the directory, for the first sandbox of the data directory). */
   create(hosts: string, resolvConf: string): void {
-    try {
-      writeFileSync(this.hostsPath, hosts);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(this.dir, { recursive: true });
-      writeFileSync(this.hostsPath, hosts);
-    }
+    this.#writeNew(this.hostsPath, hosts);
     try {
       writeFileSync(this.resolvConfPath, resolvConf);
     } catch (error) {
@@ -133,8 +127,7 @@ export class SandboxFiles {
     } catch (error) {
       // Gone (a crash before the sandbox's files were made, or someone removed it): make it anew.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(this.dir, { recursive: true });
-      writeFileSync(this.hostsPath, bytes);
+      this.#writeNew(this.hostsPath, bytes);
       return;
     }
     try {
@@ -148,6 +141,17 @@ export class SandboxFiles {
   remove(): void {
     rmSync(this.hostsPath, { force: true });
     rmSync(this.resolvConfPath, { force: true });
+  }
+
+  /** Writes a file, making the directory first when it is missing (the data directory's first sandbox). */
+  #writeNew(path: string, content: string | Uint8Array): void {
+    try {
+      writeFileSync(path, content);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(path, content);
+    }
   }
 }
 

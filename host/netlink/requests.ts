@@ -147,21 +147,22 @@ export function setLink(index: number, label: string, change: LinkChange, master
   return { type: C.RTM_SETLINK, flags: 0, payload: w.done(), what: `set link ${label} ${JSON.stringify(change)}` };
 }
 
-/** RTM_DELLINK addressed by name. */
-export function delLinkByName(name: string): Request {
-  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, name).done();
-  return { type: C.RTM_DELLINK, flags: 0, payload, what: `delete link ${name}` };
+/** A link request addressed by name (index 0: the kernel looks the name up; it is no new name). */
+function byName(type: number, name: string, what: string, flags = 0, change = 0): Request {
+  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, flags, change)).str(C.IFLA_IFNAME, name).done();
+  return { type, flags: 0, payload, what };
 }
 
-/** RTM_SETLINK addressed by name, setting the link up (the name is the key, not a new name). */
+export function delLinkByName(name: string): Request {
+  return byName(C.RTM_DELLINK, name, `delete link ${name}`);
+}
+
 export function upLinkByName(name: string): Request {
-  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, C.IFF_UP, C.IFF_UP)).str(C.IFLA_IFNAME, name).done();
-  return { type: C.RTM_SETLINK, flags: 0, payload, what: `set link ${name} up` };
+  return byName(C.RTM_SETLINK, name, `set link ${name} up`, C.IFF_UP, C.IFF_UP);
 }
 
 export function getLinkByName(name: string): Request {
-  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, name).done();
-  return { type: C.RTM_GETLINK, flags: 0, payload, what: `get link ${name}` };
+  return byName(C.RTM_GETLINK, name, `get link ${name}`);
 }
 
 export function getLinkByIndex(index: number): Request {

@@ -51,7 +51,8 @@ export class Rtnl {
   }
 
   /** Creates a link; a veth's peer is created directly in `kind.val.netns` (no move).
-   * One send: create (up when asked), and read back when the kernel cannot echo.
+   * One send: create (up when asked), and read back when the kernel cannot echo; a veth
+   * whose peer goes elsewhere is read back down, then set up (see below).
    * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace).
    * `masterIndex`: the index of `spec.master` when the caller knows it (saves a lookup). */
   linkAdd(spec: LinkSpec, masterIndex?: number): LinkInfo {
