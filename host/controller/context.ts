@@ -1,8 +1,9 @@
-// What the controller's parts share: the services it was given, its objects, its lock.
+// What the controller's parts share: the services it was given, its objects, its locks.
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { ControllerClosedError, NotFoundError } from './errors.js';
 import type { Ipam, IpamLookup } from './ipam-api.js';
+import { OperationLocks, type LockKeys } from './locks.js';
 import type { Network } from './network.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
@@ -14,8 +15,6 @@ import type { TableStore, TableSubscription } from './tables.js';
 export interface LinkBook {
   /** A sandbox's namespace was deleted: its links went with it. */
   forgetSandbox(sandboxKey: string): void;
-  /** Tags the links drivers create from now on with `operation` (undefined: none). */
-  begin(operation: string | undefined): void;
   /** Deletes the links `operation` created that still exist (its object is gone after a crash). */
   sweep(operation: string): Promise<string[]>;
   /** The index of a veth end a driver just created in the sandbox, unchanged since (claimed once). */
@@ -47,7 +46,7 @@ export class Context {
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
   readonly subscriptions = new Map<string, TableSubscription[]>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #locks = new OperationLocks();
   closed = false;
 
   constructor(
@@ -76,14 +75,19 @@ export class Context {
     return ipam;
   }
 
-  /** Model changes run one at a time, as libnetwork's controller lock serializes them. */
-  exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(() => {
-      if (this.closed) throw new ControllerClosedError();
-      return task();
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
+  /** A model change that locks the objects named by `keys` (see OperationLocks). */
+  locked<T>(keys: LockKeys, task: () => Promise<T>): Promise<T> {
+    return this.#locks.withKeys(keys, () => this.#open(task));
+  }
+
+  /** Restore and close: no model change runs meanwhile. */
+  alone<T>(task: () => Promise<T>): Promise<T> {
+    return this.#locks.alone(() => this.#open(task));
+  }
+
+  #open<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new ControllerClosedError();
+    return task();
   }
 
   endpoint(id: string): Endpoint | undefined {
@@ -112,16 +116,6 @@ export class Undo {
       }
     }
     this.#steps.length = 0;
-  }
-}
-
-/** Runs `task` with the links drivers create tagged as `operation`'s. */
-export async function tagged<T>(ctx: Context, operation: string, task: () => Promise<T>): Promise<T> {
-  ctx.links?.begin(operation);
-  try {
-    return await task();
-  } finally {
-    ctx.links?.begin(undefined);
   }
 }
 

@@ -16,6 +16,7 @@ import type { SandboxPlumbing } from './plumbing.js';
 import { restore, type RecoveryReport } from './restore.js';
 import { Sandbox } from './sandbox.js';
 import { readHostResolvConf } from './sandbox-files.js';
+import { lockKey } from './locks.js';
 import { ControllerStore } from './store.js';
 import { InProcessTableStore, type TableStore } from './tables.js';
 import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
@@ -88,7 +89,7 @@ export class Controller {
       wasm?.links,
     );
     try {
-      return new Controller(ctx, await ctx.exclusive(() => restore(ctx)), wasm);
+      return new Controller(ctx, await ctx.alone(() => restore(ctx)), wasm);
     } catch (error) {
       await wasm?.close();
       await plumbing.close();
@@ -108,11 +109,11 @@ export class Controller {
   }
 
   newNetwork(type: string, name: string, options: NetworkOptions = {}): Promise<Network> {
-    return this.ctx.exclusive(() => Network.create(this.ctx, type, name, options));
+    return Network.create(this.ctx, type, name, options);
   }
 
   newSandbox(containerId: string, options: SandboxOptions = {}): Promise<Sandbox> {
-    return this.ctx.exclusive(() => Sandbox.create(this.ctx, containerId, options));
+    return this.ctx.locked([lockKey.container(containerId)], () => Sandbox.create(this.ctx, containerId, options));
   }
 
   networks(): Network[] {
@@ -142,7 +143,7 @@ export class Controller {
   /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */
   async close(): Promise<void> {
     if (this.ctx.closed) return;
-    await this.ctx.exclusive(async () => {
+    await this.ctx.alone(async () => {
       for (const network of this.ctx.networks.values()) network.unsubscribeTables();
       this.ctx.closed = true;
     });

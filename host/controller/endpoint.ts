@@ -7,6 +7,7 @@ import type { InterfaceData } from './driver-api.js';
 import { ActiveContainerError, asNetworkError, EndpointExistsError, InvalidParameterError, NoSuchEndpointError } from './errors.js';
 import { assignAddress, tolerate } from './ipam-alloc.js';
 import { joinSandbox, leaveSandbox } from './join.js';
+import { lockKey } from './locks.js';
 import type { EndpointOptions, EndpointRecord, JoinOptions } from './model.js';
 import type { Network } from './network.js';
 import type { Sandbox } from './sandbox.js';
@@ -123,8 +124,9 @@ export class Endpoint {
     return info;
   }
 
+  /** Locks the endpoint and the sandbox (libnetwork serializes a sandbox's joins and leaves). */
   join(sandbox: Sandbox, options: JoinOptions = {}): Promise<void> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.endpoint(this.id()), lockKey.sandbox(sandbox.id())], async () => {
       this.#assertLive();
       sandbox.assertLive();
       await joinSandbox(this.ctx, this, sandbox, options);
@@ -132,7 +134,7 @@ export class Endpoint {
   }
 
   leave(sandbox: Sandbox): Promise<void> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.endpoint(this.id()), lockKey.sandbox(sandbox.id())], async () => {
       this.#assertLive();
       await leaveSandbox(this.ctx, this, sandbox);
     });
@@ -140,7 +142,7 @@ export class Endpoint {
 
   /** Deletes an endpoint that is not joined (libnetwork's ActiveContainerError otherwise). */
   delete(): Promise<void> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.network(this.network.id()), lockKey.endpoint(this.id())], async () => {
       this.#assertLive();
       if (this.record.join !== undefined) throw new ActiveContainerError(this.name(), this.id());
       const driver = this.ctx.driver(this.network.type());

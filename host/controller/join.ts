@@ -1,7 +1,8 @@
 // Join and Leave (libnetwork's sbJoin/sbLeave): the driver's Join, the interface in the
 // sandbox, the join's table entries, the gateway endpoint's default route and external
 // connectivity, and the hosts file. A failed join undoes all of it.
-import { tagged, toOptions, withUndo, type Context } from './context.js';
+import { linkOperation } from '../drivers/index.js';
+import { toOptions, withUndo, type Context } from './context.js';
 import { programsExternalConnectivity, type JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
@@ -49,7 +50,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   const offeredName = options.handOver !== true && sandbox.ownsNamespace() ? options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX) : undefined;
   const joinOptions = toOptions(sandbox.record.config.options ?? {}).filter(([key]) => key !== INTERFACE_NAME_OPTION);
   if (offeredName !== undefined) joinOptions.push([INTERFACE_NAME_OPTION, offeredName]);
-  await tagged(ctx, `join:${endpoint.id()}`, () => withUndo(ctx.warn, async (undo) => {
+  await withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
     let routedWithInterface = false;
     endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
@@ -119,7 +120,7 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     endpoint.record.join.state = 'ready';
     saveJoin(ctx, endpoint, sandbox);
-  }));
+  });
 }
 
 /**
@@ -151,7 +152,7 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   // What the join created and Leave did not remove: the interface's veth peer went with the
   // interface (the host forgets it), anything else the host deletes. Then a re-join can create
   // the same names again.
-  if (plumbed) await tolerate(async () => ctx.links?.sweep(`join:${endpoint.id()}`), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
+  if (plumbed) await tolerate(async () => ctx.links?.sweep(linkOperation.join(endpoint.id())), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
   if (plumbed && routedAfter !== routedBefore) await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)), 'set the default gateway', ctx.warn);
   if (plumbed && after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;

@@ -10,8 +10,8 @@ import { PROCESS_NETNS } from './netns-plumbing.js';
 
 /** Records the links about to be created before the kernel is asked (see PersistentOwnershipRegistry). */
 export interface LinkJournal {
-  /** The links one request is about to create (a veth's ends name each other as `peer`), in one write. */
-  intend(links: ReadonlyArray<{ ns: Wit.Netns; name: string; peer?: { ns: Wit.Netns; name: string } }>): void;
+  /** The links one request of `operation` is about to create (a veth's ends name each other as `peer`), in one write. */
+  intend(links: ReadonlyArray<{ ns: Wit.Netns; name: string; peer?: { ns: Wit.Netns; name: string } }>, operation: string | undefined): void;
   abandon(ns: Wit.Netns, name: string): void;
 }
 
@@ -22,13 +22,13 @@ export class NetlinkBackend implements PlumbingBackend {
 
   constructor(private readonly hostNetns?: string, private readonly journal?: LinkJournal) {}
 
-  netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
+  netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[], operation?: string): unknown {
     const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
     if (created.length > 0) {
       this.journal?.intend(created.map(([where, name], i) => {
         const peer = created[1 - i];
         return peer === undefined ? { ns: where, name } : { ns: where, name, peer: { ns: peer[0], name: peer[1] } };
-      }));
+      }), operation);
     }
     if (op === 'linkDel') this.indexes.forget(ns, args[0] as string);
     if (op === 'linkSet' && (args[1] as Wit.LinkChange).name !== undefined) this.indexes.forget(ns, args[0] as string);

@@ -2,12 +2,13 @@
 // deleted only when it has none.
 import { randomBytes } from 'node:crypto';
 import { hostCidr } from './cidr.js';
-import { tagged, toOptions, withUndo, type Context } from './context.js';
+import { toOptions, withUndo, type Context } from './context.js';
 import type { IpamData } from './driver-api.js';
 import { Endpoint } from './endpoint.js';
 import { ActiveEndpointsError, asNetworkError, InvalidParameterError, NetworkNameError, ForbiddenError } from './errors.js';
 import { allocatePools, releasePools } from './ipam-alloc.js';
 import { DEFAULT_IPAM } from './ipam-api.js';
+import { lockKey } from './locks.js';
 import type { EndpointOptions, NetworkOptions, NetworkRecord, PoolRecord } from './model.js';
 
 /** netlabel keys the controller adds to a driver's network options. */
@@ -20,11 +21,15 @@ export class Network {
   /** @internal the controller creates networks */
   constructor(private readonly ctx: Context, readonly record: NetworkRecord) {}
 
-  /** @internal */
-  static async create(ctx: Context, type: string, name: string, options: NetworkOptions): Promise<Network> {
+  /** @internal locks the name and the id while it creates the network. */
+  static create(ctx: Context, type: string, name: string, options: NetworkOptions): Promise<Network> {
+    const id = options.id ?? randomBytes(32).toString('hex');
+    return ctx.locked([lockKey.networkName(name), lockKey.network(id)], () => Network.#create(ctx, type, name, id, options));
+  }
+
+  static async #create(ctx: Context, type: string, name: string, id: string, options: NetworkOptions): Promise<Network> {
     if (name.trim() === '') throw new InvalidParameterError('a network needs a name', 'network-name');
     for (const network of ctx.networks.values()) if (network.name() === name) throw new NetworkNameError(name);
-    const id = options.id ?? randomBytes(32).toString('hex');
     if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id "${id}"`);
     if (ctx.networks.has(id)) throw new ForbiddenError(`a network with id ${id} already exists`, 'network-id');
     const entry = ctx.drivers.driver(type);
@@ -42,7 +47,7 @@ export class Network {
       ipv4: [], ipv6: [], tables: [],
       state: 'creating',
     };
-    return tagged(ctx, `net:${id}`, () => withUndo(ctx.warn, async (undo) => {
+    return withUndo(ctx.warn, async (undo) => {
       ctx.store.networks.put(id, record);
       undo.push('forget the network', () => ctx.store.networks.delete(id));
       const pools = await allocatePools(ipam, {
@@ -69,7 +74,7 @@ export class Network {
       ctx.store.networks.put(id, record);
       ctx.networks.set(id, network);
       return network;
-    }));
+    });
   }
 
   id(): string {
@@ -105,8 +110,9 @@ export class Network {
     return this.#endpoints.get(id);
   }
 
+  /** Locks the network, as libnetwork's CreateEndpoint does (endpoint names are unique in it). */
   createEndpoint(name: string, options: EndpointOptions = {}): Promise<Endpoint> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.network(this.id())], async () => {
       this.#assertLive();
       const endpoint = await Endpoint.create(this.ctx, this, name, options);
       this.#endpoints.set(endpoint.id(), endpoint);
@@ -115,7 +121,7 @@ export class Network {
   }
 
   delete(): Promise<void> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.network(this.id())], async () => {
       this.#assertLive();
       if (this.#endpoints.size > 0) throw new ActiveEndpointsError(this.name(), this.id(), this.#endpoints.size);
       this.record.state = 'deleting';

@@ -9,8 +9,6 @@ import type { ControllerStore } from './store.js';
 
 export class PersistentOwnershipRegistry extends OwnershipRegistry {
   readonly #store: ControllerStore;
-  /** The controller operation in progress (operations run one at a time). */
-  operation: string | undefined;
 
   constructor(store: ControllerStore) {
     super();
@@ -24,12 +22,12 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
    * leaves them), in one transaction: a row per link without a driver, tagged with the
    * operation, that recordLink then completes or `abandon` removes. `peer`: the other end of a veth.
    */
-  intend(links: ReadonlyArray<{ ns: NsRef; name: string; peer?: { ns: NsRef; name: string } }>): void {
+  intend(links: ReadonlyArray<{ ns: NsRef; name: string; peer?: { ns: NsRef; name: string } }>, operation: string | undefined): void {
     this.#store.batch(() => {
       for (const { ns, name, peer } of links) {
         this.#store.links.put({
           driver: '', ns: nsKey(ns), name,
-          ...(this.operation === undefined ? {} : { operation: this.operation }),
+          ...(operation === undefined ? {} : { operation }),
           ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
         });
       }
@@ -40,19 +38,19 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
     if (this.owner(ns, name) === undefined) this.#store.links.delete({ ns: nsKey(ns), name });
   }
 
-  override recordLink(driver: string, ns: NsRef, name: string): void {
-    super.recordLink(driver, ns, name);
+  override recordLink(driver: string, ns: NsRef, name: string, operation?: string): void {
+    super.recordLink(driver, ns, name, operation);
     const intent = this.#store.links.get({ ns: nsKey(ns), name });
     this.#store.links.put({
       driver, ns: nsKey(ns), name,
-      ...(this.operation === undefined ? {} : { operation: this.operation }),
+      ...(operation === undefined ? {} : { operation }),
       ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
     });
   }
 
   /** One transaction for a request's links. */
-  override recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>): void {
-    this.#store.batch(() => super.recordLinks(driver, links));
+  override recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>, operation?: string): void {
+    this.#store.batch(() => super.recordLinks(driver, links, operation));
   }
 
   override forgetLink(ns: NsRef, name: string): void {

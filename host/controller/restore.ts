@@ -4,6 +4,7 @@
 // namespaces and files no sandbox claims, link ownership rows of vanished namespaces.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { linkOperation } from '../drivers/index.js';
 import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
@@ -53,7 +54,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       report.networks.push(record.id);
       const entry = ctx.drivers.driver(record.type);
       if (entry !== undefined) await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
-      await sweepLinks(ctx, `net:${record.id}`, report);
+      await sweepLinks(ctx, linkOperation.network(record.id), report);
       ctx.store.networks.delete(record.id);
       continue;
     }
@@ -91,7 +92,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
         if (sandbox !== undefined && joined.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
         const entry = ctx.drivers.driver(network.type());
         if (entry !== undefined) await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
-        await sweepLinks(ctx, `join:${record.id}`, report);
+        await sweepLinks(ctx, linkOperation.join(record.id), report);
         delete record.join;
       } else {
         for (const entry of joined.effects.tableEntries) {

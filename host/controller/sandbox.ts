@@ -7,6 +7,7 @@ import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
 import { leaveSandbox } from './join.js';
+import { lockKey } from './locks.js';
 import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
@@ -106,8 +107,12 @@ export class Sandbox {
    * ~28 ms link delete per interface; its file is unmounted (off this thread) while the
    * drivers leave.
    */
+  /**
+   * Locks the sandbox only: every change to a join record of its endpoints is made under the
+   * lock of the sandbox joined.
+   */
   delete(): Promise<void> {
-    return this.ctx.exclusive(async () => {
+    return this.ctx.locked([lockKey.sandbox(this.id())], async () => {
       this.assertLive();
       const ownNamespace = this.ownsNamespace();
       if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);

@@ -75,7 +75,6 @@ export async function startWasmDrivers(options: {
         registry.forgetNamespace({ tag: 'sandbox', val: key });
         backend.indexes.forgetSandbox(key);
       },
-      begin: (operation) => { registry.operation = operation; },
       claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
       sweep: async (operation) => {
         const swept: string[] = [];

@@ -7,9 +7,41 @@ import { DriverError, Forbidden, fromWire, InvalidParameter, type ErrorKind } fr
 export type NetlinkOp = 'linkAdd' | 'linkDel' | 'linkSet' | 'linkGet' | 'linkList' | 'addrAdd' | 'addrDel' | 'addrList'
   | 'routeAdd' | 'routeDel' | 'neighAdd' | 'neighDel' | 'fdbAdd' | 'fdbDel' | 'sysctlSet';
 
-/** Carries out a netlink request already allowed by the ownership check (host/netlink + host/sandbox). */
+/**
+ * Carries out a netlink request already allowed by the ownership check (host/netlink +
+ * host/sandbox). `operation`: the controller operation the driver is serving (operationOfCall).
+ */
 export interface PlumbingBackend {
-  netlink(op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): unknown;
+  netlink(op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): unknown;
+}
+
+/**
+ * The controller operations links are tagged with: the controller removes what an operation's
+ * links a crash cut short, or a Leave left, by this tag.
+ */
+export const linkOperation = {
+  network: (networkId: string): string => `net:${networkId}`,
+  join: (endpointId: string): string => `join:${endpointId}`,
+};
+
+/**
+ * The operation a driver call serves: a network's CreateNetwork and DeleteNetwork; an endpoint's
+ * Join, Leave and external connectivity. A component serves one call at a time, so each of its
+ * netlink requests belongs to the call it is serving, whatever else the controller runs meanwhile.
+ */
+export function operationOfCall(method: string, args: readonly unknown[]): string | undefined {
+  switch (method) {
+    case 'createNetwork':
+    case 'deleteNetwork':
+      return linkOperation.network(args[0] as string);
+    case 'join':
+    case 'leave':
+    case 'programExternalConnectivity':
+    case 'revokeExternalConnectivity':
+      return linkOperation.join(args[1] as string);
+    default:
+      return undefined;
+  }
 }
 
 const HOST_WIDE_SYSCTLS = new Set<Netlink.Sysctl>(['ip-forward', 'ipv6-forwarding']);
@@ -32,18 +64,18 @@ export class LinkOwnership {
     }
   }
 
-  /** Records what a successful request created, removed or renamed. */
-  record(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): void {
+  /** Records what a successful request created, removed or renamed, for `operation` (see operationOfCall). */
+  record(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): void {
     if (op === 'linkAdd') {
       const spec = args[0] as Netlink.LinkSpec;
       this.registry.recordLinks(driver, spec.kind.tag === 'veth'
         ? [{ ns, name: spec.name }, { ns: spec.kind.val.netns, name: spec.kind.val.name }]
-        : [{ ns, name: spec.name }]);
+        : [{ ns, name: spec.name }], operation);
     } else if (op === 'linkDel') {
       this.registry.forgetLink(ns, args[0] as string);
     } else if (op === 'linkSet') {
       const rename = (args[1] as Netlink.LinkChange).name;
-      if (rename !== undefined) this.registry.renameLink(ns, args[0] as string, rename);
+      if (rename !== undefined) this.registry.renameLink(ns, args[0] as string, rename, operation);
     }
   }
 
@@ -95,15 +127,15 @@ export class LinkOwnership {
 }
 
 /** The netlink import: ownership check, plumbing, then bookkeeping of what was created. */
-export function guardedNetlink(ownership: LinkOwnership, backend: PlumbingBackend, driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): unknown {
+export function guardedNetlink(ownership: LinkOwnership, backend: PlumbingBackend, driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): unknown {
   ownership.check(driver, op, ns, args);
   const done = (value: unknown): unknown => {
-    ownership.record(driver, op, ns, args);
+    ownership.record(driver, op, ns, args, operation);
     if (op === 'linkList') return (value as Netlink.LinkInfo[]).filter((link) => ownership.registry.owner(ns, link.name) === driver);
     return value;
   };
   try {
-    const value = backend.netlink(op, ns, args);
+    const value = backend.netlink(op, ns, args, operation);
     return value instanceof Promise ? value.then(done, (error: unknown) => { throw typed(error); }) : done(value);
   } catch (error) {
     throw typed(error);

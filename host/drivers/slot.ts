@@ -6,7 +6,7 @@ import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, DriverUnhealthy, Forbidden, NoService } from './errors.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
-import { guardedNetlink, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+import { guardedNetlink, operationOfCall, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
@@ -60,6 +60,8 @@ export interface SlotHealth {
 interface Running {
   instance: ComponentInstance;
   handles: Map<string, Registration>;
+  /** The controller operation of the call the instance is serving (its links are tagged with it). */
+  serving: { operation?: string };
 }
 
 const regKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
@@ -222,11 +224,13 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       rights.join(this.owner, args[2] as string);
     }
     let ok = false;
+    running.serving.operation = operationOfCall(method, args);
     try {
       const value = await running.instance.invoke(method, [reg.handle, ...args]);
       ok = true;
       return value;
     } finally {
+      delete running.serving.operation;
       const sandbox = this.#endpointSandboxes.get(endpoint);
       if (sandbox !== undefined && ((method === 'join' && !ok && !joinedBefore) || method === 'leave')) {
         rights.leave(this.owner, sandbox);
@@ -294,6 +298,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
 
   async #start(compiled: CompiledComponent): Promise<Running> {
     const seen = new Set<string>();
+    const serving: Running['serving'] = {};
     const { instance, registrations } = await ComponentInstance.start({
       label: this.owner,
       compiled,
@@ -302,17 +307,17 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       initDeadlineMs: this.services.policy.initDeadlineMs,
       maxResultBytes: this.services.maxResultBytes,
       log: (level, message) => this.services.log(this.owner, level, message),
-      host: (op, args) => this.#host(op, args, seen),
+      host: (op, args) => this.#host(op, args, seen, serving.operation),
       storeWrites: (writes) => {
         this.services.store.apply(this.owner, writes);
         this.#storeVersion++;
       },
     });
-    return { instance, handles: new Map(registrations.map((reg) => [regKey(reg.kind, reg.name), reg])) };
+    return { instance, handles: new Map(registrations.map((reg) => [regKey(reg.kind, reg.name), reg])), serving };
   }
 
   /** The guest's host imports that need the main thread. */
-  #host(op: string, args: unknown[], seen: Set<string>): unknown {
+  #host(op: string, args: unknown[], seen: Set<string>, operation: string | undefined): unknown {
     switch (op) {
       case 'register': {
         const [kind, name] = args as [Registration['kind'], string];
@@ -323,7 +328,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       }
       case 'netlink': {
         const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
-        return guardedNetlink(this.services.ownership, this.services.plumbing, this.owner, netlinkOp, ns, rest);
+        return guardedNetlink(this.services.ownership, this.services.plumbing, this.owner, netlinkOp, ns, rest, operation);
       }
       default:
         throw new Forbidden(`unknown host import ${op}`);

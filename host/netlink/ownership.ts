@@ -33,25 +33,28 @@ export class OwnershipRegistry {
   private readonly joins = new Set<string>();
   private readonly parents = new Set<string>();
 
-  /** Records that `driver` created `name` in `ns` (after the kernel said yes). */
-  recordLink(driver: string, ns: NsRef, name: string): void {
+  /**
+   * Records that `driver` created `name` in `ns` (after the kernel said yes). `operation`: the
+   * controller operation the driver was serving, which a persistent registry keeps with the row.
+   */
+  recordLink(driver: string, ns: NsRef, name: string, _operation?: string): void {
     this.links.set(`${nsKey(ns)}\0${name}`, driver);
   }
 
   /** Records the links one request created (a veth's two ends): a persistent registry writes them together. */
-  recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>): void {
-    for (const { ns, name } of links) this.recordLink(driver, ns, name);
+  recordLinks(driver: string, links: ReadonlyArray<{ ns: NsRef; name: string }>, operation?: string): void {
+    for (const { ns, name } of links) this.recordLink(driver, ns, name, operation);
   }
 
   forgetLink(ns: NsRef, name: string): void {
     this.links.delete(`${nsKey(ns)}\0${name}`);
   }
 
-  renameLink(ns: NsRef, from: string, to: string): void {
+  renameLink(ns: NsRef, from: string, to: string, operation?: string): void {
     const owner = this.owner(ns, from);
     if (owner === undefined) return;
     this.forgetLink(ns, from);
-    this.recordLink(owner, ns, to);
+    this.recordLink(owner, ns, to, operation);
   }
 
   /** Forgets every link of a namespace (e.g. a destroyed sandbox). */

@@ -1,4 +1,4 @@
-// Crash test: a child runs a random workload and is killed with SIGKILL at random moments; after
+// Crash test: a child runs random workloads (two at once) and is killed with SIGKILL at random moments; after
 // each kill a controller restarts on the same data and nothing leaked (links, namespaces,
 // addresses) and every object the store lists works. WASMNET_CRASH_CYCLES sets the number of kills.
 import assert from 'node:assert/strict';
@@ -37,12 +37,12 @@ async function runAndKill(h: TestHost): Promise<void> {
   if (exitedEarly !== undefined) throw new Error(exitedEarly);
 }
 
-/** The host namespace holds exactly the bridges of the networks and the veths of live joins. */
-/** Host-side veth names end with a digit that changes when a lingering one still holds the name. */
+/** The host namespace's links; a host-side veth name ends with a digit that changes when a lingering one still holds the name. */
 function hostLinks(h: TestHost): string[] {
   return ipJson<IpAddr[]>(h.host.path as string, 'link').map((link) => link.ifname.replace(/^(veth[0-9a-f]{10})[0-9]$/, '$1')).sort();
 }
 
+/** What the host namespace must hold: the bridges of the networks and the veths of live joins. */
 function expectedLinks(controller: Controller): string[] {
   const links = ['lo'];
   for (const network of controller.networks()) {
