@@ -1,11 +1,12 @@
 // Endpoint lifecycles through the controller and the Wasm `bridge` driver: endpoint create +
 // sandbox + join (setup), then sandbox delete (which leaves) + endpoint delete (teardown). The
 // same work, in the same run (interleaved) and inside the same private "host" namespace, by the
-// CNI reference `bridge` + `host-local` plugins and by netavark. Then 5 000 endpoints over 10
-// networks, and the cost of one more lifecycle at the end against the cost at the start.
-// Every timed run starts with untimed lifecycles of its tool (see quietThenWarm).
-// Options: --samples N (500), --scale N (5000), --networks N (10), --peer-samples N (30),
-// --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
+// CNI reference `bridge` + `host-local` plugins and by netavark. Then the throughput with
+// several clients at a time on one network, as an engine starting containers in parallel. Then
+// 5 000 endpoints over 10 networks, and the cost of one more lifecycle at the end against the
+// cost at the start. Every timed run starts with untimed lifecycles of its tool (see quietThenWarm).
+// Options: --samples N (500), --clients N (4), --throughput-samples N (1500), --scale N (5000), --networks N (10),
+// --peer-samples N (30), --cpu-prof DIR (V8 profiles of the measured loops at the start and at scale).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +84,16 @@ class Lifecycles {
       down.push(now() - t1);
     }
     return { up, down, wallMs: now() - start };
+  }
+
+  /** Lifecycles per second with `clients` of them in flight at a time, `count` in all. */
+  async throughput(network: Network, clients: number, count: number): Promise<number> {
+    let started = 0;
+    const start = now();
+    await Promise.all(Array.from({ length: clients }, async () => {
+      for (; started < count; started++) await this.teardown(await this.setup(network));
+    }));
+    return count / ((now() - start) / 1000);
   }
 }
 
@@ -201,6 +212,8 @@ export function run(options: BenchOptions): Promise<BenchReport> {
 
 async function measure(options: BenchOptions, dir: string): Promise<BenchReport> {
   const samples = numberOption(options.args, 'samples', 500);
+  const clients = numberOption(options.args, 'clients', 4);
+  const throughputSamples = numberOption(options.args, 'throughput-samples', 1500);
   const scale = numberOption(options.args, 'scale', 5000);
   const networkCount = numberOption(options.args, 'networks', 10);
   const peerCount = numberOption(options.args, 'peer-samples', 30);
@@ -244,6 +257,9 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const steps = lifecycles.steps;
     const split = `endpoint ${percentile(steps.endpoint, 50).toFixed(2)} + sandbox ${percentile(steps.sandbox, 50).toFixed(2)} + join ${percentile(steps.join, 50).toFixed(2)} ms (p50s)`;
 
+    await quietThenWarm(() => lifecycles.warmUp(first));
+    const lifecyclesPerSec = await lifecycles.throughput(first, clients, throughputSamples);
+
     // Grow to `scale` joined endpoints spread over the networks, then measure again.
     await quietThenWarm(() => lifecycles.warmUp(first));
     const atStart = await lifecycles.measure(first, Math.max(50, Math.round(samples / 3)));
@@ -257,7 +273,7 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
 
     const setupP50 = percentile(start.up, 50);
     const teardownP50 = percentile(start.down, 50);
-    const lifecyclesPerSec = start.up.length / (start.wallMs / 1000);
+    const oneAtATimePerSec = start.up.length / (start.wallMs / 1000);
     const cniSetupP50 = cni === undefined ? null : percentile(cni.up, 50);
     const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
     const cost = (s: Samples): number => percentile(s.up.map((up, i) => up + (s.down[i] as number)), 50);
@@ -267,7 +283,8 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50 (endpoint + sandbox + join)', value: setupP50, unit: 'ms', note: `p99 ${percentile(start.up, 99).toFixed(3)} ms; ${split}` },
       { label: 'wasmnet teardown p50 (sandbox delete + endpoint delete)', value: teardownP50, unit: 'ms', note: `p99 ${percentile(start.down, 99).toFixed(3)} ms` },
-      { label: 'wasmnet lifecycles/s', value: lifecyclesPerSec, unit: '/s', note: `wall clock over ${start.up.length}, peers' samples excluded` },
+      { label: `wasmnet lifecycles/s, ${clients} clients at a time`, value: lifecyclesPerSec, unit: '/s', note: `${throughputSamples} lifecycles on one network` },
+      { label: 'wasmnet lifecycles/s, one at a time', value: oneAtATimePerSec, unit: '/s', note: `wall clock over ${start.up.length}, peers' samples excluded` },
       { label: 'wasmnet cost/lifecycle at start', value: cost(atStart), unit: 'ms' },
       { label: `wasmnet cost/lifecycle at ${scale} endpoints`, value: cost(atScale), unit: 'ms', note: `${costRatio.toFixed(2)}x the cost at start (${networkCount} networks)` },
       cni === undefined || cniSetupP50 === null
@@ -284,6 +301,8 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
         setupP99Ms: round(percentile(start.up, 99)),
         teardownP50Ms: round(teardownP50),
         lifecyclesPerSec: Math.round(lifecyclesPerSec),
+        oneAtATimeLifecyclesPerSec: Math.round(oneAtATimePerSec),
+        clients,
         cniSetupP50Ms: cniSetupP50 === null ? null : round(cniSetupP50),
         netavarkSetupP50Ms: navSetupP50 === null ? null : round(navSetupP50),
         ratioVsCni: cniSetupP50 === null ? null : round(cniSetupP50 / setupP50),
