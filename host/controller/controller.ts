@@ -34,7 +34,7 @@ export interface ControllerOptions {
   defaultAddressPools?: Array<{ base: string; size: number }>;
   /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
   drivers?: DriverLookup;
-  /** IPAM drivers by name; DefaultIpam (with defaultAddressPools) as "default" when absent. */
+  /** IPAM drivers by name; when absent, DefaultIpam (with defaultAddressPools) as "default" and the Wasm runtime's IPAM drivers by their names. */
   ipams?: IpamLookup;
   /** Table events: share one store between controllers to make them peers. */
   tableStore?: TableStore;
@@ -66,7 +66,7 @@ export class Controller {
           ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
           ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
           inUse: (names) => {
-            const using = [...networks.values()].filter((network) => names.includes(network.type()));
+            const using = [...networks.values()].filter((network) => names.includes(network.type()) || names.includes(network.record.ipamDriver));
             return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
           },
         });
@@ -80,7 +80,7 @@ export class Controller {
       options.dataDir,
       store,
       options.drivers ?? (wasm as WasmDrivers).registry,
-      options.ipams ?? defaultIpams(options.defaultAddressPools),
+      options.ipams ?? defaultIpams(options.defaultAddressPools, wasm?.ipams),
       plumbing,
       options.tableStore ?? new InProcessTableStore(),
       () => readHostResolvConf(resolvConfPath),
@@ -163,7 +163,8 @@ function releaseNamespaces(sandboxes: Sandbox[]): void {
   for (const sandbox of sandboxes) if (!sandbox.usesHostNamespace()) releaseNetns(sandbox.key());
 }
 
-function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools']): IpamLookup {
+/** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */
+function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools'], drivers?: IpamLookup): IpamLookup {
   const ipam = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
-  return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : undefined) };
+  return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : drivers?.ipam(name)) };
 }

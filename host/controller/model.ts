@@ -130,6 +130,8 @@ export interface SandboxRecord {
   config: SandboxOptions;
   /** Endpoint ids in join order (eth0 first). */
   endpoints: string[];
+  /** Written before a delete starts: a restart finishes the delete a crash cut short. */
+  state?: 'deleting';
 }
 
 /** A link a driver created (ns: "host" or "sandbox:" + key): the ownership registry's rows. */

@@ -35,7 +35,10 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     const options = { ipv6: record.config.ipv6 === true };
     // The host's namespace is whatever this run's hostNetns says (it may differ from the last run's).
     if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
-    const namespace = record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
+    // A delete a crash cut short is finished: its endpoints may have left already, so its
+    // namespace, with their interfaces, must go too (unclaimed, below).
+    const namespace = record.state === 'deleting' ? undefined
+      : record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
       : record.external === true ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
       : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
@@ -101,6 +104,14 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       }
     }
     ctx.store.endpoints.put(record.id, record);
+  }
+
+  // Links whose operation's object is gone, or no longer joined, are owned by nobody (a crash
+  // between a leave and its sweep, say): the host deletes them.
+  for (const operation of new Set(ctx.store.links.all().flatMap((link) => (link.operation === undefined ? [] : [link.operation])))) {
+    const of = linkOperation.parse(operation);
+    const live = of === undefined || ('network' in of ? ctx.networks.has(of.network) : ctx.endpoint(of.join)?.record.join !== undefined);
+    if (!live) await sweepLinks(ctx, operation, report);
   }
 
   // A sandbox lists exactly the endpoints joined to it (a crash can split the two writes).

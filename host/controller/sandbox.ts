@@ -114,6 +114,8 @@ export class Sandbox {
   delete(): Promise<void> {
     return this.ctx.locked([lockKey.sandbox(this.id())], async () => {
       this.assertLive();
+      this.record.state = 'deleting';
+      this.ctx.store.sandboxes.put(this.id(), this.record);
       const ownNamespace = this.ownsNamespace();
       if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Driver, type ReplayEvent } from '../drivers/index.js';
 import { toOptions, type LinkBook } from './context.js';
 import { programsExternalConnectivity, type DriverLookup } from './driver-api.js';
+import type { IpamLookup } from './ipam-api.js';
 import { pickGateway } from './join.js';
 import { interfaceData } from './endpoint.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
@@ -15,6 +16,7 @@ import { NetlinkBackend } from './netlink-backend.js';
 import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
+import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
 const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
@@ -22,6 +24,8 @@ const BUILTINS = ['null', 'host', 'bridge'];
 
 export interface WasmDrivers {
   registry: DriverLookup;
+  /** The IPAM drivers components registered (ipam-callback), as the controller's Ipam. */
+  ipams: IpamLookup;
   links: LinkBook;
   /** Load, upgrade, unload and health of components, for the API. */
   readonly runtime: DriverRuntime;
@@ -69,6 +73,12 @@ export async function startWasmDrivers(options: {
   }
   return {
     registry: runtime.registry,
+    ipams: {
+      ipam: (name) => {
+        const entry = runtime.registry.ipam(name);
+        return entry === undefined ? undefined : new WasmIpam(entry.ipam, entry.capability);
+      },
+    },
     runtime,
     links: {
       forgetSandbox: (key) => {

@@ -164,7 +164,7 @@ function describe(error: unknown, method: string): { error: WireError; fatal: bo
       return { error: { kind: tag, message: val }, fatal: false };
     }
     const { code, message } = payload as { code: string; message: string };
-    return { error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}` }, fatal: false };
+    return { error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}`, ipamCode: code }, fatal: false };
   }
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const why = memoryExhausted() ? `ran out of memory (cap ${init.memoryMaxBytes / 2 ** 20} MiB) and trapped` : 'trapped';

@@ -5,6 +5,9 @@ import type { Error as WitError } from '../generated/wit/network-driver/interfac
 export type ErrorKind = WitError['tag'];
 
 export class DriverError extends Error {
+  /** From an IPAM driver's `ipam-error`: its code as the WIT names it (`pool-overlap`, ...). */
+  ipamCode?: string;
+
   constructor(readonly kind: ErrorKind, message: string) {
     super(message);
     this.name = KIND_NAMES[kind];
@@ -71,14 +74,18 @@ const CLASSES: Record<ErrorKind, new (message: string) => DriverError> = {
 export interface WireError {
   kind: ErrorKind;
   message: string;
+  /** An IPAM driver's error code (DriverError.ipamCode). */
+  ipamCode?: string;
 }
 
 export function toWire(error: DriverError): WireError {
-  return { kind: error.kind, message: error.message };
+  return { kind: error.kind, message: error.message, ...(error.ipamCode === undefined ? {} : { ipamCode: error.ipamCode }) };
 }
 
 export function fromWire(wire: WireError): DriverError {
-  return new CLASSES[wire.kind](wire.message);
+  const error = new CLASSES[wire.kind](wire.message);
+  if (wire.ipamCode !== undefined) error.ipamCode = wire.ipamCode;
+  return error;
 }
 
 /** Any thrown value as a typed error: DriverErrors pass through, the rest become Internal. */

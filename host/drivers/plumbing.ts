@@ -22,6 +22,12 @@ export interface PlumbingBackend {
 export const linkOperation = {
   network: (networkId: string): string => `net:${networkId}`,
   join: (endpointId: string): string => `join:${endpointId}`,
+  /** What a tag names: a network, or an endpoint's join. */
+  parse: (operation: string): { network: string } | { join: string } | undefined => {
+    if (operation.startsWith('net:')) return { network: operation.slice('net:'.length) };
+    if (operation.startsWith('join:')) return { join: operation.slice('join:'.length) };
+    return undefined;
+  },
 };
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ControllerStore } from '../../host/controller/index.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
-import { ipJson, makeHost, ping, type IpRoute } from './fixtures.js';
+import { ipJson, kernelSettled, makeHost, ping, type IpRoute } from './fixtures.js';
 
 test('restart with live networks: everything is restored, works, and nothing is created twice', async () => {
   const h = makeHost();
@@ -152,6 +152,53 @@ test('restart: a live sandbox whose hosts file is missing (a crash before it was
 
     controller = await h.controller();
     assert.match(readFileSync(hostsPath, 'utf8'), /^10\.73\.0\.2\tbox$/m);
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
+
+test('start-up sweep: a sandbox delete a crash cut short is finished; links of a join that is gone are removed', async () => {
+  const h = makeHost();
+  let controller = await h.controller({ drivers: undefined });
+  try {
+    const network = await controller.newNetwork('bridge', 'n', { ipam: { config: [{ subnet: '10.74.0.0/24' }] } });
+    const [ep1, ep2] = [await network.createEndpoint('ep1'), await network.createEndpoint('ep2')];
+    const [deleting, kept] = [await controller.newSandbox('deleting'), await controller.newSandbox('kept')];
+    await ep1.join(deleting);
+    await ep2.join(kept);
+    const records = { deleting: structuredClone(deleting.record), kept: structuredClone(kept.record), ep1: structuredClone(ep1.record), ep2: structuredClone(ep2.record) };
+    await controller.close();
+
+    // Killed in the middle of deleting a sandbox, after its endpoint's leave was saved: the
+    // namespace (with the endpoint's interface) is still there. `kept` is the same, as a
+    // version that did not mark a sandbox being deleted leaves it: live, with a join that is gone.
+    const store = ControllerStore.open(h.dataDir);
+    store.sandboxes.put(records.deleting.id, { ...records.deleting, state: 'deleting', endpoints: [] });
+    store.sandboxes.put(records.kept.id, { ...records.kept, endpoints: [] });
+    for (const record of [records.ep1, records.ep2]) {
+      delete record.join;
+      store.endpoints.put(record.id, record);
+    }
+    await store.close();
+
+    controller = await h.controller({ drivers: undefined });
+    assert.deepEqual(controller.recovery.sandboxes, [records.deleting.id]);
+    assert.deepEqual(controller.recovery.namespaces, [records.deleting.nsName]);
+    assert.equal(existsSync(records.deleting.key), false);
+    assert.deepEqual(controller.sandboxes().map((sandbox) => sandbox.id()), [records.kept.id]);
+    assert.ok(controller.recovery.links.some((link) => link.startsWith(`host:veth${ep2.id().slice(0, 10)}`)), `the host end of ep2's join is swept: ${JSON.stringify(controller.recovery.links)}`);
+    const bridge = `br-${network.id().slice(0, 12)}`;
+    assert.deepEqual(controller.store.links.all().map((row) => row.name), [bridge], 'only the bridge keeps a row');
+    const hostLinks = (): string[] => ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link').map((link) => link.ifname).sort();
+    await kernelSettled(() => hostLinks().length === 2);
+    assert.deepEqual(hostLinks(), [bridge, 'lo']);
+    assert.deepEqual(ipJson<Array<{ ifname: string }>>(records.kept.key, 'link').map((link) => link.ifname), ['lo'], 'the kept sandbox lost the interface of the join that is gone');
+
+    const again = controller.networkByName('n')!.endpointByName('ep2')!;
+    const box = controller.sandboxByContainerId('kept')!;
+    await again.join(box);
+    assert.ok(ping(box.key(), '10.74.0.1'));
   } finally {
     await controller.close();
     h.cleanup();
