@@ -278,6 +278,8 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
     const cost = (s: Samples): number => percentile(s.up.map((up, i) => up + (s.down[i] as number)), 50);
     const costRatio = cost(atScale) / cost(atStart);
+    // Growing to `scale` only adds endpoints: what adding one costs there, against at the start.
+    const setupRatio = percentile(atScale.up, 50) / percentile(atStart.up, 50);
 
     const missing = (what: string, install: string): BenchRow => ({ label: `${what} setup p50`, value: Number.NaN, unit: 'ms', note: `not measured (apt-get install ${install})` });
     const rows: BenchRow[] = [
@@ -287,6 +289,7 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
       { label: 'wasmnet lifecycles/s, one at a time', value: oneAtATimePerSec, unit: '/s', note: `wall clock over ${start.up.length}, peers' samples excluded` },
       { label: 'wasmnet cost/lifecycle at start', value: cost(atStart), unit: 'ms' },
       { label: `wasmnet cost/lifecycle at ${scale} endpoints`, value: cost(atScale), unit: 'ms', note: `${costRatio.toFixed(2)}x the cost at start (${networkCount} networks)` },
+      { label: `wasmnet setup p50 at ${scale} endpoints`, value: percentile(atScale.up, 50), unit: 'ms', note: `${setupRatio.toFixed(2)}x the setup at start (${percentile(atStart.up, 50).toFixed(3)} ms)` },
       cni === undefined || cniSetupP50 === null
         ? missing('CNI bridge+host-local', 'containernetworking-plugins')
         : { label: 'CNI bridge+host-local setup p50', value: cniSetupP50, unit: 'ms', note: `wasmnet ${(cniSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(cni.down, 50).toFixed(3)} ms` },
@@ -310,6 +313,7 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
         costAtStartMs: round(cost(atStart)),
         costAt5000Ms: round(cost(atScale)),
         costAt5000OverCostAtStart: round(costRatio),
+        setupAt5000OverSetupAtStart: round(setupRatio),
         scale,
         samples: start.up.length,
       },
