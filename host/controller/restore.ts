@@ -5,14 +5,11 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkOperation } from '../drivers/index.js';
-import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
-import { ipamCode } from './errors.js';
 import { HostNamespace } from './host-sandbox.js';
 import { tolerate } from './ipam-alloc.js';
-import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
-import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
+import { replayAddresses, replayPools } from './ipam-replay.js';
 import { Network } from './network.js';
 import { filesDir, Sandbox } from './sandbox.js';
 import { SandboxFiles, sandboxIdOf } from './sandbox-files.js';
@@ -151,40 +148,5 @@ async function sweepLinks(ctx: Context, operation: string, report: RecoveryRepor
     report.links.push(...await ctx.links.sweep(operation));
   } catch (error) {
     ctx.warn(`sweep links of ${operation}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */
-async function replayPools(ipam: Ipam, record: NetworkRecord, poolIds: Map<string, string>, warn: (message: string) => void): Promise<void> {
-  for (const pool of [...record.ipv4, ...record.ipv6]) {
-    try {
-      const response = await ipam.requestPool({
-        addressSpace: pool.addressSpace,
-        pool: pool.pool,
-        ...(pool.subPool === undefined ? {} : { subPool: pool.subPool }),
-        options: record.ipamOptions,
-        v6: pool.pool.includes(':'),
-      });
-      poolIds.set(pool.poolId, response.poolId);
-      pool.poolId = response.poolId;
-    } catch (error) {
-      if (ipamCode(error) !== 'ErrPoolOverlap') warn(`replay pool ${pool.pool} of ${record.name}: ${String(error)}`);
-    }
-    await replayAddress(ipam, pool, pool.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }, warn);
-    for (const aux of Object.values(pool.auxAddresses)) await replayAddress(ipam, pool, aux, {}, warn);
-  }
-}
-
-async function replayAddresses(ipam: Ipam, record: EndpointRecord, warn: (message: string) => void): Promise<void> {
-  if (record.address !== undefined && record.poolV4 !== undefined) await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
-  if (record.addressIpv6 !== undefined && record.poolV6 !== undefined) await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
-}
-
-async function replayAddress(ipam: Ipam, pool: Pick<PoolRecord, 'poolId'>, cidr: string | undefined, options: Record<string, string>, warn: (message: string) => void): Promise<void> {
-  if (cidr === undefined) return;
-  try {
-    await ipam.requestAddress(pool.poolId, ipOf(cidr), options);
-  } catch (error) {
-    if (ipamCode(error) !== 'ErrIPAlreadyAllocated') warn(`replay address ${cidr}: ${String(error)}`);
   }
 }

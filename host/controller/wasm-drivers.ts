@@ -16,6 +16,7 @@ import { NetlinkBackend } from './netlink-backend.js';
 import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
+import { replayAddresses, replayPools } from './ipam-replay.js';
 import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
@@ -115,7 +116,8 @@ export async function startWasmDrivers(options: {
  * libnetwork-style restore of a component's new instance (after a fault or an upgrade), before
  * it serves calls: CreateNetwork for every network of its drivers the store holds, then
  * CreateEndpoint for each endpoint, Join for each joined one, and ProgramExternalConnectivity
- * for a join that is its sandbox's gateway endpoint. Operations still `creating`
+ * for a join that is its sandbox's gateway endpoint; for its IPAM drivers, the pools, gateways,
+ * aux addresses and endpoint addresses of the networks they serve. Operations still `creating`
  * are left to their own rollback. A driver that kept its state in its `store` may refuse what
  * it already has (a bridge that exists): refusals are reported in one warning, never fatal.
  */
@@ -135,7 +137,24 @@ async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn
     await attempt(`CreateNetwork ${network.name}`, () => driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)));
     await replayEndpoints(known, driver, programsExternalConnectivity(event.capabilities.get(network.type)), network, attempt);
   }
+  for (const [name, { ipam, capability }] of event.ipams) await replayIpam(known, name, new WasmIpam(ipam, capability), (message) => refused.push(message));
   if (refused.length > 0) warn(`${event.owner}: replay after ${event.reason}: ${refused.length} call(s) refused (a driver with a store may have them already): ${refused.join('; ')}`);
+}
+
+/**
+ * The pools and addresses an IPAM driver gave to the networks that use it. A pool that comes
+ * back under another id is reported: the store's records still name the old one.
+ */
+async function replayIpam(known: KnownState, name: string, ipam: WasmIpam, refuse: (message: string) => void): Promise<void> {
+  const poolIds = new Map<string, string>();
+  for (const network of known.networks) {
+    if (network.ipamDriver !== name || network.state !== 'ready') continue;
+    await replayPools(ipam, structuredClone(network), poolIds, refuse);
+    for (const endpoint of known.endpoints) {
+      if (endpoint.networkId === network.id && endpoint.state === 'ready') await replayAddresses(ipam, endpoint, refuse);
+    }
+  }
+  for (const [before, after] of poolIds) if (before !== after) refuse(`IPAM ${name} gave pool ${before} back as ${after}`);
 }
 
 /** What the store holds, read once per replay. */

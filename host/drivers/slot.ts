@@ -22,9 +22,10 @@ export interface ReplayEvent {
   reason: 'restart' | 'upgrade';
   /** Drivers and IPAM drivers of the new instance, called directly (not queued). */
   drivers: Map<string, Driver>;
-  ipams: Map<string, Ipam>;
   /** What each of those drivers registered with. */
   capabilities: Map<string, Capability>;
+  /** IPAM drivers of the new instance (called directly), with what they registered with. */
+  ipams: Map<string, { ipam: Ipam; capability: IpamCapability }>;
 }
 
 export interface FaultPolicy {
@@ -283,17 +284,17 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     if (hook === undefined) return;
     const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
     const drivers = new Map<string, Driver>();
-    const ipams = new Map<string, Ipam>();
     const capabilities = new Map<string, Capability>();
+    const ipams = new Map<string, { ipam: Ipam; capability: IpamCapability }>();
     for (const reg of running.handles.values()) {
       if (reg.kind === 'driver') {
         drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
         capabilities.set(reg.name, reg.capability as Capability);
       } else {
-        ipams.set(reg.name, ipamProxy(direct('ipam', reg.name)));
+        ipams.set(reg.name, { ipam: ipamProxy(direct('ipam', reg.name)), capability: reg.capability as IpamCapability });
       }
     }
-    await hook({ owner: this.owner, reason, drivers, ipams, capabilities });
+    await hook({ owner: this.owner, reason, drivers, capabilities, ipams });
   }
 
   async #start(compiled: CompiledComponent): Promise<Running> {

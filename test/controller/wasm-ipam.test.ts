@@ -1,11 +1,13 @@
 // A network whose IPAM is a Wasm component (the SDK's ipam-driver fixture, registered as "seq"
 // through the ipam callback): pools, gateways and endpoint addresses come from it, its errors
-// keep their ipamapi names, it cannot be unloaded while a network uses it, and a restart keeps it.
+// keep their ipamapi names, it cannot be unloaded while a network uses it, and a restart keeps
+// it. An IPAM component that keeps its state in memory gets it replayed after a trap.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ForbiddenError } from '../../host/controller/index.js';
+import { buildAsFixture } from '../drivers/as-fixtures.js';
 import { buildFixture } from '../sdk/fixtures.js';
 import { ipJson, makeHost, ping, type IpAddr } from './fixtures.js';
 
@@ -43,6 +45,31 @@ test('Wasm IPAM driver: pools and addresses from the component, typed errors, ke
     await kept.delete();
     await restored.delete();
     await controller.runtime!.unload('seq-ipam');
+  } finally {
+    await controller.close();
+    h.cleanup();
+  }
+});
+
+test('an IPAM component re-created after a trap gets the pools and addresses replayed', async () => {
+  const h = makeHost();
+  const driversDir = join(h.dir, 'drivers');
+  mkdirSync(driversDir, { recursive: true });
+  writeFileSync(join(driversDir, 'amnesic-ipam.wasm'), await buildAsFixture('amnesic-ipam', undefined, 'ipam-driver'));
+  const controller = await h.controller({ drivers: undefined, driversDir });
+  try {
+    const network = await controller.newNetwork('bridge', 'kept', { ipam: { driver: 'amnesic', config: [{ subnet: '10.201.0.0/24' }] } });
+    const first = await network.createEndpoint('e1');
+    assert.equal(first.info().ipv4Address, '10.201.0.2/24', 'the gateway took .1');
+    const thread = controller.runtime!.slot('amnesic-ipam')?.threadId;
+    // Its RequestPool traps: the instance is re-created, and replayed, before the next call.
+    await assert.rejects(controller.newNetwork('bridge', 'trapping', { ipam: { driver: 'amnesic', options: { trap: '1' }, config: [{ subnet: '10.202.0.0/24' }] } }), /trapped/);
+    assert.notEqual(controller.runtime!.slot('amnesic-ipam')?.threadId, thread, 'a new instance serves the IPAM');
+    const second = await network.createEndpoint('e2');
+    assert.equal(second.info().ipv4Address, '10.201.0.3/24', 'the new instance knows .1 and .2 are taken: they were replayed');
+    await second.delete();
+    await first.delete();
+    await network.delete();
   } finally {
     await controller.close();
     h.cleanup();
