@@ -26,6 +26,25 @@ function check(call: string, result: number | bigint): number {
   return value;
 }
 
+/**
+ * The new mount API (glibc ≥ 2.36, Linux ≥ 5.2), bound on first use: an older libc lacks the
+ * symbols, and only the caller that asks for a detached mount has to cope with that.
+ */
+type LibcFunction = ReturnType<typeof libc.func>;
+let mountApi: { fsopen: LibcFunction; fsconfig: LibcFunction; fsmount: LibcFunction } | undefined;
+function newMountApi(): NonNullable<typeof mountApi> {
+  mountApi ??= {
+    fsopen: libc.func('int fsopen(const char *, unsigned int)'),
+    fsconfig: libc.func('int fsconfig(int, unsigned int, const char *, const void *, int)'),
+    fsmount: libc.func('int fsmount(int, unsigned int, unsigned int)'),
+  };
+  return mountApi;
+}
+const FSOPEN_CLOEXEC = 1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSMOUNT_CLOEXEC = 1;
+const MOUNT_ATTR_NOSUID_NODEV_NOEXEC = 0x2 | 0x4 | 0x8;
+
 export const CLONE_NEWNET = 0x40000000;
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 2;
@@ -41,4 +60,15 @@ export const sys = {
   unshare: (flags: number): number => check('unshare', unshareFn(flags)),
   bindMount: (source: string, target: string): number => check('mount', mountFn(source, target, null, MS_BIND, null)),
   detach: (target: string): number => check('umount2', umount2Fn(target, MNT_DETACH)),
+  /** A new procfs, mounted nowhere: an fd of its root, the only way to it (closing it frees it). */
+  detachedProc: (): number => {
+    const api = newMountApi();
+    const context = check('fsopen', api.fsopen('proc', FSOPEN_CLOEXEC));
+    try {
+      check('fsconfig', api.fsconfig(context, FSCONFIG_CMD_CREATE, null, null, 0));
+      return check('fsmount', api.fsmount(context, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID_NODEV_NOEXEC));
+    } finally {
+      closeFn(context);
+    }
+  },
 };

@@ -18,16 +18,16 @@ const TABLE: Record<Sysctl, { scope: Scope; ns?: string[]; link?: string }> = {
   'rp-filter': { scope: 'both', ns: ['ipv4/conf/all/rp_filter'], link: 'ipv4/conf/%/rp_filter' },
 };
 
-/** The /proc/sys files a sysctl maps to (validated). */
-export function sysctlFiles(key: Sysctl, link?: string): string[] {
+/** The /proc/sys files a sysctl maps to (validated); `sysRoot`: another procfs's sys directory. */
+export function sysctlFiles(key: Sysctl, link?: string, sysRoot = '/proc/sys'): string[] {
   const entry = TABLE[key];
   if (entry === undefined) throw new InvalidInputError(`sysctl ${JSON.stringify(key)} is not on the allow-list`);
   if (link === undefined) {
     if (entry.ns === undefined) throw new InvalidInputError(`sysctl ${key} needs a link`);
-    return entry.ns.map((file) => `/proc/sys/net/${file}`);
+    return entry.ns.map((file) => `${sysRoot}/net/${file}`);
   }
   if (entry.link === undefined) throw new InvalidInputError(`sysctl ${key} is namespace-wide`);
-  return [`/proc/sys/net/${entry.link.replace('%', checkLinkName(link))}`];
+  return [`${sysRoot}/net/${entry.link.replace('%', checkLinkName(link))}`];
 }
 
 function wrap(error: unknown, what: string, netns: Netns, link: string | undefined): never {

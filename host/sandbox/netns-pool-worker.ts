@@ -5,10 +5,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { sys } from '../netlink/libc.js';
 import { forgetHome, unbindNetns, unshareNetns } from '../netlink/netns.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, slot, TAIL } from './netns-pool-ring.js';
+import { PrivateProc } from './private-proc.js';
 import { prepareSandbox } from './setup.js';
 import { toWorkerError } from './worker-errors.js';
 
 const { ring: buffer, size } = workerData as PoolData;
+const proc = PrivateProc.open();
 const ring = new Int32Array(buffer);
 let stopping = false;
 let filling = false;
@@ -24,7 +26,8 @@ async function fill(): Promise<void> {
     const tail = Atomics.load(ring, TAIL);
     if (tail - Atomics.load(ring, HEAD) >= size) break;
     try {
-      const spare = unshareNetns((socket) => prepareSandbox(socket, false));
+      const sysRoot = proc?.sysRoot();
+      const spare = unshareNetns((socket) => prepareSandbox(socket, false, sysRoot));
       const at = slot(tail, size);
       ring[at] = spare.fd;
       ring[at + 1] = spare.socketFd;
@@ -58,6 +61,7 @@ parentPort?.on('message', (request: PoolRequest) => {
   if (request.type === 'close') {
     stopping = true;
     closeSpares();
+    proc?.close();
     forgetHome();
     reply({ type: 'closed' });
     return;

@@ -1,11 +1,14 @@
 // NetnsPool: sandbox namespaces made ahead of time on a worker thread, taken synchronously,
-// deleted off the main thread; the per-endpoint sequence of the benchmark, checked with iproute2.
+// deleted off the main thread; the per-endpoint sequence of the benchmark, checked with iproute2;
+// its own procfs for its /proc/sys writes.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { NetlinkError } from '../../host/netlink/index.js';
 import { NetnsPool, Sandbox } from '../../host/sandbox/index.js';
+import { PrivateProc } from '../../host/sandbox/private-proc.js';
 import { ipJson, makeHost, nsExec, type TestHost } from './helpers.js';
 
 interface IpAddr { ifname: string; flags: string[]; address: string; addr_info: { local: string; prefixlen: number }[] }
@@ -154,5 +157,50 @@ describe('netns pool close', () => {
       for (const sandbox of taken) await sandbox.destroy();
       await pool.close();
     }
+  });
+});
+
+describe('the pool\'s own procfs', () => {
+  let t: TestHost;
+  before(() => { t = makeHost(); });
+  after(() => t.cleanup());
+
+  const procMounts = (): number => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(' - proc ')).length;
+
+  it('is mounted nowhere, works, and a fresh one is made every `remountEvery` namespaces', () => {
+    const before = procMounts();
+    const proc = PrivateProc.open(2) as PrivateProc;
+    assert.ok(proc, 'made (fsopen + fsmount)');
+    // An open directory keeps its procfs alive, so no two of them share a device number.
+    const held: number[] = [];
+    try {
+      const superblocks = new Set<number>();
+      for (let i = 0; i < 4; i++) {
+        const sysRoot = proc.sysRoot();
+        assert.match(readFileSync(join(sysRoot, 'net/ipv4/ip_forward'), 'utf8'), /^[01]\n$/, 'a working /proc/sys');
+        held.push(openSync(sysRoot, 'r'));
+        superblocks.add(fstatSync(held.at(-1) as number).dev);
+        assert.equal(procMounts(), before, 'no mount table shows it');
+      }
+      assert.equal(superblocks.size, 3, 'a new procfs at the 2nd and the 4th use');
+      assert.ok(!superblocks.has(statSync('/proc').dev), "not the machine's /proc");
+    } finally {
+      for (const fd of held) closeSync(fd);
+      proc.close();
+    }
+  });
+
+  it('the pool makes namespaces with IPv6 off through it, and leaves no mount behind', async () => {
+    const before = procMounts();
+    const pool = new NetnsPool(2);
+    try {
+      await filled(pool, 2);
+      const sandbox = Sandbox.create({ dir: t.dir, key: t.name('pp'), pool });
+      assert.equal(nsExec(sandbox.path, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6').trim(), '1');
+      await sandbox.destroy();
+    } finally {
+      await pool.close();
+    }
+    assert.equal(procMounts(), before);
   });
 });
