@@ -105,11 +105,9 @@ export class Sandbox {
    * or the host's, is only let go of) and the files. A namespace of wasmnet's own goes first:
    * the kernel then removes its interfaces (and their veth peers) by itself, instead of one
    * ~28 ms link delete per interface; its file is unmounted (off this thread) while the
-   * drivers leave.
-   */
-  /**
-   * Locks the sandbox only: every change to a join record of its endpoints is made under the
-   * lock of the sandbox joined.
+   * drivers leave. Locks the sandbox only: every change to a join record of its endpoints is
+   * made under the lock of the sandbox joined. Written `deleting` first, so that a restart
+   * finishes a delete a crash cut short.
    */
   delete(): Promise<void> {
     return this.ctx.locked([lockKey.sandbox(this.id())], async () => {

@@ -9,14 +9,14 @@ import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type Drive
 import { toOptions, type LinkBook } from './context.js';
 import { programsExternalConnectivity, type DriverLookup } from './driver-api.js';
 import type { IpamLookup } from './ipam-api.js';
-import { pickGateway } from './join.js';
 import { interfaceData } from './endpoint.js';
+import { replayAddresses, replayPools } from './ipam-replay.js';
+import { pickGateway } from './join.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { NetlinkBackend } from './netlink-backend.js';
 import { driverOptions, ipamData } from './network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
 import type { ControllerStore } from './store.js';
-import { replayAddresses, replayPools } from './ipam-replay.js';
 import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
@@ -132,10 +132,11 @@ async function replayKnownState(store: ControllerStore, event: ReplayEvent, warn
   };
   const known: KnownState = { networks: store.networks.all(), endpoints: store.endpoints.all(), sandboxes: store.sandboxes.all() };
   for (const network of known.networks) {
-    const driver = event.drivers.get(network.type);
-    if (driver === undefined || network.state === 'creating') continue;
+    const entry = event.drivers.get(network.type);
+    if (entry === undefined || network.state === 'creating') continue;
+    const { driver, capability } = entry;
     await attempt(`CreateNetwork ${network.name}`, () => driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)));
-    await replayEndpoints(known, driver, programsExternalConnectivity(event.capabilities.get(network.type)), network, attempt);
+    await replayEndpoints(known, driver, programsExternalConnectivity(capability), network, attempt);
   }
   for (const [name, { ipam, capability }] of event.ipams) await replayIpam(known, name, new WasmIpam(ipam, capability), (message) => refused.push(message));
   if (refused.length > 0) warn(`${event.owner}: replay after ${event.reason}: ${refused.length} call(s) refused (a driver with a store may have them already): ${refused.join('; ')}`);

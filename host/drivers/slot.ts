@@ -20,11 +20,8 @@ export type ReplayHook = (event: ReplayEvent) => Promise<void>;
 export interface ReplayEvent {
   owner: string;
   reason: 'restart' | 'upgrade';
-  /** Drivers and IPAM drivers of the new instance, called directly (not queued). */
-  drivers: Map<string, Driver>;
-  /** What each of those drivers registered with. */
-  capabilities: Map<string, Capability>;
-  /** IPAM drivers of the new instance (called directly), with what they registered with. */
+  /** Drivers and IPAM drivers of the new instance, called directly (not queued), with what they registered with. */
+  drivers: Map<string, { driver: Driver; capability: Capability }>;
   ipams: Map<string, { ipam: Ipam; capability: IpamCapability }>;
 }
 
@@ -283,18 +280,13 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     const hook = this.services.replay();
     if (hook === undefined) return;
     const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
-    const drivers = new Map<string, Driver>();
-    const capabilities = new Map<string, Capability>();
-    const ipams = new Map<string, { ipam: Ipam; capability: IpamCapability }>();
+    const drivers: ReplayEvent['drivers'] = new Map();
+    const ipams: ReplayEvent['ipams'] = new Map();
     for (const reg of running.handles.values()) {
-      if (reg.kind === 'driver') {
-        drivers.set(reg.name, driverProxy(reg.name, direct('driver', reg.name)));
-        capabilities.set(reg.name, reg.capability as Capability);
-      } else {
-        ipams.set(reg.name, { ipam: ipamProxy(direct('ipam', reg.name)), capability: reg.capability as IpamCapability });
-      }
+      if (reg.kind === 'driver') drivers.set(reg.name, { driver: driverProxy(reg.name, direct('driver', reg.name)), capability: reg.capability as Capability });
+      else ipams.set(reg.name, { ipam: ipamProxy(direct('ipam', reg.name)), capability: reg.capability as IpamCapability });
     }
-    await hook({ owner: this.owner, reason, drivers, capabilities, ipams });
+    await hook({ owner: this.owner, reason, drivers, ipams });
   }
 
   async #start(compiled: CompiledComponent): Promise<Running> {

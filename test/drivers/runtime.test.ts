@@ -75,7 +75,7 @@ test('a replay hook set after the load gets the new instance\'s drivers, called 
     const seen: Array<{ reason: string; info: unknown; thread: number | undefined }> = [];
     runtime.setReplay(async (event) => {
       // The registry's driver would queue behind the call that faulted and never run.
-      const info = await event.drivers.get('amnesic')!.endpointOperInfo('n', 'e');
+      const info = await event.drivers.get('amnesic')!.driver.endpointOperInfo('n', 'e');
       seen.push({ reason: event.reason, info, thread: slot.threadId });
     });
     const before = slot.threadId;
