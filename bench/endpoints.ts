@@ -91,9 +91,11 @@ class Lifecycles {
     let claimed = 0;
     const start = now();
     // Each client claims a lifecycle before it runs it, so exactly `count` run in all.
-    await Promise.all(Array.from({ length: clients }, async () => {
-      while (claimed++ < count) await this.teardown(await this.setup(network));
-    }));
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (claimed++ < count) await this.teardown(await this.setup(network));
+      }),
+    );
     return count / ((now() - start) / 1000);
   }
 }
@@ -102,18 +104,25 @@ function netavarkPeer(host: Netns, binary: string, configDir: string): Peer {
   const networkId = randomBytes(32).toString('hex');
   let next = 2;
   const ips = new Map<string, string>();
-  const options = (container: string): string => JSON.stringify({
-    container_id: container,
-    container_name: container,
-    networks: { wnbench: { interface_name: 'eth0', static_ips: [ips.get(container)] } },
-    network_info: {
-      wnbench: {
-        dns_enabled: false, driver: 'bridge', id: networkId, internal: false, ipv6_enabled: false, name: 'wnbench',
-        network_interface: 'navbr0', subnets: [{ subnet: '10.201.0.0/16', gateway: '10.201.0.1' }],
+  const options = (container: string): string =>
+    JSON.stringify({
+      container_id: container,
+      container_name: container,
+      networks: { wnbench: { interface_name: 'eth0', static_ips: [ips.get(container)] } },
+      network_info: {
+        wnbench: {
+          dns_enabled: false,
+          driver: 'bridge',
+          id: networkId,
+          internal: false,
+          ipv6_enabled: false,
+          name: 'wnbench',
+          network_interface: 'navbr0',
+          subnets: [{ subnet: '10.201.0.0/16', gateway: '10.201.0.1' }],
+        },
       },
-    },
-    port_mappings: [],
-  });
+      port_mappings: [],
+    });
   const call = (command: string, container: string, netns: string): void => {
     runIn(host, binary, ['--config', configDir, command, netns], options(container), { PATH: process.env.PATH });
   };
@@ -135,7 +144,11 @@ class PeerSamples {
   readonly up: number[] = [];
   readonly down: number[] = [];
 
-  constructor(private readonly peer: Peer, private readonly dir: string, private readonly prefix: string) {}
+  constructor(
+    private readonly peer: Peer,
+    private readonly dir: string,
+    private readonly prefix: string,
+  ) {}
 
   #runs = 0;
 
@@ -187,7 +200,8 @@ async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> 
 /** Waits until the kernel has freed the namespaces deleted so far (their host-side veths go then). */
 async function settle(host: Netns, alive: number): Promise<void> {
   const rtnl = new Rtnl(host);
-  for (let i = 0; i < 600 && rtnl.linkList().filter((link) => link.kind === 'veth').length > alive; i++) await sleep(50);
+  for (let i = 0; i < 600 && rtnl.linkList().filter((link) => link.kind === 'veth').length > alive; i++)
+    await sleep(50);
 }
 
 /** --cpu-prof DIR: a V8 CPU profile of the measured wasmnet loop, written to DIR. */
@@ -227,14 +241,19 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
   try {
     const networks: Network[] = [];
     for (let i = 0; i < networkCount; i++) {
-      networks.push(await controller.newNetwork('bridge', `net${i}`, { ipam: { config: [{ subnet: `10.${10 + i}.0.0/16` }] } }));
+      networks.push(
+        await controller.newNetwork('bridge', `net${i}`, { ipam: { config: [{ subnet: `10.${10 + i}.0.0/16` }] } }),
+      );
     }
     const first = networks[0] as Network;
     await lifecycles.measure(first, 50); // warm-up (JIT)
     await settle(host, 0);
     const cni = cniAvailable() ? new PeerSamples(cniBridge(host, join(dir, 'cni-ipam')), netnsDir, 'cni') : undefined;
     const netavark = NETAVARK_PATHS.find((path) => existsSync(path));
-    const nav = netavark === undefined ? undefined : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
+    const nav =
+      netavark === undefined
+        ? undefined
+        : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
     // wasmnet's samples in chunks, each followed by one sample of each peer: all three see the
     // same drift of the machine (2 shared CPUs) over the run. Each turn starts on a quiet machine
     // (see quiet.ts), not in the kernel's aftermath of the turn before.
@@ -267,36 +286,86 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     while (alive.length < scale) alive.push(await lifecycles.setup(networks[alive.length % networkCount] as Network));
     await settle(host, alive.length);
     await quietThenWarm(() => lifecycles.warmUp(first));
-    const atScale = await profiled(profileDir, 'endpoints-at-scale', () => lifecycles.measure(first, Math.max(50, Math.round(samples / 3))));
+    const atScale = await profiled(profileDir, 'endpoints-at-scale', () =>
+      lifecycles.measure(first, Math.max(50, Math.round(samples / 3))),
+    );
     for (const lifecycle of alive.splice(0)) await lifecycles.teardown(lifecycle);
     await settle(host, 0);
-
 
     const setupP50 = percentile(start.up, 50);
     const teardownP50 = percentile(start.down, 50);
     const oneAtATimePerSec = start.up.length / (start.wallMs / 1000);
     const cniSetupP50 = cni === undefined ? null : percentile(cni.up, 50);
     const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
-    const cost = (s: Samples): number => percentile(s.up.map((up, i) => up + (s.down[i] as number)), 50);
+    const cost = (s: Samples): number =>
+      percentile(
+        s.up.map((up, i) => up + (s.down[i] as number)),
+        50,
+      );
     const costRatio = cost(atScale) / cost(atStart);
     // Growing to `scale` only adds endpoints: what adding one costs there, against at the start.
     const setupRatio = percentile(atScale.up, 50) / percentile(atStart.up, 50);
 
-    const missing = (what: string, install: string): BenchRow => ({ label: `${what} setup p50`, value: Number.NaN, unit: 'ms', note: `not measured (apt-get install ${install})` });
+    const missing = (what: string, install: string): BenchRow => ({
+      label: `${what} setup p50`,
+      value: Number.NaN,
+      unit: 'ms',
+      note: `not measured (apt-get install ${install})`,
+    });
     const rows: BenchRow[] = [
-      { label: 'wasmnet setup p50 (endpoint + sandbox + join)', value: setupP50, unit: 'ms', note: `p99 ${percentile(start.up, 99).toFixed(3)} ms; ${split}` },
-      { label: 'wasmnet teardown p50 (sandbox delete + endpoint delete)', value: teardownP50, unit: 'ms', note: `p99 ${percentile(start.down, 99).toFixed(3)} ms` },
-      { label: `wasmnet lifecycles/s, ${clients} clients at a time`, value: lifecyclesPerSec, unit: '/s', note: `${throughputSamples} lifecycles on one network` },
-      { label: 'wasmnet lifecycles/s, one at a time', value: oneAtATimePerSec, unit: '/s', note: `wall clock over ${start.up.length}, peers' samples excluded` },
+      {
+        label: 'wasmnet setup p50 (endpoint + sandbox + join)',
+        value: setupP50,
+        unit: 'ms',
+        note: `p99 ${percentile(start.up, 99).toFixed(3)} ms; ${split}`,
+      },
+      {
+        label: 'wasmnet teardown p50 (sandbox delete + endpoint delete)',
+        value: teardownP50,
+        unit: 'ms',
+        note: `p99 ${percentile(start.down, 99).toFixed(3)} ms`,
+      },
+      {
+        label: `wasmnet lifecycles/s, ${clients} clients at a time`,
+        value: lifecyclesPerSec,
+        unit: '/s',
+        note: `${throughputSamples} lifecycles on one network`,
+      },
+      {
+        label: 'wasmnet lifecycles/s, one at a time',
+        value: oneAtATimePerSec,
+        unit: '/s',
+        note: `wall clock over ${start.up.length}, peers' samples excluded`,
+      },
       { label: 'wasmnet cost/lifecycle at start', value: cost(atStart), unit: 'ms' },
-      { label: `wasmnet cost/lifecycle at ${scale} endpoints`, value: cost(atScale), unit: 'ms', note: `${costRatio.toFixed(2)}x the cost at start (${networkCount} networks)` },
-      { label: `wasmnet setup p50 at ${scale} endpoints`, value: percentile(atScale.up, 50), unit: 'ms', note: `${setupRatio.toFixed(2)}x the setup at start (${percentile(atStart.up, 50).toFixed(3)} ms)` },
+      {
+        label: `wasmnet cost/lifecycle at ${scale} endpoints`,
+        value: cost(atScale),
+        unit: 'ms',
+        note: `${costRatio.toFixed(2)}x the cost at start (${networkCount} networks)`,
+      },
+      {
+        label: `wasmnet setup p50 at ${scale} endpoints`,
+        value: percentile(atScale.up, 50),
+        unit: 'ms',
+        note: `${setupRatio.toFixed(2)}x the setup at start (${percentile(atStart.up, 50).toFixed(3)} ms)`,
+      },
       cni === undefined || cniSetupP50 === null
         ? missing('CNI bridge+host-local', 'containernetworking-plugins')
-        : { label: 'CNI bridge+host-local setup p50', value: cniSetupP50, unit: 'ms', note: `wasmnet ${(cniSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(cni.down, 50).toFixed(3)} ms` },
+        : {
+            label: 'CNI bridge+host-local setup p50',
+            value: cniSetupP50,
+            unit: 'ms',
+            note: `wasmnet ${(cniSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(cni.down, 50).toFixed(3)} ms`,
+          },
       nav === undefined || navSetupP50 === null
         ? missing('netavark', 'netavark')
-        : { label: 'netavark setup p50', value: navSetupP50, unit: 'ms', note: `wasmnet ${(navSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(nav.down, 50).toFixed(3)} ms` },
+        : {
+            label: 'netavark setup p50',
+            value: navSetupP50,
+            unit: 'ms',
+            note: `wasmnet ${(navSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(nav.down, 50).toFixed(3)} ms`,
+          },
     ];
     return {
       rows,

@@ -7,7 +7,14 @@ import { existsSync, rmSync } from 'node:fs';
 import { ApiClient } from '../host/api/client.js';
 import type { NetworkView } from '../host/api/port.js';
 import { DOCKER_PLUGINS_DIR } from '../host/api/docker/server.js';
-import { dockerInstalled, IMAGE, importBusybox, removeAll, startDocker, type DockerEngine } from '../test/engines/docker.js';
+import {
+  dockerInstalled,
+  IMAGE,
+  importBusybox,
+  removeAll,
+  startDocker,
+  type DockerEngine,
+} from '../test/engines/docker.js';
 import { EngineHost, waitUntil } from '../test/engines/engine-host.js';
 import { percentile, type BenchOptions, type BenchReport, type BenchRow } from './report.js';
 
@@ -23,7 +30,11 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   try {
     const daemon = host.startWasmnet(plugin);
     const socket = host.path('wasmnet.sock');
-    await waitUntil('wasmnet', () => existsSync(socket) && existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`), () => host.log(daemon));
+    await waitUntil(
+      'wasmnet',
+      () => existsSync(socket) && existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`),
+      () => host.log(daemon),
+    );
     const client = new ApiClient(socket);
     let docker: { wasmnet: number; builtin: number } | undefined;
     if (dockerInstalled()) {
@@ -31,13 +42,22 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
       importBusybox(host, engine);
       docker = dockerRuns(engine, plugin);
     } else {
-      await client.post('/v1/networks', { name: 'bench', driver: 'bridge', ipam: { config: [{ subnet: '10.98.0.0/24' }] } });
+      await client.post('/v1/networks', {
+        name: 'bench',
+        driver: 'bridge',
+        ipam: { config: [{ subnet: '10.98.0.0/24' }] },
+      });
     }
     const inspect = await inspectRoundTrips(client);
     const rows: BenchRow[] = [];
     if (docker !== undefined) {
       rows.push(
-        { label: 'docker run --rm, wasmnet network (median)', value: docker.wasmnet, unit: 'ms', note: `${(docker.wasmnet / docker.builtin).toFixed(3)}x Docker's bridge (target ≤ 1.05x)` },
+        {
+          label: 'docker run --rm, wasmnet network (median)',
+          value: docker.wasmnet,
+          unit: 'ms',
+          note: `${(docker.wasmnet / docker.builtin).toFixed(3)}x Docker's bridge (target ≤ 1.05x)`,
+        },
         { label: "docker run --rm, Docker's bridge (median)", value: docker.builtin, unit: 'ms' },
         ...pluginCallRows(host.log(daemon)),
       );
@@ -98,8 +118,11 @@ function pluginCallRows(log: string): BenchRow[] {
     const { method, ms } = JSON.parse(line) as { method: string; ms: number };
     calls.set(method, [...(calls.get(method) ?? []), ms]);
   }
-  return ['CreateEndpoint', 'Join', 'Leave', 'DeleteEndpoint']
-    .map((name) => ({ label: `  plugin ${name} (median)`, value: percentile(calls.get(`/NetworkDriver.${name}`) ?? [], 50), unit: 'ms' }));
+  return ['CreateEndpoint', 'Join', 'Leave', 'DeleteEndpoint'].map((name) => ({
+    label: `  plugin ${name} (median)`,
+    value: percentile(calls.get(`/NetworkDriver.${name}`) ?? [], 50),
+    unit: 'ms',
+  }));
 }
 
 /** GET /v1/networks/<id> round trips to the daemon process. */

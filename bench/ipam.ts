@@ -70,7 +70,9 @@ async function slash8(addresses: number): Promise<{ request: number[]; release: 
 async function serialSlash8(addresses: number): Promise<{ request: number[]; release: number[] }> {
   const ipam = new DefaultIpam();
   const { poolId } = await ipam.requestPool({
-    addressSpace: 'LocalDefault', pool: '10.0.0.0/8', options: { 'com.docker.network.ipam.serial': 'true' },
+    addressSpace: 'LocalDefault',
+    pool: '10.0.0.0/8',
+    options: { 'com.docker.network.ipam.serial': 'true' },
   });
   // Start mid-pool with holes behind the cursor, so the round-robin path is what is measured.
   for (let i = 0; i < 1000; i++) await ipam.requestAddress(poolId);
@@ -105,7 +107,9 @@ async function emptyV6PoolBytes(): Promise<number> {
   const ids: string[] = [];
   const before = usedBytes();
   for (let i = 0; i < count; i++) {
-    ids.push((await ipam.requestPool({ addressSpace: 'LocalDefault', pool: `2001:db8:${i.toString(16)}::/64` })).poolId);
+    ids.push(
+      (await ipam.requestPool({ addressSpace: 'LocalDefault', pool: `2001:db8:${i.toString(16)}::/64` })).poolId,
+    );
   }
   const bytes = (usedBytes() - before) / count;
   if (ids.length !== count) throw new Error('lost pools');
@@ -125,7 +129,9 @@ function hostLocal(ops: number): { add: number[]; del: number[] } {
   const dataDir = mkdtempSync(join(tmpdir(), 'wasmnet-bench-host-local-'));
   try {
     const config = JSON.stringify({
-      cniVersion: '1.0.0', name: 'wasmnet-bench', type: 'bridge',
+      cniVersion: '1.0.0',
+      name: 'wasmnet-bench',
+      type: 'bridge',
       ipam: { type: 'host-local', subnet: '10.99.0.0/16', dataDir },
     });
     const call = (command: string, id: number): number => {
@@ -134,8 +140,11 @@ function hostLocal(ops: number): { add: number[]; del: number[] } {
         input: config,
         stdio: ['pipe', 'pipe', 'pipe'],
         env: {
-          CNI_COMMAND: command, CNI_CONTAINERID: `wasmnet-bench-${id}`, CNI_NETNS: '/var/run/netns/wasmnet-bench',
-          CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni',
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: `wasmnet-bench-${id}`,
+          CNI_NETNS: '/var/run/netns/wasmnet-bench',
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: '/usr/lib/cni',
         },
       });
       return performance.now() - began;
@@ -175,15 +184,45 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const peerNote = `host-local ${hostLocalPerOpMs.toFixed(3)} ms/op: ${Math.round(ratio).toLocaleString('en-US')}x faster`;
 
   const rows: BenchRow[] = [
-    { label: `requestAddress, lowest free, /8, ${addresses.toLocaleString('en-US')} addresses`, value: requestPerSec, unit: 'ops/s', note: flatness(first.request) },
-    { label: `releaseAddress, /8, ${addresses.toLocaleString('en-US')} addresses`, value: releasePerSec, unit: 'ops/s', note: flatness(first.release) },
-    { label: `requestAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`, value: serialPerSec, unit: 'ops/s', note: flatness(serial.request) },
-    { label: `releaseAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`, value: serialReleasePerSec, unit: 'ops/s', note: flatness(serial.release) },
+    {
+      label: `requestAddress, lowest free, /8, ${addresses.toLocaleString('en-US')} addresses`,
+      value: requestPerSec,
+      unit: 'ops/s',
+      note: flatness(first.request),
+    },
+    {
+      label: `releaseAddress, /8, ${addresses.toLocaleString('en-US')} addresses`,
+      value: releasePerSec,
+      unit: 'ops/s',
+      note: flatness(first.release),
+    },
+    {
+      label: `requestAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`,
+      value: serialPerSec,
+      unit: 'ops/s',
+      note: flatness(serial.request),
+    },
+    {
+      label: `releaseAddress, serial, /8, ${addresses.toLocaleString('en-US')} addresses`,
+      value: serialReleasePerSec,
+      unit: 'ops/s',
+      note: flatness(serial.release),
+    },
     { label: 'requestAddress + releaseAddress, per op', value: oursPerOpMs * 1000, unit: 'µs', note: peerNote },
     { label: 'host-local ADD (CNI, one process per call) p50', value: percentile(peer.add, 50), unit: 'ms' },
     { label: 'host-local DEL (CNI, one process per call) p50', value: percentile(peer.del, 50), unit: 'ms' },
-    { label: 'requestPool among 1 000 pools (1 000 separate /25s) p50', value: poolUs, unit: 'µs', note: `p99 ${percentile(scattered, 99).toFixed(1)} µs` },
-    { label: 'requestPool among 1 000 pools (contiguous /24s) p50', value: percentile(contiguous, 50), unit: 'µs', note: `p99 ${percentile(contiguous, 99).toFixed(1)} µs` },
+    {
+      label: 'requestPool among 1 000 pools (1 000 separate /25s) p50',
+      value: poolUs,
+      unit: 'µs',
+      note: `p99 ${percentile(scattered, 99).toFixed(1)} µs`,
+    },
+    {
+      label: 'requestPool among 1 000 pools (contiguous /24s) p50',
+      value: percentile(contiguous, 50),
+      unit: 'µs',
+      note: `p99 ${percentile(contiguous, 99).toFixed(1)} µs`,
+    },
     { label: 'memory: IPv4 /8 full (16 777 214 addresses)', value: first.fullBytes / 2 ** 20, unit: 'MiB' },
     { label: 'memory: empty IPv6 /64 pool (mean of 10 000)', value: emptyV6, unit: 'bytes' },
     { label: 'memory: 1 000 000 sequential IPv6 allocations', value: millionV6 / 2 ** 20, unit: 'MiB' },

@@ -10,7 +10,8 @@ export const CNI_DIR = '/usr/lib/cni';
 /** Runs a command with the calling thread in `host` (the child inherits its namespace); its stdout. */
 export function runIn(host: Netns, command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
   const result = withNetns(host.path, () => spawnSync(command, args, { input, env, encoding: 'utf8' }));
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || String(result.error)}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout || String(result.error)}`);
   return result.stdout;
 }
 
@@ -27,13 +28,26 @@ export function cniAvailable(): boolean {
 /** The CNI `bridge` plugin (bridge cnibr0, the gateway on it, no masquerade) with `host-local` IPAM. */
 export function cniBridge(host: Netns, ipamDir: string): Peer {
   const config = JSON.stringify({
-    cniVersion: '1.0.0', name: 'wnbench', type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false,
+    cniVersion: '1.0.0',
+    name: 'wnbench',
+    type: 'bridge',
+    bridge: 'cnibr0',
+    isGateway: true,
+    ipMasq: false,
     ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
   });
   const call = (command: string, container: string, netns: string): void => {
     runIn(host, join(CNI_DIR, 'bridge'), [], config, {
-      PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: container, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: CNI_DIR,
+      PATH: process.env.PATH,
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: container,
+      CNI_NETNS: netns,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: CNI_DIR,
     });
   };
-  return { add: (container, netns) => call('ADD', container, netns), del: (container, netns) => call('DEL', container, netns) };
+  return {
+    add: (container, netns) => call('ADD', container, netns),
+    del: (container, netns) => call('DEL', container, netns),
+  };
 }

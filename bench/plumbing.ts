@@ -25,7 +25,12 @@ class Bridges {
   private bridge = -1;
   private ports = BRIDGE_PORTS;
 
-  constructor(private readonly rtnl: Rtnl, private readonly name: string, private readonly net: number, private readonly mcastSnooping: boolean) {}
+  constructor(
+    private readonly rtnl: Rtnl,
+    private readonly name: string,
+    private readonly net: number,
+    private readonly mcastSnooping: boolean,
+  ) {}
 
   /** The bridge, address and gateway for the next endpoint. */
   next(): { bridge: string; cidr: string; gateway: string } {
@@ -36,12 +41,22 @@ class Bridges {
       // port's MAC, and each new port may change it (with the notifications that follow).
       const name = `${this.name}${this.bridge}`;
       const bridgeMac = `02:42:ff:00:${(this.net + this.bridge).toString(16).padStart(2, '0')}:01`;
-      this.rtnl.linkAdd({ name, kind: { tag: 'bridge' }, bridge: { mcastSnooping: this.mcastSnooping }, mac: bridgeMac, up: true });
+      this.rtnl.linkAdd({
+        name,
+        kind: { tag: 'bridge' },
+        bridge: { mcastSnooping: this.mcastSnooping },
+        mac: bridgeMac,
+        up: true,
+      });
       this.rtnl.addrAdd({ link: name, cidr: `10.${this.net + this.bridge}.0.1/16`, nodad: false });
     }
     const host = ++this.ports + 1;
     const net = this.net + this.bridge;
-    return { bridge: `${this.name}${this.bridge}`, cidr: `10.${net}.${host >> 8}.${host & 255}/16`, gateway: `10.${net}.0.1` };
+    return {
+      bridge: `${this.name}${this.bridge}`,
+      cidr: `10.${net}.${host >> 8}.${host & 255}/16`,
+      gateway: `10.${net}.0.1`,
+    };
   }
 
   release(): void {
@@ -62,7 +77,13 @@ class Wasmnet {
   /** Namespace file deletions still running on the pool's worker. */
   readonly deleting: Promise<void>[] = [];
 
-  constructor(private readonly dir: string, private readonly host: Netns, private readonly prefix: string, private bridges: Bridges, private readonly pool: NetnsPool) {}
+  constructor(
+    private readonly dir: string,
+    private readonly host: Netns,
+    private readonly prefix: string,
+    private bridges: Bridges,
+    private readonly pool: NetnsPool,
+  ) {}
 
   /** Later endpoints go on these bridges. */
   use(bridges: Bridges): void {
@@ -76,7 +97,12 @@ class Wasmnet {
     if (this.pool.ready > 0) this.pooled++;
     const sandbox = Sandbox.create({ dir: this.dir, key: `${this.prefix}-${id}`, pool: this.pool });
     // Host-side names stay unique: a deleted namespace's veth lingers until the kernel frees it.
-    const veth = rtnl.linkAdd({ name: `wv${id.toString(36)}`, kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } }, master: bridge, up: true });
+    const veth = rtnl.linkAdd({
+      name: `wv${id.toString(36)}`,
+      kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: mac(id) } },
+      master: bridge,
+      up: true,
+    });
     sandbox.addInterface({ srcName: 'eth0', srcIndex: veth.linkIndex, dstName: 'eth0', addresses: [cidr], gateway });
     return { sandbox, veth: veth.index };
   }
@@ -85,7 +111,10 @@ class Wasmnet {
    * the rtnl lock, and until then the port counts against the bridge's 1023), then deletes the
    * namespace, which takes the veth pair with it. */
   teardown(endpoint: Endpoint): void {
-    new Rtnl(this.host).batch().linkSet(endpoint.veth, { master: { tag: 'unset' } }).commit();
+    new Rtnl(this.host)
+      .batch()
+      .linkSet(endpoint.veth, { master: { tag: 'unset' } })
+      .commit();
     this.deleting.push(endpoint.sandbox.destroy());
     this.bridges.release();
   }
@@ -98,14 +127,20 @@ function timed(fn: () => void): number {
 }
 
 /** Setup and teardown samples of `count` endpoints, and the wall time of the whole loop. */
-function measure(count: number, setup: () => Endpoint, teardown: (e: Endpoint) => void): { up: number[]; down: number[]; total: number[]; wallMs: number } {
+function measure(
+  count: number,
+  setup: () => Endpoint,
+  teardown: (e: Endpoint) => void,
+): { up: number[]; down: number[]; total: number[]; wallMs: number } {
   const up: number[] = [];
   const down: number[] = [];
   const total: number[] = [];
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
     let endpoint: Endpoint | undefined;
-    const upMs = timed(() => { endpoint = setup(); });
+    const upMs = timed(() => {
+      endpoint = setup();
+    });
     const downMs = timed(() => teardown(endpoint as Endpoint));
     up.push(upMs);
     down.push(downMs);
@@ -114,21 +149,31 @@ function measure(count: number, setup: () => Endpoint, teardown: (e: Endpoint) =
   return { up, down, total, wallMs: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-function cniSamples(count: number, dir: string, host: Netns, prefix: string, ipamDir: string): { up: number[]; down: number[] } {
+function cniSamples(
+  count: number,
+  dir: string,
+  host: Netns,
+  prefix: string,
+  ipamDir: string,
+): { up: number[]; down: number[] } {
   const cni = cniBridge(host, ipamDir);
   const up: number[] = [];
   const down: number[] = [];
   for (let i = 0; i < count; i++) {
     const key = `${prefix}-cni${i}`;
     let netns: Netns | undefined;
-    up.push(timed(() => {
-      netns = createNetns(dir, key);
-      cni.add(key, netns.path as string);
-    }));
-    down.push(timed(() => {
-      cni.del(key, (netns as Netns).path as string);
-      deleteNetns(netns as Netns);
-    }));
+    up.push(
+      timed(() => {
+        netns = createNetns(dir, key);
+        cni.add(key, netns.path as string);
+      }),
+    );
+    down.push(
+      timed(() => {
+        cni.del(key, (netns as Netns).path as string);
+        deleteNetns(netns as Netns);
+      }),
+    );
   }
   return { up, down };
 }
@@ -144,23 +189,27 @@ function ipSamples(count: number, dir: string, host: Netns, prefix: string): { u
     // `ip netns add` only knows /run/netns; `unshare --net=FILE` is the same step under our dir.
     const path = join(dir, `${prefix}-ip${i}`);
     const veth = `wi${i.toString(36)}`;
-    up.push(timed(() => {
-      writeFileSync(path, '');
-      runIn(host, 'unshare', [`--net=${path}`, 'true']);
-      ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', path);
-      ip('link', 'set', veth, 'master', 'ipbr0', 'up');
-      const sandbox = openNetns(path);
-      const inSandbox = (...args: string[]): string => runIn(sandbox, 'ip', args);
-      inSandbox('link', 'set', 'lo', 'up');
-      inSandbox('link', 'set', 'eth0', 'address', mac(i), 'up');
-      inSandbox('addr', 'add', `10.201.${(i + 2) >> 8}.${(i + 2) & 255}/16`, 'dev', 'eth0');
-      inSandbox('route', 'add', 'default', 'via', '10.201.0.1');
-      sandbox.close();
-    }));
-    down.push(timed(() => {
-      runIn(host, 'umount', [path]);
-      rmSync(path);
-    }));
+    up.push(
+      timed(() => {
+        writeFileSync(path, '');
+        runIn(host, 'unshare', [`--net=${path}`, 'true']);
+        ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', path);
+        ip('link', 'set', veth, 'master', 'ipbr0', 'up');
+        const sandbox = openNetns(path);
+        const inSandbox = (...args: string[]): string => runIn(sandbox, 'ip', args);
+        inSandbox('link', 'set', 'lo', 'up');
+        inSandbox('link', 'set', 'eth0', 'address', mac(i), 'up');
+        inSandbox('addr', 'add', `10.201.${(i + 2) >> 8}.${(i + 2) & 255}/16`, 'dev', 'eth0');
+        inSandbox('route', 'add', 'default', 'via', '10.201.0.1');
+        sandbox.close();
+      }),
+    );
+    down.push(
+      timed(() => {
+        runIn(host, 'umount', [path]);
+        rmSync(path);
+      }),
+    );
   }
   return { up, down };
 }
@@ -212,7 +261,8 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
     // (their host-side veths vanish then), so one phase's backlog does not land on the next.
     const settle = async (): Promise<void> => {
       await Promise.allSettled(endpoints.deleting.splice(0));
-      for (let i = 0; i < 300 && rtnl.linkList().filter((l) => l.name.startsWith('wv')).length > alive.length; i++) await sleep(50);
+      for (let i = 0; i < 300 && rtnl.linkList().filter((l) => l.name.startsWith('wv')).length > alive.length; i++)
+        await sleep(50);
     };
     measure(30, setup, teardown); // warm-up (JIT)
     grow(10);
@@ -251,17 +301,57 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
     const ratioVsIp = ipSetupP50 / setupP50;
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
-      { label: 'wasmnet teardown p50', value: teardownP50, unit: 'ms', note: 'release the bridge port; the namespace file goes on the pool worker' },
-      { label: 'setups served by the namespace pool', value: pooledShare * 100, unit: '%', note: `${Math.round(pooledShareAtScale * 100)}% at ${scale}; the others unshared on the main thread (pool of ${pool.size})` },
-      { label: 'wasmnet endpoints/s (setup+teardown)', value: endpointsPerSec, unit: '/s', note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost` },
+      {
+        label: 'wasmnet teardown p50',
+        value: teardownP50,
+        unit: 'ms',
+        note: 'release the bridge port; the namespace file goes on the pool worker',
+      },
+      {
+        label: 'setups served by the namespace pool',
+        value: pooledShare * 100,
+        unit: '%',
+        note: `${Math.round(pooledShareAtScale * 100)}% at ${scale}; the others unshared on the main thread (pool of ${pool.size})`,
+      },
+      {
+        label: 'wasmnet endpoints/s (setup+teardown)',
+        value: endpointsPerSec,
+        unit: '/s',
+        note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost`,
+      },
       { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
-      { label: `wasmnet cost/endpoint at ${scale} existing`, value: costAtScale, unit: 'ms', note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10; setup p50 ${percentile(atScale.up, 50).toFixed(3)} ms, teardown p50 ${percentile(atScale.down, 50).toFixed(3)} ms` },
-      { label: `  same, bridges with mcast snooping on`, value: percentile(snoopScale.total, 50), unit: 'ms', note: `${snoopRatio.toFixed(2)}x the cost at 10 (${percentile(snoop10.total, 50).toFixed(3)} ms)` },
+      {
+        label: `wasmnet cost/endpoint at ${scale} existing`,
+        value: costAtScale,
+        unit: 'ms',
+        note: `${(costAtScale / costAt10).toFixed(2)}x the cost at 10; setup p50 ${percentile(atScale.up, 50).toFixed(3)} ms, teardown p50 ${percentile(atScale.down, 50).toFixed(3)} ms`,
+      },
+      {
+        label: `  same, bridges with mcast snooping on`,
+        value: percentile(snoopScale.total, 50),
+        unit: 'ms',
+        note: `${snoopRatio.toFixed(2)}x the cost at 10 (${percentile(snoop10.total, 50).toFixed(3)} ms)`,
+      },
       cni
-        ? { label: 'CNI bridge+host-local setup p50', value: cniSetupP50 as number, unit: 'ms', note: `wasmnet ${(ratioVsCni as number).toFixed(1)}x faster` }
-        : { label: 'CNI bridge+host-local setup p50', value: Number.NaN, unit: 'ms', note: `not measured: ${CNI_DIR}/bridge missing (apt-get install containernetworking-plugins)` },
+        ? {
+            label: 'CNI bridge+host-local setup p50',
+            value: cniSetupP50 as number,
+            unit: 'ms',
+            note: `wasmnet ${(ratioVsCni as number).toFixed(1)}x faster`,
+          }
+        : {
+            label: 'CNI bridge+host-local setup p50',
+            value: Number.NaN,
+            unit: 'ms',
+            note: `not measured: ${CNI_DIR}/bridge missing (apt-get install containernetworking-plugins)`,
+          },
       ...(cni ? [{ label: 'CNI bridge+host-local teardown p50', value: percentile(cni.down, 50), unit: 'ms' }] : []),
-      { label: '`ip` per step setup p50', value: ipSetupP50, unit: 'ms', note: `wasmnet ${ratioVsIp.toFixed(1)}x faster` },
+      {
+        label: '`ip` per step setup p50',
+        value: ipSetupP50,
+        unit: 'ms',
+        note: `wasmnet ${ratioVsIp.toFixed(1)}x faster`,
+      },
       { label: '`ip` per step teardown p50', value: percentile(ip.down, 50), unit: 'ms' },
     ];
     return {

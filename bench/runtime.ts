@@ -36,16 +36,42 @@ async function inProcessCall(dataDir: string, bytes: Uint8Array): Promise<() => 
   const compiled = await compiler.compile(bytes, 64 * 2 ** 20);
   await compiler.close();
   const { instantiate } = (await import(pathToFileURL(compiled.jsPath).href)) as {
-    instantiate(get: (path: string) => object, imports: object): { driver: { deleteEndpoint(h: number, n: string, e: string): void } };
+    instantiate(
+      get: (path: string) => object,
+      imports: object,
+    ): { driver: { deleteEndpoint(h: number, n: string, e: string): void } };
   };
   const noop = (): undefined => undefined;
   class Resource {}
   const component = instantiate((path) => compiled.modules[path]!, {
     'wasmnet:driver/log': { log: noop },
     'wasmnet:driver/store': { get: noop, set: noop, delete: noop, keys: () => [] },
-    'wasmnet:driver/netlink': Object.fromEntries(['linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList', 'routeAdd', 'routeDel', 'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet'].map((op) => [op, noop])),
+    'wasmnet:driver/netlink': Object.fromEntries(
+      [
+        'linkAdd',
+        'linkDel',
+        'linkSet',
+        'linkGet',
+        'linkList',
+        'addrAdd',
+        'addrDel',
+        'addrList',
+        'routeAdd',
+        'routeDel',
+        'neighAdd',
+        'neighDel',
+        'fdbAdd',
+        'fdbDel',
+        'sysctlSet',
+      ].map((op) => [op, noop]),
+    ),
     'wasmnet:driver/driver-callback': { registerDriver: noop },
-    'wasmnet:driver/resources': { NetworkInfo: Resource, InterfaceInfo: Resource, InterfaceNameInfo: Resource, JoinInfo: Resource },
+    'wasmnet:driver/resources': {
+      NetworkInfo: Resource,
+      InterfaceInfo: Resource,
+      InterfaceNameInfo: Resource,
+      JoinInfo: Resource,
+    },
   });
   return () => component.driver.deleteEndpoint(1, 'net', 'ep');
 }
@@ -55,7 +81,9 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmnet-bench-drivers-'));
   const runtime = new DriverRuntime({ dataDir, plumbing, store: new MemoryStore(), log: () => undefined });
   const loaded = new Map<string, () => void>();
-  runtime.registry.on('change', (change) => { if (change.change === 'added') loaded.get(change.owner)?.(); });
+  runtime.registry.on('change', (change) => {
+    if (change.change === 'added') loaded.get(change.owner)?.();
+  });
   const watcher = new DriversDirectory(runtime, dir, () => undefined, 1);
   await watcher.start();
   const hotLoad = async (owner: string, bytes: Uint8Array): Promise<number> => {
@@ -123,22 +151,61 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     for (const [i, component] of many.entries()) await runtime.load(`many-${i}`, component);
-    const answered = await Promise.all(many.map((_, i) => runtime.registry.driver(`many-${i}`)?.driver.deleteEndpoint('n', 'e').then(() => true, () => false)));
+    const answered = await Promise.all(
+      many.map((_, i) =>
+        runtime.registry
+          .driver(`many-${i}`)
+          ?.driver.deleteEndpoint('n', 'e')
+          .then(
+            () => true,
+            () => false,
+          ),
+      ),
+    );
     const driversLoaded = answered.filter(Boolean).length;
     const rssPerDriverMB = (process.memoryUsage().rss - rssBefore) / 2 ** 20 / DRIVERS;
 
     return {
       rows: [
-        { label: 'call p50 (main → worker → guest → back)', value: callP50Us, unit: 'µs', note: `in-process ${localP50.toFixed(1)} µs (×${(callP50Us / localP50).toFixed(1)})` },
-        { label: 'call p99', value: callP99Us, unit: 'µs', note: `in-process ${localP99.toFixed(1)} µs (×${(callP99Us / localP99).toFixed(1)})` },
+        {
+          label: 'call p50 (main → worker → guest → back)',
+          value: callP50Us,
+          unit: 'µs',
+          note: `in-process ${localP50.toFixed(1)} µs (×${(callP50Us / localP50).toFixed(1)})`,
+        },
+        {
+          label: 'call p99',
+          value: callP99Us,
+          unit: 'µs',
+          note: `in-process ${localP99.toFixed(1)} µs (×${(callP99Us / localP99).toFixed(1)})`,
+        },
         { label: 'hot load, warm cache', value: hotLoadWarmMs, unit: 'ms' },
         { label: 'hot load, cold (transpile), running runtime', value: hotLoadColdMs, unit: 'ms' },
-        { label: 'hot load, cold, as the runtime starts', value: hotLoadColdAtStartMs, unit: 'ms', note: 'jco warm-up still running' },
-        { label: 'longest call during an upgrade', value: upgradeMaxDelayMs, unit: 'ms', note: `${during.length} calls in ${upgradeMs.toFixed(0)} ms; no upgrade, same time: ${quietMaxDelayMs.toFixed(1)} ms` },
+        {
+          label: 'hot load, cold, as the runtime starts',
+          value: hotLoadColdAtStartMs,
+          unit: 'ms',
+          note: 'jco warm-up still running',
+        },
+        {
+          label: 'longest call during an upgrade',
+          value: upgradeMaxDelayMs,
+          unit: 'ms',
+          note: `${during.length} calls in ${upgradeMs.toFixed(0)} ms; no upgrade, same time: ${quietMaxDelayMs.toFixed(1)} ms`,
+        },
         { label: 'RSS per loaded driver', value: rssPerDriverMB, unit: 'MB', note: `${DRIVERS} loaded at once` },
       ],
       figures: {
-        callP50Us, callP99Us, inProcessCallP50Us: localP50, hotLoadWarmMs, hotLoadColdMs, hotLoadColdAtStartMs, upgradeMaxDelayMs, quietMaxDelayMs, rssPerDriverMB, driversLoaded,
+        callP50Us,
+        callP99Us,
+        inProcessCallP50Us: localP50,
+        hotLoadWarmMs,
+        hotLoadColdMs,
+        hotLoadColdAtStartMs,
+        upgradeMaxDelayMs,
+        quietMaxDelayMs,
+        rssPerDriverMB,
+        driversLoaded,
       },
     };
   } finally {

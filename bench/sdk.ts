@@ -56,20 +56,46 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
     const h = handle('minimal');
     const networkId = 'a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1';
     const endpointId = 'e7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4';
-    const leave = percentile(timeCalls(() => driver.leave(h, networkId, endpointId)), 50);
-    const plain = percentile(timeCalls(() => plainLeave(h, networkId, endpointId)), 50);
-    const withResource = percentile(
-      timeCalls(() => driver.createEndpoint(h, networkId, endpointId, new MockInterfaceInfo(), [['com.docker.network.mtu', '1500']])),
+    const leave = percentile(
+      timeCalls(() => driver.leave(h, networkId, endpointId)),
       50,
     );
-    const type = percentile(timeCalls(() => driver.type(h)), 50);
+    const plain = percentile(
+      timeCalls(() => plainLeave(h, networkId, endpointId)),
+      50,
+    );
+    const withResource = percentile(
+      timeCalls(() =>
+        driver.createEndpoint(h, networkId, endpointId, new MockInterfaceInfo(), [['com.docker.network.mtu', '1500']]),
+      ),
+      50,
+    );
+    const type = percentile(
+      timeCalls(() => driver.type(h)),
+      50,
+    );
 
     return {
       rows: [
-        { label: 'minimal driver component', value: cold.component.byteLength, unit: 'bytes', note: `core module ${cold.coreBytes} bytes; limit 65536` },
-        { label: 'build, first in process', value: coldSeconds, unit: 's', note: 'asc + rename + embed + componentNew; limit 5 s' },
+        {
+          label: 'minimal driver component',
+          value: cold.component.byteLength,
+          unit: 'bytes',
+          note: `core module ${cold.coreBytes} bytes; limit 65536`,
+        },
+        {
+          label: 'build, first in process',
+          value: coldSeconds,
+          unit: 's',
+          note: 'asc + rename + embed + componentNew; limit 5 s',
+        },
         { label: 'build, again', value: warmSeconds, unit: 's' },
-        { label: 'export call leave(3 args) p50', value: leave, unit: 'µs', note: `${(leave / plain).toFixed(0)}× a plain JS call (${plain.toFixed(3)} µs); limit 10 µs` },
+        {
+          label: 'export call leave(3 args) p50',
+          value: leave,
+          unit: 'µs',
+          note: `${(leave / plain).toFixed(0)}× a plain JS call (${plain.toFixed(3)} µs); limit 10 µs`,
+        },
         { label: 'create-endpoint + set-mac import p50', value: withResource, unit: 'µs' },
         { label: 'type() → string p50', value: type, unit: 'µs' },
       ],

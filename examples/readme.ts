@@ -10,9 +10,15 @@ import { createNetns, deleteNetns } from '../host/netlink/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'wasmnet-example-'));
 const host = createNetns(join(dir, 'host'), 'host');
 try {
-  const controller = await Controller.create({ dataDir: join(dir, 'data'), netnsDir: join(dir, 'netns'), hostNetns: host.path as string });
+  const controller = await Controller.create({
+    dataDir: join(dir, 'data'),
+    netnsDir: join(dir, 'netns'),
+    hostNetns: host.path as string,
+  });
   try {
-    const network = await controller.newNetwork('bridge', 'network1', { ipam: { config: [{ subnet: '10.77.0.0/24' }] } });
+    const network = await controller.newNetwork('bridge', 'network1', {
+      ipam: { config: [{ subnet: '10.77.0.0/24' }] },
+    });
     const ep = await network.createEndpoint('Endpoint1');
     const sbox = await controller.newSandbox('container1', { hostname: 'test', domainname: 'docker.io' });
     await ep.join(sbox);

@@ -51,7 +51,10 @@ export class DefaultIpam implements Ipam {
     }
     const global = options.globalAddressPools ?? DEFAULT_GLOBAL_POOLS;
     this.spaces.set(LOCAL_DEFAULT, { pools: new AddressSpace(LOCAL_DEFAULT), predefined: new PredefinedPools(local) });
-    this.spaces.set(GLOBAL_DEFAULT, { pools: new AddressSpace(GLOBAL_DEFAULT), predefined: new PredefinedPools(global) });
+    this.spaces.set(GLOBAL_DEFAULT, {
+      pools: new AddressSpace(GLOBAL_DEFAULT),
+      predefined: new PredefinedPools(global),
+    });
   }
 
   async getDefaultAddressSpaces(): Promise<AddressSpaces> {
@@ -64,7 +67,8 @@ export class DefaultIpam implements Ipam {
 
   async requestPool(req: PoolRequest): Promise<PoolResponse> {
     const space = this.spaces.get(req.addressSpace);
-    if (space === undefined) throw new IpamError('ErrInvalidAddressSpace', `unknown address space ${JSON.stringify(req.addressSpace)}`);
+    if (space === undefined)
+      throw new IpamError('ErrInvalidAddressSpace', `unknown address space ${JSON.stringify(req.addressSpace)}`);
     const exclude = (req.exclude ?? []).map((text) => parse(text, 'ErrInvalidPool', 'excluded network'));
     const hasPool = req.pool !== undefined && req.pool !== '';
     const hasSub = req.subPool !== undefined && req.subPool !== '';
@@ -81,7 +85,11 @@ export class DefaultIpam implements Ipam {
     if (dynamic) {
       const v6 = pool?.v6 ?? req.v6 ?? false;
       pool = space.predefined.find(v6, pool?.length, space.pools.occupied(v6), exclude);
-      if (pool === undefined) throw new IpamError('ErrNoMoreSubnets', `no free predefined ${v6 ? 'IPv6' : 'IPv4'} pool in ${req.addressSpace}`);
+      if (pool === undefined)
+        throw new IpamError(
+          'ErrNoMoreSubnets',
+          `no free predefined ${v6 ? 'IPv6' : 'IPv4'} pool in ${req.addressSpace}`,
+        );
     }
     const chosen = pool as Prefix;
     let sub: Prefix | undefined;
@@ -132,5 +140,9 @@ function parse(text: string, code: 'ErrInvalidPool' | 'ErrInvalidSubPool', what:
 function isPoolId(poolId: unknown): boolean {
   if (typeof poolId !== 'string') return false;
   const match = /^[^/]+\/([^/]+\/\d+)(?:\/([^/]+\/\d+))?$/.exec(poolId);
-  return match !== null && parsePrefix(match[1] as string) !== undefined && (match[2] === undefined || parsePrefix(match[2]) !== undefined);
+  return (
+    match !== null &&
+    parsePrefix(match[1] as string) !== undefined &&
+    (match[2] === undefined || parsePrefix(match[2]) !== undefined)
+  );
 }

@@ -85,7 +85,8 @@ export class PredefinedPools {
 function maxEnd(end: bigint | undefined, exclude: readonly Prefix[], first: bigint, last: bigint): bigint | undefined {
   let result = end;
   for (const other of exclude) {
-    if (other.first <= last && first <= other.last && (result === undefined || other.last > result)) result = other.last;
+    if (other.first <= last && first <= other.last && (result === undefined || other.last > result))
+      result = other.last;
   }
   return result;
 }

@@ -25,7 +25,8 @@ export class RangeSet {
   nextAbsent(from: bigint, to: bigint): bigint | undefined {
     const i = this.firstEndingAtOrAfter(from);
     // Runs are non-adjacent, so the point after a run is always absent.
-    const candidate = i < this.starts.length && (this.starts[i] as bigint) <= from ? (this.ends[i] as bigint) + 1n : from;
+    const candidate =
+      i < this.starts.length && (this.starts[i] as bigint) <= from ? (this.ends[i] as bigint) + 1n : from;
     return candidate <= to ? candidate : undefined;
   }
 

@@ -12,6 +12,10 @@ mkdirSync(outDir, { recursive: true });
 
 const drivers = readdirSync(sourceDir).filter((name) => existsSync(join(sourceDir, name, 'assembly', 'index.ts')));
 for (const name of drivers) {
-  const { outFile, component } = await buildDriver({ projectDir: join(sourceDir, name), name, outFile: join(outDir, `${name}.wasm`) });
+  const { outFile, component } = await buildDriver({
+    projectDir: join(sourceDir, name),
+    name,
+    outFile: join(outDir, `${name}.wasm`),
+  });
   console.log(`guest driver ${name}: ${outFile} (${component.length} bytes)`);
 }

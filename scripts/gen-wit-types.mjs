@@ -10,7 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const requireFromTranspile = createRequire(createRequire(import.meta.url).resolve('@bytecodealliance/jco-transpile'));
-const fsShim = await import(pathToFileURL(requireFromTranspile.resolve('@bytecodealliance/preview2-shim/filesystem')).href);
+const fsShim = await import(
+  pathToFileURL(requireFromTranspile.resolve('@bytecodealliance/preview2-shim/filesystem')).href
+);
 fsShim._setPreopens({ '/': '/' });
 const { generateHostTypes } = await import('@bytecodealliance/jco-transpile');
 

@@ -18,7 +18,8 @@ function resolvedKey(fromKey, name) {
   for (let base = fromKey; ; base = base.slice(0, base.lastIndexOf('/node_modules/'))) {
     const key = `${base ? `${base}/` : ''}node_modules/${name}`;
     if (lock.packages[key]) return key;
-    if (!base.includes('/node_modules/')) return lock.packages[`node_modules/${name}`] ? `node_modules/${name}` : undefined;
+    if (!base.includes('/node_modules/'))
+      return lock.packages[`node_modules/${name}`] ? `node_modules/${name}` : undefined;
   }
 }
 

@@ -14,14 +14,27 @@ import {
   type Sandbox,
 } from '../controller/index.js';
 import type { EndpointOptions, PoolRecord } from '../controller/model.js';
-import type { ControllerPort, DriverView, EndpointView, JoinRequest, NetworkCreate, NetworkView, PoolView, SandboxCreate, SandboxView } from './port.js';
+import type {
+  ControllerPort,
+  DriverView,
+  EndpointView,
+  JoinRequest,
+  NetworkCreate,
+  NetworkView,
+  PoolView,
+  SandboxCreate,
+  SandboxView,
+} from './port.js';
 
 export class ControllerAdapter implements ControllerPort {
   /** Faults seen per component: each one re-creates the instance (a restart). */
   readonly #restarts = new Map<string, number>();
   readonly #watched = new WeakSet<DriverSlot>();
 
-  constructor(private readonly controller: Controller, private readonly runtime?: DriverRuntime) {}
+  constructor(
+    private readonly controller: Controller,
+    private readonly runtime?: DriverRuntime,
+  ) {}
 
   async listNetworks(): Promise<NetworkView[]> {
     return this.controller.networks().map(networkView);
@@ -140,12 +153,22 @@ export class ControllerAdapter implements ControllerPort {
 
   #endpoint(networkRef: string, ref: string): Endpoint {
     const network = this.#network(networkRef);
-    return lookup(ref, network.endpointById(ref) ?? network.endpointByName(ref), network.endpoints(), () => new NoSuchEndpointError(ref));
+    return lookup(
+      ref,
+      network.endpointById(ref) ?? network.endpointByName(ref),
+      network.endpoints(),
+      () => new NoSuchEndpointError(ref),
+    );
   }
 
   #sandbox(ref: string): Sandbox {
     const c = this.controller;
-    return lookup(ref, c.sandboxById(ref) ?? c.sandboxByContainerId(ref), c.sandboxes(), () => new NoSuchSandboxError(ref));
+    return lookup(
+      ref,
+      c.sandboxById(ref) ?? c.sandboxByContainerId(ref),
+      c.sandboxes(),
+      () => new NoSuchSandboxError(ref),
+    );
   }
 }
 
@@ -169,11 +192,21 @@ function endpointView(endpoint: Endpoint): EndpointView {
 }
 
 function sandboxView(sandbox: Sandbox): SandboxView {
-  return { id: sandbox.id(), containerId: sandbox.containerId(), key: sandbox.key(), endpoints: sandbox.endpoints().map((ep) => ep.id()) };
+  return {
+    id: sandbox.id(),
+    containerId: sandbox.containerId(),
+    key: sandbox.key(),
+    endpoints: sandbox.endpoints().map((ep) => ep.id()),
+  };
 }
 
 /** Usage of one pool: endpoint addresses inside it, plus the gateway and aux addresses. */
-export function poolView(networkId: string, networkName: string, pool: PoolRecord, addresses: Array<string | undefined>): PoolView {
+export function poolView(
+  networkId: string,
+  networkName: string,
+  pool: PoolRecord,
+  addresses: Array<string | undefined>,
+): PoolView {
   const prefix = Number(pool.pool.split('/')[1] ?? 0);
   const bits = (pool.pool.includes(':') ? 128 : 32) - prefix;
   const inside = addresses.filter((a) => a !== undefined && sameSubnet(a, pool.pool)).length;

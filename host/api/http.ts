@@ -34,7 +34,11 @@ export function parseJson(text: string): unknown {
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   // After a 413 the rest of the body is unread: close the connection rather than drain it.
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...(status === 413 ? { connection: 'close' } : {}) });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    ...(status === 413 ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }
 

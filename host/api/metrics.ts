@@ -19,7 +19,10 @@ export class ApiMetrics {
     const key = `${route}\u0000${status}`;
     this.#calls.set(key, (this.#calls.get(key) ?? 0) + 1);
     let series = this.#latency.get(route);
-    if (series === undefined) this.#latency.set(route, (series = { count: 0, sumMs: 0, buckets: BUCKETS_MS.map(() => 0) }));
+    if (series === undefined) {
+      series = { count: 0, sumMs: 0, buckets: BUCKETS_MS.map(() => 0) };
+      this.#latency.set(route, series);
+    }
     series.count += 1;
     series.sumMs += ms;
     BUCKETS_MS.forEach((bound, index) => {
@@ -29,28 +32,47 @@ export class ApiMetrics {
 
   render(drivers: DriverView[], pools: PoolView[]): string {
     const lines: string[] = [];
-    lines.push('# HELP wasmnet_api_requests_total API requests by route and status.', '# TYPE wasmnet_api_requests_total counter');
+    lines.push(
+      '# HELP wasmnet_api_requests_total API requests by route and status.',
+      '# TYPE wasmnet_api_requests_total counter',
+    );
     for (const [key, count] of this.#calls) {
       const [route, status] = key.split('\u0000') as [string, string];
       lines.push(`wasmnet_api_requests_total{route=${label(route)},status="${status}"} ${count}`);
     }
-    lines.push('# HELP wasmnet_api_request_duration_seconds API request latency.', '# TYPE wasmnet_api_request_duration_seconds histogram');
+    lines.push(
+      '# HELP wasmnet_api_request_duration_seconds API request latency.',
+      '# TYPE wasmnet_api_request_duration_seconds histogram',
+    );
     for (const [route, series] of this.#latency) {
       BUCKETS_MS.forEach((bound, index) => {
-        lines.push(`wasmnet_api_request_duration_seconds_bucket{route=${label(route)},le="${bound / 1000}"} ${series.buckets[index]}`);
+        lines.push(
+          `wasmnet_api_request_duration_seconds_bucket{route=${label(route)},le="${bound / 1000}"} ${series.buckets[index]}`,
+        );
       });
       lines.push(`wasmnet_api_request_duration_seconds_bucket{route=${label(route)},le="+Inf"} ${series.count}`);
       lines.push(`wasmnet_api_request_duration_seconds_sum{route=${label(route)}} ${series.sumMs / 1000}`);
       lines.push(`wasmnet_api_request_duration_seconds_count{route=${label(route)}} ${series.count}`);
     }
-    lines.push('# HELP wasmnet_driver_healthy 1 when the driver component is healthy.', '# TYPE wasmnet_driver_healthy gauge');
+    lines.push(
+      '# HELP wasmnet_driver_healthy 1 when the driver component is healthy.',
+      '# TYPE wasmnet_driver_healthy gauge',
+    );
     for (const d of drivers) lines.push(`wasmnet_driver_healthy{driver=${label(d.name)}} ${d.healthy ? 1 : 0}`);
-    lines.push('# HELP wasmnet_driver_restarts_total Driver instances re-created after a fault.', '# TYPE wasmnet_driver_restarts_total counter');
+    lines.push(
+      '# HELP wasmnet_driver_restarts_total Driver instances re-created after a fault.',
+      '# TYPE wasmnet_driver_restarts_total counter',
+    );
     for (const d of drivers) lines.push(`wasmnet_driver_restarts_total{driver=${label(d.name)}} ${d.restarts}`);
-    lines.push('# HELP wasmnet_ipam_pool_allocated Addresses in use per pool.', '# TYPE wasmnet_ipam_pool_allocated gauge');
-    for (const p of pools) lines.push(`wasmnet_ipam_pool_allocated{network=${label(p.networkName)},pool=${label(p.pool)}} ${p.allocated}`);
+    lines.push(
+      '# HELP wasmnet_ipam_pool_allocated Addresses in use per pool.',
+      '# TYPE wasmnet_ipam_pool_allocated gauge',
+    );
+    for (const p of pools)
+      lines.push(`wasmnet_ipam_pool_allocated{network=${label(p.networkName)},pool=${label(p.pool)}} ${p.allocated}`);
     lines.push('# HELP wasmnet_ipam_pool_size Addresses per pool.', '# TYPE wasmnet_ipam_pool_size gauge');
-    for (const p of pools) lines.push(`wasmnet_ipam_pool_size{network=${label(p.networkName)},pool=${label(p.pool)}} ${p.size}`);
+    for (const p of pools)
+      lines.push(`wasmnet_ipam_pool_size{network=${label(p.networkName)},pool=${label(p.pool)}} ${p.size}`);
     return `${lines.join('\n')}\n`;
   }
 }

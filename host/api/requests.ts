@@ -18,7 +18,15 @@ export const networkCreate = object({
       driver: optional(name),
       options: optional(strings),
       config: optional(
-        array(object({ subnet: optional(cidr), ipRange: optional(cidr), gateway: optional(ip), auxAddresses: optional(record(ip)) }), 16),
+        array(
+          object({
+            subnet: optional(cidr),
+            ipRange: optional(cidr),
+            gateway: optional(ip),
+            auxAddresses: optional(record(ip)),
+          }),
+          16,
+        ),
       ),
     }),
   ),

@@ -22,7 +22,12 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
 const created = (body: unknown): Reply => ({ status: 201, body });
 const noContent: Reply = { status: 204 };
 
-function route<B>(method: Route['method'], pattern: string, body: Schema<B> | undefined, handle: (port: ControllerPort, p: Record<string, string>, body: B) => Promise<Reply>): Route {
+function route<B>(
+  method: Route['method'],
+  pattern: string,
+  body: Schema<B> | undefined,
+  handle: (port: ControllerPort, p: Record<string, string>, body: B) => Promise<Reply>,
+): Route {
   return { method, pattern, ...(body === undefined ? {} : { body }), handle: handle as Route['handle'] };
 }
 
@@ -30,18 +35,28 @@ export const ROUTES: Route[] = [
   route('GET', '/v1/networks', undefined, async (port) => ok(await port.listNetworks())),
   route('POST', '/v1/networks', req.networkCreate, async (port, _, b) => {
     const { options, driver, ...rest } = b;
-    return created(await port.createNetwork({ ...rest, driver: driver ?? 'bridge', ...(options === undefined ? {} : { driverOptions: options }) }));
+    return created(
+      await port.createNetwork({
+        ...rest,
+        driver: driver ?? 'bridge',
+        ...(options === undefined ? {} : { driverOptions: options }),
+      }),
+    );
   }),
   route('GET', '/v1/networks/:network', undefined, async (port, p) => ok(await port.inspectNetwork(p.network!))),
   route('DELETE', '/v1/networks/:network', undefined, async (port, p) => {
     await port.deleteNetwork(p.network!);
     return noContent;
   }),
-  route('GET', '/v1/networks/:network/endpoints', undefined, async (port, p) => ok(await port.listEndpoints(p.network!))),
+  route('GET', '/v1/networks/:network/endpoints', undefined, async (port, p) =>
+    ok(await port.listEndpoints(p.network!)),
+  ),
   route('POST', '/v1/networks/:network/endpoints', req.endpointCreate, async (port, p, { name, ...options }) =>
     created(await port.createEndpoint(p.network!, name, options)),
   ),
-  route('GET', '/v1/networks/:network/endpoints/:endpoint', undefined, async (port, p) => ok(await port.inspectEndpoint(p.network!, p.endpoint!))),
+  route('GET', '/v1/networks/:network/endpoints/:endpoint', undefined, async (port, p) =>
+    ok(await port.inspectEndpoint(p.network!, p.endpoint!)),
+  ),
   route('DELETE', '/v1/networks/:network/endpoints/:endpoint', undefined, async (port, p) => {
     await port.deleteEndpoint(p.network!, p.endpoint!);
     return noContent;
@@ -49,9 +64,13 @@ export const ROUTES: Route[] = [
   route('POST', '/v1/networks/:network/endpoints/:endpoint/join', req.join, async (port, p, { sandbox, ...request }) =>
     ok(await port.join(p.network!, p.endpoint!, sandbox, request)),
   ),
-  route('POST', '/v1/networks/:network/endpoints/:endpoint/leave', req.leave, async (port, p, b) => ok(await port.leave(p.network!, p.endpoint!, b.sandbox))),
+  route('POST', '/v1/networks/:network/endpoints/:endpoint/leave', req.leave, async (port, p, b) =>
+    ok(await port.leave(p.network!, p.endpoint!, b.sandbox)),
+  ),
   route('GET', '/v1/sandboxes', undefined, async (port) => ok(await port.listSandboxes())),
-  route('POST', '/v1/sandboxes', req.sandboxCreate, async (port, _, { containerId, ...options }) => created(await port.createSandbox(containerId, options))),
+  route('POST', '/v1/sandboxes', req.sandboxCreate, async (port, _, { containerId, ...options }) =>
+    created(await port.createSandbox(containerId, options)),
+  ),
   route('GET', '/v1/sandboxes/:sandbox', undefined, async (port, p) => ok(await port.inspectSandbox(p.sandbox!))),
   route('DELETE', '/v1/sandboxes/:sandbox', undefined, async (port, p) => {
     await port.deleteSandbox(p.sandbox!);
@@ -60,7 +79,9 @@ export const ROUTES: Route[] = [
   route('GET', '/v1/drivers', undefined, async (port) => ok(await port.listDrivers())),
   route('POST', '/v1/drivers', req.driverLoad, async (port, _, b) => created(await port.loadDriver(b.path, b.name))),
   route('GET', '/v1/drivers/:driver', undefined, async (port, p) => ok(await port.inspectDriver(p.driver!))),
-  route('POST', '/v1/drivers/:driver/upgrade', req.driverUpgrade, async (port, p, b) => ok(await port.upgradeDriver(p.driver!, b.path))),
+  route('POST', '/v1/drivers/:driver/upgrade', req.driverUpgrade, async (port, p, b) =>
+    ok(await port.upgradeDriver(p.driver!, b.path)),
+  ),
   route('DELETE', '/v1/drivers/:driver', undefined, async (port, p) => {
     await port.unloadDriver(p.driver!);
     return noContent;

@@ -4,7 +4,11 @@
 export type SchemaErrorCode = 'wrong-type' | 'unknown-field' | 'missing-field' | 'invalid-value';
 
 export class SchemaError extends Error {
-  constructor(readonly code: SchemaErrorCode, readonly path: string, message: string) {
+  constructor(
+    readonly code: SchemaErrorCode,
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path === '' ? 'body' : path}: ${message}`);
     this.name = 'SchemaError';
   }
@@ -32,8 +36,10 @@ export function str(check: { min?: number; max?: number; pattern?: RegExp } = {}
   return {
     parse(value, path = '') {
       if (typeof value !== 'string') throw wrongType(path, 'a string', value);
-      if (value.length < min || value.length > max) throw new SchemaError('invalid-value', path, `length must be ${min}..${max}`);
-      if (pattern !== undefined && !pattern.test(value)) throw new SchemaError('invalid-value', path, `must match ${pattern}`);
+      if (value.length < min || value.length > max)
+        throw new SchemaError('invalid-value', path, `length must be ${min}..${max}`);
+      if (pattern !== undefined && !pattern.test(value))
+        throw new SchemaError('invalid-value', path, `must match ${pattern}`);
       return value;
     },
   };
@@ -90,12 +96,18 @@ export function record<T>(item: Schema<T>, max = 256): Schema<Record<string, T>>
 }
 
 export function optional<T>(schema: Schema<T>): OptionalSchema<T> {
-  return { parse: (value, path) => (value === undefined ? undefined : schema.parse(value, path)), optional: true as const };
+  return {
+    parse: (value, path) => (value === undefined ? undefined : schema.parse(value, path)),
+    optional: true as const,
+  };
 }
 
 /** Optional, with JSON null read as absent (Go marshals nil maps and slices as null). */
 export function nullable<T>(schema: Schema<T>): OptionalSchema<T> {
-  return { parse: (value, path) => (value === undefined || value === null ? undefined : schema.parse(value, path)), optional: true as const };
+  return {
+    parse: (value, path) => (value === undefined || value === null ? undefined : schema.parse(value, path)),
+    optional: true as const,
+  };
 }
 
 /** Any JSON value (free-form option maps). */
@@ -120,12 +132,14 @@ export function object<S extends Shape>(shape: S, lenient = false): Schema<Objec
     parse(value, path = '') {
       if (!isPlainObject(value)) throw wrongType(path, 'an object', value);
       for (const key of Object.keys(value)) {
-        if (!lenient && !Object.hasOwn(shape, key)) throw new SchemaError('unknown-field', join(path, key), 'unknown field');
+        if (!lenient && !Object.hasOwn(shape, key))
+          throw new SchemaError('unknown-field', join(path, key), 'unknown field');
       }
       const out: Record<string, unknown> = {};
       for (const [key, schema] of Object.entries(shape)) {
         const entry = value[key];
-        if (entry === undefined && schema.optional !== true) throw new SchemaError('missing-field', join(path, key), 'required');
+        if (entry === undefined && schema.optional !== true)
+          throw new SchemaError('missing-field', join(path, key), 'required');
         const parsed = schema.parse(entry, join(path, key));
         if (parsed !== undefined) out[key] = parsed;
       }

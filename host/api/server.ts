@@ -26,7 +26,10 @@ export class ApiServer {
   readonly #maxBody: number;
   readonly #log: Logger;
 
-  private constructor(private readonly port: ControllerPort, options: ApiServerOptions) {
+  private constructor(
+    private readonly port: ControllerPort,
+    options: ApiServerOptions,
+  ) {
     this.socketPath = options.socketPath ?? DEFAULT_API_SOCKET;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#log = options.log ?? silentLogger;
@@ -51,11 +54,16 @@ export class ApiServer {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://wasmnet');
-      if ([...url.searchParams.keys()].length > 0) throw new ApiError(400, 'unknown-field', 'query parameters are not accepted');
+      if ([...url.searchParams.keys()].length > 0)
+        throw new ApiError(400, 'unknown-field', 'query parameters are not accepted');
       if (method === 'GET' && url.pathname === '/metrics') {
         routeName = 'GET /metrics';
         await readBody(req, 0);
-        reply = { status: 200, body: this.metrics.render(await this.port.listDrivers(), await this.port.listPools()), contentType: 'text/plain; version=0.0.4' };
+        reply = {
+          status: 200,
+          body: this.metrics.render(await this.port.listDrivers(), await this.port.listPools()),
+          contentType: 'text/plain; version=0.0.4',
+        };
       } else {
         const { route, params } = match(ROUTES, method, url.pathname);
         routeName = `${route.method} ${route.pattern}`;
@@ -71,7 +79,10 @@ export class ApiServer {
       if (status >= 500) this.#log('error', 'request failed', { route: routeName, status, error: body.error });
     }
     if (typeof reply.body === 'string') {
-      res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/plain', 'content-length': Buffer.byteLength(reply.body) });
+      res.writeHead(reply.status, {
+        'content-type': reply.contentType ?? 'text/plain',
+        'content-length': Buffer.byteLength(reply.body),
+      });
       res.end(reply.body);
     } else sendJson(res, reply.status, reply.body);
     const ms = performance.now() - started;

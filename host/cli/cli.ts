@@ -48,7 +48,8 @@ export async function run(argvIn: string[], io: Io): Promise<number> {
   try {
     const socket = takeGlobal(argv, 'socket') ?? io.env.WASMNET_SOCKET ?? DEFAULT_API_SOCKET;
     const format = takeGlobal(argv, 'format') ?? 'table';
-    if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got ${JSON.stringify(format)}`);
+    if (format !== 'table' && format !== 'json')
+      throw new UsageError(`--format must be table or json, got ${JSON.stringify(format)}`);
     const [name, ...rest] = argv;
     if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
       io.stdout(HELP);

@@ -1,7 +1,7 @@
 // What every CLI command shares: its I/O, the API client, the output format, exit codes, and
 // option parsing with node's util.parseArgs (unknown options and missing values are usage errors).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ApiClient, ApiClientError } from '../api/client.js';
+import { type ApiClient, ApiClientError } from '../api/client.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -36,7 +36,10 @@ export class UsageError extends Error {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export class Parsed {
-  constructor(readonly values: Record<string, unknown>, readonly positionals: string[]) {}
+  constructor(
+    readonly values: Record<string, unknown>,
+    readonly positionals: string[],
+  ) {}
   /** A string option's value. */
   str(name: string): string | undefined {
     const v = this.values[name];
@@ -53,16 +56,29 @@ export class Parsed {
 }
 
 /** parseArgs, strict, with usage errors instead of TypeErrors. */
-export function parse(args: string[], options: Options, positionals: { min: number; max: number; names: string }): Parsed {
+export function parse(
+  args: string[],
+  options: Options,
+  positionals: { min: number; max: number; names: string },
+): Parsed {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const count = parsed.positionals.length;
   if (count < positionals.min || count > positionals.max) {
-    throw new UsageError(count < positionals.min ? `missing ${positionals.names}` : `unexpected argument ${JSON.stringify(parsed.positionals[positionals.max])}`);
+    throw new UsageError(
+      count < positionals.min
+        ? `missing ${positionals.names}`
+        : `unexpected argument ${JSON.stringify(parsed.positionals[positionals.max])}`,
+    );
   }
   return new Parsed(parsed.values as Record<string, unknown>, parsed.positionals);
 }
@@ -112,7 +128,10 @@ Run 'wasmnet ${name} COMMAND --help' for more information on a command.
 
 /** An API error as one clear line. */
 export function describe(error: unknown): string {
-  if (error instanceof ApiClientError) return error.code === 'unreachable' ? `${error.message} (is 'wasmnet daemon' running? --socket or WASMNET_SOCKET selects the socket)` : `${error.message} [${error.code}]`;
+  if (error instanceof ApiClientError)
+    return error.code === 'unreachable'
+      ? `${error.message} (is 'wasmnet daemon' running? --socket or WASMNET_SOCKET selects the socket)`
+      : `${error.message} [${error.code}]`;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -43,7 +43,8 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const port = new ControllerAdapter(controller, controller.runtime);
   const closers: Array<() => Promise<void>> = [() => controller.close()];
   const close = async () => {
-    for (const step of closers) await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));
+    for (const step of closers)
+      await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));
   };
   try {
     const api = await ApiServer.listen(port, { socketPath: o.socketPath, log: o.log });
@@ -57,7 +58,11 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         exclude: () => hostRoutes(o.hostNetns),
       });
       await plugin.restore();
-      const server = await DockerPluginServer.listen(plugin, join(o.dockerPlugin.dir, `${o.dockerPlugin.name}.sock`), o.log);
+      const server = await DockerPluginServer.listen(
+        plugin,
+        join(o.dockerPlugin.dir, `${o.dockerPlugin.name}.sock`),
+        o.log,
+      );
       closers.unshift(() => server.close());
       o.log('info', 'docker plugin listening', { socket: server.socketPath });
     }
@@ -118,7 +123,13 @@ Options:
       ...(p.str('host-netns') ? { hostNetns: p.str('host-netns') } : {}),
       ...(p.flag('no-docker-plugin')
         ? {}
-        : { dockerPlugin: { name: p.str('docker-plugin') ?? 'wasmnet', dir: p.str('docker-plugins-dir') ?? DOCKER_PLUGINS_DIR, defaultDriver: p.str('docker-default-driver') ?? 'bridge' } }),
+        : {
+            dockerPlugin: {
+              name: p.str('docker-plugin') ?? 'wasmnet',
+              dir: p.str('docker-plugins-dir') ?? DOCKER_PLUGINS_DIR,
+              defaultDriver: p.str('docker-default-driver') ?? 'bridge',
+            },
+          }),
       log,
     });
     const signal = await new Promise<string>((resolve) => {

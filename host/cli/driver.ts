@@ -54,7 +54,11 @@ Options:
     const p = parse(args, { name: { type: 'string' } }, { min: 1, max: 1, names: 'PATH' });
     const path = resolve(p.positionals[0]!);
     const name = p.str('name');
-    const driver = await withProgress(ctx, `Loading ${path}`, ctx.client.post<DriverView>('/v1/drivers', { path, ...(name ? { name } : {}) }));
+    const driver = await withProgress(
+      ctx,
+      `Loading ${path}`,
+      ctx.client.post<DriverView>('/v1/drivers', { path, ...(name ? { name } : {}) }),
+    );
     ctx.io.stdout(ctx.json ? `${JSON.stringify(driver, null, 2)}\n` : `${driver.name}\n`);
     return EXIT_OK;
   },
@@ -70,7 +74,11 @@ Swap in a new version of a loaded component between two calls.
   async run(args, ctx) {
     const p = parse(args, {}, { min: 2, max: 2, names: 'NAME and PATH' });
     const [name, file] = p.positionals as [string, string];
-    const driver = await withProgress(ctx, `Upgrading ${name}`, ctx.client.post<DriverView>(`/v1/drivers/${seg(name)}/upgrade`, { path: resolve(file) }));
+    const driver = await withProgress(
+      ctx,
+      `Upgrading ${name}`,
+      ctx.client.post<DriverView>(`/v1/drivers/${seg(name)}/upgrade`, { path: resolve(file) }),
+    );
     ctx.io.stdout(ctx.json ? `${JSON.stringify(driver, null, 2)}\n` : `${driver.name} ${driver.hash.slice(0, 12)}\n`);
     return EXIT_OK;
   },
@@ -100,7 +108,9 @@ Print a loaded component as JSON: health, faults, restarts, registrations, versi
 `,
   async run(args, ctx) {
     const p = parse(args, {}, { min: 1, max: 1, names: 'NAME' });
-    ctx.io.stdout(`${JSON.stringify(await ctx.client.get<DriverView>(`/v1/drivers/${seg(p.positionals[0]!)}`), null, 2)}\n`);
+    ctx.io.stdout(
+      `${JSON.stringify(await ctx.client.get<DriverView>(`/v1/drivers/${seg(p.positionals[0]!)}`), null, 2)}\n`,
+    );
     return EXIT_OK;
   },
 };
@@ -117,7 +127,13 @@ List the networks' address pools: network, pool, gateway, addresses used of the 
   async run(args, ctx) {
     parse(args, {}, { min: 0, max: 0, names: '' });
     const pools = await ctx.client.get<PoolView[]>('/v1/ipam/pools');
-    print(ctx, pools, ['NETWORK', 'ADDRESS SPACE', 'POOL', 'GATEWAY', 'USED'], (p) => [p.networkName, p.addressSpace, p.pool, p.gateway ?? '-', `${p.allocated}/${p.size}`]);
+    print(ctx, pools, ['NETWORK', 'ADDRESS SPACE', 'POOL', 'GATEWAY', 'USED'], (p) => [
+      p.networkName,
+      p.addressSpace,
+      p.pool,
+      p.gateway ?? '-',
+      `${p.allocated}/${p.size}`,
+    ]);
     return EXIT_OK;
   },
 };

@@ -62,7 +62,11 @@ Options:
       { min: 1, max: 1, names: 'NAME' },
     );
     const subnet = p.str('subnet');
-    const config = { ...(subnet ? { subnet } : {}), ...(p.str('gateway') ? { gateway: p.str('gateway') } : {}), ...(p.str('ip-range') ? { ipRange: p.str('ip-range') } : {}) };
+    const config = {
+      ...(subnet ? { subnet } : {}),
+      ...(p.str('gateway') ? { gateway: p.str('gateway') } : {}),
+      ...(p.str('ip-range') ? { ipRange: p.str('ip-range') } : {}),
+    };
     const ipamDriver = p.str('ipam-driver');
     const ipamOpts = pairs(p.list('ipam-opt'), 'ipam-opt');
     const body = {
@@ -72,7 +76,11 @@ Options:
       ...(p.flag('internal') ? { internal: true } : {}),
       options: pairs(p.list('opt'), 'opt'),
       labels: pairs(p.list('label'), 'label'),
-      ipam: { ...(ipamDriver ? { driver: ipamDriver } : {}), options: ipamOpts, config: Object.keys(config).length > 0 ? [config] : [] },
+      ipam: {
+        ...(ipamDriver ? { driver: ipamDriver } : {}),
+        options: ipamOpts,
+        config: Object.keys(config).length > 0 ? [config] : [],
+      },
     };
     const network = await ctx.client.post<NetworkView>('/v1/networks', body);
     ctx.io.stdout(ctx.json ? `${JSON.stringify(network, null, 2)}\n` : `${network.id}\n`);
@@ -129,7 +137,18 @@ Options:
       --interface NAME    Interface name in the sandbox (default eth0, eth1, ...)
 `,
   async run(args, ctx) {
-    const p = parse(args, { ip: { type: 'string' }, ip6: { type: 'string' }, mac: { type: 'string' }, name: { type: 'string' }, priority: { type: 'string' }, interface: { type: 'string' } }, { min: 2, max: 2, names: 'NETWORK and SANDBOX' });
+    const p = parse(
+      args,
+      {
+        ip: { type: 'string' },
+        ip6: { type: 'string' },
+        mac: { type: 'string' },
+        name: { type: 'string' },
+        priority: { type: 'string' },
+        interface: { type: 'string' },
+      },
+      { min: 2, max: 2, names: 'NETWORK and SANDBOX' },
+    );
     const [networkRef, sandboxRef] = p.positionals as [string, string];
     const priority = p.str('priority');
     if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new UsageError('--priority wants an integer');
@@ -142,11 +161,14 @@ Options:
       ...(p.str('mac') ? { macAddress: p.str('mac') } : {}),
     });
     try {
-      const joined = await ctx.client.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}/join`, {
-        sandbox: sandbox.id,
-        ...(priority === undefined ? {} : { priority: Number(priority) }),
-        ...(p.str('interface') ? { interfaceName: p.str('interface') } : {}),
-      });
+      const joined = await ctx.client.post<EndpointView>(
+        `/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}/join`,
+        {
+          sandbox: sandbox.id,
+          ...(priority === undefined ? {} : { priority: Number(priority) }),
+          ...(p.str('interface') ? { interfaceName: p.str('interface') } : {}),
+        },
+      );
       ctx.io.stdout(ctx.json ? `${JSON.stringify(joined, null, 2)}\n` : `${joined.id}\n`);
       return EXIT_OK;
     } catch (error) {
@@ -175,7 +197,9 @@ Leave and delete the endpoint of NETWORK that SANDBOX is joined to.
       ctx.io.stderr(`Error: sandbox ${sandboxRef} is not connected to network ${networkRef}\n`);
       return EXIT_FAILED;
     }
-    await ctx.client.post(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}/leave`, { sandbox: sandbox.id });
+    await ctx.client.post(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}/leave`, {
+      sandbox: sandbox.id,
+    });
     await ctx.client.delete(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpoint.id)}`);
     return EXIT_OK;
   },

@@ -3,7 +3,11 @@ import type { Context } from './command.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
@@ -23,7 +27,8 @@ export function progress(ctx: Context, message: string): { stop(): void } {
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let frame = 0;
   const started = Date.now();
-  const draw = () => ctx.io.stderr(`\r${frames[frame++ % frames.length]} ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  const draw = () =>
+    ctx.io.stderr(`\r${frames[frame++ % frames.length]} ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   draw();
   const timer = setInterval(draw, 100);
   return {

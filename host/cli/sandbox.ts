@@ -14,7 +14,12 @@ List sandboxes: id, container id, namespace path and endpoint count.
   async run(args, ctx) {
     parse(args, {}, { min: 0, max: 0, names: '' });
     const sandboxes = await ctx.client.get<SandboxView[]>('/v1/sandboxes');
-    print(ctx, sandboxes, ['SANDBOX ID', 'CONTAINER', 'KEY', 'ENDPOINTS'], (s) => [shortId(s.id), s.containerId, s.key, String(s.endpoints.length)]);
+    print(ctx, sandboxes, ['SANDBOX ID', 'CONTAINER', 'KEY', 'ENDPOINTS'], (s) => [
+      shortId(s.id),
+      s.containerId,
+      s.key,
+      String(s.endpoints.length),
+    ]);
     return EXIT_OK;
   },
 };

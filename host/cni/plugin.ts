@@ -4,7 +4,17 @@
 import { ApiClient, ApiClientError, seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
-import { CODES, CniError, LATEST, SUPPORTED_VERSIONS, atLeast, parseConfig, parseEnv, type CniEnv, type NetConf } from './spec.js';
+import {
+  CODES,
+  CniError,
+  LATEST,
+  SUPPORTED_VERSIONS,
+  atLeast,
+  parseConfig,
+  parseEnv,
+  type CniEnv,
+  type NetConf,
+} from './spec.js';
 
 export interface CniOutcome {
   exitCode: number;
@@ -12,7 +22,11 @@ export interface CniOutcome {
 }
 
 /** Runs one CNI invocation; `client` overrides the daemon connection (tests). */
-export async function runCni(env: Record<string, string | undefined>, stdin: string, client?: (socket: string) => ApiClient): Promise<CniOutcome> {
+export async function runCni(
+  env: Record<string, string | undefined>,
+  stdin: string,
+  client?: (socket: string) => ApiClient,
+): Promise<CniOutcome> {
   let version = LATEST;
   try {
     const cni = parseEnv(env);
@@ -45,15 +59,23 @@ export async function runCni(env: Record<string, string | undefined>, stdin: str
   }
 }
 
-const done = (result: object | undefined): CniOutcome => ({ exitCode: 0, stdout: result === undefined ? '' : `${JSON.stringify(result)}\n` });
+const done = (result: object | undefined): CniOutcome => ({
+  exitCode: 0,
+  stdout: result === undefined ? '' : `${JSON.stringify(result)}\n`,
+});
 
 function needVersion(conf: NetConf, min: string, command: string): void {
-  if (!atLeast(conf.cniVersion, min)) throw new CniError(CODES.incompatibleVersion, `${command} needs cniVersion ${min} or later, got ${conf.cniVersion}`);
+  if (!atLeast(conf.cniVersion, min))
+    throw new CniError(
+      CODES.incompatibleVersion,
+      `${command} needs cniVersion ${min} or later, got ${conf.cniVersion}`,
+    );
 }
 
 function fromApi(error: unknown): CniError {
   if (error instanceof ApiClientError) {
-    if (error.code === 'unreachable' || error.code === 'timeout' || error.status === 503) return new CniError(CODES.tryAgainLater, error.message);
+    if (error.code === 'unreachable' || error.code === 'timeout' || error.status === 503)
+      return new CniError(CODES.tryAgainLater, error.message);
     if (error.status === 400) return new CniError(CODES.invalidConfig, error.message, error.code);
     return new CniError(CODES.daemonRefused, error.message, error.code);
   }
@@ -77,12 +99,21 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
 async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView> {
   const existing = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
   if (existing !== undefined) return existing;
-  const config = conf.subnet === undefined ? [] : [{ subnet: conf.subnet, ...(conf.gateway === undefined ? {} : { gateway: conf.gateway }) }];
+  const config =
+    conf.subnet === undefined
+      ? []
+      : [{ subnet: conf.subnet, ...(conf.gateway === undefined ? {} : { gateway: conf.gateway }) }];
   try {
-    return await api.post<NetworkView>('/v1/networks', { name: conf.name, driver: conf.driver ?? 'bridge', ...(conf.options ? { options: conf.options } : {}), ipam: { config } });
+    return await api.post<NetworkView>('/v1/networks', {
+      name: conf.name,
+      driver: conf.driver ?? 'bridge',
+      ...(conf.options ? { options: conf.options } : {}),
+      ipam: { config },
+    });
   } catch (error) {
     // Another ADD created it in between.
-    if (error instanceof ApiClientError && error.status === 409) return api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`);
+    if (error instanceof ApiClientError && error.status === 409)
+      return api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`);
     throw error;
   }
 }
@@ -102,7 +133,10 @@ async function add(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<object> 
   try {
     const created = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, { name });
     undo.unshift(() => api.delete(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}`));
-    const ep = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}/join`, { sandbox: sandbox.id, interfaceName: ifname });
+    const ep = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}/join`, {
+      sandbox: sandbox.id,
+      interfaceName: ifname,
+    });
     return result(conf.cniVersion, ifname, cni.netns!, ep);
   } catch (error) {
     for (const step of undo) await step().catch(() => undefined);
@@ -114,23 +148,41 @@ function result(cniVersion: string, ifname: string, netns: string, ep: EndpointV
   const legacy = !atLeast(cniVersion, '1.0.0');
   const ips: object[] = [];
   const routes: object[] = [];
-  for (const [address, gateway, v] of [[ep.ipv4Address, ep.gateway, '4'], [ep.ipv6Address, ep.gatewayIpv6, '6']] as const) {
+  for (const [address, gateway, v] of [
+    [ep.ipv4Address, ep.gateway, '4'],
+    [ep.ipv6Address, ep.gatewayIpv6, '6'],
+  ] as const) {
     if (address === undefined) continue;
-    ips.push({ ...(legacy ? { version: v } : {}), address, ...(gateway ? { gateway: gateway.split('/')[0] } : {}), interface: 0 });
+    ips.push({
+      ...(legacy ? { version: v } : {}),
+      address,
+      ...(gateway ? { gateway: gateway.split('/')[0] } : {}),
+      interface: 0,
+    });
     if (gateway) routes.push({ dst: v === '4' ? '0.0.0.0/0' : '::/0', gw: gateway.split('/')[0] });
   }
-  return { cniVersion, interfaces: [{ name: ifname, ...(ep.macAddress ? { mac: ep.macAddress } : {}), sandbox: netns }], ips, routes, dns: {} };
+  return {
+    cniVersion,
+    interfaces: [{ name: ifname, ...(ep.macAddress ? { mac: ep.macAddress } : {}), sandbox: netns }],
+    ips,
+    routes,
+    dns: {},
+  };
 }
 
 /** Leaves and deletes one attachment's endpoint, and the sandbox once nothing is left in it. */
 async function detach(api: ApiClient, networkId: string, name: string, containerId: string): Promise<void> {
   const ep = await optional(api.get<EndpointView>(`/v1/networks/${seg(networkId)}/endpoints/${seg(name)}`));
   if (ep !== undefined) {
-    if (ep.sandboxId !== undefined) await optional(api.post(`/v1/networks/${seg(networkId)}/endpoints/${seg(ep.id)}/leave`, { sandbox: ep.sandboxId }));
+    if (ep.sandboxId !== undefined)
+      await optional(
+        api.post(`/v1/networks/${seg(networkId)}/endpoints/${seg(ep.id)}/leave`, { sandbox: ep.sandboxId }),
+      );
     await optional(api.delete(`/v1/networks/${seg(networkId)}/endpoints/${seg(ep.id)}`));
   }
   const sandbox = await optional(api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`));
-  if (sandbox !== undefined && sandbox.endpoints.length === 0) await optional(api.delete(`/v1/sandboxes/${seg(sandbox.id)}`));
+  if (sandbox !== undefined && sandbox.endpoints.length === 0)
+    await optional(api.delete(`/v1/sandboxes/${seg(sandbox.id)}`));
 }
 
 async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
@@ -144,9 +196,15 @@ async function check(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> 
   if (prev === undefined) throw new CniError(CODES.invalidConfig, 'CHECK needs prevResult');
   const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
   if (network === undefined) throw new CniError(CODES.unknownContainer, `network ${conf.name} does not exist`);
-  const ep = await optional(api.get<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(endpointName(cni.containerId!, cni.ifname!))}`));
-  if (ep === undefined || ep.sandboxId === undefined) throw new CniError(CODES.unknownContainer, `container ${cni.containerId} has no ${cni.ifname} on ${conf.name}`);
-  if (ep.sandboxKey !== undefined && ep.sandboxKey !== cni.netns) throw new CniError(CODES.daemonRefused, `${cni.ifname} is in ${ep.sandboxKey}, not ${cni.netns}`);
+  const ep = await optional(
+    api.get<EndpointView>(
+      `/v1/networks/${seg(network.id)}/endpoints/${seg(endpointName(cni.containerId!, cni.ifname!))}`,
+    ),
+  );
+  if (ep === undefined || ep.sandboxId === undefined)
+    throw new CniError(CODES.unknownContainer, `container ${cni.containerId} has no ${cni.ifname} on ${conf.name}`);
+  if (ep.sandboxKey !== undefined && ep.sandboxKey !== cni.netns)
+    throw new CniError(CODES.daemonRefused, `${cni.ifname} is in ${ep.sandboxKey}, not ${cni.netns}`);
   const want = new Set((prev.ips ?? []).map((ip) => ip.address));
   const have = new Set([ep.ipv4Address, ep.ipv6Address].filter((a) => a !== undefined));
   if (want.size !== have.size || [...have].some((a) => !want.has(a))) {

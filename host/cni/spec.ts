@@ -20,14 +20,23 @@ export const CODES = {
 } as const;
 
 export class CniError extends Error {
-  constructor(readonly code: number, message: string, readonly details?: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly details?: string,
+  ) {
     super(message);
     this.name = 'CniError';
   }
 
   /** The spec's error result. */
   toResult(cniVersion: string): object {
-    return { cniVersion, code: this.code, msg: this.message, ...(this.details === undefined ? {} : { details: this.details }) };
+    return {
+      cniVersion,
+      code: this.code,
+      msg: this.message,
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
   }
 }
 
@@ -73,11 +82,16 @@ export function parseConfig(stdin: string): NetConf {
   try {
     conf = configSchema.parse(json);
   } catch (error) {
-    if (error instanceof SchemaError) throw new CniError(CODES.invalidConfig, 'invalid network configuration', error.message);
+    if (error instanceof SchemaError)
+      throw new CniError(CODES.invalidConfig, 'invalid network configuration', error.message);
     throw error;
   }
   if (!(SUPPORTED_VERSIONS as readonly string[]).includes(conf.cniVersion)) {
-    throw new CniError(CODES.incompatibleVersion, `incompatible CNI version ${conf.cniVersion}`, `supported: ${SUPPORTED_VERSIONS.join(', ')}`);
+    throw new CniError(
+      CODES.incompatibleVersion,
+      `incompatible CNI version ${conf.cniVersion}`,
+      `supported: ${SUPPORTED_VERSIONS.join(', ')}`,
+    );
   }
   return conf;
 }
@@ -103,8 +117,10 @@ const NEEDS: Record<string, Array<'CNI_CONTAINERID' | 'CNI_NETNS' | 'CNI_IFNAME'
 export function parseEnv(env: Record<string, string | undefined>): CniEnv {
   const command = env.CNI_COMMAND ?? '';
   const needs = NEEDS[command];
-  if (needs === undefined) throw new CniError(CODES.invalidEnvironment, `unknown CNI_COMMAND ${JSON.stringify(command)}`);
-  for (const name of needs) if (!env[name]) throw new CniError(CODES.invalidEnvironment, `${name} is required for ${command}`);
+  if (needs === undefined)
+    throw new CniError(CODES.invalidEnvironment, `unknown CNI_COMMAND ${JSON.stringify(command)}`);
+  for (const name of needs)
+    if (!env[name]) throw new CniError(CODES.invalidEnvironment, `${name} is required for ${command}`);
   const ifname = env.CNI_IFNAME;
   if (ifname && (ifname.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(ifname) || ifname === '.' || ifname === '..')) {
     throw new CniError(CODES.invalidEnvironment, `invalid CNI_IFNAME ${JSON.stringify(ifname)}`);
@@ -118,7 +134,8 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
   }
   const ignoreUnknown = ['1', 'true'].includes((args.IgnoreUnknown ?? '').toLowerCase());
   for (const key of Object.keys(args)) {
-    if (key !== 'IgnoreUnknown' && !ignoreUnknown) throw new CniError(CODES.invalidEnvironment, `unknown CNI_ARGS key ${key} (set IgnoreUnknown=1 to ignore it)`);
+    if (key !== 'IgnoreUnknown' && !ignoreUnknown)
+      throw new CniError(CODES.invalidEnvironment, `unknown CNI_ARGS key ${key} (set IgnoreUnknown=1 to ignore it)`);
   }
   return {
     command,

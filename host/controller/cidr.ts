@@ -17,7 +17,13 @@ export function parseCidr(cidr: string): { ip: string; prefix: number; v6: boole
   const [ip = '', prefixText] = cidr.split('/');
   const family = isIP(ip);
   const prefix = Number(prefixText);
-  if (family === 0 || prefixText === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
+  if (
+    family === 0 ||
+    prefixText === undefined ||
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > (family === 4 ? 32 : 128)
+  ) {
     throw new InvalidParameterError(`invalid CIDR "${cidr}"`);
   }
   return { ip, prefix, v6: family === 6 };

@@ -33,7 +33,8 @@ export class SandboxMap extends Map<string, Sandbox> {
 
   override delete(id: string): boolean {
     const sandbox = this.get(id);
-    if (sandbox !== undefined && this.#byContainer.get(sandbox.containerId()) === sandbox) this.#byContainer.delete(sandbox.containerId());
+    if (sandbox !== undefined && this.#byContainer.get(sandbox.containerId()) === sandbox)
+      this.#byContainer.delete(sandbox.containerId());
     return super.delete(id);
   }
 

@@ -49,12 +49,17 @@ export interface ControllerOptions {
 }
 
 export class Controller {
-  private constructor(private readonly ctx: Context, readonly recovery: RecoveryReport, private readonly wasm?: WasmDrivers) {}
+  private constructor(
+    private readonly ctx: Context,
+    readonly recovery: RecoveryReport,
+    private readonly wasm?: WasmDrivers,
+  ) {}
 
   static async create(options: ControllerOptions): Promise<Controller> {
     if (options.dataDir === '') throw new InvalidParameterError('dataDir must not be empty');
     const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'WasmnetWarning'));
-    const plumbing = options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
+    const plumbing =
+      options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const store = ControllerStore.open(options.dataDir);
     const networks = new Map<string, Network>();
@@ -62,12 +67,18 @@ export class Controller {
     if (options.drivers === undefined) {
       try {
         wasm = await startWasmDrivers({
-          dataDir: options.dataDir, store, warn,
+          dataDir: options.dataDir,
+          store,
+          warn,
           ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
           ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
           inUse: (names) => {
-            const using = [...networks.values()].filter((network) => names.includes(network.type()) || names.includes(network.record.ipamDriver));
-            return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
+            const using = [...networks.values()].filter(
+              (network) => names.includes(network.type()) || names.includes(network.record.ipamDriver),
+            );
+            return using.length === 0
+              ? undefined
+              : `network ${using.map((network) => network.name()).join(', ')} uses it`;
           },
         });
       } catch (error) {

@@ -2,7 +2,14 @@
 // `driver` interface) and a lookup by network type. DriverRegistry satisfies DriverLookup.
 import type { Capability, Driver } from '../drivers/index.js';
 
-export type { Capability, Driver, InterfaceData, JoinEffects, NetworkInfoEffects, StaticRoute } from '../drivers/index.js';
+export type {
+  Capability,
+  Driver,
+  InterfaceData,
+  JoinEffects,
+  NetworkInfoEffects,
+  StaticRoute,
+} from '../drivers/index.js';
 export type { EventType, IpamData, Options } from '../drivers/api.js';
 
 export interface DriverLookup {

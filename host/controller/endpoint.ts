@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { toOptions, withUndo, type Context } from './context.js';
 import type { InterfaceData } from './driver-api.js';
-import { ActiveContainerError, asNetworkError, EndpointExistsError, InvalidParameterError, NoSuchEndpointError } from './errors.js';
+import {
+  ActiveContainerError,
+  asNetworkError,
+  EndpointExistsError,
+  InvalidParameterError,
+  NoSuchEndpointError,
+} from './errors.js';
 import { assignAddress, tolerate } from './ipam-alloc.js';
 import { joinSandbox, leaveSandbox } from './join.js';
 import { lockKey } from './locks.js';
@@ -36,20 +42,34 @@ export interface EndpointInfo {
 
 export class Endpoint {
   /** @internal networks create endpoints */
-  constructor(private readonly ctx: Context, readonly network: Network, readonly record: EndpointRecord) {}
+  constructor(
+    private readonly ctx: Context,
+    readonly network: Network,
+    readonly record: EndpointRecord,
+  ) {}
 
   /** @internal */
   static async create(ctx: Context, network: Network, name: string, options: EndpointOptions): Promise<Endpoint> {
     if (name.trim() === '') throw new InvalidParameterError('an endpoint needs a name');
     if (network.endpointByName(name) !== undefined) throw new EndpointExistsError(name, network.name());
-    if (options.ipv4Address !== undefined && isIP(options.ipv4Address) !== 4) throw new InvalidParameterError(`invalid IPv4 address "${options.ipv4Address}"`);
-    if (options.ipv6Address !== undefined && isIP(options.ipv6Address) !== 6) throw new InvalidParameterError(`invalid IPv6 address "${options.ipv6Address}"`);
-    if (options.ipv6Address !== undefined && !network.record.enableIPv6) throw new InvalidParameterError(`network ${network.name()} does not have IPv6 enabled`);
-    if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress)) throw new InvalidParameterError(`invalid MAC address "${options.macAddress}"`);
+    if (options.ipv4Address !== undefined && isIP(options.ipv4Address) !== 4)
+      throw new InvalidParameterError(`invalid IPv4 address "${options.ipv4Address}"`);
+    if (options.ipv6Address !== undefined && isIP(options.ipv6Address) !== 6)
+      throw new InvalidParameterError(`invalid IPv6 address "${options.ipv6Address}"`);
+    if (options.ipv6Address !== undefined && !network.record.enableIPv6)
+      throw new InvalidParameterError(`network ${network.name()} does not have IPv6 enabled`);
+    if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress))
+      throw new InvalidParameterError(`invalid MAC address "${options.macAddress}"`);
     const driver = ctx.driver(network.type());
     const ipam = ctx.ipam(network.record.ipamDriver);
     const id = randomBytes(32).toString('hex');
-    const record: EndpointRecord = { id, name, networkId: network.id(), options: { ...options.options }, state: 'creating' };
+    const record: EndpointRecord = {
+      id,
+      name,
+      networkId: network.id(),
+      options: { ...options.options },
+      state: 'creating',
+    };
     if (options.macAddress !== undefined) record.mac = options.macAddress.toLowerCase();
     return withUndo(ctx.warn, async (undo) => {
       ctx.store.endpoints.put(id, record);
@@ -98,7 +118,12 @@ export class Endpoint {
   info(): EndpointInfo {
     const r = this.record;
     const effects = r.join?.effects;
-    const info: EndpointInfo = { id: r.id, name: r.name, networkId: r.networkId, staticRoutes: structuredClone(effects?.staticRoutes ?? []) };
+    const info: EndpointInfo = {
+      id: r.id,
+      name: r.name,
+      networkId: r.networkId,
+      staticRoutes: structuredClone(effects?.staticRoutes ?? []),
+    };
     if (r.mac !== undefined) info.macAddress = r.mac;
     if (r.address !== undefined) info.ipv4Address = r.address;
     if (r.addressIpv6 !== undefined) info.ipv6Address = r.addressIpv6;
@@ -176,7 +201,12 @@ export function interfaceData(record: EndpointRecord): InterfaceData {
 }
 
 /** Gives the endpoint's addresses back to IPAM (failures warned). */
-export async function releaseAddresses(ctx: Context, network: Network, record: EndpointRecord, warn = ctx.warn): Promise<void> {
+export async function releaseAddresses(
+  ctx: Context,
+  network: Network,
+  record: EndpointRecord,
+  warn = ctx.warn,
+): Promise<void> {
   const ipam = ctx.ipam(network.record.ipamDriver);
   if (record.address !== undefined && record.poolV4 !== undefined) {
     const { address, poolV4 } = record;

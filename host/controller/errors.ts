@@ -4,69 +4,110 @@
 import { IpamError } from '../../ipam/index.js';
 import { DriverError } from '../drivers/errors.js';
 
-export type ErrorKind = 'invalid-parameter' | 'not-found' | 'forbidden' | 'no-service' | 'not-implemented' | 'internal' | 'retry';
+export type ErrorKind =
+  | 'invalid-parameter'
+  | 'not-found'
+  | 'forbidden'
+  | 'no-service'
+  | 'not-implemented'
+  | 'internal'
+  | 'retry';
 
 export class NetworkError extends Error {
-  constructor(readonly kind: ErrorKind, readonly code: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
 export class InvalidParameterError extends NetworkError {
-  constructor(message: string, code = 'invalid-parameter') { super('invalid-parameter', code, message); }
+  constructor(message: string, code = 'invalid-parameter') {
+    super('invalid-parameter', code, message);
+  }
 }
 export class NotFoundError extends NetworkError {
-  constructor(message: string, code = 'not-found') { super('not-found', code, message); }
+  constructor(message: string, code = 'not-found') {
+    super('not-found', code, message);
+  }
 }
 export class ForbiddenError extends NetworkError {
-  constructor(message: string, code = 'forbidden') { super('forbidden', code, message); }
+  constructor(message: string, code = 'forbidden') {
+    super('forbidden', code, message);
+  }
 }
 export class NoServiceError extends NetworkError {
-  constructor(message: string, code = 'no-service') { super('no-service', code, message); }
+  constructor(message: string, code = 'no-service') {
+    super('no-service', code, message);
+  }
 }
 export class NotImplementedError extends NetworkError {
-  constructor(message: string, code = 'not-implemented') { super('not-implemented', code, message); }
+  constructor(message: string, code = 'not-implemented') {
+    super('not-implemented', code, message);
+  }
 }
 export class InternalError extends NetworkError {
-  constructor(message: string, code = 'internal', options?: { cause?: unknown }) { super('internal', code, message, options); }
+  constructor(message: string, code = 'internal', options?: { cause?: unknown }) {
+    super('internal', code, message, options);
+  }
 }
 export class RetryError extends NetworkError {
-  constructor(message: string, code = 'retry') { super('retry', code, message); }
+  constructor(message: string, code = 'retry') {
+    super('retry', code, message);
+  }
 }
 
 /** libnetwork.NetworkNameError: a network with that name exists. */
 export class NetworkNameError extends ForbiddenError {
-  constructor(readonly networkName: string) { super(`network with name ${networkName} already exists`, 'network-name'); }
+  constructor(readonly networkName: string) {
+    super(`network with name ${networkName} already exists`, 'network-name');
+  }
 }
 
 /** libnetwork.ActiveEndpointsError: the network still has endpoints. */
 export class ActiveEndpointsError extends ForbiddenError {
-  constructor(readonly networkName: string, readonly networkId: string, count: number) {
+  constructor(
+    readonly networkName: string,
+    readonly networkId: string,
+    count: number,
+  ) {
     super(`network ${networkName} id ${networkId} has active endpoints (${count})`, 'active-endpoints');
   }
 }
 
 /** libnetwork.ActiveContainerError: the endpoint is still joined to a sandbox. */
 export class ActiveContainerError extends ForbiddenError {
-  constructor(readonly endpointName: string, readonly endpointId: string) {
+  constructor(
+    readonly endpointName: string,
+    readonly endpointId: string,
+  ) {
     super(`endpoint with name ${endpointName} id ${endpointId} has active containers`, 'active-container');
   }
 }
 
 /** libnetwork.ErrNoSuchNetwork. */
 export class NoSuchNetworkError extends NotFoundError {
-  constructor(what: string) { super(`network ${what} not found`, 'no-such-network'); }
+  constructor(what: string) {
+    super(`network ${what} not found`, 'no-such-network');
+  }
 }
 
 /** libnetwork.ErrNoSuchEndpoint. */
 export class NoSuchEndpointError extends NotFoundError {
-  constructor(what: string) { super(`endpoint ${what} not found`, 'no-such-endpoint'); }
+  constructor(what: string) {
+    super(`endpoint ${what} not found`, 'no-such-endpoint');
+  }
 }
 
 /** libnetwork's ErrNoSuchSandbox / a sandbox already deleted. */
 export class NoSuchSandboxError extends NotFoundError {
-  constructor(what: string) { super(`sandbox ${what} not found`, 'no-such-sandbox'); }
+  constructor(what: string) {
+    super(`sandbox ${what} not found`, 'no-such-sandbox');
+  }
 }
 
 /** libnetwork.EndpointExistsError (a name already used in the network). */
@@ -79,7 +120,10 @@ export class EndpointExistsError extends ForbiddenError {
 /** The endpoint is joined to another sandbox (libnetwork: "another container is attached"). */
 export class EndpointInUseError extends ForbiddenError {
   constructor(endpointName: string, sandboxId: string) {
-    super(`another container is attached to the same network endpoint ${endpointName} (sandbox ${sandboxId})`, 'endpoint-in-use');
+    super(
+      `another container is attached to the same network endpoint ${endpointName} (sandbox ${sandboxId})`,
+      'endpoint-in-use',
+    );
   }
 }
 
@@ -92,7 +136,9 @@ export class NotJoinedError extends ForbiddenError {
 
 /** The controller was closed. */
 export class ControllerClosedError extends ForbiddenError {
-  constructor() { super('the controller is closed', 'controller-closed'); }
+  constructor() {
+    super('the controller is closed', 'controller-closed');
+  }
 }
 
 const DRIVER_KINDS: Record<DriverError['kind'], new (message: string) => NetworkError> = {

@@ -7,14 +7,18 @@ export class HostNamespace implements SandboxNamespace {
   constructor(readonly key: string) {}
 
   async addInterface(config: InterfaceConfig): Promise<void> {
-    throw new ForbiddenError(`a driver asked for interface ${config.dstName} in the host's namespace: a host-network sandbox gets none`, 'host-network');
+    throw new ForbiddenError(
+      `a driver asked for interface ${config.dstName} in the host's namespace: a host-network sandbox gets none`,
+      'host-network',
+    );
   }
 
   async removeInterface(): Promise<void> {}
 
   /** The host's routes are never the controller's to change. */
   async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void> {
-    if (gateway !== undefined) throw new ForbiddenError("a host-network sandbox cannot set the host's default route", 'host-network');
+    if (gateway !== undefined)
+      throw new ForbiddenError("a host-network sandbox cannot set the host's default route", 'host-network');
   }
 
   async destroy(): Promise<void> {}

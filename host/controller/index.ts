@@ -9,6 +9,12 @@ export type { Driver, DriverLookup } from './driver-api.js';
 export type { Ipam, IpamLookup } from './ipam-api.js';
 export type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 export { NetnsPlumbing } from './netns-plumbing.js';
-export { InProcessTableStore, type TableEvent, type TableListener, type TableStore, type TableSubscription } from './tables.js';
+export {
+  InProcessTableStore,
+  type TableEvent,
+  type TableListener,
+  type TableStore,
+  type TableSubscription,
+} from './tables.js';
 export { ControllerStore } from './store.js';
 export * from './errors.js';

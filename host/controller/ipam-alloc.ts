@@ -16,54 +16,84 @@ export interface PoolsRequest {
   exclude: () => string[];
 }
 
-export async function allocatePools(ipam: Ipam, request: PoolsRequest, undo: Undo): Promise<{ ipv4: PoolRecord[]; ipv6: PoolRecord[] }> {
+export async function allocatePools(
+  ipam: Ipam,
+  request: PoolsRequest,
+  undo: Undo,
+): Promise<{ ipv4: PoolRecord[]; ipv6: PoolRecord[] }> {
   for (const config of request.configs) checkConfig(config);
   const v6Configs = request.configs.filter((config) => config.subnet !== undefined && parseCidr(config.subnet).v6);
   const v4Configs = request.configs.filter((config) => !v6Configs.includes(config));
-  if (v6Configs.length > 0 && !request.enableIPv6) throw new InvalidParameterError('an IPv6 subnet was given but IPv6 is not enabled on the network');
+  if (v6Configs.length > 0 && !request.enableIPv6)
+    throw new InvalidParameterError('an IPv6 subnet was given but IPv6 is not enabled on the network');
   const spaces = await call(() => ipam.getDefaultAddressSpaces(), 'IPAM address spaces');
   const addressSpace = request.global ? spaces.globalDefaultAddressSpace : spaces.localDefaultAddressSpace;
   const ipv4: PoolRecord[] = [];
-  for (const config of v4Configs.length > 0 ? v4Configs : [{}]) ipv4.push(await allocatePool(ipam, addressSpace, config, false, request, undo));
+  for (const config of v4Configs.length > 0 ? v4Configs : [{}])
+    ipv4.push(await allocatePool(ipam, addressSpace, config, false, request, undo));
   const ipv6: PoolRecord[] = [];
   if (request.enableIPv6) {
-    for (const config of v6Configs.length > 0 ? v6Configs : [{}]) ipv6.push(await allocatePool(ipam, addressSpace, config, true, request, undo));
+    for (const config of v6Configs.length > 0 ? v6Configs : [{}])
+      ipv6.push(await allocatePool(ipam, addressSpace, config, true, request, undo));
   }
   return { ipv4, ipv6 };
 }
 
 function checkConfig(config: IpamConfig): void {
   if (config.subnet === undefined) {
-    if (config.ipRange !== undefined || config.gateway !== undefined || Object.keys(config.auxAddresses ?? {}).length > 0) {
+    if (
+      config.ipRange !== undefined ||
+      config.gateway !== undefined ||
+      Object.keys(config.auxAddresses ?? {}).length > 0
+    ) {
       throw new InvalidParameterError('an IPAM config with ipRange, gateway or auxAddresses needs a subnet');
     }
     return;
   }
   const subnet = parseCidr(config.subnet);
-  if (config.ipRange !== undefined && parseCidr(config.ipRange).v6 !== subnet.v6) throw new InvalidParameterError(`ipRange ${config.ipRange} and subnet ${config.subnet} are of different families`);
-  for (const [what, ip] of [['gateway', config.gateway], ...Object.entries(config.auxAddresses ?? {})] as Array<[string, string | undefined]>) {
+  if (config.ipRange !== undefined && parseCidr(config.ipRange).v6 !== subnet.v6)
+    throw new InvalidParameterError(`ipRange ${config.ipRange} and subnet ${config.subnet} are of different families`);
+  for (const [what, ip] of [['gateway', config.gateway], ...Object.entries(config.auxAddresses ?? {})] as Array<
+    [string, string | undefined]
+  >) {
     if (ip === undefined) continue;
     if (isIP(ip) === 0) throw new InvalidParameterError(`invalid ${what} address "${ip}"`);
     if (!contains(config.subnet, ip)) {
-      throw new InvalidParameterError(what === 'gateway'
-        ? `gateway ${ip} is not in subnet ${config.subnet}`
-        : `auxiliary address: (${what}:${ip}) must belong to the master pool: ${config.subnet}`);
+      throw new InvalidParameterError(
+        what === 'gateway'
+          ? `gateway ${ip} is not in subnet ${config.subnet}`
+          : `auxiliary address: (${what}:${ip}) must belong to the master pool: ${config.subnet}`,
+      );
     }
   }
 }
 
-async function allocatePool(ipam: Ipam, addressSpace: string, config: IpamConfig, v6: boolean, request: PoolsRequest, undo: Undo): Promise<PoolRecord> {
-  const pool = await call(() => ipam.requestPool({
-    addressSpace,
-    ...(config.subnet === undefined ? { exclude: request.exclude() } : { pool: config.subnet }),
-    ...(config.ipRange === undefined ? {} : { subPool: config.ipRange }),
-    options: request.options,
-    v6,
-  }), `IPAM pool ${config.subnet ?? (v6 ? 'IPv6' : 'IPv4')}`);
+async function allocatePool(
+  ipam: Ipam,
+  addressSpace: string,
+  config: IpamConfig,
+  v6: boolean,
+  request: PoolsRequest,
+  undo: Undo,
+): Promise<PoolRecord> {
+  const pool = await call(
+    () =>
+      ipam.requestPool({
+        addressSpace,
+        ...(config.subnet === undefined ? { exclude: request.exclude() } : { pool: config.subnet }),
+        ...(config.ipRange === undefined ? {} : { subPool: config.ipRange }),
+        options: request.options,
+        v6,
+      }),
+    `IPAM pool ${config.subnet ?? (v6 ? 'IPv6' : 'IPv4')}`,
+  );
   undo.push(`release pool ${pool.pool}`, () => ipam.releasePool(pool.poolId));
   const record: PoolRecord = { addressSpace, poolId: pool.poolId, pool: pool.pool, auxAddresses: {} };
   if (config.ipRange !== undefined) record.subPool = config.ipRange;
-  const gateway = await call(() => ipam.requestAddress(pool.poolId, config.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }), `gateway of ${pool.pool}`);
+  const gateway = await call(
+    () => ipam.requestAddress(pool.poolId, config.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }),
+    `gateway of ${pool.pool}`,
+  );
   undo.push(`release gateway ${gateway.address}`, () => ipam.releaseAddress(pool.poolId, ipOf(gateway.address)));
   record.gateway = gateway.address;
   for (const [name, ip] of Object.entries(config.auxAddresses ?? {})) {
@@ -78,7 +108,8 @@ async function allocatePool(ipam: Ipam, addressSpace: string, config: IpamConfig
 export async function releasePools(ipam: Ipam, pools: PoolRecord[], warn: (message: string) => void): Promise<void> {
   for (const pool of pools) {
     const addresses = [...Object.values(pool.auxAddresses), ...(pool.gateway === undefined ? [] : [pool.gateway])];
-    for (const address of addresses) await tolerate(() => ipam.releaseAddress(pool.poolId, ipOf(address)), `release ${address}`, warn);
+    for (const address of addresses)
+      await tolerate(() => ipam.releaseAddress(pool.poolId, ipOf(address)), `release ${address}`, warn);
     await tolerate(() => ipam.releasePool(pool.poolId), `release pool ${pool.pool}`, warn);
   }
 }
@@ -87,9 +118,15 @@ export async function releasePools(ipam: Ipam, pools: PoolRecord[], warn: (messa
  * An endpoint's address of one family (libnetwork's assignAddress): the preferred address from
  * the pool holding it, or the first free one, moving to the next pool when one is full.
  */
-export async function assignAddress(ipam: Ipam, pools: PoolRecord[], preferred: string | undefined, undo: Undo): Promise<{ address: string; poolId: string }> {
+export async function assignAddress(
+  ipam: Ipam,
+  pools: PoolRecord[],
+  preferred: string | undefined,
+  undo: Undo,
+): Promise<{ address: string; poolId: string }> {
   const candidates = preferred === undefined ? pools : pools.filter((pool) => contains(pool.pool, preferred));
-  if (preferred !== undefined && candidates.length === 0) throw new InvalidParameterError(`address ${preferred} is in none of the network's pools`);
+  if (preferred !== undefined && candidates.length === 0)
+    throw new InvalidParameterError(`address ${preferred} is in none of the network's pools`);
   for (const pool of candidates) {
     try {
       const { address } = await ipam.requestAddress(pool.poolId, preferred, {});
@@ -99,7 +136,9 @@ export async function assignAddress(ipam: Ipam, pools: PoolRecord[], preferred: 
       if (ipamCode(error) !== 'ErrNoAvailableIPs') throw asNetworkError(error, 'IPAM address');
     }
   }
-  throw new NoServiceError(`no available ${pools[0] !== undefined && parseCidr(pools[0].pool).v6 ? 'IPv6' : 'IPv4'} addresses on this network's address pools`);
+  throw new NoServiceError(
+    `no available ${pools[0] !== undefined && parseCidr(pools[0].pool).v6 ? 'IPv6' : 'IPv4'} addresses on this network's address pools`,
+  );
 }
 
 async function call<T>(request: () => Promise<T>, context: string): Promise<T> {
@@ -110,7 +149,11 @@ async function call<T>(request: () => Promise<T>, context: string): Promise<T> {
   }
 }
 
-export async function tolerate(action: () => Promise<unknown>, label: string, warn: (message: string) => void): Promise<void> {
+export async function tolerate(
+  action: () => Promise<unknown>,
+  label: string,
+  warn: (message: string) => void,
+): Promise<void> {
   try {
     await action();
   } catch (error) {

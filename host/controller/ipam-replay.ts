@@ -7,7 +7,12 @@ import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-ap
 import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
 
 /** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */
-export async function replayPools(ipam: Ipam, record: NetworkRecord, poolIds: Map<string, string>, warn: (message: string) => void): Promise<void> {
+export async function replayPools(
+  ipam: Ipam,
+  record: NetworkRecord,
+  poolIds: Map<string, string>,
+  warn: (message: string) => void,
+): Promise<void> {
   for (const pool of [...record.ipv4, ...record.ipv6]) {
     try {
       const response = await ipam.requestPool({
@@ -27,12 +32,24 @@ export async function replayPools(ipam: Ipam, record: NetworkRecord, poolIds: Ma
   }
 }
 
-export async function replayAddresses(ipam: Ipam, record: EndpointRecord, warn: (message: string) => void): Promise<void> {
-  if (record.address !== undefined && record.poolV4 !== undefined) await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
-  if (record.addressIpv6 !== undefined && record.poolV6 !== undefined) await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
+export async function replayAddresses(
+  ipam: Ipam,
+  record: EndpointRecord,
+  warn: (message: string) => void,
+): Promise<void> {
+  if (record.address !== undefined && record.poolV4 !== undefined)
+    await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
+  if (record.addressIpv6 !== undefined && record.poolV6 !== undefined)
+    await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
 }
 
-async function replayAddress(ipam: Ipam, pool: Pick<PoolRecord, 'poolId'>, cidr: string | undefined, options: Record<string, string>, warn: (message: string) => void): Promise<void> {
+async function replayAddress(
+  ipam: Ipam,
+  pool: Pick<PoolRecord, 'poolId'>,
+  cidr: string | undefined,
+  options: Record<string, string>,
+  warn: (message: string) => void,
+): Promise<void> {
   if (cidr === undefined) return;
   try {
     await ipam.requestAddress(pool.poolId, ipOf(cidr), options);

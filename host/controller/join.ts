@@ -23,23 +23,44 @@ const HOST_NETWORK = 'host';
 export const INTERFACE_NAME_OPTION = 'com.docker.network.endpoint.ifname';
 const DEFAULT_DST_PREFIX = 'eth';
 
-export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: JoinOptions): Promise<void> {
+export async function joinSandbox(
+  ctx: Context,
+  endpoint: Endpoint,
+  sandbox: Sandbox,
+  options: JoinOptions,
+): Promise<void> {
   const joined = endpoint.record.join;
   if (joined !== undefined) {
-    if (joined.sandboxId === sandbox.id()) throw new ForbiddenError(`endpoint ${endpoint.name()} is already joined to sandbox ${sandbox.containerId()}`, 'already-joined');
+    if (joined.sandboxId === sandbox.id())
+      throw new ForbiddenError(
+        `endpoint ${endpoint.name()} is already joined to sandbox ${sandbox.containerId()}`,
+        'already-joined',
+      );
     throw new EndpointInUseError(endpoint.name(), joined.sandboxId);
   }
   const network = endpoint.network;
   if ((network.type() === HOST_NETWORK) !== sandbox.usesHostNamespace()) {
-    throw new ForbiddenError(sandbox.usesHostNamespace()
-      ? `sandbox ${sandbox.containerId()} uses the host's namespace: only endpoints of a host network can join it, not ${endpoint.name()} of ${network.name()}`
-      : `endpoint ${endpoint.name()} of host network ${network.name()} can join only a sandbox created with useDefaultSandbox, not ${sandbox.containerId()}`, 'host-network');
+    throw new ForbiddenError(
+      sandbox.usesHostNamespace()
+        ? `sandbox ${sandbox.containerId()} uses the host's namespace: only endpoints of a host network can join it, not ${endpoint.name()} of ${network.name()}`
+        : `endpoint ${endpoint.name()} of host network ${network.name()} can join only a sandbox created with useDefaultSandbox, not ${sandbox.containerId()}`,
+      'host-network',
+    );
   }
   if (sandbox.endpoints().some((other) => other.network === network)) {
-    throw new ForbiddenError(`container ${sandbox.containerId()} is already connected to network ${network.name()}`, 'already-connected');
+    throw new ForbiddenError(
+      `container ${sandbox.containerId()} is already connected to network ${network.name()}`,
+      'already-connected',
+    );
   }
-  if (options.interfaceName !== undefined && sandbox.endpoints().some((other) => other.record.join?.dstName === options.interfaceName)) {
-    throw new ForbiddenError(`sandbox ${sandbox.containerId()} already has an interface ${options.interfaceName}`, 'interface-exists');
+  if (
+    options.interfaceName !== undefined &&
+    sandbox.endpoints().some((other) => other.record.join?.dstName === options.interfaceName)
+  ) {
+    throw new ForbiddenError(
+      `sandbox ${sandbox.containerId()} already has an interface ${options.interfaceName}`,
+      'interface-exists',
+    );
   }
   const driver = ctx.driver(network.type());
   const before = gatewayEndpoint(sandbox.endpoints());
@@ -47,13 +68,22 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
   // A handed-over interface is made in the host namespace: the driver is given its path.
   const driverKey = options.handOver === true ? ctx.plumbing.hostKey() : sandbox.key();
   // Only in a namespace of wasmnet's own is a free name sure to be free in the kernel too.
-  const offeredName = options.handOver !== true && sandbox.ownsNamespace() ? options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX) : undefined;
+  const offeredName =
+    options.handOver !== true && sandbox.ownsNamespace()
+      ? (options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX))
+      : undefined;
   const joinOptions = toOptions(sandbox.record.config.options ?? {}).filter(([key]) => key !== INTERFACE_NAME_OPTION);
   if (offeredName !== undefined) joinOptions.push([INTERFACE_NAME_OPTION, offeredName]);
   await withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
     let routedWithInterface = false;
-    endpoint.record.join = { sandboxId: sandbox.id(), dstName: '', priority: options.priority ?? 0, effects, state: 'creating' };
+    endpoint.record.join = {
+      sandboxId: sandbox.id(),
+      dstName: '',
+      priority: options.priority ?? 0,
+      effects,
+      state: 'creating',
+    };
     undo.push('forget the join', async () => {
       delete endpoint.record.join;
       ctx.store.endpoints.put(endpoint.id(), endpoint.record);
@@ -73,9 +103,18 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
       // engine put the other end.
       endpoint.record.join.handedOver = { srcName: effects.names.srcName, dstPrefix: effects.names.dstPrefix };
     } else if (effects.names !== undefined) {
-      const dstName = effects.names.srcName === offeredName ? offeredName : options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix);
-      const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter((cidr): cidr is string => cidr !== undefined);
-      const routes = effects.staticRoutes.map((route) => (route.nextHop === undefined ? { destination: route.destination } : { destination: route.destination, gateway: route.nextHop }));
+      const dstName =
+        effects.names.srcName === offeredName
+          ? offeredName
+          : (options.interfaceName ?? freeName(sandbox, effects.names.dstPrefix));
+      const addresses = [endpoint.record.address, endpoint.record.addressIpv6].filter(
+        (cidr): cidr is string => cidr !== undefined,
+      );
+      const routes = effects.staticRoutes.map((route) =>
+        route.nextHop === undefined
+          ? { destination: route.destination }
+          : { destination: route.destination, gateway: route.nextHop },
+      );
       // A sandbox's first default route comes with its interface, in the same netlink send (no
       // route dump, no second request): only in a namespace of wasmnet's own, where nobody else routes.
       routedWithInterface = routedBefore === undefined && sandbox.ownsNamespace() && offersGateway(effects);
@@ -85,7 +124,14 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
       }
       try {
         const srcIndex = ctx.links?.claimCreatedIndex(sandbox.key(), effects.names.srcName);
-        await sandbox.namespace.addInterface({ srcName: effects.names.srcName, ...(srcIndex === undefined ? {} : { srcIndex }), dstName, ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }), addresses, routes });
+        await sandbox.namespace.addInterface({
+          srcName: effects.names.srcName,
+          ...(srcIndex === undefined ? {} : { srcIndex }),
+          dstName,
+          ...(endpoint.record.mac === undefined ? {} : { mac: endpoint.record.mac }),
+          addresses,
+          routes,
+        });
       } catch (error) {
         throw asNetworkError(error, `configure ${dstName} in sandbox ${sandbox.containerId()}`);
       }
@@ -95,12 +141,16 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
 
     for (const entry of effects.tableEntries) {
       await ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value);
-      undo.push(`delete table entry ${entry.tableName}/${entry.key}`, () => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key));
+      undo.push(`delete table entry ${entry.tableName}/${entry.key}`, () =>
+        ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key),
+      );
     }
 
     undo.push('rewrite hosts', () => sandbox.refreshHosts());
     sandbox.record.endpoints.push(endpoint.id());
-    undo.push('detach from the sandbox', () => { sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id()); });
+    undo.push('detach from the sandbox', () => {
+      sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
+    });
     sandbox.refreshHosts();
     const after = gatewayEndpoint(sandbox.endpoints());
     if (after !== before && before !== undefined) {
@@ -129,9 +179,15 @@ export async function joinSandbox(ctx: Context, endpoint: Endpoint, sandbox: San
  * sandbox is being deleted and its namespace is already gone (with the interface and the links
  * the join created), so nothing is left to unplumb.
  */
-export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sandbox, options: { namespaceGone?: boolean } = {}): Promise<void> {
+export async function leaveSandbox(
+  ctx: Context,
+  endpoint: Endpoint,
+  sandbox: Sandbox,
+  options: { namespaceGone?: boolean } = {},
+): Promise<void> {
   const join = endpoint.record.join;
-  if (join === undefined || join.sandboxId !== sandbox.id()) throw new NotJoinedError(endpoint.name(), sandbox.containerId());
+  if (join === undefined || join.sandboxId !== sandbox.id())
+    throw new NotJoinedError(endpoint.name(), sandbox.containerId());
   const network = endpoint.network;
   const plumbed = options.namespaceGone !== true;
   if (plumbed) {
@@ -143,18 +199,43 @@ export async function leaveSandbox(ctx: Context, endpoint: Endpoint, sandbox: Sa
   sandbox.record.endpoints = sandbox.record.endpoints.filter((id) => id !== endpoint.id());
   const after = gatewayEndpoint(sandbox.endpoints());
   const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
-  if (before === endpoint) await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
+  if (before === endpoint)
+    await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
   for (const entry of join.effects.tableEntries) {
-    await tolerate(() => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key), `delete table entry ${entry.tableName}/${entry.key}`, ctx.warn);
+    await tolerate(
+      () => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key),
+      `delete table entry ${entry.tableName}/${entry.key}`,
+      ctx.warn,
+    );
   }
-  if (plumbed && join.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(join.dstName), `remove ${join.dstName} from ${sandbox.containerId()}`, ctx.warn);
-  await tolerate(() => ctx.driver(network.type()).leave(network.id(), endpoint.id()), `driver ${network.type()} Leave`, ctx.warn);
+  if (plumbed && join.dstName !== '')
+    await tolerate(
+      () => sandbox.namespace.removeInterface(join.dstName),
+      `remove ${join.dstName} from ${sandbox.containerId()}`,
+      ctx.warn,
+    );
+  await tolerate(
+    () => ctx.driver(network.type()).leave(network.id(), endpoint.id()),
+    `driver ${network.type()} Leave`,
+    ctx.warn,
+  );
   // What the join created and Leave did not remove: the interface's veth peer went with the
   // interface (the host forgets it), anything else the host deletes. Then a re-join can create
   // the same names again.
-  if (plumbed) await tolerate(async () => ctx.links?.sweep(linkOperation.join(endpoint.id())), `remove the links of ${endpoint.name()}'s join`, ctx.warn);
-  if (plumbed && routedAfter !== routedBefore) await tolerate(() => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)), 'set the default gateway', ctx.warn);
-  if (plumbed && after !== before && after !== undefined) await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
+  if (plumbed)
+    await tolerate(
+      async () => ctx.links?.sweep(linkOperation.join(endpoint.id())),
+      `remove the links of ${endpoint.name()}'s join`,
+      ctx.warn,
+    );
+  if (plumbed && routedAfter !== routedBefore)
+    await tolerate(
+      () => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)),
+      'set the default gateway',
+      ctx.warn,
+    );
+  if (plumbed && after !== before && after !== undefined)
+    await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
   if (!plumbed) {
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
@@ -187,10 +268,12 @@ export interface GatewayCandidate {
 export function pickGateway<T>(items: T[], candidate: (item: T) => GatewayCandidate): T | undefined {
   const views = new Map(items.map((item) => [item, candidate(item)]));
   const view = (item: T): GatewayCandidate => views.get(item) as GatewayCandidate;
-  const ordered = [...items].sort((a, b) =>
-    Number(view(a).networkInternal) - Number(view(b).networkInternal)
-    || (view(b).join?.priority ?? 0) - (view(a).join?.priority ?? 0)
-    || view(a).networkName.localeCompare(view(b).networkName));
+  const ordered = [...items].sort(
+    (a, b) =>
+      Number(view(a).networkInternal) - Number(view(b).networkInternal) ||
+      (view(b).join?.priority ?? 0) - (view(a).join?.priority ?? 0) ||
+      view(a).networkName.localeCompare(view(b).networkName),
+  );
   return ordered.find((item) => {
     const effects = view(item).join?.effects;
     return effects !== undefined && offersGateway(effects);
@@ -198,7 +281,11 @@ export function pickGateway<T>(items: T[], candidate: (item: T) => GatewayCandid
 }
 
 export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
-  return pickGateway(endpoints, (endpoint) => ({ networkInternal: endpoint.network.internal(), networkName: endpoint.network.name(), join: endpoint.record.join }));
+  return pickGateway(endpoints, (endpoint) => ({
+    networkInternal: endpoint.network.internal(),
+    networkName: endpoint.network.name(),
+    join: endpoint.record.join,
+  }));
 }
 
 /** The driver set a gateway and did not disable the gateway service. */
@@ -239,7 +326,9 @@ async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
   if (!hasExternalConnectivity(ctx, network)) return;
   const sandbox = endpoint.sandbox();
   try {
-    await ctx.driver(network.type()).programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
+    await ctx
+      .driver(network.type())
+      .programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
   } catch (error) {
     throw asNetworkError(error, `driver ${network.type()} ProgramExternalConnectivity`);
   }

@@ -19,7 +19,10 @@ export class OperationLocks {
    * have settled. All keys are taken in one step, so two operations never wait for each other.
    */
   withKeys<T>(keys: LockKeys, task: () => Promise<T>): Promise<T> {
-    const waits = [this.#barrier, ...keys.map((key) => this.#tails.get(key)).filter((tail): tail is Promise<void> => tail !== undefined)];
+    const waits = [
+      this.#barrier,
+      ...keys.map((key) => this.#tails.get(key)).filter((tail): tail is Promise<void> => tail !== undefined),
+    ];
     const { promise: held, resolve: release } = settleable();
     for (const key of keys) this.#tails.set(key, held);
     const run = (async () => {
@@ -61,7 +64,9 @@ export class OperationLocks {
 /** A promise that only ever resolves, and its resolver. */
 function settleable(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
-  const promise = new Promise<void>((done) => { resolve = done; });
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
   return { promise, resolve };
 }
 

@@ -16,7 +16,10 @@ export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
   readonly #pool = new NetnsPool();
 
-  constructor(readonly dir: string, private readonly hostNetns?: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly hostNetns?: string,
+  ) {}
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
     const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
@@ -27,7 +30,12 @@ export class NetnsPlumbing implements SandboxPlumbing {
     const path = join(this.dir, name);
     // A plain file left by a crash mid-create or mid-delete holds no namespace: the sandbox is gone.
     if (!isBoundNetns(path)) return undefined;
-    return new NetnsSandbox(path, this.#deleter, () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }), false);
+    return new NetnsSandbox(
+      path,
+      this.#deleter,
+      () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }),
+      false,
+    );
   }
 
   attach(path: string, options: { ipv6: boolean }): SandboxNamespace {
@@ -70,7 +78,8 @@ export class NetnsPlumbing implements SandboxPlumbing {
 /** Destinations of the routes in the host namespace (`hostNetns`, else the process's), default routes aside. */
 export function hostRoutes(hostNetns?: string): string[] {
   const host = hostNetns === undefined ? selfNetns() : openNetns(hostNetns);
-  return new Rtnl(host).routeList()
+  return new Rtnl(host)
+    .routeList()
     .map((route) => route.destination)
     .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
 }
@@ -79,7 +88,12 @@ class NetnsSandbox implements SandboxNamespace {
   #opened: Sandbox | undefined;
 
   /** `open` is called when the namespace is first needed (an external one may not exist before). */
-  constructor(readonly key: string, private readonly deleter: LinkDeleter, private readonly open: () => Sandbox, private readonly external: boolean) {}
+  constructor(
+    readonly key: string,
+    private readonly deleter: LinkDeleter,
+    private readonly open: () => Sandbox,
+    private readonly external: boolean,
+  ) {}
 
   private get sandbox(): Sandbox {
     this.#opened ??= this.open();
@@ -99,7 +113,8 @@ class NetnsSandbox implements SandboxNamespace {
 
   async removeInterface(dstName: string): Promise<void> {
     // An interface added by a previous run is unknown to this Sandbox object: delete it directly.
-    if (this.sandbox.interfaces().some((iface) => iface.name === dstName)) await this.sandbox.removeInterface(dstName, this.deleter);
+    if (this.sandbox.interfaces().some((iface) => iface.name === dstName))
+      await this.sandbox.removeInterface(dstName, this.deleter);
     else await this.deleter.delete(this.key, dstName);
   }
 

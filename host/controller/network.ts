@@ -5,7 +5,13 @@ import { hostCidr } from './cidr.js';
 import { toOptions, withUndo, type Context } from './context.js';
 import type { IpamData } from './driver-api.js';
 import { Endpoint } from './endpoint.js';
-import { ActiveEndpointsError, asNetworkError, InvalidParameterError, NetworkNameError, ForbiddenError } from './errors.js';
+import {
+  ActiveEndpointsError,
+  asNetworkError,
+  InvalidParameterError,
+  NetworkNameError,
+  ForbiddenError,
+} from './errors.js';
 import { allocatePools, releasePools } from './ipam-alloc.js';
 import { DEFAULT_IPAM } from './ipam-api.js';
 import { lockKey } from './locks.js';
@@ -19,15 +25,26 @@ export class Network {
   readonly #endpoints = new Map<string, Endpoint>();
 
   /** @internal the controller creates networks */
-  constructor(private readonly ctx: Context, readonly record: NetworkRecord) {}
+  constructor(
+    private readonly ctx: Context,
+    readonly record: NetworkRecord,
+  ) {}
 
   /** @internal locks the name and the id while it creates the network. */
   static create(ctx: Context, type: string, name: string, options: NetworkOptions): Promise<Network> {
     const id = options.id ?? randomBytes(32).toString('hex');
-    return ctx.locked([lockKey.networkName(name), lockKey.network(id)], () => Network.#create(ctx, type, name, id, options));
+    return ctx.locked([lockKey.networkName(name), lockKey.network(id)], () =>
+      Network.#create(ctx, type, name, id, options),
+    );
   }
 
-  static async #create(ctx: Context, type: string, name: string, id: string, options: NetworkOptions): Promise<Network> {
+  static async #create(
+    ctx: Context,
+    type: string,
+    name: string,
+    id: string,
+    options: NetworkOptions,
+  ): Promise<Network> {
     if (name.trim() === '') throw new InvalidParameterError('a network needs a name', 'network-name');
     for (const network of ctx.networks.values()) if (network.name() === name) throw new NetworkNameError(name);
     if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id "${id}"`);
@@ -37,26 +54,34 @@ export class Network {
     const ipamDriver = options.ipam?.driver ?? DEFAULT_IPAM;
     const ipam = ctx.ipam(ipamDriver);
     const record: NetworkRecord = {
-      id, name, type,
+      id,
+      name,
+      type,
       enableIPv6: options.enableIPv6 ?? false,
       internal: options.internal ?? false,
       labels: { ...options.labels },
       driverOptions: { ...options.driverOptions },
       ipamDriver,
       ipamOptions: { ...options.ipam?.options },
-      ipv4: [], ipv6: [], tables: [],
+      ipv4: [],
+      ipv6: [],
+      tables: [],
       state: 'creating',
     };
     return withUndo(ctx.warn, async (undo) => {
       ctx.store.networks.put(id, record);
       undo.push('forget the network', () => ctx.store.networks.delete(id));
-      const pools = await allocatePools(ipam, {
-        global: entry?.capability.dataScope === 'global',
-        enableIPv6: record.enableIPv6,
-        configs: options.ipam?.config ?? [],
-        options: record.ipamOptions,
-        exclude: () => exclude(ctx),
-      }, undo);
+      const pools = await allocatePools(
+        ipam,
+        {
+          global: entry?.capability.dataScope === 'global',
+          enableIPv6: record.enableIPv6,
+          configs: options.ipam?.config ?? [],
+          options: record.ipamOptions,
+          exclude: () => exclude(ctx),
+        },
+        undo,
+      );
       record.ipv4 = pools.ipv4;
       record.ipv6 = pools.ipv6;
       let effects;
@@ -93,8 +118,28 @@ export class Network {
     return this.record.internal;
   }
 
-  info(): { id: string; name: string; type: string; enableIPv6: boolean; internal: boolean; labels: Record<string, string>; driverOptions: Record<string, string>; ipv4: PoolRecord[]; ipv6: PoolRecord[] } {
-    const { id, name, type, enableIPv6, internal, labels, driverOptions: options, ipv4, ipv6 } = structuredClone(this.record);
+  info(): {
+    id: string;
+    name: string;
+    type: string;
+    enableIPv6: boolean;
+    internal: boolean;
+    labels: Record<string, string>;
+    driverOptions: Record<string, string>;
+    ipv4: PoolRecord[];
+    ipv6: PoolRecord[];
+  } {
+    const {
+      id,
+      name,
+      type,
+      enableIPv6,
+      internal,
+      labels,
+      driverOptions: options,
+      ipv4,
+      ipv6,
+    } = structuredClone(this.record);
     return { id, name, type, enableIPv6, internal, labels, driverOptions: options, ipv4, ipv6 };
   }
 
@@ -136,7 +181,11 @@ export class Network {
       // From here on the network is gone for the driver: finish the cleanup whatever fails.
       this.unsubscribeTables();
       this.ctx.networks.delete(this.id());
-      await releasePools(this.ctx.ipam(this.record.ipamDriver), [...this.record.ipv4, ...this.record.ipv6], this.ctx.warn);
+      await releasePools(
+        this.ctx.ipam(this.record.ipamDriver),
+        [...this.record.ipv4, ...this.record.ipv6],
+        this.ctx.warn,
+      );
       this.ctx.store.networks.delete(this.id());
     });
   }
@@ -155,13 +204,19 @@ export class Network {
   async subscribeTables(): Promise<void> {
     const subscriptions = [];
     for (const tableName of this.record.tables) {
-      subscriptions.push(await this.ctx.tables.subscribe(this.ctx.hostId, this.id(), tableName, async (event) => {
-        try {
-          await this.ctx.driver(this.type()).eventNotify(event.type, event.networkId, event.tableName, event.key, event.value);
-        } catch (error) {
-          this.ctx.warn(`driver ${this.type()} EventNotify for ${event.tableName}/${event.key}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }));
+      subscriptions.push(
+        await this.ctx.tables.subscribe(this.ctx.hostId, this.id(), tableName, async (event) => {
+          try {
+            await this.ctx
+              .driver(this.type())
+              .eventNotify(event.type, event.networkId, event.tableName, event.key, event.value);
+          } catch (error) {
+            this.ctx.warn(
+              `driver ${this.type()} EventNotify for ${event.tableName}/${event.key}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        }),
+      );
     }
     this.ctx.subscriptions.set(this.id(), subscriptions);
   }
@@ -173,7 +228,8 @@ export class Network {
   }
 
   #assertLive(): void {
-    if (this.ctx.networks.get(this.id()) !== this) throw new InvalidParameterError(`network ${this.name()} was deleted`, 'no-such-network');
+    if (this.ctx.networks.get(this.id()) !== this)
+      throw new InvalidParameterError(`network ${this.name()} was deleted`, 'no-such-network');
   }
 }
 

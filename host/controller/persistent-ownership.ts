@@ -14,7 +14,8 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
     super();
     // Set first: super.recordLink below reaches this class's override.
     this.#store = store;
-    for (const link of store.links.all()) if (link.driver !== '') super.recordLink(link.driver, nsRef(link.ns), link.name);
+    for (const link of store.links.all())
+      if (link.driver !== '') super.recordLink(link.driver, nsRef(link.ns), link.name);
   }
 
   /**
@@ -22,11 +23,16 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
    * leaves them), in one transaction: a row per link without a driver, tagged with the
    * operation, that recordLink then completes or `abandon` removes. `peer`: the other end of a veth.
    */
-  intend(links: ReadonlyArray<{ ns: NsRef; name: string; peer?: { ns: NsRef; name: string } }>, operation: string | undefined): void {
+  intend(
+    links: ReadonlyArray<{ ns: NsRef; name: string; peer?: { ns: NsRef; name: string } }>,
+    operation: string | undefined,
+  ): void {
     this.#store.batch(() => {
       for (const { ns, name, peer } of links) {
         this.#store.links.put({
-          driver: '', ns: nsKey(ns), name,
+          driver: '',
+          ns: nsKey(ns),
+          name,
           ...(operation === undefined ? {} : { operation }),
           ...(peer === undefined ? {} : { peer: { ns: nsKey(peer.ns), name: peer.name } }),
         });
@@ -42,7 +48,9 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
     super.recordLink(driver, ns, name, operation);
     const intent = this.#store.links.get({ ns: nsKey(ns), name });
     this.#store.links.put({
-      driver, ns: nsKey(ns), name,
+      driver,
+      ns: nsKey(ns),
+      name,
       ...(operation === undefined ? {} : { operation }),
       ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
     });

@@ -34,10 +34,16 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
     // A delete a crash cut short is finished: its endpoints may have left already, so its
     // namespace, with their interfaces, must go too (unclaimed, below).
-    const namespace = record.state === 'deleting' ? undefined
-      : record.config.useDefaultSandbox === true ? new HostNamespace(record.key)
-      : record.external === true ? (existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined)
-      : ctx.plumbing.open(record.nsName, options);
+    const namespace =
+      record.state === 'deleting'
+        ? undefined
+        : record.config.useDefaultSandbox === true
+          ? new HostNamespace(record.key)
+          : record.external === true
+            ? existsSync(record.key)
+              ? ctx.plumbing.attach(record.key, options)
+              : undefined
+            : ctx.plumbing.open(record.nsName, options);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
       new SandboxFiles(filesDir(ctx), record.id).remove();
@@ -53,7 +59,8 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     if (record.state !== 'ready') {
       report.networks.push(record.id);
       const entry = ctx.drivers.driver(record.type);
-      if (entry !== undefined) await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
+      if (entry !== undefined)
+        await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
       await sweepLinks(ctx, linkOperation.network(record.id), report);
       ctx.store.networks.delete(record.id);
       continue;
@@ -72,7 +79,12 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       report.endpoints.push(record.id);
       if (network !== undefined) {
         const entry = ctx.drivers.driver(network.type());
-        if (entry !== undefined) await tolerate(() => entry.driver.deleteEndpoint(network.id(), record.id), 'delete half-created endpoint', quiet);
+        if (entry !== undefined)
+          await tolerate(
+            () => entry.driver.deleteEndpoint(network.id(), record.id),
+            'delete half-created endpoint',
+            quiet,
+          );
         await releaseAddresses(ctx, network, record, quiet);
       }
       ctx.store.endpoints.delete(record.id);
@@ -89,14 +101,24 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
       const sandbox = ctx.sandboxes.get(joined.sandboxId);
       if (sandbox === undefined || joined.state !== 'ready') {
         report.joins.push(record.id);
-        if (sandbox !== undefined && joined.dstName !== '') await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
+        if (sandbox !== undefined && joined.dstName !== '')
+          await tolerate(
+            () => sandbox.namespace.removeInterface(joined.dstName),
+            'remove a half-joined interface',
+            quiet,
+          );
         const entry = ctx.drivers.driver(network.type());
-        if (entry !== undefined) await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
+        if (entry !== undefined)
+          await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
         await sweepLinks(ctx, linkOperation.join(record.id), report);
         delete record.join;
       } else {
         for (const entry of joined.effects.tableEntries) {
-          await tolerate(() => ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value), `re-publish ${entry.tableName}/${entry.key}`, ctx.warn);
+          await tolerate(
+            () => ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value),
+            `re-publish ${entry.tableName}/${entry.key}`,
+            ctx.warn,
+          );
         }
       }
     }
@@ -105,16 +127,26 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
 
   // Links whose operation's object is gone, or no longer joined, are owned by nobody (a crash
   // between a leave and its sweep, say): the host deletes them.
-  for (const operation of new Set(ctx.store.links.all().flatMap((link) => (link.operation === undefined ? [] : [link.operation])))) {
+  for (const operation of new Set(
+    ctx.store.links.all().flatMap((link) => (link.operation === undefined ? [] : [link.operation])),
+  )) {
     const of = linkOperation.parse(operation);
-    const live = of === undefined || ('network' in of ? ctx.networks.has(of.network) : ctx.endpoint(of.join)?.record.join !== undefined);
+    const live =
+      of === undefined ||
+      ('network' in of ? ctx.networks.has(of.network) : ctx.endpoint(of.join)?.record.join !== undefined);
     if (!live) await sweepLinks(ctx, operation, report);
   }
 
   // A sandbox lists exactly the endpoints joined to it (a crash can split the two writes).
   for (const sandbox of ctx.sandboxes.values()) {
-    const joined = [...ctx.networks.values()].flatMap((network) => network.endpoints()).filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id()).map((endpoint) => endpoint.id());
-    sandbox.record.endpoints = [...sandbox.record.endpoints.filter((id) => joined.includes(id)), ...joined.filter((id) => !sandbox.record.endpoints.includes(id))];
+    const joined = [...ctx.networks.values()]
+      .flatMap((network) => network.endpoints())
+      .filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id())
+      .map((endpoint) => endpoint.id());
+    sandbox.record.endpoints = [
+      ...sandbox.record.endpoints.filter((id) => joined.includes(id)),
+      ...joined.filter((id) => !sandbox.record.endpoints.includes(id)),
+    ];
     sandbox.refreshHosts();
     ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   }
@@ -127,11 +159,16 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   }
   const files = filesDir(ctx);
   if (existsSync(files)) {
-    for (const name of readdirSync(files)) if (!ctx.sandboxes.has(sandboxIdOf(name))) rmSync(join(files, name), { recursive: true, force: true });
+    for (const name of readdirSync(files))
+      if (!ctx.sandboxes.has(sandboxIdOf(name))) rmSync(join(files, name), { recursive: true, force: true });
   }
 
   // The host's own namespace, addressed by key, holds the links of hand-over joins until the engine takes them.
-  const liveNamespaces = new Set([...ctx.sandboxes.values()].map((sandbox) => `sandbox:${sandbox.key()}`).concat(`sandbox:${ctx.plumbing.hostKey()}`));
+  const liveNamespaces = new Set(
+    [...ctx.sandboxes.values()]
+      .map((sandbox) => `sandbox:${sandbox.key()}`)
+      .concat(`sandbox:${ctx.plumbing.hostKey()}`),
+  );
   for (const link of ctx.store.links.all()) {
     if (link.ns === 'host' || liveNamespaces.has(link.ns)) continue;
     report.links.push(`${link.ns}:${link.name}`);
@@ -145,7 +182,7 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
 async function sweepLinks(ctx: Context, operation: string, report: RecoveryReport): Promise<void> {
   if (ctx.links === undefined) return;
   try {
-    report.links.push(...await ctx.links.sweep(operation));
+    report.links.push(...(await ctx.links.sweep(operation)));
   } catch (error) {
     ctx.warn(`sweep links of ${operation}: ${error instanceof Error ? error.message : String(error)}`);
   }

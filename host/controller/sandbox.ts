@@ -26,11 +26,17 @@ export class Sandbox {
   static async create(ctx: Context, containerId: string, config: SandboxOptions): Promise<Sandbox> {
     if (containerId.trim() === '') throw new InvalidParameterError('a sandbox needs a container id');
     const existing = ctx.sandboxes.byContainer(containerId);
-    if (existing !== undefined) throw new ForbiddenError(`container ${containerId} is already present in sandbox ${existing.id()}`, 'sandbox-exists');
+    if (existing !== undefined)
+      throw new ForbiddenError(
+        `container ${containerId} is already present in sandbox ${existing.id()}`,
+        'sandbox-exists',
+      );
     const id = randomBytes(32).toString('hex');
     const external = config.externalKey;
-    if (external !== undefined && !isAbsolute(external)) throw new InvalidParameterError(`external sandbox key ${external} is not an absolute path`);
-    if (external !== undefined && config.useDefaultSandbox === true) throw new InvalidParameterError('a sandbox uses the host\'s namespace or an external key, not both');
+    if (external !== undefined && !isAbsolute(external))
+      throw new InvalidParameterError(`external sandbox key ${external} is not an absolute path`);
+    if (external !== undefined && config.useDefaultSandbox === true)
+      throw new InvalidParameterError("a sandbox uses the host's namespace or an external key, not both");
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
     const nsName = external === undefined ? id.slice(0, 12) : '';
     const files = new SandboxFiles(filesDir(ctx), id);
@@ -50,18 +56,30 @@ export class Sandbox {
     try {
       const options = { ipv6: config.ipv6 === true };
       if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
-      else namespace = external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
+      else
+        namespace =
+          external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
     } catch (error) {
       removeFiles();
       throw asNetworkError(error, `create the namespace of ${containerId}`);
     }
-    const record: SandboxRecord = { id, containerId, nsName, key: namespace.key, ...(external === undefined ? {} : { external: true }), config: structuredClone(config), endpoints: [] };
+    const record: SandboxRecord = {
+      id,
+      containerId,
+      nsName,
+      key: namespace.key,
+      ...(external === undefined ? {} : { external: true }),
+      config: structuredClone(config),
+      endpoints: [],
+    };
     const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
       removeFiles();
-      await namespace.destroy().catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
+      await namespace
+        .destroy()
+        .catch((undoError: unknown) => ctx.warn(`rollback: delete namespace ${namespace.key}: ${String(undoError)}`));
       throw asNetworkError(error, `create sandbox for ${containerId}`);
     }
     ctx.sandboxes.set(id, sandbox);
@@ -83,11 +101,27 @@ export class Sandbox {
 
   /** The joined endpoints, eth0's first. */
   endpoints(): Endpoint[] {
-    return this.record.endpoints.map((id) => this.ctx.endpoint(id)).filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
+    return this.record.endpoints
+      .map((id) => this.ctx.endpoint(id))
+      .filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
   }
 
-  info(): { id: string; containerId: string; key: string; hostsPath: string; resolvConfPath: string; config: SandboxOptions } {
-    return { id: this.id(), containerId: this.containerId(), key: this.key(), hostsPath: this.files.hostsPath, resolvConfPath: this.files.resolvConfPath, config: structuredClone(this.record.config) };
+  info(): {
+    id: string;
+    containerId: string;
+    key: string;
+    hostsPath: string;
+    resolvConfPath: string;
+    config: SandboxOptions;
+  } {
+    return {
+      id: this.id(),
+      containerId: this.containerId(),
+      key: this.key(),
+      hostsPath: this.files.hostsPath,
+      resolvConfPath: this.files.resolvConfPath,
+      config: structuredClone(this.record.config),
+    };
   }
 
   /** True for a sandbox in the host's namespace (libnetwork's default sandbox). */
@@ -115,17 +149,25 @@ export class Sandbox {
       this.record.state = 'deleting';
       this.ctx.store.sandboxes.put(this.id(), this.record);
       const ownNamespace = this.ownsNamespace();
-      if (!ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
+      if (!ownNamespace)
+        for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       const destroyed = this.namespace.destroy().then(
-        () => { if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key()); },
-        (error: unknown) => this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`),
+        () => {
+          if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());
+        },
+        (error: unknown) =>
+          this.ctx.warn(`delete namespace ${this.key()}: ${error instanceof Error ? error.message : String(error)}`),
       );
-      if (ownNamespace) for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
+      if (ownNamespace)
+        for (const endpoint of this.endpoints().reverse())
+          await leaveSandbox(this.ctx, endpoint, this, { namespaceGone: true });
       try {
         this.files.remove();
       } catch (error) {
-        this.ctx.warn(`remove the files of sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`);
+        this.ctx.warn(
+          `remove the files of sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       await destroyed;
       this.ctx.store.sandboxes.delete(this.id());
@@ -134,10 +176,11 @@ export class Sandbox {
 
   /** @internal rewrites /etc/hosts from the joined endpoints' addresses (see SandboxFiles). */
   refreshHosts(): void {
-    const addresses = this.endpoints().flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
+    const addresses = this.endpoints()
+      .flatMap((endpoint) => [endpoint.record.address, endpoint.record.addressIpv6])
       .filter((cidr): cidr is string => cidr !== undefined)
       .map(ipOf);
-    return this.files.writeHosts(buildHosts(this.record.config, addresses));
+    this.files.writeHosts(buildHosts(this.record.config, addresses));
   }
 
   /** @internal */

@@ -35,13 +35,16 @@ class KeyIndex {
   readonly #groups = new Map<string, Set<string>>();
 
   keys(group: string | undefined): string[] {
-    return group === undefined ? [] : [...this.#groups.get(group) ?? []];
+    return group === undefined ? [] : [...(this.#groups.get(group) ?? [])];
   }
 
   add(group: string | undefined, key: string): void {
     if (group === undefined) return;
     let keys = this.#groups.get(group);
-    if (keys === undefined) this.#groups.set(group, (keys = new Set()));
+    if (keys === undefined) {
+      keys = new Set();
+      this.#groups.set(group, keys);
+    }
     keys.add(key);
   }
 

@@ -42,21 +42,38 @@ export class InProcessTableStore implements TableStore {
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   readonly #entries = new Map<string, Map<string, Entry>>();
 
-  async subscribe(host: string, networkId: string, tableName: string, listener: TableListener): Promise<TableSubscription> {
+  async subscribe(
+    host: string,
+    networkId: string,
+    tableName: string,
+    listener: TableListener,
+  ): Promise<TableSubscription> {
     const table = tableKey(networkId, tableName);
     const subscriber: Subscriber = { host, listener };
     let set = this.#subscribers.get(table);
-    if (set === undefined) this.#subscribers.set(table, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.#subscribers.set(table, set);
+    }
     set.add(subscriber);
     const existing = [...(this.#entries.get(table) ?? [])].filter(([, entry]) => entry.host !== host);
-    await Promise.allSettled(existing.map(([key, entry]) => listener({ type: 'create', networkId, tableName, key, value: entry.value })));
-    return { unsubscribe: () => { set.delete(subscriber); } };
+    await Promise.allSettled(
+      existing.map(([key, entry]) => listener({ type: 'create', networkId, tableName, key, value: entry.value })),
+    );
+    return {
+      unsubscribe: () => {
+        set.delete(subscriber);
+      },
+    };
   }
 
   async put(host: string, networkId: string, tableName: string, key: string, value: Uint8Array): Promise<void> {
     const table = tableKey(networkId, tableName);
     let entries = this.#entries.get(table);
-    if (entries === undefined) this.#entries.set(table, (entries = new Map()));
+    if (entries === undefined) {
+      entries = new Map();
+      this.#entries.set(table, entries);
+    }
     const type: EventType = entries.get(key)?.host === host ? 'update' : 'create';
     entries.set(key, { host, value: value.slice() });
     await this.#deliver(host, { type, networkId, tableName, key, value });
@@ -73,7 +90,9 @@ export class InProcessTableStore implements TableStore {
   async #deliver(writer: string, event: TableEvent): Promise<void> {
     const subscribers = [...(this.#subscribers.get(tableKey(event.networkId, event.tableName)) ?? [])];
     // A listener's failure is the listener's: the write itself succeeded.
-    await Promise.allSettled(subscribers.filter((s) => s.host !== writer).map((s) => s.listener({ ...event, value: event.value.slice() })));
+    await Promise.allSettled(
+      subscribers.filter((s) => s.host !== writer).map((s) => s.listener({ ...event, value: event.value.slice() })),
+    );
   }
 }
 

@@ -1,7 +1,16 @@
 // An IPAM driver component (the WIT `ipam` interface, behind the driver runtime) as the
 // controller's Ipam (ipam/'s ipamapi): records and options in ipamapi's shapes, and the
 // component's `ipam-error` codes as the IpamError codes the controller already maps.
-import { IpamError, type AddressResponse, type AddressSpaces, type Capabilities, type Ipam, type IpamErrorCode, type PoolRequest, type PoolResponse } from '../../ipam/index.js';
+import {
+  IpamError,
+  type AddressResponse,
+  type AddressSpaces,
+  type Capabilities,
+  type Ipam,
+  type IpamErrorCode,
+  type PoolRequest,
+  type PoolResponse,
+} from '../../ipam/index.js';
 import { DriverError, type Ipam as WitIpam, type IpamCapability } from '../drivers/index.js';
 
 /** The WIT `ipam-error-code` cases and ipamapi's names for them (`internal` has none). */
@@ -19,7 +28,10 @@ const IPAM_CODES: Record<string, IpamErrorCode> = {
 };
 
 export class WasmIpam implements Ipam {
-  constructor(private readonly driver: WitIpam, private readonly capability: IpamCapability) {}
+  constructor(
+    private readonly driver: WitIpam,
+    private readonly capability: IpamCapability,
+  ) {}
 
   async getDefaultAddressSpaces(): Promise<AddressSpaces> {
     const spaces = await this.#call(() => this.driver.getDefaultAddressSpaces());
@@ -27,14 +39,16 @@ export class WasmIpam implements Ipam {
   }
 
   async requestPool(req: PoolRequest): Promise<PoolResponse> {
-    const response = await this.#call(() => this.driver.requestPool({
-      addressSpace: req.addressSpace,
-      ...(req.pool === undefined ? {} : { pool: req.pool }),
-      ...(req.subPool === undefined ? {} : { subPool: req.subPool }),
-      options: Object.entries(req.options ?? {}),
-      exclude: req.exclude ?? [],
-      v6: req.v6 ?? false,
-    }));
+    const response = await this.#call(() =>
+      this.driver.requestPool({
+        addressSpace: req.addressSpace,
+        ...(req.pool === undefined ? {} : { pool: req.pool }),
+        ...(req.subPool === undefined ? {} : { subPool: req.subPool }),
+        options: Object.entries(req.options ?? {}),
+        exclude: req.exclude ?? [],
+        v6: req.v6 ?? false,
+      }),
+    );
     return { poolId: response.poolId, pool: response.pool, data: Object.fromEntries(response.data) };
   }
 
@@ -43,7 +57,9 @@ export class WasmIpam implements Ipam {
   }
 
   async requestAddress(poolId: string, preferred?: string, options?: Record<string, string>): Promise<AddressResponse> {
-    const response = await this.#call(() => this.driver.requestAddress(poolId, preferred, Object.entries(options ?? {})));
+    const response = await this.#call(() =>
+      this.driver.requestAddress(poolId, preferred, Object.entries(options ?? {})),
+    );
     return { address: response.address, data: Object.fromEntries(response.data) };
   }
 
@@ -52,7 +68,10 @@ export class WasmIpam implements Ipam {
   }
 
   capabilities(): Capabilities {
-    return { requiresMacAddress: this.capability.requiresMacAddress, requiresRequestReplay: this.capability.requiresRequestReplay };
+    return {
+      requiresMacAddress: this.capability.requiresMacAddress,
+      requiresRequestReplay: this.capability.requiresRequestReplay,
+    };
   }
 
   async #call<T>(call: () => Promise<T>): Promise<T> {

@@ -43,13 +43,23 @@ export interface JoinEffects {
   tableEntries: Array<{ tableName: string; key: string; value: Uint8Array }>;
 }
 
-type Tail<F extends (driver: number, ...rest: never[]) => unknown> = F extends (driver: number, ...rest: infer R) => unknown ? R : never;
+type Tail<F extends (driver: number, ...rest: never[]) => unknown> = F extends (
+  driver: number,
+  ...rest: infer R
+) => unknown
+  ? R
+  : never;
 
 /** driverapi.Driver. */
 export interface Driver {
   networkAllocate(...args: Tail<typeof Wit.networkAllocate>): Promise<Options>;
   networkFree(...args: Tail<typeof Wit.networkFree>): Promise<void>;
-  createNetwork(networkId: string, options: Options, ipv4Data: IpamData[], ipv6Data: IpamData[]): Promise<NetworkInfoEffects>;
+  createNetwork(
+    networkId: string,
+    options: Options,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): Promise<NetworkInfoEffects>;
   deleteNetwork(...args: Tail<typeof Wit.deleteNetwork>): Promise<void>;
   /** `iface` holds what the endpoint already has; the result is what it has after the call. */
   createEndpoint(networkId: string, endpointId: string, iface: InterfaceData, options: Options): Promise<InterfaceData>;

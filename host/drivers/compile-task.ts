@@ -22,10 +22,10 @@ export type WarmStep = (typeof WARM_STEPS)[number];
 
 export type CompileTask =
   | {
-    bytes: Uint8Array;
-    /** Final cache directory of this hash; written atomically. */
-    dir: string;
-  }
+      bytes: Uint8Array;
+      /** Final cache directory of this hash; written atomically. */
+      dir: string;
+    }
   | { warm: WarmStep };
 
 export interface CacheMeta {
@@ -40,7 +40,13 @@ export type WarmResult = { ok: true } | { ok: false; error: WireError };
 export const JS_FILE = 'component.mjs';
 export const META_FILE = 'meta.json';
 
-const TRANSPILE_OPTIONS = { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true, minify: true } as const;
+const TRANSPILE_OPTIONS = {
+  name: 'component',
+  instantiation: 'sync',
+  noTypescript: true,
+  quiet: true,
+  minify: true,
+} as const;
 
 /** This thread's dummy driver (every export traps; it is never run). */
 let dummy: Promise<Uint8Array> | undefined;
@@ -54,7 +60,11 @@ async function warm(step: WarmStep): Promise<WarmResult> {
 }
 
 export default async function compile(task: CompileTask): Promise<CompileResult | WarmResult> {
-  if ('warm' in task) return warm(task.warm).catch((error: unknown) => ({ ok: false, error: toWire(asDriverError(error, `warm-up step ${task.warm}`)) }));
+  if ('warm' in task)
+    return warm(task.warm).catch((error: unknown) => ({
+      ok: false,
+      error: toWire(asDriverError(error, `warm-up step ${task.warm}`)),
+    }));
   const { bytes, dir } = task;
   try {
     const world = await checkComponent(bytes);

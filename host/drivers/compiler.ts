@@ -9,7 +9,15 @@ import type { WorldName } from '../wit/contract.js';
 import { fromWire } from './errors.js';
 import { capMemory } from './memory-cap.js';
 import { wasm, type CoreModule } from './wasm.js';
-import { JS_FILE, META_FILE, WARM_STEPS, type CacheMeta, type CompileResult, type CompileTask, type WarmResult } from './compile-task.js';
+import {
+  JS_FILE,
+  META_FILE,
+  WARM_STEPS,
+  type CacheMeta,
+  type CompileResult,
+  type CompileTask,
+  type WarmResult,
+} from './compile-task.js';
 
 export interface CompiledComponent {
   hash: string;
@@ -33,7 +41,10 @@ export class ComponentCompiler {
   readonly #warm: Promise<void>;
   #transpiled = false;
 
-  constructor(readonly cacheDir: string, threads = 1) {
+  constructor(
+    readonly cacheDir: string,
+    threads = 1,
+  ) {
     this.#pool = new Piscina({
       filename: new URL('./compile-task.js', import.meta.url).href,
       // One thread kept: loading jco in it takes most of a cold load's time.

@@ -59,9 +59,15 @@ function matchWorld(use: WorldUse): WorldName {
   );
   if (world === undefined) {
     const missing = Object.entries(WORLD_SHAPES).map(
-      ([name, shape]) => `${name} needs ${shape.exports.filter((face) => !use.exports.has(`${WIT_NAMESPACE}/${face}`)).map((face) => `${WIT_NAMESPACE}/${face}`).join(', ')}`,
+      ([name, shape]) =>
+        `${name} needs ${shape.exports
+          .filter((face) => !use.exports.has(`${WIT_NAMESPACE}/${face}`))
+          .map((face) => `${WIT_NAMESPACE}/${face}`)
+          .join(', ')}`,
     );
-    throw new InvalidParameter(`component exports [${exported.join(', ')}] match no wasmnet world: ${missing.join('; ')}`);
+    throw new InvalidParameter(
+      `component exports [${exported.join(', ')}] match no wasmnet world: ${missing.join('; ')}`,
+    );
   }
   const shape = WORLD_SHAPES[world];
   const allowed = new Set([...shape.imports, ...shape.exports].map((face) => `${WIT_NAMESPACE}/${face}`));
@@ -71,7 +77,9 @@ function matchWorld(use: WorldUse): WorldName {
   }
   for (const [name, version] of [...use.imports, ...use.exports]) {
     if (name.startsWith(`${WIT_NAMESPACE}/`) && !compatible(version)) {
-      throw new InvalidParameter(`component uses ${name}@${version}; this host implements ${WIT_NAMESPACE}@${WIT_VERSION}`);
+      throw new InvalidParameter(
+        `component uses ${name}@${version}; this host implements ${WIT_NAMESPACE}@${WIT_VERSION}`,
+      );
     }
   }
   return world;

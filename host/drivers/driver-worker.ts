@@ -54,8 +54,23 @@ function host(op: string, ...args: unknown[]): unknown {
   return reply.value;
 }
 
-const NETLINK_OPS = ['linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList',
-  'routeAdd', 'routeDel', 'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet'] as const;
+const NETLINK_OPS = [
+  'linkAdd',
+  'linkDel',
+  'linkSet',
+  'linkGet',
+  'linkList',
+  'addrAdd',
+  'addrDel',
+  'addrList',
+  'routeAdd',
+  'routeDel',
+  'neighAdd',
+  'neighDel',
+  'fdbAdd',
+  'fdbDel',
+  'sysctlSet',
+] as const;
 
 function register(kind: Registration['kind'], name: string, handle: number, capability: unknown): void {
   host('register', kind, name);
@@ -80,19 +95,26 @@ const imports = {
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
   },
-  'wasmnet:driver/netlink': Object.fromEntries(NETLINK_OPS.map((op) => [op, (...args: unknown[]) => host('netlink', op, ...args)])),
+  'wasmnet:driver/netlink': Object.fromEntries(
+    NETLINK_OPS.map((op) => [op, (...args: unknown[]) => host('netlink', op, ...args)]),
+  ),
   'wasmnet:driver/driver-callback': {
     registerDriver: (name: string, handle: number, capability: unknown) => register('driver', name, handle, capability),
   },
   'wasmnet:driver/ipam-callback': {
-    registerIpamDriver: (name: string, handle: number, capability: unknown) => register('ipam', name, handle, capability),
+    registerIpamDriver: (name: string, handle: number, capability: unknown) =>
+      register('ipam', name, handle, capability),
   },
   'wasmnet:driver/resources': { NetworkInfo, InterfaceInfo, InterfaceNameInfo, JoinInfo },
 };
 
 type Exports = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
-  instantiate(getCoreModule: (path: string) => CoreModule, imports: object, instantiateCore: (module: CoreModule, imports: object) => object): Exports;
+  instantiate(
+    getCoreModule: (path: string) => CoreModule,
+    imports: object,
+    instantiateCore: (module: CoreModule, imports: object) => object,
+  ): Exports;
 };
 
 // jco's output probes WebAssembly.promising (JSPI, absent from Node 20) in a try/catch per
@@ -105,17 +127,25 @@ webAssembly.promising ??= (fn) => fn;
 const cores: Array<{ exports: Record<string, unknown> }> = [];
 let component: Exports;
 try {
-  component = instantiate((path) => {
-    const module = init.modules[path];
-    if (module === undefined) throw new Error(`component asks for unknown core module ${path}`);
-    return module;
-  }, imports, (module: CoreModule, importObject: object) => {
-    const Instance = (globalThis as unknown as { WebAssembly: { Instance: new (m: CoreModule, i: object) => { exports: Record<string, unknown> } } }).WebAssembly.Instance;
-    const instance = new Instance(module, importObject);
-    cores.push(instance);
-    return instance;
-  });
-  component['plugin']!['init']!();
+  component = instantiate(
+    (path) => {
+      const module = init.modules[path];
+      if (module === undefined) throw new Error(`component asks for unknown core module ${path}`);
+      return module;
+    },
+    imports,
+    (module: CoreModule, importObject: object) => {
+      const Instance = (
+        globalThis as unknown as {
+          WebAssembly: { Instance: new (m: CoreModule, i: object) => { exports: Record<string, unknown> } };
+        }
+      ).WebAssembly.Instance;
+      const instance = new Instance(module, importObject);
+      cores.push(instance);
+      return instance;
+    },
+  );
+  component.plugin!.init!();
   setThreadNice(0);
   send({ type: 'ready', registrations, writes: takeStoreWrites() });
 } catch (error) {
@@ -123,12 +153,15 @@ try {
   process.exit(0);
 }
 
-const face = init.world === 'ipam-driver' ? component['ipam']! : component['driver']!;
+const face = init.world === 'ipam-driver' ? component.ipam! : component.driver!;
 
 /** Runs one call; host resources are created here and their effects returned as the value. */
 function dispatch({ method, args }: CallMessage): unknown {
   const fn = face[method];
-  if (fn === undefined) throw Object.assign(new Error(`unknown method ${method}`), { payload: { tag: 'not-implemented', val: `${method} is not part of ${init.world}` } });
+  if (fn === undefined)
+    throw Object.assign(new Error(`unknown method ${method}`), {
+      payload: { tag: 'not-implemented', val: `${method} is not part of ${init.world}` },
+    });
   switch (method) {
     case 'createNetwork': {
       const [handle, networkId, options, v4, v6] = args;
@@ -164,18 +197,29 @@ function describe(error: unknown, method: string): { error: WireError; fatal: bo
       return { error: { kind: tag, message: val }, fatal: false };
     }
     const { code, message } = payload as { code: string; message: string };
-    return { error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}`, ipamCode: code }, fatal: false };
+    return {
+      error: { kind: IPAM_KINDS[code] ?? 'invalid-parameter', message: `${code}: ${message}`, ipamCode: code },
+      fatal: false,
+    };
   }
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const why = memoryExhausted() ? `ran out of memory (cap ${init.memoryMaxBytes / 2 ** 20} MiB) and trapped` : 'trapped';
+  const why = memoryExhausted()
+    ? `ran out of memory (cap ${init.memoryMaxBytes / 2 ** 20} MiB) and trapped`
+    : 'trapped';
   return { error: { kind: 'internal', message: `${method} ${why} (${text})` }, fatal: true };
 }
 
 /** A guest memory at 90% of its cap or more: the trap most likely followed a failed grow. */
 function memoryExhausted(): boolean {
-  return cores.some(({ exports }) => Object.values(exports).some((value) =>
-    value instanceof Object && 'buffer' in value && 'grow' in value
-    && (value as { buffer: ArrayBuffer }).buffer.byteLength >= init.memoryMaxBytes * 0.9));
+  return cores.some(({ exports }) =>
+    Object.values(exports).some(
+      (value) =>
+        value instanceof Object &&
+        'buffer' in value &&
+        'grow' in value &&
+        (value as { buffer: ArrayBuffer }).buffer.byteLength >= init.memoryMaxBytes * 0.9,
+    ),
+  );
 }
 
 /** Rough size of a result: guards the host against a guest returning huge strings or lists. */
@@ -238,13 +282,27 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
   try {
     const value = dispatch(message);
     if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
-      send({ type: 'result', id: message.id, ok: false, fatal: false, error: { kind: 'internal', message: `result of ${message.method} is over the ${init.maxResultBytes}-byte limit` }, writes: takeStoreWrites() });
+      send({
+        type: 'result',
+        id: message.id,
+        ok: false,
+        fatal: false,
+        error: {
+          kind: 'internal',
+          message: `result of ${message.method} is over the ${init.maxResultBytes}-byte limit`,
+        },
+        writes: takeStoreWrites(),
+      });
       return;
     }
     send({ type: 'result', id: message.id, ok: true, value, writes: takeStoreWrites() });
   } catch (error) {
     const { error: wire, fatal } = describe(error, message.method);
     const writes = takeStoreWrites();
-    send(fatal ? { type: 'result', id: message.id, ok: false, error: wire, fatal } : { type: 'result', id: message.id, ok: false, error: wire, fatal, writes });
+    send(
+      fatal
+        ? { type: 'result', id: message.id, ok: false, error: wire, fatal }
+        : { type: 'result', id: message.id, ok: false, error: wire, fatal, writes },
+    );
   }
 }

@@ -8,7 +8,10 @@ export class DriverError extends Error {
   /** From an IPAM driver's `ipam-error`: its code as the WIT names it (`pool-overlap`, ...). */
   ipamCode?: string;
 
-  constructor(readonly kind: ErrorKind, message: string) {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = KIND_NAMES[kind];
   }
@@ -20,32 +23,53 @@ export class DriverError extends Error {
 }
 
 export class InvalidParameter extends DriverError {
-  constructor(message: string) { super('invalid-parameter', message); }
+  constructor(message: string) {
+    super('invalid-parameter', message);
+  }
 }
 export class NotFound extends DriverError {
-  constructor(message: string) { super('not-found', message); }
+  constructor(message: string) {
+    super('not-found', message);
+  }
 }
 export class Forbidden extends DriverError {
-  constructor(message: string) { super('forbidden', message); }
+  constructor(message: string) {
+    super('forbidden', message);
+  }
 }
 export class NoService extends DriverError {
-  constructor(message: string) { super('no-service', message); }
+  constructor(message: string) {
+    super('no-service', message);
+  }
 }
 export class NotImplemented extends DriverError {
-  constructor(message: string) { super('not-implemented', message); }
+  constructor(message: string) {
+    super('not-implemented', message);
+  }
 }
 export class Internal extends DriverError {
-  constructor(message: string) { super('internal', message); }
+  constructor(message: string) {
+    super('internal', message);
+  }
 }
 export class Retry extends DriverError {
-  constructor(message: string) { super('retry', message); }
+  constructor(message: string) {
+    super('retry', message);
+  }
 }
 
 /** A call refused at once: the component keeps failing and waits out its backoff before the
  * next restart (libnetwork's NoService, with what a caller needs to decide when to retry). */
 export class DriverUnhealthy extends NoService {
-  constructor(readonly owner: string, readonly consecutiveFaults: number, readonly retryAfterMs: number, lastFault: string | undefined) {
-    super(`${owner} is unhealthy after ${consecutiveFaults} consecutive faults (last: ${lastFault ?? 'unknown'}); next restart in ${retryAfterMs} ms`);
+  constructor(
+    readonly owner: string,
+    readonly consecutiveFaults: number,
+    readonly retryAfterMs: number,
+    lastFault: string | undefined,
+  ) {
+    super(
+      `${owner} is unhealthy after ${consecutiveFaults} consecutive faults (last: ${lastFault ?? 'unknown'}); next restart in ${retryAfterMs} ms`,
+    );
     this.name = 'DriverUnhealthy';
   }
 }
@@ -79,7 +103,11 @@ export interface WireError {
 }
 
 export function toWire(error: DriverError): WireError {
-  return { kind: error.kind, message: error.message, ...(error.ipamCode === undefined ? {} : { ipamCode: error.ipamCode }) };
+  return {
+    kind: error.kind,
+    message: error.message,
+    ...(error.ipamCode === undefined ? {} : { ipamCode: error.ipamCode }),
+  };
 }
 
 export function fromWire(wire: WireError): DriverError {

@@ -12,22 +12,29 @@ export type HostReply = { ok: true; value?: unknown } | { ok: false; error: Wire
 
 /** JSON with byte arrays (store values, table entries) as base64. */
 function encode(reply: HostReply): Uint8Array {
-  return Buffer.from(JSON.stringify(reply, (_key, value: unknown) =>
-    value instanceof Uint8Array ? { $bytes: Buffer.from(value).toString('base64') } : value));
+  return Buffer.from(
+    JSON.stringify(reply, (_key, value: unknown) =>
+      value instanceof Uint8Array ? { $bytes: Buffer.from(value).toString('base64') } : value,
+    ),
+  );
 }
 
 function decode(bytes: Uint8Array): HostReply {
   return JSON.parse(Buffer.from(bytes).toString('utf8'), (_key, value: unknown) =>
     value !== null && typeof value === 'object' && '$bytes' in value
       ? new Uint8Array(Buffer.from((value as { $bytes: string }).$bytes, 'base64'))
-      : value) as HostReply;
+      : value,
+  ) as HostReply;
 }
 
 /** Main thread: write the reply and wake the worker. */
 export function answer(channel: SharedArrayBuffer, reply: HostReply): void {
   let bytes = encode(reply);
   if (bytes.length > CHANNEL_BYTES - HEADER) {
-    bytes = encode({ ok: false, error: { kind: 'internal', message: `host reply of ${bytes.length} bytes is over the channel's limit` } });
+    bytes = encode({
+      ok: false,
+      error: { kind: 'internal', message: `host reply of ${bytes.length} bytes is over the channel's limit` },
+    });
   }
   const state = new Int32Array(channel, 0, 2);
   new Uint8Array(channel, HEADER, bytes.length).set(bytes);

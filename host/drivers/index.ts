@@ -1,7 +1,38 @@
 // The driver runtime's public surface, for the controller and the API.
-export type { AddressResponse, AddressSpaces, Capability, Driver, InterfaceData, Ipam, IpamCapability, JoinEffects, NetworkInfoEffects, PoolRequest, PoolResponse, StaticRoute } from './api.js';
-export { DriverError, DriverUnhealthy, Forbidden, Internal, InvalidParameter, NoService, NotFound, NotImplemented, Retry, type ErrorKind } from './errors.js';
-export { DriverRegistry, HOST_OWNER, type DriverEntry, type IpamEntry, type RegistryChange, type RegistryKind } from './registry.js';
+export type {
+  AddressResponse,
+  AddressSpaces,
+  Capability,
+  Driver,
+  InterfaceData,
+  Ipam,
+  IpamCapability,
+  JoinEffects,
+  NetworkInfoEffects,
+  PoolRequest,
+  PoolResponse,
+  StaticRoute,
+} from './api.js';
+export {
+  DriverError,
+  DriverUnhealthy,
+  Forbidden,
+  Internal,
+  InvalidParameter,
+  NoService,
+  NotFound,
+  NotImplemented,
+  Retry,
+  type ErrorKind,
+} from './errors.js';
+export {
+  DriverRegistry,
+  HOST_OWNER,
+  type DriverEntry,
+  type IpamEntry,
+  type RegistryChange,
+  type RegistryKind,
+} from './registry.js';
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
 export { LinkOwnership, linkOperation, type NetlinkOp, type PlumbingBackend } from './plumbing.js';

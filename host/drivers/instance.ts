@@ -44,7 +44,13 @@ function spawn(): Worker {
 export function prepareSpare(): Promise<void> {
   if (spare === undefined) {
     const worker = spawn();
-    spare = { worker, online: once(worker, 'online').then(() => undefined, () => undefined) };
+    spare = {
+      worker,
+      online: once(worker, 'online').then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
   }
   return spare.online;
 }
@@ -121,15 +127,22 @@ export class ComponentInstance {
 
   /** One call into the guest; the caller serializes calls. */
   invoke(method: string, args: unknown[]): Promise<unknown> {
-    if (this.#dead !== undefined) return Promise.reject(new InstanceFault(`${this.options.label} is not running (${this.#dead})`));
+    if (this.#dead !== undefined)
+      return Promise.reject(new InstanceFault(`${this.options.label} is not running (${this.#dead})`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#kill(`${method} exceeded its ${this.options.deadlineMs} ms deadline; the instance was stopped`);
       }, this.options.deadlineMs);
       this.#pending.set(id, {
-        resolve: (value) => { clearTimeout(timer); resolve(value); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
       this.#worker.postMessage({ id, method, args });
     });
@@ -168,7 +181,9 @@ export class ComponentInstance {
         if (message.ok) {
           if (this.#persisted(message.writes, pending)) pending?.resolve(message.value);
         } else if (message.fatal) {
-          pending?.reject(new InstanceFault(`${this.options.label}: ${message.error.message}; the instance is being re-created`));
+          pending?.reject(
+            new InstanceFault(`${this.options.label}: ${message.error.message}; the instance is being re-created`),
+          );
           this.#kill(message.error.message);
         } else if (this.#persisted(message.writes, pending)) pending?.reject(fromWire(message.error));
       }
@@ -195,7 +210,9 @@ export class ComponentInstance {
     const refuse = (error: unknown): HostReply => ({ ok: false, error: hostError(op, error) });
     try {
       const value = this.options.host(op, args);
-      return value instanceof Promise ? value.then((settled) => ({ ok: true, value: settled }), refuse) : { ok: true, value };
+      return value instanceof Promise
+        ? value.then((settled) => ({ ok: true, value: settled }), refuse)
+        : { ok: true, value };
     } catch (error) {
       return refuse(error);
     }

@@ -37,7 +37,9 @@ function rewriteMemories(section: Uint8Array, maxPages: number): number[] {
       offset = maxEnd;
     }
     if (min > maxPages) {
-      throw new InvalidParameter(`module needs ${(min * PAGE) / 2 ** 20} MiB of memory at start; its cap is ${maxBytes(maxPages)} MiB`);
+      throw new InvalidParameter(
+        `module needs ${(min * PAGE) / 2 ** 20} MiB of memory at start; its cap is ${maxBytes(maxPages)} MiB`,
+      );
     }
     out.push(flags | 0x01, ...writeLeb(min), ...writeLeb(max));
   }

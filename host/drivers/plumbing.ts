@@ -4,8 +4,22 @@ import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmne
 import { OwnershipRegistry, type LinkOp } from '../netlink/ownership.js';
 import { DriverError, Forbidden, fromWire, InvalidParameter, type ErrorKind } from './errors.js';
 
-export type NetlinkOp = 'linkAdd' | 'linkDel' | 'linkSet' | 'linkGet' | 'linkList' | 'addrAdd' | 'addrDel' | 'addrList'
-  | 'routeAdd' | 'routeDel' | 'neighAdd' | 'neighDel' | 'fdbAdd' | 'fdbDel' | 'sysctlSet';
+export type NetlinkOp =
+  | 'linkAdd'
+  | 'linkDel'
+  | 'linkSet'
+  | 'linkGet'
+  | 'linkList'
+  | 'addrAdd'
+  | 'addrDel'
+  | 'addrList'
+  | 'routeAdd'
+  | 'routeDel'
+  | 'neighAdd'
+  | 'neighDel'
+  | 'fdbAdd'
+  | 'fdbDel'
+  | 'sysctlSet';
 
 /**
  * Carries out a netlink request already allowed by the ownership check (host/netlink +
@@ -65,7 +79,12 @@ export class LinkOwnership {
         throw new Forbidden((error as Error).message);
       }
     }
-    if (op === 'sysctlSet' && args[1] === undefined && ns.tag === 'host' && !HOST_WIDE_SYSCTLS.has(args[0] as Netlink.Sysctl)) {
+    if (
+      op === 'sysctlSet' &&
+      args[1] === undefined &&
+      ns.tag === 'host' &&
+      !HOST_WIDE_SYSCTLS.has(args[0] as Netlink.Sysctl)
+    ) {
       throw new Forbidden(`driver ${driver} may not set sysctl ${String(args[0])} host-wide`);
     }
   }
@@ -74,9 +93,16 @@ export class LinkOwnership {
   record(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): void {
     if (op === 'linkAdd') {
       const spec = args[0] as Netlink.LinkSpec;
-      this.registry.recordLinks(driver, spec.kind.tag === 'veth'
-        ? [{ ns, name: spec.name }, { ns: spec.kind.val.netns, name: spec.kind.val.name }]
-        : [{ ns, name: spec.name }], operation);
+      this.registry.recordLinks(
+        driver,
+        spec.kind.tag === 'veth'
+          ? [
+              { ns, name: spec.name },
+              { ns: spec.kind.val.netns, name: spec.kind.val.name },
+            ]
+          : [{ ns, name: spec.name }],
+        operation,
+      );
     } else if (op === 'linkDel') {
       this.registry.forgetLink(ns, args[0] as string);
     } else if (op === 'linkSet') {
@@ -133,26 +159,49 @@ export class LinkOwnership {
 }
 
 /** The netlink import: ownership check, plumbing, then bookkeeping of what was created. */
-export function guardedNetlink(ownership: LinkOwnership, backend: PlumbingBackend, driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): unknown {
+export function guardedNetlink(
+  ownership: LinkOwnership,
+  backend: PlumbingBackend,
+  driver: string,
+  op: NetlinkOp,
+  ns: Netlink.Netns,
+  args: unknown[],
+  operation?: string,
+): unknown {
   ownership.check(driver, op, ns, args);
   const done = (value: unknown): unknown => {
     ownership.record(driver, op, ns, args, operation);
-    if (op === 'linkList') return (value as Netlink.LinkInfo[]).filter((link) => ownership.registry.owner(ns, link.name) === driver);
+    if (op === 'linkList')
+      return (value as Netlink.LinkInfo[]).filter((link) => ownership.registry.owner(ns, link.name) === driver);
     return value;
   };
   try {
     const value = backend.netlink(op, ns, args, operation);
-    return value instanceof Promise ? value.then(done, (error: unknown) => { throw typed(error); }) : done(value);
+    return value instanceof Promise
+      ? value.then(done, (error: unknown) => {
+          throw typed(error);
+        })
+      : done(value);
   } catch (error) {
     throw typed(error);
   }
 }
 
-const KINDS = new Set<string>(['invalid-parameter', 'not-found', 'forbidden', 'no-service', 'not-implemented', 'internal', 'retry']);
+const KINDS = new Set<string>([
+  'invalid-parameter',
+  'not-found',
+  'forbidden',
+  'no-service',
+  'not-implemented',
+  'internal',
+  'retry',
+]);
 
 /** host/netlink's errors carry the WIT variant name in `code`: keep it for the guest. */
 function typed(error: unknown): unknown {
   if (error instanceof DriverError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && KINDS.has(code) ? fromWire({ kind: code as ErrorKind, message: error.message }) : error;
+  return typeof code === 'string' && KINDS.has(code)
+    ? fromWire({ kind: code as ErrorKind, message: error.message })
+    : error;
 }

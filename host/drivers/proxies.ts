@@ -5,7 +5,10 @@ import type { Driver, Ipam } from './api.js';
 export type Invoke = (method: string, args: unknown[]) => Promise<unknown>;
 
 export function driverProxy(name: string, invoke: Invoke): Driver {
-  const call = <T>(method: string) => (...args: unknown[]) => invoke(method, args) as Promise<T>;
+  const call =
+    <T>(method: string) =>
+    (...args: unknown[]) =>
+      invoke(method, args) as Promise<T>;
   return {
     networkAllocate: call('networkAllocate'),
     networkFree: call('networkFree'),
@@ -27,7 +30,10 @@ export function driverProxy(name: string, invoke: Invoke): Driver {
 }
 
 export function ipamProxy(invoke: Invoke): Ipam {
-  const call = <T>(method: string) => (...args: unknown[]) => invoke(method, args) as Promise<T>;
+  const call =
+    <T>(method: string) =>
+    (...args: unknown[]) =>
+      invoke(method, args) as Promise<T>;
   return {
     getDefaultAddressSpaces: call('getDefaultAddressSpaces'),
     requestPool: call('requestPool'),

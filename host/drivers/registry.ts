@@ -98,11 +98,11 @@ export class DriverRegistry extends EventEmitter<{ change: [RegistryChange] }> {
   }
 
   /** Like drvregistry.WalkDrivers: stops when `visit` returns true. */
-  walkDrivers(visit: (name: string, entry: DriverEntry) => boolean | void): void {
+  walkDrivers(visit: (name: string, entry: DriverEntry) => boolean | undefined): void {
     for (const [name, entry] of this.#drivers) if (visit(name, entry) === true) return;
   }
 
-  walkIpams(visit: (name: string, entry: IpamEntry) => boolean | void): void {
+  walkIpams(visit: (name: string, entry: IpamEntry) => boolean | undefined): void {
     for (const [name, entry] of this.#ipams) if (visit(name, entry) === true) return;
   }
 

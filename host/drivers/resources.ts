@@ -18,16 +18,19 @@ export class InterfaceInfo {
   constructor(readonly data: InterfaceData) {}
 
   setMacAddress(mac: string): void {
-    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw guestError('invalid-parameter', `invalid MAC address "${mac}"`);
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac))
+      throw guestError('invalid-parameter', `invalid MAC address "${mac}"`);
     if (this.data.mac !== undefined) throw guestError('forbidden', `endpoint already has MAC address ${this.data.mac}`);
     this.data.mac = mac;
   }
 
   setIpAddress(cidr: string): void {
     const v6 = cidr.includes(':');
-    if (!/^[0-9a-f.:]+\/\d{1,3}$/i.test(cidr)) throw guestError('invalid-parameter', `invalid address "${cidr}" (CIDR expected)`);
+    if (!/^[0-9a-f.:]+\/\d{1,3}$/i.test(cidr))
+      throw guestError('invalid-parameter', `invalid address "${cidr}" (CIDR expected)`);
     const current = v6 ? this.data.addressIpv6 : this.data.address;
-    if (current !== undefined) throw guestError('forbidden', `endpoint already has ${v6 ? 'IPv6' : 'IPv4'} address ${current}`);
+    if (current !== undefined)
+      throw guestError('forbidden', `endpoint already has ${v6 ? 'IPv6' : 'IPv4'} address ${current}`);
     if (v6) this.data.addressIpv6 = cidr;
     else this.data.address = cidr;
   }
@@ -70,8 +73,11 @@ export class JoinInfo {
   }
 
   addStaticRoute(destination: string, routeType: RouteType, nextHop: string | undefined): void {
-    if (routeType === 'next-hop' && nextHop === undefined) throw guestError('invalid-parameter', 'a next-hop route needs a next hop');
-    this.effects.staticRoutes.push(nextHop === undefined ? { destination, routeType } : { destination, routeType, nextHop });
+    if (routeType === 'next-hop' && nextHop === undefined)
+      throw guestError('invalid-parameter', 'a next-hop route needs a next hop');
+    this.effects.staticRoutes.push(
+      nextHop === undefined ? { destination, routeType } : { destination, routeType, nextHop },
+    );
   }
 
   disableGatewayService(): void {

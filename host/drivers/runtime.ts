@@ -101,7 +101,10 @@ export class DriverRuntime {
   unload(owner: string): Promise<void> {
     return this.#exclusive(owner, async () => {
       const slot = this.#slot(owner);
-      const reason = this.options.inUse?.(owner, slot.registrations.map((reg) => reg.name));
+      const reason = this.options.inUse?.(
+        owner,
+        slot.registrations.map((reg) => reg.name),
+      );
       if (reason !== undefined) throw new Forbidden(`${owner} stays loaded: ${reason}`);
       await slot.unload();
       this.#slots.delete(owner);
@@ -150,7 +153,9 @@ export class DriverRuntime {
       ownership: this.ownership,
       policy,
       maxResultBytes: o.maxResultBytes ?? 2 ** 20,
-      log: o.log ?? ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),
+      log:
+        o.log ??
+        ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),
       replay: () => this.#replay,
     };
   }
@@ -160,7 +165,9 @@ export class DriverRuntime {
     const run = (this.#busy.get(owner) ?? Promise.resolve()).then(task);
     const settled = run.catch(() => undefined);
     this.#busy.set(owner, settled);
-    void settled.then(() => { if (this.#busy.get(owner) === settled) this.#busy.delete(owner); });
+    void settled.then(() => {
+      if (this.#busy.get(owner) === settled) this.#busy.delete(owner);
+    });
     return run;
   }
 }

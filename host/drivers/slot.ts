@@ -4,9 +4,15 @@
 import { EventEmitter } from 'node:events';
 import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js';
 import type { CompiledComponent } from './compiler.js';
-import { DriverError, DriverUnhealthy, Forbidden, NoService } from './errors.js';
+import { type DriverError, DriverUnhealthy, Forbidden, NoService } from './errors.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
-import { guardedNetlink, operationOfCall, type LinkOwnership, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+import {
+  guardedNetlink,
+  operationOfCall,
+  type LinkOwnership,
+  type NetlinkOp,
+  type PlumbingBackend,
+} from './plumbing.js';
 import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
@@ -77,7 +83,11 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   readonly #networkParents = new Map<string, string[]>();
   readonly #endpointSandboxes = new Map<string, string>();
 
-  private constructor(readonly owner: string, compiled: CompiledComponent, private readonly services: SlotServices) {
+  private constructor(
+    readonly owner: string,
+    compiled: CompiledComponent,
+    private readonly services: SlotServices,
+  ) {
     super();
     this.#compiled = compiled;
   }
@@ -89,8 +99,15 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     const done: Registration[] = [];
     try {
       for (const reg of running.handles.values()) {
-        if (reg.kind === 'driver') services.registry.registerDriver(reg.name, slot.#driverFor(reg.name), reg.capability as Capability, owner);
-        else services.registry.registerIpamDriver(reg.name, slot.#ipamFor(reg.name), reg.capability as IpamCapability, owner);
+        if (reg.kind === 'driver')
+          services.registry.registerDriver(reg.name, slot.#driverFor(reg.name), reg.capability as Capability, owner);
+        else
+          services.registry.registerIpamDriver(
+            reg.name,
+            slot.#ipamFor(reg.name),
+            reg.capability as IpamCapability,
+            owner,
+          );
         done.push(reg);
       }
     } catch (error) {
@@ -111,7 +128,10 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   get health(): SlotHealth {
-    const health: SlotHealth = { healthy: this.#faults < this.services.policy.unhealthyAfter, consecutiveFaults: this.#faults };
+    const health: SlotHealth = {
+      healthy: this.#faults < this.services.policy.unhealthyAfter,
+      consecutiveFaults: this.#faults,
+    };
     if (this.#lastFault !== undefined) health.lastFault = this.#lastFault;
     const wait = this.#retryAt - Date.now();
     if (this.#running === undefined && wait > 0) health.retryAfterMs = wait;
@@ -172,8 +192,20 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   #registerNew(reg: Registration): void {
-    if (reg.kind === 'driver') this.services.registry.registerDriver(reg.name, this.#driverFor(reg.name), reg.capability as Capability, this.owner);
-    else this.services.registry.registerIpamDriver(reg.name, this.#ipamFor(reg.name), reg.capability as IpamCapability, this.owner);
+    if (reg.kind === 'driver')
+      this.services.registry.registerDriver(
+        reg.name,
+        this.#driverFor(reg.name),
+        reg.capability as Capability,
+        this.owner,
+      );
+    else
+      this.services.registry.registerIpamDriver(
+        reg.name,
+        this.#ipamFor(reg.name),
+        reg.capability as IpamCapability,
+        this.owner,
+      );
   }
 
   #driverFor(name: string): Driver {
@@ -205,7 +237,13 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   /** One call on one instance, with the netlink rights the call grants or ends. */
-  async #invoke(running: Running, kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
+  async #invoke(
+    running: Running,
+    kind: Registration['kind'],
+    name: string,
+    method: string,
+    args: unknown[],
+  ): Promise<unknown> {
     const reg = running.handles.get(regKey(kind, name));
     if (reg === undefined) throw new NoService(`${this.owner} no longer provides ${kind} ${name}`);
     const [networkId, endpointId] = args as [string, string];
@@ -214,7 +252,9 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     // A replayed join of an endpoint already joined there must not end the right if it fails.
     const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
     if (method === 'createNetwork') {
-      const parents = (args[1] as Options).filter(([key]) => key === 'parent' || key.endsWith('.parent')).map(([, value]) => value);
+      const parents = (args[1] as Options)
+        .filter(([key]) => key === 'parent' || key.endsWith('.parent'))
+        .map(([, value]) => value);
       this.#networkParents.set(networkId, parents);
       for (const parent of parents) rights.grantParent(this.owner, parent);
     } else if (method === 'join') {
@@ -279,12 +319,23 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   async #replay(running: Running, reason: ReplayEvent['reason']): Promise<void> {
     const hook = this.services.replay();
     if (hook === undefined) return;
-    const direct = (kind: Registration['kind'], name: string): Invoke => (method, args) => this.#invoke(running, kind, name, method, args);
+    const direct =
+      (kind: Registration['kind'], name: string): Invoke =>
+      (method, args) =>
+        this.#invoke(running, kind, name, method, args);
     const drivers: ReplayEvent['drivers'] = new Map();
     const ipams: ReplayEvent['ipams'] = new Map();
     for (const reg of running.handles.values()) {
-      if (reg.kind === 'driver') drivers.set(reg.name, { driver: driverProxy(reg.name, direct('driver', reg.name)), capability: reg.capability as Capability });
-      else ipams.set(reg.name, { ipam: ipamProxy(direct('ipam', reg.name)), capability: reg.capability as IpamCapability });
+      if (reg.kind === 'driver')
+        drivers.set(reg.name, {
+          driver: driverProxy(reg.name, direct('driver', reg.name)),
+          capability: reg.capability as Capability,
+        });
+      else
+        ipams.set(reg.name, {
+          ipam: ipamProxy(direct('ipam', reg.name)),
+          capability: reg.capability as IpamCapability,
+        });
     }
     await hook({ owner: this.owner, reason, drivers, ipams });
   }
@@ -315,13 +366,22 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       case 'register': {
         const [kind, name] = args as [Registration['kind'], string];
         this.services.registry.check(kind, name, this.owner);
-        if (seen.has(regKey(kind, name))) throw new Forbidden(`${kind} "${name}" is already registered by this component`);
+        if (seen.has(regKey(kind, name)))
+          throw new Forbidden(`${kind} "${name}" is already registered by this component`);
         seen.add(regKey(kind, name));
         return undefined;
       }
       case 'netlink': {
         const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
-        return guardedNetlink(this.services.ownership, this.services.plumbing, this.owner, netlinkOp, ns, rest, operation);
+        return guardedNetlink(
+          this.services.ownership,
+          this.services.plumbing,
+          this.owner,
+          netlinkOp,
+          ns,
+          rest,
+          operation,
+        );
       }
       default:
         throw new Forbidden(`unknown host import ${op}`);

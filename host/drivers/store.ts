@@ -30,7 +30,10 @@ export class MemoryStore implements StoreBackend {
 
   protected space(owner: string): Map<string, Uint8Array> {
     let space = this.spaces.get(owner);
-    if (space === undefined) this.spaces.set(owner, (space = new Map()));
+    if (space === undefined) {
+      space = new Map();
+      this.spaces.set(owner, space);
+    }
     return space;
   }
 }
@@ -66,7 +69,9 @@ export class FileStore extends MemoryStore {
   }
 
   #flush(owner: string): void {
-    const saved = Object.fromEntries([...super.space(owner)].map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+    const saved = Object.fromEntries(
+      [...super.space(owner)].map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    );
     const file = this.#file(owner);
     writeFileSync(`${file}.tmp`, JSON.stringify(saved));
     renameSync(`${file}.tmp`, file);

@@ -27,7 +27,7 @@ export class DriversDirectory {
   /** Loads what is there now, then follows changes. */
   async start(): Promise<void> {
     this.#watcher = watch(this.dir, (_event, file) => {
-      if (file !== null && file.endsWith('.wasm')) this.#schedule(file);
+      if (file?.endsWith('.wasm')) this.#schedule(file);
     });
     for (const file of await readdir(this.dir)) if (file.endsWith('.wasm')) await this.sync(file);
   }
@@ -65,9 +65,12 @@ export class DriversDirectory {
 
   #schedule(file: string): void {
     clearTimeout(this.#timers.get(file));
-    this.#timers.set(file, setTimeout(() => {
-      this.#timers.delete(file);
-      void this.sync(file);
-    }, this.debounceMs));
+    this.#timers.set(
+      file,
+      setTimeout(() => {
+        this.#timers.delete(file);
+        void this.sync(file);
+      }, this.debounceMs),
+    );
   }
 }

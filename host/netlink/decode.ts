@@ -22,7 +22,8 @@ export function decodeLink(payload: Buffer): LinkInfo {
   if (mac && mac.length === 6) result.mac = formatMac(mac);
   if (master) result.masterIndex = master.readUInt32LE(0);
   // A veth's peer in another namespace (IFLA_LINK_NETNSID) may have the same index as the link.
-  if (link && (link.readUInt32LE(0) !== index || attrs.has(C.IFLA_LINK_NETNSID))) result.linkIndex = link.readUInt32LE(0);
+  if (link && (link.readUInt32LE(0) !== index || attrs.has(C.IFLA_LINK_NETNSID)))
+    result.linkIndex = link.readUInt32LE(0);
   return result;
 }
 
@@ -32,7 +33,11 @@ export function decodeAddress(payload: Buffer): AddressInfo {
   return { index: payload.readUInt32LE(4), cidr: `${formatIp(payload.readUInt8(0), ip)}/${payload.readUInt8(1)}` };
 }
 
-const SCOPE_NAMES = new Map<number, RouteScope>([[C.RT_SCOPE_UNIVERSE, 'universe'], [C.RT_SCOPE_LINK, 'link'], [C.RT_SCOPE_HOST, 'host']]);
+const SCOPE_NAMES = new Map<number, RouteScope>([
+  [C.RT_SCOPE_UNIVERSE, 'universe'],
+  [C.RT_SCOPE_LINK, 'link'],
+  [C.RT_SCOPE_HOST, 'host'],
+]);
 
 /** A route of the main table, or undefined for other tables and kinds. */
 export function decodeRoute(payload: Buffer): RouteInfo | undefined {
@@ -65,7 +70,11 @@ export function decodeNeighbour(payload: Buffer): NeighbourInfo {
   const family = payload.readUInt8(0);
   const dst = attrs.get(C.NDA_DST);
   const lladdr = attrs.get(C.NDA_LLADDR);
-  const result: NeighbourInfo = { index: payload.readInt32LE(4), family, permanent: (payload.readUInt16LE(8) & C.NUD_PERMANENT) !== 0 };
+  const result: NeighbourInfo = {
+    index: payload.readInt32LE(4),
+    family,
+    permanent: (payload.readUInt16LE(8) & C.NUD_PERMANENT) !== 0,
+  };
   if (dst) result.ip = formatIp(dst.length === 4 ? AF_INET : 10, dst);
   if (lladdr && lladdr.length === 6) result.mac = formatMac(lladdr);
   return result;

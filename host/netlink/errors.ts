@@ -7,7 +7,11 @@ export type ErrorCode = 'invalid-parameter' | 'not-found' | 'forbidden' | 'not-i
 // os.constants.errno lacks a few Linux names the kernel returns here (EXFULL: bridge full).
 const extraErrnos: Record<string, number> = { EXFULL: 54, EBADE: 52, ENOTUNIQ: 76, ERFKILL: 132 };
 // Aliases sharing a number resolve to the kernel's own name (EOPNOTSUPP, not ENOTSUP).
-const errnoNames = new Map<number, string>([[95, 'EOPNOTSUPP'], [11, 'EAGAIN'], [35, 'EDEADLK']]);
+const errnoNames = new Map<number, string>([
+  [95, 'EOPNOTSUPP'],
+  [11, 'EAGAIN'],
+  [35, 'EDEADLK'],
+]);
 for (const [name, value] of Object.entries({ ...constants.errno, ...extraErrnos })) {
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
@@ -18,12 +22,32 @@ export function errnoName(errno: number): string {
 
 function codeOf(errno: string): ErrorCode {
   switch (errno) {
-    case 'ENODEV': case 'ENOENT': case 'ESRCH': case 'EADDRNOTAVAIL': case 'ENXIO': return 'not-found';
-    case 'EPERM': case 'EACCES': return 'forbidden';
-    case 'EOPNOTSUPP': case 'EAFNOSUPPORT': case 'EPROTONOSUPPORT': return 'not-implemented';
-    case 'EBUSY': case 'EAGAIN': case 'ETIMEDOUT': return 'retry';
-    case 'EEXIST': case 'EINVAL': case 'ERANGE': case 'EXFULL': case 'ENAMETOOLONG': case 'ENETUNREACH': return 'invalid-parameter';
-    default: return 'internal';
+    case 'ENODEV':
+    case 'ENOENT':
+    case 'ESRCH':
+    case 'EADDRNOTAVAIL':
+    case 'ENXIO':
+      return 'not-found';
+    case 'EPERM':
+    case 'EACCES':
+      return 'forbidden';
+    case 'EOPNOTSUPP':
+    case 'EAFNOSUPPORT':
+    case 'EPROTONOSUPPORT':
+      return 'not-implemented';
+    case 'EBUSY':
+    case 'EAGAIN':
+    case 'ETIMEDOUT':
+      return 'retry';
+    case 'EEXIST':
+    case 'EINVAL':
+    case 'ERANGE':
+    case 'EXFULL':
+    case 'ENAMETOOLONG':
+    case 'ENETUNREACH':
+      return 'invalid-parameter';
+    default:
+      return 'internal';
   }
 }
 

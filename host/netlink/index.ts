@@ -1,6 +1,19 @@
 // Public API of the host's netlink plumbing.
 export { ForbiddenError, InvalidInputError, NetlinkError, errnoName, type ErrorCode } from './errors.js';
-export { Netns, bindNetns, createNetns, deleteNetns, isBoundNetns, openNetns, releaseNetns, selfNetns, unbindNetns, unshareNetns, withNetns, type UnboundNetns } from './netns.js';
+export {
+  Netns,
+  bindNetns,
+  createNetns,
+  deleteNetns,
+  isBoundNetns,
+  openNetns,
+  releaseNetns,
+  selfNetns,
+  unbindNetns,
+  unshareNetns,
+  withNetns,
+  type UnboundNetns,
+} from './netns.js';
 export { Batch, Rtnl } from './rtnl.js';
 export { NetlinkSocket, type Outcome, type Reply, type Request } from './socket.js';
 export { sysctlFiles, sysctlGet, sysctlSet } from './sysctl.js';

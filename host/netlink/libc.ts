@@ -15,7 +15,10 @@ const umount2Fn = libc.func('int umount2(const char *, int)');
 
 /** A failed system call: `errno` is the raw number, named later by errors.ts. */
 export class SyscallError extends Error {
-  constructor(readonly call: string, readonly errno: number) {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
     super(`${call} failed with errno ${errno}`);
   }
 }

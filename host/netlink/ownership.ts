@@ -61,7 +61,8 @@ export class OwnershipRegistry {
   forgetNamespace(ns: NsRef): void {
     const prefix = `${nsKey(ns)}\0`;
     for (const key of [...this.links.keys()]) if (key.startsWith(prefix)) this.links.delete(key);
-    if (ns.tag === 'sandbox') for (const join of [...this.joins]) if (join.endsWith(`\0${ns.val}`)) this.joins.delete(join);
+    if (ns.tag === 'sandbox')
+      for (const join of [...this.joins]) if (join.endsWith(`\0${ns.val}`)) this.joins.delete(join);
   }
 
   owner(ns: NsRef, name: string): string | undefined {
@@ -71,7 +72,9 @@ export class OwnershipRegistry {
   /** Names of the links `driver` owns in `ns`. */
   linksOf(driver: string, ns: NsRef): string[] {
     const prefix = `${nsKey(ns)}\0`;
-    return [...this.links].filter(([key, owner]) => owner === driver && key.startsWith(prefix)).map(([key]) => key.slice(prefix.length));
+    return [...this.links]
+      .filter(([key, owner]) => owner === driver && key.startsWith(prefix))
+      .map(([key]) => key.slice(prefix.length));
   }
 
   /** The driver is joining (or leaving) a sandbox: it may address it until `leave`. */
@@ -94,26 +97,28 @@ export class OwnershipRegistry {
 
   /** Throws ForbiddenError unless `driver` may do `op` on link `name` in `ns`. */
   check(driver: string, op: LinkOp, ns: NsRef, name?: string): void {
-    const deny = (why: string): never => {
-      throw new ForbiddenError(`driver ${driver} may not ${op}${name === undefined ? '' : ` link ${name}`} in ${nsText(ns)}: ${why}`);
-    };
-    if (ns.tag === 'sandbox' && !this.joins.has(`${driver}\0${ns.val}`)) deny('it is not joining that sandbox');
+    const denied = (why: string): ForbiddenError =>
+      new ForbiddenError(
+        `driver ${driver} may not ${op}${name === undefined ? '' : ` link ${name}`} in ${nsText(ns)}: ${why}`,
+      );
+    if (ns.tag === 'sandbox' && !this.joins.has(`${driver}\0${ns.val}`)) throw denied('it is not joining that sandbox');
     if (name === undefined) {
       if (op === 'route' && ns.tag === 'sandbox') return;
-      return deny('a link must be named');
+      throw denied('a link must be named');
     }
-    if (name === 'lo') deny('the loopback link belongs to the host');
+    if (name === 'lo') throw denied('the loopback link belongs to the host');
     const owner = this.owner(ns, name);
     switch (op) {
       case 'create':
-        if (owner !== undefined) deny(`the name is taken by ${owner === driver ? 'one of its links' : `driver ${owner}`}`);
+        if (owner !== undefined)
+          throw denied(`the name is taken by ${owner === driver ? 'one of its links' : `driver ${owner}`}`);
         return;
       case 'parent':
         if (owner === driver || this.parents.has(`${driver}\0${name}`)) return;
-        return deny("the network's options do not name it as parent");
+        throw denied("the network's options do not name it as parent");
       default:
-        if (owner === undefined) deny('the link was not created by a driver (host or physical link)');
-        if (owner !== driver) deny(`the link belongs to driver ${owner}`);
+        if (owner === undefined) throw denied('the link was not created by a driver (host or physical link)');
+        if (owner !== driver) throw denied(`the link belongs to driver ${owner}`);
     }
   }
 

@@ -9,10 +9,15 @@ import { AF_INET, AF_INET6, checkLinkName, type Cidr, type Ip, parseCidr, parseI
 
 const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 const IPVLAN_MODES = { l2: 0, l3: 1, l3s: 2 } as const;
-const SCOPES: Record<RouteScope, number> = { universe: C.RT_SCOPE_UNIVERSE, link: C.RT_SCOPE_LINK, host: C.RT_SCOPE_HOST };
+const SCOPES: Record<RouteScope, number> = {
+  universe: C.RT_SCOPE_UNIVERSE,
+  link: C.RT_SCOPE_LINK,
+  host: C.RT_SCOPE_HOST,
+};
 
 function checkMtu(mtu: number | undefined): void {
-  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)) throw new InvalidInputError(`mtu ${mtu} out of range 68..65535`);
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535))
+    throw new InvalidInputError(`mtu ${mtu} out of range 68..65535`);
 }
 
 /** Checks a link spec entirely before any name is resolved. */
@@ -22,16 +27,21 @@ export function checkLinkSpec(spec: LinkSpec): void {
   if (spec.mac !== undefined) parseMac(spec.mac);
   if (spec.master !== undefined) checkLinkName(spec.master, 'master');
   const kind = spec.kind;
-  if (spec.bridge !== undefined && kind.tag !== 'bridge') throw new InvalidInputError(`bridge options given for a ${kind.tag} link`);
+  if (spec.bridge !== undefined && kind.tag !== 'bridge')
+    throw new InvalidInputError(`bridge options given for a ${kind.tag} link`);
   switch (kind.tag) {
     case 'veth':
       checkLinkName(kind.val.name, 'veth peer name');
       if (kind.val.mac !== undefined) parseMac(kind.val.mac);
       break;
     case 'vxlan':
-      if (!Number.isInteger(kind.val.vni) || kind.val.vni < 0 || kind.val.vni >= 1 << 24) throw new InvalidInputError(`vni ${kind.val.vni} out of range`);
+      if (!Number.isInteger(kind.val.vni) || kind.val.vni < 0 || kind.val.vni >= 1 << 24)
+        throw new InvalidInputError(`vni ${kind.val.vni} out of range`);
       if (kind.val.local !== undefined) parseIp(kind.val.local);
-      if (kind.val.port !== undefined && (!Number.isInteger(kind.val.port) || kind.val.port < 1 || kind.val.port > 65535)) {
+      if (
+        kind.val.port !== undefined &&
+        (!Number.isInteger(kind.val.port) || kind.val.port < 1 || kind.val.port > 65535)
+      ) {
         throw new InvalidInputError(`vxlan port ${kind.val.port} out of range`);
       }
       if (kind.val.underlay !== undefined) checkLinkName(kind.val.underlay, 'vxlan underlay');
@@ -86,13 +96,15 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
     info.str(C.IFLA_INFO_KIND, kind.tag);
     switch (kind.tag) {
       case 'veth':
-        info.nest(C.IFLA_INFO_DATA, (data) => data.nest(C.VETH_INFO_PEER, (peer) => {
-          peer.raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, kind.val.name);
-          if (kind.val.mac !== undefined) peer.attr(C.IFLA_ADDRESS, parseMac(kind.val.mac));
-          if (spec.mtu !== undefined) peer.u32(C.IFLA_MTU, spec.mtu);
-          if (refs.peerNetnsFd !== undefined) peer.u32(C.IFLA_NET_NS_FD, refs.peerNetnsFd);
-          singleQueue(peer);
-        }));
+        info.nest(C.IFLA_INFO_DATA, (data) =>
+          data.nest(C.VETH_INFO_PEER, (peer) => {
+            peer.raw(ifinfomsg(C.AF_UNSPEC, 0, 0, 0)).str(C.IFLA_IFNAME, kind.val.name);
+            if (kind.val.mac !== undefined) peer.attr(C.IFLA_ADDRESS, parseMac(kind.val.mac));
+            if (spec.mtu !== undefined) peer.u32(C.IFLA_MTU, spec.mtu);
+            if (refs.peerNetnsFd !== undefined) peer.u32(C.IFLA_NET_NS_FD, refs.peerNetnsFd);
+            singleQueue(peer);
+          }),
+        );
         break;
       case 'vxlan':
         info.nest(C.IFLA_INFO_DATA, (data) => {
@@ -114,7 +126,8 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
         break;
       case 'bridge': {
         const snooping = spec.bridge?.mcastSnooping;
-        if (snooping !== undefined) info.nest(C.IFLA_INFO_DATA, (data) => data.u8(C.IFLA_BR_MCAST_SNOOPING, snooping ? 1 : 0));
+        if (snooping !== undefined)
+          info.nest(C.IFLA_INFO_DATA, (data) => data.u8(C.IFLA_BR_MCAST_SNOOPING, snooping ? 1 : 0));
         break;
       }
       default:
@@ -125,7 +138,12 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
   // No echo when the peer goes to another namespace: the kernel echoes the peer there too and
   // fails with ENOTCONN (no socket of ours has that port id in that namespace).
   const echo = refs.peerNetnsFd === undefined ? C.NLM_F_ECHO : 0;
-  return { type: C.RTM_NEWLINK, flags: C.NLM_F_CREATE | C.NLM_F_EXCL | echo, payload: w.done(), what: `create ${kind.tag} ${spec.name}${peer}` };
+  return {
+    type: C.RTM_NEWLINK,
+    flags: C.NLM_F_CREATE | C.NLM_F_EXCL | echo,
+    payload: w.done(),
+    what: `create ${kind.tag} ${spec.name}${peer}`,
+  };
 }
 
 export function checkLinkChange(change: LinkChange): void {
@@ -149,7 +167,10 @@ export function setLink(index: number, label: string, change: LinkChange, master
 
 /** A link request addressed by name (index 0: the kernel looks the name up; it is no new name). */
 function byName(type: number, name: string, what: string, flags = 0, change = 0): Request {
-  const payload = new Writer().raw(ifinfomsg(C.AF_UNSPEC, 0, flags, change)).str(C.IFLA_IFNAME, name).done();
+  const payload = new Writer()
+    .raw(ifinfomsg(C.AF_UNSPEC, 0, flags, change))
+    .str(C.IFLA_IFNAME, name)
+    .done();
   return { type, flags: 0, payload, what };
 }
 
@@ -189,7 +210,10 @@ function ifaddrmsg(cidr: Cidr, index: number, flags: number): Buffer {
 export function address(add: boolean, index: number, cidrText: string, nodad: boolean, label: string): Request {
   const cidr = parseCidr(cidrText);
   const flags = nodad && cidr.family === AF_INET6 ? C.IFA_F_NODAD : 0;
-  const w = new Writer().raw(ifaddrmsg(cidr, index, flags)).attr(C.IFA_LOCAL, cidr.bytes).attr(C.IFA_ADDRESS, cidr.bytes);
+  const w = new Writer()
+    .raw(ifaddrmsg(cidr, index, flags))
+    .attr(C.IFA_LOCAL, cidr.bytes)
+    .attr(C.IFA_ADDRESS, cidr.bytes);
   if (flags) w.u32(C.IFA_FLAGS, flags);
   return {
     type: add ? C.RTM_NEWADDR : C.RTM_DELADDR,
@@ -244,13 +268,21 @@ export function route(add: boolean, target: RouteTarget, index: number | undefin
 
 function maskedBytes(cidr: Cidr): Buffer {
   const bytes = Buffer.from(cidr.bytes);
-  for (let bit = cidr.prefix; bit < bytes.length * 8; bit++) bytes[bit >> 3] = (bytes[bit >> 3] as number) & ~(0x80 >> (bit & 7));
+  for (let bit = cidr.prefix; bit < bytes.length * 8; bit++)
+    bytes[bit >> 3] = (bytes[bit >> 3] as number) & ~(0x80 >> (bit & 7));
   return bytes;
 }
 
 /** RTM_NEWNEIGH / RTM_DELNEIGH: an IP neighbour (family from the IP) or, with `bridge`, an fdb
  * entry on the link itself (NTF_SELF, e.g. a VXLAN device's remote VTEP). */
-export function neighbour(add: boolean, index: number, mac: string, ip: string | undefined, bridge: boolean, label: string): Request {
+export function neighbour(
+  add: boolean,
+  index: number,
+  mac: string,
+  ip: string | undefined,
+  bridge: boolean,
+  label: string,
+): Request {
   const lladdr = parseMac(mac);
   const dst = ip === undefined ? undefined : parseIp(ip);
   const header = Buffer.alloc(12);
@@ -271,4 +303,3 @@ export function neighbour(add: boolean, index: number, mac: string, ip: string |
     what: `${add ? 'add' : 'delete'} ${bridge ? 'fdb entry' : 'neighbour'} ${mac}${ip ? ` ${ip}` : ''} on ${label}`,
   };
 }
-

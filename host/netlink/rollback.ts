@@ -14,7 +14,9 @@ export class Rollback {
       try {
         step.undo();
       } catch (error) {
-        errors.push(new Error(`rollback of ${step.what} failed: ${error instanceof Error ? error.message : String(error)}`));
+        errors.push(
+          new Error(`rollback of ${step.what} failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
       }
     }
     return errors;

@@ -7,7 +7,17 @@ import type { Netns } from './netns.js';
 import * as R from './requests.js';
 import type { Rollback } from './rollback.js';
 import type { Reply, Request } from './socket.js';
-import type { Address, AddressInfo, FdbEntry, LinkChange, LinkInfo, LinkSpec, Neighbour, Route, RouteInfo } from './types.js';
+import type {
+  Address,
+  AddressInfo,
+  FdbEntry,
+  LinkChange,
+  LinkInfo,
+  LinkSpec,
+  Neighbour,
+  Route,
+  RouteInfo,
+} from './types.js';
 import { checkLinkName, parseCidr, parseIp, parseMac } from './validate.js';
 
 const ENODEV = 19;
@@ -44,7 +54,9 @@ export class Rtnl {
   }
 
   linkList(): LinkInfo[] {
-    const links = this.run(R.dump(C.RTM_GETLINK)).filter((m) => m.type === C.RTM_NEWLINK).map((m) => decodeLink(m.payload));
+    const links = this.run(R.dump(C.RTM_GETLINK))
+      .filter((m) => m.type === C.RTM_NEWLINK)
+      .map((m) => decodeLink(m.payload));
     const names = new Map(links.map((link) => [link.index, link.name]));
     for (const link of links) if (link.masterIndex !== undefined) link.master = names.get(link.masterIndex);
     return links;
@@ -74,10 +86,12 @@ export class Rtnl {
     }
     // An echo may hold a same-namespace veth peer too: pick the link by name. Links created
     // down are not always echoed: then ask.
-    const info = outcomes.flatMap((outcome) => (outcome.ok ? outcome.replies : []))
-      .filter((message) => message.type === C.RTM_NEWLINK)
-      .map((message) => decodeLink(message.payload))
-      .find((link) => link.name === spec.name) ?? this.linkGet(spec.name);
+    const info =
+      outcomes
+        .flatMap((outcome) => (outcome.ok ? outcome.replies : []))
+        .filter((message) => message.type === C.RTM_NEWLINK)
+        .map((message) => decodeLink(message.payload))
+        .find((link) => link.name === spec.name) ?? this.linkGet(spec.name);
     if (spec.master !== undefined) info.master = spec.master;
     if (upAfterReadBack) info.up = true;
     return info;
@@ -194,7 +208,14 @@ export class Rtnl {
   private neighRequest(add: boolean, neighbour: Neighbour): Request {
     parseMac(neighbour.mac);
     parseIp(neighbour.ip);
-    return R.neighbour(add, this.index(checkLinkName(neighbour.link)), neighbour.mac, neighbour.ip, false, neighbour.link);
+    return R.neighbour(
+      add,
+      this.index(checkLinkName(neighbour.link)),
+      neighbour.mac,
+      neighbour.ip,
+      false,
+      neighbour.link,
+    );
   }
 
   private fdbRequest(add: boolean, entry: FdbEntry): Request {
@@ -253,7 +274,14 @@ export class Batch {
       if (outcome.ok) {
         replies.push(outcome.replies);
         const undo = op.undo;
-        if (rollback && undo) rollback.add(op.request.what, () => void this.rtnl.send([undo]).forEach((o) => { if (!o.ok) throw o.error; }));
+        if (rollback && undo)
+          rollback.add(
+            op.request.what,
+            () =>
+              void this.rtnl.send([undo]).forEach((o) => {
+                if (!o.ok) throw o.error;
+              }),
+          );
       } else {
         failure ??= outcome.error;
         replies.push([]);

@@ -2,9 +2,24 @@
 // netns.ts creates it inside the right namespace. The kernel answers inside send(), so a
 // blocking recv (with a timeout as a guard) never waits in practice.
 import {
-  AF_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_DUMP,
-  NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSGERR_ATTR_MSG, SO_RCVBUFFORCE, SO_RCVTIMEO, SO_SNDBUFFORCE,
-  SOCK_CLOEXEC, SOCK_RAW, SOL_NETLINK, SOL_SOCKET,
+  AF_NETLINK,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSGERR_ATTR_MSG,
+  SO_RCVBUFFORCE,
+  SO_RCVTIMEO,
+  SO_SNDBUFFORCE,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_NETLINK,
+  SOL_SOCKET,
 } from './constants.js';
 import { attrString, parseAttrs } from './codec.js';
 import { NetlinkError } from './errors.js';
@@ -44,7 +59,10 @@ export class NetlinkSocket {
   private seq = 1;
   private closed = false;
 
-  private constructor(readonly fd: number, readonly netns: string) {}
+  private constructor(
+    readonly fd: number,
+    readonly netns: string,
+  ) {}
 
   /** Opens a socket in the calling thread's current network namespace. */
   static open(netns: string): NetlinkSocket {
@@ -130,7 +148,8 @@ export class NetlinkSocket {
         if (error instanceof SyscallError && error.errno === EINTR) continue;
         throw this.syscallError(error, requests[0]?.what ?? 'recv');
       }
-      if (received > RECV_BUFFER.length) throw new NetlinkError(EMSGSIZE, 'recv', this.netns, 'reply larger than the buffer');
+      if (received > RECV_BUFFER.length)
+        throw new NetlinkError(EMSGSIZE, 'recv', this.netns, 'reply larger than the buffer');
       for (let offset = 0; offset + 16 <= received; ) {
         const length = RECV_BUFFER.readUInt32LE(offset);
         if (length < 16 || offset + length > received) break;
@@ -143,9 +162,18 @@ export class NetlinkSocket {
         if (request === undefined || outcomes[index] !== undefined) continue; // a stale reply
         if (type === NLMSG_ERROR || type === NLMSG_DONE) {
           const errno = payload.length >= 4 ? -payload.readInt32LE(0) : 0;
-          outcomes[index] = errno === 0
-            ? { ok: true, replies: replies[index] as Reply[] }
-            : { ok: false, error: new NetlinkError(errno, request.what, this.netns, type === NLMSG_ERROR ? extAck(payload, flags) : undefined) };
+          outcomes[index] =
+            errno === 0
+              ? { ok: true, replies: replies[index] as Reply[] }
+              : {
+                  ok: false,
+                  error: new NetlinkError(
+                    errno,
+                    request.what,
+                    this.netns,
+                    type === NLMSG_ERROR ? extAck(payload, flags) : undefined,
+                  ),
+                };
           pending--;
         } else {
           (replies[index] as Reply[]).push({ type, flags, payload: Buffer.from(payload) });
@@ -167,4 +195,3 @@ function extAck(payload: Buffer, flags: number): string | undefined {
   if ((flags & NLM_F_ACK_TLVS) === 0 || payload.length < 20) return undefined;
   return attrString(parseAttrs(payload, 20).get(NLMSGERR_ATTR_MSG));
 }
-

@@ -41,7 +41,8 @@ function wrap(error: unknown, what: string, netns: Netns, link: string | undefin
 
 export function sysctlSet(netns: Netns, key: Sysctl, link: string | undefined, value: string): void {
   const files = sysctlFiles(key, link);
-  if (!/^-?\d{1,5}$/.test(value)) throw new InvalidInputError(`sysctl value ${JSON.stringify(value)} is not a small integer`);
+  if (!/^-?\d{1,5}$/.test(value))
+    throw new InvalidInputError(`sysctl value ${JSON.stringify(value)} is not a small integer`);
   netns.run(() => {
     for (const file of files) {
       try {

@@ -121,4 +121,11 @@ export interface FdbEntry {
 }
 
 /** The sysctls a driver may set (wit `sysctl`). */
-export type Sysctl = 'ip-forward' | 'ipv6-forwarding' | 'disable-ipv6' | 'proxy-arp' | 'accept-ra' | 'arp-ignore' | 'rp-filter';
+export type Sysctl =
+  | 'ip-forward'
+  | 'ipv6-forwarding'
+  | 'disable-ipv6'
+  | 'proxy-arp'
+  | 'accept-ra'
+  | 'arp-ignore'
+  | 'rp-filter';

@@ -27,14 +27,22 @@ export function checkLinkName(name: string, what = 'link name'): string {
 
 /** Namespace file names: one path component. */
 export function checkNetnsName(name: string): string {
-  if (name.length === 0 || name.length > 200 || name.includes('/') || name === '.' || name === '..' || name.includes('\0')) {
+  if (
+    name.length === 0 ||
+    name.length > 200 ||
+    name.includes('/') ||
+    name === '.' ||
+    name === '..' ||
+    name.includes('\0')
+  ) {
     throw new InvalidInputError(`namespace name ${JSON.stringify(name)} is not a single path component`);
   }
   return name;
 }
 
 export function parseMac(mac: string): Buffer {
-  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac)) throw new InvalidInputError(`malformed MAC address ${JSON.stringify(mac)}`);
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac))
+    throw new InvalidInputError(`malformed MAC address ${JSON.stringify(mac)}`);
   return Buffer.from(mac.replaceAll(':', ''), 'hex');
 }
 
@@ -59,7 +67,8 @@ export function parseCidr(text: string): Cidr {
     throw new InvalidInputError(`malformed CIDR ${JSON.stringify(text)}`);
   }
   const prefix = Number(prefixText);
-  if (prefix > (ip.family === AF_INET ? 32 : 128)) throw new InvalidInputError(`prefix length out of range in ${JSON.stringify(text)}`);
+  if (prefix > (ip.family === AF_INET ? 32 : 128))
+    throw new InvalidInputError(`prefix length out of range in ${JSON.stringify(text)}`);
   return { ...ip, prefix };
 }
 
@@ -71,10 +80,16 @@ export function formatIp(family: number, bytes: Buffer): string {
   let best = -1;
   let bestLength = 0;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLength && j - i > 1) { best = i; bestLength = j - i; }
+    if (j - i > bestLength && j - i > 1) {
+      best = i;
+      bestLength = j - i;
+    }
     i = j;
   }
   if (best < 0) return groups.join(':');
@@ -82,7 +97,7 @@ export function formatIp(family: number, bytes: Buffer): string {
 }
 
 function ipv6Bytes(text: string): Buffer {
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const [head, tail] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const parse = (part: string | undefined): number[] => {
     if (!part) return [];
     const out: number[] = [];
@@ -96,8 +111,9 @@ function ipv6Bytes(text: string): Buffer {
   };
   const left = parse(head);
   const right = parse(tail);
-  const groups = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const groups =
+    tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
   const bytes = Buffer.alloc(16);
-  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  for (const [i, group] of groups.entries()) bytes.writeUInt16BE(group, i * 2);
   return bytes;
 }

@@ -40,7 +40,10 @@ export class NetnsPool {
     this.#ring = new Int32Array(data.ring);
     // The worker's fds are the process's: its spares must survive it (and the main thread owns
     // the ones it took), so Node must not close them when it exits.
-    this.#worker = new Worker(new URL('./netns-pool-worker.js', import.meta.url), { workerData: data, trackUnmanagedFds: false });
+    this.#worker = new Worker(new URL('./netns-pool-worker.js', import.meta.url), {
+      workerData: data,
+      trackUnmanagedFds: false,
+    });
     this.#worker.on('message', (message: PoolReply) => this.#receive(message));
     this.#worker.on('error', (error) => {
       this.#dead = error;
@@ -112,7 +115,9 @@ export class NetnsPool {
   async #shutDown(): Promise<void> {
     await Promise.allSettled(this.#deleting);
     if (this.#dead === undefined) {
-      const closed = new Promise<void>((resolve) => { this.#onClosed = resolve; });
+      const closed = new Promise<void>((resolve) => {
+        this.#onClosed = resolve;
+      });
       this.#worker.ref();
       this.#worker.postMessage({ type: 'close' } satisfies PoolRequest);
       await closed;

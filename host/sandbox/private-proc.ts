@@ -11,7 +11,10 @@ import { sys } from '../netlink/libc.js';
 export class PrivateProc {
   #uses = 0;
 
-  private constructor(private fd: number, private readonly remountEvery: number) {}
+  private constructor(
+    private fd: number,
+    private readonly remountEvery: number,
+  ) {}
 
   /** A private procfs, or undefined when the kernel or libc cannot make one (then use /proc). */
   static open(remountEvery = 256): PrivateProc | undefined {

@@ -64,7 +64,12 @@ export class Sandbox {
   readonly rtnl: Rtnl;
   private readonly interfaceMap = new Map<string, SandboxInterface>();
 
-  private constructor(readonly netns: Netns, readonly key: string, readonly ipv6: boolean, private readonly pool: NetnsPool | undefined) {
+  private constructor(
+    readonly netns: Netns,
+    readonly key: string,
+    readonly ipv6: boolean,
+    private readonly pool: NetnsPool | undefined,
+  ) {
     this.rtnl = new Rtnl(netns);
   }
 
@@ -131,12 +136,19 @@ export class Sandbox {
       // A link is renamed only while down.
       if (renamed && up) batch.linkSet(index, { up: false }, currentName);
       const change = { name: renamed ? plan.name : undefined, mac: spec.mac, mtu: spec.mtu, up: true };
-      batch.add(setLink(index, currentName, change), setLink(index, plan.name, { up: false, name: renamed ? spec.srcName : undefined }));
+      batch.add(
+        setLink(index, currentName, change),
+        setLink(index, plan.name, { up: false, name: renamed ? spec.srcName : undefined }),
+      );
       for (const cidr of plan.addresses) batch.addrAdd(index, cidr, spec.nodad ?? true, plan.name);
       if (spec.gateway) batch.routeAdd({ gateway: spec.gateway, scope: 'universe' }, index, plan.name);
       if (spec.gatewayV6) batch.routeAdd({ gateway: spec.gatewayV6, scope: 'universe' }, index, plan.name);
       for (const route of spec.routes ?? []) {
-        batch.routeAdd({ destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' }, index, plan.name);
+        batch.routeAdd(
+          { destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' },
+          index,
+          plan.name,
+        );
       }
       batch.commit(rollback);
       const added: SandboxInterface = { name: plan.name, index, srcName: spec.srcName, addresses: plan.addresses };
@@ -184,14 +196,23 @@ export class Sandbox {
     checkLinkName(spec.srcName, 'source interface name');
     const prefix = spec.dstPrefix ?? 'eth';
     const name = checkLinkName(spec.dstName ?? this.nextName(prefix), 'interface name');
-    if (this.interfaceMap.has(name)) throw new InvalidInputError(`sandbox ${this.key} already has an interface ${name}`);
+    if (this.interfaceMap.has(name))
+      throw new InvalidInputError(`sandbox ${this.key} already has an interface ${name}`);
     if (spec.mac !== undefined) parseMac(spec.mac);
-    if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)) throw new InvalidInputError(`mtu ${spec.mtu} out of range`);
+    if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535))
+      throw new InvalidInputError(`mtu ${spec.mtu} out of range`);
     const addresses = spec.addresses ?? [];
     const families = addresses.map((cidr) => parseCidr(cidr).family);
-    if (spec.gateway !== undefined && parseIp(spec.gateway).family !== AF_INET) throw new InvalidInputError(`gateway ${spec.gateway} is not IPv4`);
-    if (spec.gatewayV6 !== undefined && parseIp(spec.gatewayV6).family !== AF_INET6) throw new InvalidInputError(`gateway ${spec.gatewayV6} is not IPv6`);
-    for (const route of spec.routes ?? []) checkRoute({ destination: route.destination, gateway: route.gateway, scope: route.gateway ? 'universe' : 'link' });
+    if (spec.gateway !== undefined && parseIp(spec.gateway).family !== AF_INET)
+      throw new InvalidInputError(`gateway ${spec.gateway} is not IPv4`);
+    if (spec.gatewayV6 !== undefined && parseIp(spec.gatewayV6).family !== AF_INET6)
+      throw new InvalidInputError(`gateway ${spec.gatewayV6} is not IPv6`);
+    for (const route of spec.routes ?? [])
+      checkRoute({
+        destination: route.destination,
+        gateway: route.gateway,
+        scope: route.gateway ? 'universe' : 'link',
+      });
     const v6 = families.includes(AF_INET6) || spec.gatewayV6 !== undefined;
     return { name, addresses, v6 };
   }

@@ -17,5 +17,7 @@ export function toWorkerError(error: unknown, request: string, netns: string): W
 }
 
 export function fromWorkerError(error: WorkerError): Error {
-  return error.errno > 0 ? new NetlinkError(error.errno, error.request, error.netns, error.detail) : new Error(error.message);
+  return error.errno > 0
+    ? new NetlinkError(error.errno, error.request, error.netns, error.detail)
+    : new Error(error.message);
 }

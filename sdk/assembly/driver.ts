@@ -1,8 +1,18 @@
 // The network-driver base class and its registry: a plugin registers its drivers while its
 // module initialises; the exported `init` then hands them to the host's driver-callback.
 import {
-  Capability, Discovery, DriverCallback, EventType, InterfaceInfo, IpamData, JoinInfo, NetworkInfo, Options, Result,
-  TableEntrySummary, WitError,
+  Capability,
+  Discovery,
+  DriverCallback,
+  EventType,
+  InterfaceInfo,
+  IpamData,
+  JoinInfo,
+  NetworkInfo,
+  Options,
+  Result,
+  TableEntrySummary,
+  WitError,
 } from './generated/bindings';
 import { notFound, notImplemented } from './errors';
 import { Registry } from './registry';
@@ -15,13 +25,24 @@ export class Driver {
   /** The network type this driver was registered under (set by registerDriver). */
   name: string = '';
 
-  networkAllocate(networkId: string, options: Options, ipv4Data: IpamData[], ipv6Data: IpamData[]): Result<Options, WitError> {
+  networkAllocate(
+    networkId: string,
+    options: Options,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): Result<Options, WitError> {
     return Result.err<Options, WitError>(notImplemented('network-allocate'));
   }
   networkFree(networkId: string): WitError | null {
     return notImplemented('network-free');
   }
-  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4Data: IpamData[], ipv6Data: IpamData[]): WitError | null {
+  createNetwork(
+    networkId: string,
+    options: Options,
+    info: NetworkInfo,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): WitError | null {
     return notImplemented('create-network');
   }
   deleteNetwork(networkId: string): WitError | null {

@@ -20,12 +20,19 @@ export function internalError(message: string): WitError {
 /** The message of any error case. */
 export function errorMessage(error: WitError): string {
   switch (error.tag) {
-    case WitErrorTag.InvalidParameter: return error.invalidParameter!;
-    case WitErrorTag.NotFound: return error.notFound!;
-    case WitErrorTag.Forbidden: return error.forbidden!;
-    case WitErrorTag.NoService: return error.noService!;
-    case WitErrorTag.NotImplemented: return error.notImplemented!;
-    case WitErrorTag.Internal: return error.internal!;
-    default: return error.retry!;
+    case WitErrorTag.InvalidParameter:
+      return error.invalidParameter!;
+    case WitErrorTag.NotFound:
+      return error.notFound!;
+    case WitErrorTag.Forbidden:
+      return error.forbidden!;
+    case WitErrorTag.NoService:
+      return error.noService!;
+    case WitErrorTag.NotImplemented:
+      return error.notImplemented!;
+    case WitErrorTag.Internal:
+      return error.internal!;
+    default:
+      return error.retry!;
   }
 }

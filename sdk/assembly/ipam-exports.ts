@@ -1,5 +1,14 @@
 // The exported `ipam` and `plugin` interfaces of an IPAM-driver component.
-import { AddressResponse, AddressSpaces, IpamError, Options, PoolRequest, PoolResponse, Result, WitError } from './generated/bindings';
+import {
+  AddressResponse,
+  AddressSpaces,
+  IpamError,
+  Options,
+  PoolRequest,
+  PoolResponse,
+  Result,
+  WitError,
+} from './generated/bindings';
 import { announceIpamDrivers, ipamDriverFor, unknownIpamDriver } from './ipam';
 
 export function init(): WitError | null {
@@ -17,9 +26,16 @@ export function releasePool(driver: u32, poolId: string): IpamError | null {
   const d = ipamDriverFor(driver);
   return d === null ? unknownIpamDriver(driver) : d.releasePool(poolId);
 }
-export function requestAddress(driver: u32, poolId: string, preferred: string | null, options: Options): Result<AddressResponse, IpamError> {
+export function requestAddress(
+  driver: u32,
+  poolId: string,
+  preferred: string | null,
+  options: Options,
+): Result<AddressResponse, IpamError> {
   const d = ipamDriverFor(driver);
-  return d === null ? Result.err<AddressResponse, IpamError>(unknownIpamDriver(driver)) : d.requestAddress(poolId, preferred, options);
+  return d === null
+    ? Result.err<AddressResponse, IpamError>(unknownIpamDriver(driver))
+    : d.requestAddress(poolId, preferred, options);
 }
 export function releaseAddress(driver: u32, poolId: string, address: string): IpamError | null {
   const d = ipamDriverFor(driver);

@@ -1,7 +1,16 @@
 // The IPAM-driver base class and its registry (ipamapi.Ipam), as driver.ts for networks.
 import {
-  AddressResponse, AddressSpaces, IpamCallback, IpamCapability, IpamError, IpamErrorCode, Options, PoolRequest, PoolResponse,
-  Result, WitError,
+  AddressResponse,
+  AddressSpaces,
+  IpamCallback,
+  IpamCapability,
+  IpamError,
+  IpamErrorCode,
+  Options,
+  PoolRequest,
+  PoolResponse,
+  Result,
+  WitError,
 } from './generated/bindings';
 import { Registry } from './registry';
 

@@ -65,15 +65,25 @@ export function formatIPv6(groups: StaticArray<u16>): string {
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] != 0) { i++; continue; }
+    if (groups[i] != 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] == 0) j++;
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
     i = j;
   }
   let out = '';
   for (let i = 0; i < 8; i++) {
-    if (i == bestStart) { out += '::'; i += bestLength - 1; continue; }
+    if (i == bestStart) {
+      out += '::';
+      i += bestLength - 1;
+      continue;
+    }
     if (out.length > 0 && !out.endsWith(':')) out += ':';
     out += groups[i].toString(16);
   }
@@ -82,7 +92,10 @@ export function formatIPv6(groups: StaticArray<u16>): string {
 
 /** A CIDR split into its address and prefix length. */
 export class Cidr {
-  constructor(public address: string, public prefix: i32) {}
+  constructor(
+    public address: string,
+    public prefix: i32,
+  ) {}
   toString(): string {
     return `${this.address}/${this.prefix}`;
   }

@@ -17,7 +17,11 @@ function zero<T>(): T {
 
 /** result<T, E> (result<_, E> is `E | null` instead). */
 export class Result<T, E> {
-  private constructor(public readonly isOk: bool, private readonly okValue: T, public readonly error: E | null) {}
+  private constructor(
+    public readonly isOk: bool,
+    private readonly okValue: T,
+    public readonly error: E | null,
+  ) {}
   static ok<T, E>(value: T): Result<T, E> {
     return new Result<T, E>(true, value, null);
   }
@@ -32,13 +36,25 @@ export class Result<T, E> {
 }
 
 export class Tuple2<A, B> {
-  constructor(public f0: A, public f1: B) {}
+  constructor(
+    public f0: A,
+    public f1: B,
+  ) {}
 }
 export class Tuple3<A, B, C> {
-  constructor(public f0: A, public f1: B, public f2: C) {}
+  constructor(
+    public f0: A,
+    public f1: B,
+    public f2: C,
+  ) {}
 }
 export class Tuple4<A, B, C, D> {
-  constructor(public f0: A, public f1: B, public f2: C, public f3: D) {}
+  constructor(
+    public f0: A,
+    public f1: B,
+    public f2: C,
+    public f3: D,
+  ) {}
 }
 
 // The arena: a growable unmanaged array of pointers.
@@ -53,9 +69,10 @@ export function arenaAlloc(size: usize): usize {
   if (size == 0) return EMPTY;
   if (arenaLength == arenaCapacity) {
     arenaCapacity = arenaCapacity == 0 ? 16 : arenaCapacity * 2;
-    arenaPointers = arenaPointers == 0
-      ? heap.alloc(<usize>arenaCapacity * sizeof<usize>())
-      : heap.realloc(arenaPointers, <usize>arenaCapacity * sizeof<usize>());
+    arenaPointers =
+      arenaPointers == 0
+        ? heap.alloc(<usize>arenaCapacity * sizeof<usize>())
+        : heap.realloc(arenaPointers, <usize>arenaCapacity * sizeof<usize>());
   }
   const ptr = heap.alloc(size);
   store<usize>(arenaPointers + <usize>arenaLength * sizeof<usize>(), ptr);

@@ -44,9 +44,12 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const projectDir = resolve(options.projectDir);
   const world = options.world ?? 'network-driver';
   const driver = options.entry ?? (options.custom === undefined ? 'assembly/index.ts' : undefined);
-  if (driver !== undefined && !existsSync(join(projectDir, driver))) throw new Error(`no driver source ${join(projectDir, driver)}`);
+  if (driver !== undefined && !existsSync(join(projectDir, driver)))
+    throw new Error(`no driver source ${join(projectDir, driver)}`);
   if (!sdkReachable(projectDir)) {
-    throw new Error(`asc cannot find @wasmnet/sdk from ${projectDir}: add it as a dependency ("file:${SDK_ROOT}") and npm install`);
+    throw new Error(
+      `asc cannot find @wasmnet/sdk from ${projectDir}: add it as a dependency ("file:${SDK_ROOT}") and npm install`,
+    );
   }
   const buildDir = join(projectDir, 'build');
   mkdirSync(buildDir, { recursive: true });
@@ -63,7 +66,7 @@ export async function buildDriver(options: BuildOptions): Promise<BuildResult> {
   const lines = [`export * from "${glue}";`];
   if (driver !== undefined) lines.push(`import "${modulePath(buildDir, join(projectDir, driver))}";`);
   writeIfChanged(join(buildDir, 'entry.ts'), `${lines.join('\n')}\n`);
-  const flags = options.optimize ?? true ? ['-O3', '--shrinkLevel', '2'] : ['--debug'];
+  const flags = (options.optimize ?? true) ? ['-O3', '--shrinkLevel', '2'] : ['--debug'];
   if (options.maximumMemoryPages !== undefined) flags.push('--maximumMemory', String(options.maximumMemoryPages));
   const renamed = await compile(projectDir, 'build/entry.ts', flags, renames);
   const component = await componentNew(await componentEmbed({ binary: renamed, witSource, world }));
@@ -87,8 +90,16 @@ function modulePath(fromDir: string, file: string): string {
   return path.startsWith('.') ? path : `./${path}`;
 }
 
-function generateCustom(witSource: string, world: string, outDir: string, projectDir: string, impls: Record<string, string>): Record<string, string> | undefined {
-  const worldImpls = Object.fromEntries(Object.entries(impls).map(([iface, file]) => [iface, modulePath(outDir, join(projectDir, file))]));
+function generateCustom(
+  witSource: string,
+  world: string,
+  outDir: string,
+  projectDir: string,
+  impls: Record<string, string>,
+): Record<string, string> | undefined {
+  const worldImpls = Object.fromEntries(
+    Object.entries(impls).map(([iface, file]) => [iface, modulePath(outDir, join(projectDir, file))]),
+  );
   const generated = new BindingsGenerator(parseWit(witSource)).generate(
     { runtime: '@wasmnet/sdk/assembly/wit-rt', bindings: './bindings' },
     { [world]: worldImpls },
@@ -120,7 +131,8 @@ function renameTransform(renames: Record<string, string>): new () => { afterComp
     declare binaryen: BinaryenApi;
     afterCompile(module: BinaryenModule): void {
       const exports = [];
-      for (let i = 0; i < module.getNumExports(); i++) exports.push(this.binaryen.getExportInfo(module.getExportByIndex(i)));
+      for (let i = 0; i < module.getNumExports(); i++)
+        exports.push(this.binaryen.getExportInfo(module.getExportByIndex(i)));
       for (const info of exports) {
         if (KEPT_EXPORTS.has(info.name)) continue;
         module.removeExport(info.name);
@@ -131,20 +143,44 @@ function renameTransform(renames: Record<string, string>): new () => { afterComp
   };
 }
 
-async function compile(baseDir: string, entry: string, flags: string[], renames: Record<string, string>): Promise<Uint8Array> {
+async function compile(
+  baseDir: string,
+  entry: string,
+  flags: string[],
+  renames: Record<string, string>,
+): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
   const errors: string[] = [];
   const result = await asc(
-    [entry, '--baseDir', baseDir, '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=', '--outFile', 'out.wasm', ...flags],
+    [
+      entry,
+      '--baseDir',
+      baseDir,
+      '--runtime',
+      'incremental',
+      '--exportStart',
+      '_initialize',
+      '--use',
+      'abort=',
+      '--outFile',
+      'out.wasm',
+      ...flags,
+    ],
     {
       transforms: [renameTransform(renames)],
       writeFile: (file: string, contents: Uint8Array | string) => {
         if (file.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
       },
-      stderr: { write: (chunk: string | Uint8Array) => { errors.push(String(chunk)); return true; } },
+      stderr: {
+        write: (chunk: string | Uint8Array) => {
+          errors.push(String(chunk));
+          return true;
+        },
+      },
       stdout: { write: () => true },
     } as unknown as Parameters<typeof asc>[1],
   );
-  if (result.error || binary === undefined) throw new Error(`asc failed: ${result.error?.message ?? ''}\n${errors.join('')}`);
+  if (result.error || binary === undefined)
+    throw new Error(`asc failed: ${result.error?.message ?? ''}\n${errors.join('')}`);
   return binary;
 }

@@ -30,7 +30,10 @@ function flag(args: string[], name: string): string | undefined {
 /** A project's settings: the `wasmnet` field of its package.json, if any. */
 function projectConfig(dir: string): ProjectConfig {
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; wasmnet?: ProjectConfig };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name?: string;
+      wasmnet?: ProjectConfig;
+    };
     return { name: pkg.name?.replace(/^@[^/]+\//, ''), ...pkg.wasmnet };
   } catch {
     return {};

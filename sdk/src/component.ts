@@ -22,8 +22,10 @@ let outRoot: string | undefined;
  * jco 1.35's glue reads `process.env.JCO_DEBUG` on every call (in `_debugLog`), which costs
  * about a third of an in-process call: read it once, when the glue loads.
  */
-const DEBUG_LOG = /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/;
-const DEBUG_LOG_ONCE = 'const _debugLog = globalThis?.process?.env?.JCO_DEBUG ? (...args) => console.debug(...args) : () => {};';
+const DEBUG_LOG =
+  /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/;
+const DEBUG_LOG_ONCE =
+  'const _debugLog = globalThis?.process?.env?.JCO_DEBUG ? (...args) => console.debug(...args) : () => {};';
 
 function tempRoot(): string {
   if (outRoot === undefined) {
@@ -44,7 +46,10 @@ async function transpileOnce(component: Uint8Array): Promise<Transpiled> {
       const cores = new Map<string, WebAssembly.Module>();
       for (const [name, bytes] of Object.entries(files)) {
         mkdirSync(dirname(join(dir, name)), { recursive: true });
-        writeFileSync(join(dir, name), name === 'component.js' ? new TextDecoder().decode(bytes).replace(DEBUG_LOG, DEBUG_LOG_ONCE) : bytes);
+        writeFileSync(
+          join(dir, name),
+          name === 'component.js' ? new TextDecoder().decode(bytes).replace(DEBUG_LOG, DEBUG_LOG_ONCE) : bytes,
+        );
         if (name.endsWith('.wasm')) cores.set(name, new WebAssembly.Module(bytes));
       }
       const module = (await import(pathToFileURL(join(dir, 'component.js')).href)) as Pick<Transpiled, 'instantiate'>;
@@ -56,7 +61,10 @@ async function transpileOnce(component: Uint8Array): Promise<Transpiled> {
 }
 
 /** Instantiate a component; returns its exports (jco's camelCase names, e.g. `driver`, `plugin`). */
-export async function instantiateComponent<T = Record<string, unknown>>(component: Uint8Array, imports: ComponentImports): Promise<T> {
+export async function instantiateComponent<T = Record<string, unknown>>(
+  component: Uint8Array,
+  imports: ComponentImports,
+): Promise<T> {
   const { instantiate, cores } = await transpileOnce(component);
   return instantiate((name) => {
     const core = cores.get(name);

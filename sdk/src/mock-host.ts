@@ -1,6 +1,13 @@
 // An in-process host for driver unit tests: every import of the network-driver and
 // ipam-driver worlds, recording what the driver asked for. No root, no kernel.
-import { HostError, witError, type Capability, type IpamCapability, type LinkInfo, type Netns } from './wit-values.js';
+import {
+  type HostError,
+  witError,
+  type Capability,
+  type IpamCapability,
+  type LinkInfo,
+  type Netns,
+} from './wit-values.js';
 import type { ComponentImports } from './component.js';
 
 /** One netlink request as the driver made it. */
@@ -40,7 +47,8 @@ export class MockInterfaceInfo {
   }
   setIpAddress(cidr: string): void {
     const v6 = cidr.includes(':');
-    if ((v6 ? this.ipv6 : this.ipv4) !== undefined) throw witError('forbidden', `endpoint already has an IPv${v6 ? 6 : 4} address`);
+    if ((v6 ? this.ipv6 : this.ipv4) !== undefined)
+      throw witError('forbidden', `endpoint already has an IPv${v6 ? 6 : 4} address`);
     if (v6) this.ipv6 = cidr;
     else this.ipv4 = cidr;
   }
@@ -91,8 +99,21 @@ export class MockJoinInfo {
 }
 
 const NETLINK_OPS = [
-  'linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList', 'routeAdd', 'routeDel',
-  'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet',
+  'linkAdd',
+  'linkDel',
+  'linkSet',
+  'linkGet',
+  'linkList',
+  'addrAdd',
+  'addrDel',
+  'addrList',
+  'routeAdd',
+  'routeDel',
+  'neighAdd',
+  'neighDel',
+  'fdbAdd',
+  'fdbDel',
+  'sysctlSet',
 ] as const;
 type NetlinkOp = (typeof NETLINK_OPS)[number];
 
@@ -138,7 +159,8 @@ export class MockHost {
       'wasmnet:driver/netlink': this.netlinkImports(),
       'wasmnet:driver/driver-callback': {
         registerDriver: (name: string, handle: number, capability: Capability) => {
-          if (this.drivers.some((d) => d.name === name)) throw witError('forbidden', `driver ${name} is already registered`);
+          if (this.drivers.some((d) => d.name === name))
+            throw witError('forbidden', `driver ${name} is already registered`);
           this.drivers.push({ name, handle, capability });
         },
       },
@@ -180,7 +202,15 @@ export class MockHost {
       case 'linkAdd': {
         const spec = args[0] as LinkSpecValue;
         if (links.has(spec.name)) throw witError('forbidden', `link ${spec.name} exists`);
-        const info: LinkInfo = { index: this.nextIndex++, name: spec.name, kind: spec.kind.tag, mtu: spec.mtu ?? 1500, up: spec.up, mac: spec.mac, master: spec.master };
+        const info: LinkInfo = {
+          index: this.nextIndex++,
+          name: spec.name,
+          kind: spec.kind.tag,
+          mtu: spec.mtu ?? 1500,
+          up: spec.up,
+          mac: spec.mac,
+          master: spec.master,
+        };
         links.set(spec.name, info);
         return info.index;
       }
@@ -196,7 +226,9 @@ export class MockHost {
         return [...links.values()];
       case 'addrList':
         return this.netlink
-          .filter((c) => c.op === 'addrAdd' && nsKey(c.ns) === nsKey(ns) && (c.args[0] as { link: string }).link === args[0])
+          .filter(
+            (c) => c.op === 'addrAdd' && nsKey(c.ns) === nsKey(ns) && (c.args[0] as { link: string }).link === args[0],
+          )
           .map((c) => (c.args[0] as { cidr: string }).cidr);
       default:
         return undefined;
@@ -206,7 +238,10 @@ export class MockHost {
   private linksIn(ns: Netns): Map<string, LinkInfo> {
     const key = nsKey(ns);
     let links = this.links.get(key);
-    if (links === undefined) this.links.set(key, (links = new Map()));
+    if (links === undefined) {
+      links = new Map();
+      this.links.set(key, links);
+    }
     return links;
   }
 }

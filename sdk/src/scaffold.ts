@@ -7,9 +7,10 @@ import { SDK_ROOT } from './wit/source.js';
 const TEMPLATE = join(SDK_ROOT, 'templates', 'driver');
 
 export function scaffold(name: string, dir: string): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`driver name must be lower-case letters, digits and dashes: ${name}`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name))
+    throw new Error(`driver name must be lower-case letters, digits and dashes: ${name}`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`);
-  const className = name.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase()) + 'Driver';
+  const className = `${name.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase())}Driver`;
   const fill = (text: string): string =>
     text.replaceAll('__NAME__', name).replaceAll('__CLASS__', className).replaceAll('__SDK__', SDK_ROOT);
   copyTree(TEMPLATE, dir, fill);

@@ -8,17 +8,43 @@ import type { Options } from './wit-values.js';
 export interface DriverExports {
   networkAllocate(driver: number, networkId: string, options: Options, ipv4: unknown[], ipv6: unknown[]): Options;
   networkFree(driver: number, networkId: string): void;
-  createNetwork(driver: number, networkId: string, options: Options, info: unknown, ipv4: unknown[], ipv6: unknown[]): void;
+  createNetwork(
+    driver: number,
+    networkId: string,
+    options: Options,
+    info: unknown,
+    ipv4: unknown[],
+    ipv6: unknown[],
+  ): void;
   deleteNetwork(driver: number, networkId: string): void;
   createEndpoint(driver: number, networkId: string, endpointId: string, info: unknown, options: Options): void;
   deleteEndpoint(driver: number, networkId: string, endpointId: string): void;
   endpointOperInfo(driver: number, networkId: string, endpointId: string): Options;
-  join(driver: number, networkId: string, endpointId: string, sandboxKey: string, info: unknown, options: Options): void;
+  join(
+    driver: number,
+    networkId: string,
+    endpointId: string,
+    sandboxKey: string,
+    info: unknown,
+    options: Options,
+  ): void;
   leave(driver: number, networkId: string, endpointId: string): void;
   programExternalConnectivity(driver: number, networkId: string, endpointId: string, options: Options): void;
   revokeExternalConnectivity(driver: number, networkId: string, endpointId: string): void;
-  eventNotify(driver: number, event: string, networkId: string, tableName: string, key: string, value: Uint8Array): void;
-  decodeTableEntry(driver: number, tableName: string, key: string, value: Uint8Array): { name: string; fields: Options };
+  eventNotify(
+    driver: number,
+    event: string,
+    networkId: string,
+    tableName: string,
+    key: string,
+    value: Uint8Array,
+  ): void;
+  decodeTableEntry(
+    driver: number,
+    tableName: string,
+    key: string,
+    value: Uint8Array,
+  ): { name: string; fields: Options };
   discoverNew(driver: number, discovery: unknown): void;
   discoverDelete(driver: number, discovery: unknown): void;
   type(driver: number): string;
@@ -40,7 +66,10 @@ async function loadPlugin<T>(component: string | Uint8Array, host: MockHost): Pr
 }
 
 /** Instantiate a network-driver component and call its `init`. */
-export async function loadDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedDriver> {
+export async function loadDriver(
+  component: string | Uint8Array,
+  host: MockHost = new MockHost(),
+): Promise<LoadedDriver> {
   const { driver } = await loadPlugin<{ driver: DriverExports }>(component, host);
   return { host, driver, handle: (name) => handleOf(host.drivers, name) };
 }
@@ -50,7 +79,12 @@ export interface IpamExports {
   getDefaultAddressSpaces(driver: number): { localDefault: string; globalDefault: string };
   requestPool(driver: number, request: unknown): { poolId: string; pool: string; data: Options };
   releasePool(driver: number, poolId: string): void;
-  requestAddress(driver: number, poolId: string, preferred: string | undefined, options: Options): { address: string; data: Options };
+  requestAddress(
+    driver: number,
+    poolId: string,
+    preferred: string | undefined,
+    options: Options,
+  ): { address: string; data: Options };
   releaseAddress(driver: number, poolId: string, address: string): void;
 }
 
@@ -61,7 +95,10 @@ export interface LoadedIpamDriver {
 }
 
 /** Instantiate an ipam-driver component and call its `init`. */
-export async function loadIpamDriver(component: string | Uint8Array, host: MockHost = new MockHost()): Promise<LoadedIpamDriver> {
+export async function loadIpamDriver(
+  component: string | Uint8Array,
+  host: MockHost = new MockHost(),
+): Promise<LoadedIpamDriver> {
   const { ipam } = await loadPlugin<{ ipam: IpamExports }>(component, host);
   return { host, ipam, handle: (name) => handleOf(host.ipamDrivers, name) };
 }

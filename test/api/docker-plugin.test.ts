@@ -16,7 +16,8 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   const port = new InMemoryControllerPort();
   const statePath = join(dir, 'docker-state.json');
   const plugin = new DockerPlugin({ port, ipam: new DefaultIpam({ ula: false }), state: new StateFile(statePath) });
-  const call = async (method: string, body?: unknown) => (await plugin.handle(method, body)).body as Record<string, any>;
+  const call = async (method: string, body?: unknown) =>
+    (await plugin.handle(method, body)).body as Record<string, any>;
   return { dir, port, plugin, call, statePath };
 }
 
@@ -24,20 +25,39 @@ test('Activate and capabilities use dockerd field names', async (t) => {
   const { call } = await setup(t);
   assert.deepEqual(await call('/Plugin.Activate', null), { Implements: ['NetworkDriver', 'IpamDriver'] });
   assert.deepEqual(await call('/NetworkDriver.GetCapabilities', null), { Scope: 'local', ConnectivityScope: 'local' });
-  assert.deepEqual(await call('/IpamDriver.GetCapabilities', null), { RequiresMACAddress: false, RequiresRequestReplay: false });
-  assert.deepEqual(await call('/IpamDriver.GetDefaultAddressSpaces', null), { LocalDefaultAddressSpace: 'LocalDefault', GlobalDefaultAddressSpace: 'GlobalDefault' });
+  assert.deepEqual(await call('/IpamDriver.GetCapabilities', null), {
+    RequiresMACAddress: false,
+    RequiresRequestReplay: false,
+  });
+  assert.deepEqual(await call('/IpamDriver.GetDefaultAddressSpaces', null), {
+    LocalDefaultAddressSpace: 'LocalDefault',
+    GlobalDefaultAddressSpace: 'GlobalDefault',
+  });
 });
 
 test('the sequence dockerd sends for network create, run, stop and rm', async (t) => {
   const { call, port } = await setup(t);
-  const pool = await call('/IpamDriver.RequestPool', { AddressSpace: 'LocalDefault', Pool: '10.50.0.0/24', SubPool: '', Options: {}, V6: false });
+  const pool = await call('/IpamDriver.RequestPool', {
+    AddressSpace: 'LocalDefault',
+    Pool: '10.50.0.0/24',
+    SubPool: '',
+    Options: {},
+    V6: false,
+  });
   assert.deepEqual(pool, { PoolID: 'LocalDefault/10.50.0.0/24', Pool: '10.50.0.0/24', Data: {} });
-  const gw = await call('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: { RequestAddressType: 'com.docker.network.gateway' } });
+  const gw = await call('/IpamDriver.RequestAddress', {
+    PoolID: pool.PoolID,
+    Address: '',
+    Options: { RequestAddressType: 'com.docker.network.gateway' },
+  });
   assert.equal(gw.Address, '10.50.0.1/24');
   assert.deepEqual(
     await call('/NetworkDriver.CreateNetwork', {
       NetworkID: NID,
-      Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': { 'wasmnet.driver': 'bridge', 'com.docker.network.driver.mtu': '1400' } },
+      Options: {
+        'com.docker.network.enable_ipv6': false,
+        'com.docker.network.generic': { 'wasmnet.driver': 'bridge', 'com.docker.network.driver.mtu': '1400' },
+      },
       IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: '10.50.0.0/24', Gateway: gw.Address, AuxAddresses: null }],
       IPv6Data: [],
     }),
@@ -49,16 +69,29 @@ test('the sequence dockerd sends for network create, run, stop and rm', async (t
   assert.equal(network!.labels['com.docker.network.id'], NID);
   const addr = await call('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '', Options: null });
   assert.equal(addr.Address, '10.50.0.2/24');
-  const ep = await call('/NetworkDriver.CreateEndpoint', { NetworkID: NID, EndpointID: EID, Interface: { Address: addr.Address, AddressIPv6: '', MacAddress: '' }, Options: {} });
+  const ep = await call('/NetworkDriver.CreateEndpoint', {
+    NetworkID: NID,
+    EndpointID: EID,
+    Interface: { Address: addr.Address, AddressIPv6: '', MacAddress: '' },
+    Options: {},
+  });
   assert.match(ep.Interface.MacAddress, /^02:42:/);
   assert.equal(ep.Interface.Address, undefined, 'dockerd refuses a changed address');
   const info = await call('/NetworkDriver.EndpointOperInfo', { NetworkID: NID, EndpointID: EID });
   assert.equal(info.Value.ipv4Address, '10.50.0.2/24');
-  const joined = await call('/NetworkDriver.Join', { NetworkID: NID, EndpointID: EID, SandboxKey: '/var/run/docker/netns/abc', Options: {} });
+  const joined = await call('/NetworkDriver.Join', {
+    NetworkID: NID,
+    EndpointID: EID,
+    SandboxKey: '/var/run/docker/netns/abc',
+    Options: {},
+  });
   assert.deepEqual(joined, { Gateway: '10.50.0.1' });
   const [sandbox] = await port.listSandboxes();
   assert.equal(sandbox!.key, '/var/run/docker/netns/abc');
-  assert.deepEqual(await call('/NetworkDriver.ProgramExternalConnectivity', { NetworkID: NID, EndpointID: EID, Options: {} }), {});
+  assert.deepEqual(
+    await call('/NetworkDriver.ProgramExternalConnectivity', { NetworkID: NID, EndpointID: EID, Options: {} }),
+    {},
+  );
   assert.deepEqual(await call('/NetworkDriver.RevokeExternalConnectivity', { NetworkID: NID, EndpointID: EID }), {});
   assert.deepEqual(await call('/NetworkDriver.Leave', { NetworkID: NID, EndpointID: EID }), {});
   assert.equal((await port.listSandboxes()).length, 0);
@@ -75,7 +108,12 @@ test('the sequence dockerd sends for network create, run, stop and rm', async (t
 
 test('network errors come back in Err, IPAM errors in Error', async (t) => {
   const { call } = await setup(t);
-  const netErr = await call('/NetworkDriver.CreateEndpoint', { NetworkID: NID, EndpointID: EID, Interface: null, Options: null });
+  const netErr = await call('/NetworkDriver.CreateEndpoint', {
+    NetworkID: NID,
+    EndpointID: EID,
+    Interface: null,
+    Options: null,
+  });
   assert.equal(typeof netErr.Err, 'string');
   assert.equal(netErr.Error, undefined);
   const typeErr = await call('/NetworkDriver.CreateNetwork', { NetworkID: 42 });
@@ -93,13 +131,25 @@ test('state survives a plugin restart (dockerd replays nothing)', async (t) => {
   const { call, port, statePath } = await setup(t);
   const pool = await call('/IpamDriver.RequestPool', { AddressSpace: 'LocalDefault', Pool: '', V6: false });
   const addr = await call('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: '' });
-  await call('/NetworkDriver.CreateNetwork', { NetworkID: NID, Options: {}, IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: pool.Pool, Gateway: '' }] });
-  await call('/NetworkDriver.CreateEndpoint', { NetworkID: NID, EndpointID: EID, Interface: { Address: addr.Address } });
+  await call('/NetworkDriver.CreateNetwork', {
+    NetworkID: NID,
+    Options: {},
+    IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: pool.Pool, Gateway: '' }],
+  });
+  await call('/NetworkDriver.CreateEndpoint', {
+    NetworkID: NID,
+    EndpointID: EID,
+    Interface: { Address: addr.Address },
+  });
   const again = new DockerPlugin({ port, ipam: new DefaultIpam({ ula: false }), state: new StateFile(statePath) });
   await again.restore();
-  const taken = (await again.handle('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: addr.Address.split('/')[0] })).body as Record<string, string>;
+  const taken = (
+    await again.handle('/IpamDriver.RequestAddress', { PoolID: pool.PoolID, Address: addr.Address.split('/')[0] })
+  ).body as Record<string, string>;
   assert.match(taken.Error!, /allocated/i);
-  const info = (await again.handle('/NetworkDriver.EndpointOperInfo', { NetworkID: NID, EndpointID: EID })).body as { Value: { ipv4Address: string } };
+  const info = (await again.handle('/NetworkDriver.EndpointOperInfo', { NetworkID: NID, EndpointID: EID })).body as {
+    Value: { ipv4Address: string };
+  };
   assert.equal(info.Value.ipv4Address, addr.Address);
 });
 
@@ -107,7 +157,9 @@ test('served on a unix socket as dockerd calls it (POST, no Content-Type)', asyn
   const { dir, plugin } = await setup(t);
   const server = await DockerPluginServer.listen(plugin, join(dir, 'plugins', 'wasmnet.sock'));
   t.after(() => server.close());
-  const reply = await raw(server.socketPath, 'POST', '/Plugin.Activate', '', { accept: 'application/vnd.docker.plugins.v1.2+json' });
+  const reply = await raw(server.socketPath, 'POST', '/Plugin.Activate', '', {
+    accept: 'application/vnd.docker.plugins.v1.2+json',
+  });
   assert.equal(reply.status, 200);
   assert.equal(reply.headers['content-type'], 'application/vnd.docker.plugins.v1+json');
   assert.deepEqual(reply.json, { Implements: ['NetworkDriver', 'IpamDriver'] });

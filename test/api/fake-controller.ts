@@ -16,7 +16,17 @@ import {
   NotJoinedError,
 } from '../../host/controller/errors.js';
 import type { EndpointOptions } from '../../host/controller/model.js';
-import type { ControllerPort, DriverView, EndpointView, JoinRequest, NetworkCreate, NetworkView, PoolView, SandboxCreate, SandboxView } from '../../host/api/port.js';
+import type {
+  ControllerPort,
+  DriverView,
+  EndpointView,
+  JoinRequest,
+  NetworkCreate,
+  NetworkView,
+  PoolView,
+  SandboxCreate,
+  SandboxView,
+} from '../../host/api/port.js';
 
 let counter = 0;
 const newId = (): string => `${(++counter).toString(16).padStart(8, '0')}${'0'.repeat(56)}`.slice(0, 64);
@@ -26,7 +36,17 @@ export class InMemoryControllerPort implements ControllerPort {
   readonly endpoints = new Map<string, EndpointView>();
   readonly sandboxes = new Map<string, SandboxView>();
   readonly drivers = new Map<string, DriverView>([
-    ['bridge', { name: 'bridge', hash: 'h1', healthy: true, consecutiveFaults: 0, restarts: 0, registrations: [{ kind: 'driver', name: 'bridge' }] }],
+    [
+      'bridge',
+      {
+        name: 'bridge',
+        hash: 'h1',
+        healthy: true,
+        consecutiveFaults: 0,
+        restarts: 0,
+        registrations: [{ kind: 'driver', name: 'bridge' }],
+      },
+    ],
   ]);
   /** Every mutating call, to prove that a refused request changed nothing. */
   readonly mutations: string[] = [];
@@ -38,7 +58,11 @@ export class InMemoryControllerPort implements ControllerPort {
   async createNetwork(r: NetworkCreate) {
     this.mutations.push('createNetwork');
     if ([...this.networks.values()].some((n) => n.name === r.name)) throw new NetworkNameError(r.name);
-    if (![...this.drivers.values()].some((d) => d.registrations.some((reg) => reg.kind === 'driver' && reg.name === r.driver))) {
+    if (
+      ![...this.drivers.values()].some((d) =>
+        d.registrations.some((reg) => reg.kind === 'driver' && reg.name === r.driver),
+      )
+    ) {
       throw new InvalidParameterError(`no network driver ${r.driver}`);
     }
     const config = r.ipam?.config?.[0];
@@ -53,7 +77,15 @@ export class InMemoryControllerPort implements ControllerPort {
       labels: r.labels ?? {},
       driverOptions: r.driverOptions ?? {},
       ipamDriver: r.ipam?.driver ?? 'default',
-      ipv4: [{ addressSpace: 'LocalDefault', poolId: `LocalDefault/${pool}`, pool, gateway: `${gateway}/${pool.split('/')[1]}`, auxAddresses: {} }],
+      ipv4: [
+        {
+          addressSpace: 'LocalDefault',
+          poolId: `LocalDefault/${pool}`,
+          pool,
+          gateway: `${gateway}/${pool.split('/')[1]}`,
+          auxAddresses: {},
+        },
+      ],
       ipv6: [],
       endpoints: [],
     };
@@ -82,9 +114,16 @@ export class InMemoryControllerPort implements ControllerPort {
     const base = pool.pool.split('/')[0]!.split('.').slice(0, 3).join('.');
     const used = new Set(n.endpoints.map((id) => this.endpoints.get(id)!.ipv4Address));
     let address = options.ipv4Address === undefined ? undefined : `${options.ipv4Address}/${mask}`;
-    for (let host = 2; address === undefined; host += 1) if (!used.has(`${base}.${host}/${mask}`)) address = `${base}.${host}/${mask}`;
+    for (let host = 2; address === undefined; host += 1)
+      if (!used.has(`${base}.${host}/${mask}`)) address = `${base}.${host}/${mask}`;
     const id = newId();
-    const view: EndpointView = { id, name, networkId: n.id, macAddress: options.macAddress ?? `02:42:0a:63:00:${(n.endpoints.length + 2).toString(16).padStart(2, '0')}`, ipv4Address: address };
+    const view: EndpointView = {
+      id,
+      name,
+      networkId: n.id,
+      macAddress: options.macAddress ?? `02:42:0a:63:00:${(n.endpoints.length + 2).toString(16).padStart(2, '0')}`,
+      ipv4Address: address,
+    };
     this.endpoints.set(id, view);
     n.endpoints.push(id);
     return clone(view);
@@ -130,9 +169,15 @@ export class InMemoryControllerPort implements ControllerPort {
   }
   async createSandbox(containerId: string, options: SandboxCreate) {
     this.mutations.push('createSandbox');
-    if ([...this.sandboxes.values()].some((s) => s.containerId === containerId)) throw new ForbiddenError(`sandbox for ${containerId} exists`, 'sandbox-exists');
+    if ([...this.sandboxes.values()].some((s) => s.containerId === containerId))
+      throw new ForbiddenError(`sandbox for ${containerId} exists`, 'sandbox-exists');
     const id = newId();
-    const view: SandboxView = { id, containerId, key: options.externalKey ?? `/run/wasmnet/netns/${id.slice(0, 12)}`, endpoints: [] };
+    const view: SandboxView = {
+      id,
+      containerId,
+      key: options.externalKey ?? `/run/wasmnet/netns/${id.slice(0, 12)}`,
+      endpoints: [],
+    };
     this.sandboxes.set(id, view);
     return clone(view);
   }
@@ -158,7 +203,14 @@ export class InMemoryControllerPort implements ControllerPort {
     this.mutations.push('loadDriver');
     const owner = name ?? path.replace(/^.*\//, '').replace(/\.wasm$/, '');
     if (this.drivers.has(owner)) throw new ForbiddenError(`${owner} is already loaded; upgrade it instead`);
-    const view: DriverView = { name: owner, hash: 'h2', healthy: true, consecutiveFaults: 0, restarts: 0, registrations: [{ kind: 'driver', name: owner }] };
+    const view: DriverView = {
+      name: owner,
+      hash: 'h2',
+      healthy: true,
+      consecutiveFaults: 0,
+      restarts: 0,
+      registrations: [{ kind: 'driver', name: owner }],
+    };
     this.drivers.set(owner, view);
     return clone(view);
   }
@@ -174,12 +226,22 @@ export class InMemoryControllerPort implements ControllerPort {
 
   async listPools(): Promise<PoolView[]> {
     return [...this.networks.values()].flatMap((n) =>
-      n.ipv4.map((p) => ({ networkId: n.id, networkName: n.name, addressSpace: p.addressSpace, poolId: p.poolId, pool: p.pool, ...(p.gateway ? { gateway: p.gateway } : {}), allocated: n.endpoints.length + 1, size: 2 ** (32 - Number(p.pool.split('/')[1])) })),
+      n.ipv4.map((p) => ({
+        networkId: n.id,
+        networkName: n.name,
+        addressSpace: p.addressSpace,
+        poolId: p.poolId,
+        pool: p.pool,
+        ...(p.gateway ? { gateway: p.gateway } : {}),
+        allocated: n.endpoints.length + 1,
+        size: 2 ** (32 - Number(p.pool.split('/')[1])),
+      })),
     );
   }
 
   #network(ref: string): NetworkView {
-    const found = this.networks.get(ref) ?? [...this.networks.values()].find((n) => n.name === ref || n.id.startsWith(ref));
+    const found =
+      this.networks.get(ref) ?? [...this.networks.values()].find((n) => n.name === ref || n.id.startsWith(ref));
     if (found === undefined) throw new NoSuchNetworkError(ref);
     return found;
   }

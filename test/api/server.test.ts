@@ -3,7 +3,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ApiServer } from '../../host/api/server.js';
-import { ActiveEndpointsError, InvalidParameterError, NetworkNameError, NoSuchNetworkError } from '../../host/controller/errors.js';
+import {
+  ActiveEndpointsError,
+  InvalidParameterError,
+  NetworkNameError,
+  NoSuchNetworkError,
+} from '../../host/controller/errors.js';
 import { toErrorResponse } from '../../host/api/errors.js';
 import { InMemoryControllerPort } from './fake-controller.js';
 import { raw, tempDir } from './helpers.js';
@@ -11,9 +16,13 @@ import { raw, tempDir } from './helpers.js';
 async function start(t: { after(fn: () => Promise<void>): void }, maxBodyBytes?: number) {
   const dir = await tempDir(t);
   const port = new InMemoryControllerPort();
-  const server = await ApiServer.listen(port, { socketPath: join(dir, 'api', 'wasmnet.sock'), ...(maxBodyBytes ? { maxBodyBytes } : {}) });
+  const server = await ApiServer.listen(port, {
+    socketPath: join(dir, 'api', 'wasmnet.sock'),
+    ...(maxBodyBytes ? { maxBodyBytes } : {}),
+  });
   t.after(() => server.close());
-  const call = (method: string, path: string, body?: unknown) => raw(server.socketPath, method, path, body === undefined ? undefined : JSON.stringify(body));
+  const call = (method: string, path: string, body?: unknown) =>
+    raw(server.socketPath, method, path, body === undefined ? undefined : JSON.stringify(body));
   return { port, server, call };
 }
 
@@ -24,7 +33,12 @@ test('the socket is root-only (0600) and removed on close', async (t) => {
 
 test('a network, endpoint and sandbox go through their whole life', async (t) => {
   const { call } = await start(t);
-  const net = await call('POST', '/v1/networks', { name: 'net1', driver: 'bridge', labels: { a: 'b' }, ipam: { config: [{ subnet: '10.1.0.0/24', gateway: '10.1.0.1' }] } });
+  const net = await call('POST', '/v1/networks', {
+    name: 'net1',
+    driver: 'bridge',
+    labels: { a: 'b' },
+    ipam: { config: [{ subnet: '10.1.0.0/24', gateway: '10.1.0.1' }] },
+  });
   assert.equal(net.status, 201);
   assert.equal(net.json.name, 'net1');
   assert.equal((await call('GET', '/v1/networks')).json.length, 1);
@@ -49,7 +63,10 @@ test('a network, endpoint and sandbox go through their whole life', async (t) =>
 
 test('drivers: list, inspect, load, upgrade, unload', async (t) => {
   const { call } = await start(t);
-  assert.deepEqual((await call('GET', '/v1/drivers')).json.map((d: { name: string }) => d.name), ['bridge']);
+  assert.deepEqual(
+    (await call('GET', '/v1/drivers')).json.map((d: { name: string }) => d.name),
+    ['bridge'],
+  );
   assert.equal((await call('POST', '/v1/drivers', { path: '/drivers/macvlan.wasm' })).status, 201);
   assert.equal((await call('GET', '/v1/drivers/macvlan')).json.healthy, true);
   assert.equal((await call('POST', '/v1/drivers/macvlan/upgrade', { path: '/drivers/macvlan2.wasm' })).status, 200);
@@ -105,23 +122,68 @@ test('bad requests on every route get a typed 4xx and change nothing', async (t)
     await expect(call(r.method, r.path, { ...r.valid, [r.field]: 42 }), 400, 'wrong-type', `${what} wrong type`);
     await expect(call(r.method, r.path, {}), 400, 'missing-field', `${what} missing field`);
     await expect(call(r.method, r.path, [r.valid]), 400, 'wrong-type', `${what} array body`);
-    await expect(call(r.method, r.path, { ...r.valid, pad: 'x'.repeat(5000) }), 413, 'body-too-large', `${what} oversized`);
+    await expect(
+      call(r.method, r.path, { ...r.valid, pad: 'x'.repeat(5000) }),
+      413,
+      'body-too-large',
+      `${what} oversized`,
+    );
   }
   for (const [method, path] of NO_BODY_ROUTES) {
     await expect(call(method, path, { a: 1 }), 400, 'unexpected-body', `${method} ${path} with a body`);
     await expect(raw(server.socketPath, method, `${path}?x=1`), 400, 'unknown-field', `${method} ${path} with a query`);
   }
   // Nested and value checks.
-  await expect(call('POST', '/v1/networks', { name: 'n3', ipam: { config: [{ subnet: 1 }] } }), 400, 'wrong-type', 'nested type');
+  await expect(
+    call('POST', '/v1/networks', { name: 'n3', ipam: { config: [{ subnet: 1 }] } }),
+    400,
+    'wrong-type',
+    'nested type',
+  );
   await expect(call('POST', '/v1/networks', { name: 'n3', labels: { a: 1 } }), 400, 'wrong-type', 'label type');
-  await expect(call('POST', '/v1/networks', { name: 'n3', ipam: { bogus: true } }), 400, 'unknown-field', 'nested unknown');
+  await expect(
+    call('POST', '/v1/networks', { name: 'n3', ipam: { bogus: true } }),
+    400,
+    'unknown-field',
+    'nested unknown',
+  );
   await expect(call('POST', '/v1/networks', { name: 'bad name!' }), 400, 'invalid-value', 'name pattern');
-  await expect(call('POST', '/v1/networks', { name: 'n3', labels: JSON.parse('{"__proto__": "x"}') }), 400, 'invalid-value', 'proto key');
-  await expect(call('POST', '/v1/networks/n1/endpoints', { name: 'e3', macAddress: 'zz' }), 400, 'invalid-value', 'mac');
-  await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', priority: 1.5 }), 400, 'wrong-type', 'priority');
-  await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', handOver: 'yes' }), 400, 'wrong-type', 'handOver');
-  await expect(call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', interfaceName: 'bad name' }), 400, 'invalid-value', 'interface name');
-  await expect(call('POST', '/v1/sandboxes', { containerId: 'c9', externalKey: 'relative/ns' }), 400, 'invalid-value', 'relative external key');
+  await expect(
+    call('POST', '/v1/networks', { name: 'n3', labels: JSON.parse('{"__proto__": "x"}') }),
+    400,
+    'invalid-value',
+    'proto key',
+  );
+  await expect(
+    call('POST', '/v1/networks/n1/endpoints', { name: 'e3', macAddress: 'zz' }),
+    400,
+    'invalid-value',
+    'mac',
+  );
+  await expect(
+    call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', priority: 1.5 }),
+    400,
+    'wrong-type',
+    'priority',
+  );
+  await expect(
+    call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', handOver: 'yes' }),
+    400,
+    'wrong-type',
+    'handOver',
+  );
+  await expect(
+    call('POST', '/v1/networks/n1/endpoints/e1/join', { sandbox: 'c1', interfaceName: 'bad name' }),
+    400,
+    'invalid-value',
+    'interface name',
+  );
+  await expect(
+    call('POST', '/v1/sandboxes', { containerId: 'c9', externalKey: 'relative/ns' }),
+    400,
+    'invalid-value',
+    'relative external key',
+  );
   await expect(call('POST', '/v1/drivers', { path: 'relative.wasm' }), 400, 'invalid-value', 'relative path');
   await expect(call('GET', '/v1/nothing'), 404, 'no-such-route', 'unknown route');
   await expect(call('PUT', '/v1/networks'), 405, 'method-not-allowed', 'wrong method');
@@ -146,7 +208,10 @@ test('controller errors map by class and code', async (t) => {
   assert.deepEqual(toErrorResponse(new InvalidParameterError('x')).status, 400);
   assert.deepEqual(toErrorResponse(new NoSuchNetworkError('x')).status, 404);
   assert.deepEqual(toErrorResponse(Object.assign(new Error('f'), { name: 'ForbiddenError' })).status, 403);
-  assert.deepEqual(toErrorResponse(new Error('boom')), { status: 500, body: { error: { code: 'internal', message: 'boom' } } });
+  assert.deepEqual(toErrorResponse(new Error('boom')), {
+    status: 500,
+    body: { error: { code: 'internal', message: 'boom' } },
+  });
 });
 
 test('/metrics is Prometheus text with calls, latencies, restarts and pool usage', async (t) => {

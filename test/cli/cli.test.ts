@@ -11,7 +11,6 @@ import { cli } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
-
 async function daemon(t: { after(fn: () => Promise<void>): void }) {
   const dir = await tempDir(t);
   const port = new InMemoryControllerPort();
@@ -37,7 +36,8 @@ test('every command has help, exit 0', async () => {
     assert.match(r.stdout, /Usage: wasmnet/, args.join(' '));
   }
   const top = await cli(['--help']);
-  for (const name of ['daemon', 'network', 'sandbox', 'driver', 'ipam']) assert.match(top.stdout, new RegExp(`\\n  ${name} `));
+  for (const name of ['daemon', 'network', 'sandbox', 'driver', 'ipam'])
+    assert.match(top.stdout, new RegExp(`\\n  ${name} `));
 });
 
 test('usage errors exit 2 with a clear message', async () => {
@@ -72,11 +72,27 @@ test('no daemon: exit 1 and a hint', async (t) => {
 
 test('network, sandbox, connect, disconnect, rm against a daemon', async (t) => {
   const { env, port } = await daemon(t);
-  const created = await cli(['network', 'create', '--subnet', '10.5.0.0/24', '-o', 'com.docker.network.driver.mtu=1400', '--label', 'team=a', 'net1'], env);
+  const created = await cli(
+    [
+      'network',
+      'create',
+      '--subnet',
+      '10.5.0.0/24',
+      '-o',
+      'com.docker.network.driver.mtu=1400',
+      '--label',
+      'team=a',
+      'net1',
+    ],
+    env,
+  );
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /^[0-9a-f]{64}\n$/);
   const ls = await cli(['network', 'ls'], env);
-  assert.match(ls.stdout, /^NETWORK ID\s+NAME\s+DRIVER\s+SUBNETS\s+ENDPOINTS\n[0-9a-f]{12}\s+net1\s+bridge\s+10\.5\.0\.0\/24\s+0\n$/);
+  assert.match(
+    ls.stdout,
+    /^NETWORK ID\s+NAME\s+DRIVER\s+SUBNETS\s+ENDPOINTS\n[0-9a-f]{12}\s+net1\s+bridge\s+10\.5\.0\.0\/24\s+0\n$/,
+  );
   const json = JSON.parse((await cli(['network', 'ls', '--format', 'json'], env)).stdout);
   assert.equal(json[0].driverOptions['com.docker.network.driver.mtu'], '1400');
   assert.equal((await cli(['sandbox', 'create', '--hostname', 'h1', 'c1'], env)).code, 0);
@@ -118,17 +134,26 @@ test('driver and ipam commands; load shows progress', async (t) => {
   assert.equal(loaded.code, 0, loaded.stderr);
   assert.equal(loaded.stdout, 'macvlan\n');
   assert.match(loaded.stderr, /Loading \/drivers\/macvlan\.wasm\.\.\./);
-  assert.match((await cli(['driver', 'ls'], env)).stdout, /NAME\s+HEALTHY\s+RESTARTS\s+REGISTERS\s+VERSION\nbridge\s+yes\s+0\s+driver:bridge/);
+  assert.match(
+    (await cli(['driver', 'ls'], env)).stdout,
+    /NAME\s+HEALTHY\s+RESTARTS\s+REGISTERS\s+VERSION\nbridge\s+yes\s+0\s+driver:bridge/,
+  );
   assert.equal(JSON.parse((await cli(['driver', 'inspect', 'macvlan'], env)).stdout).name, 'macvlan');
   assert.equal((await cli(['driver', 'unload', 'macvlan'], env)).code, 0);
   assert.equal((await cli(['driver', 'inspect', 'macvlan'], env)).code, 1);
   await cli(['network', 'create', '--subnet', '10.6.0.0/24', 'p'], env);
-  assert.match((await cli(['ipam', 'ls'], env)).stdout, /p\s+LocalDefault\s+10\.6\.0\.0\/24\s+10\.6\.0\.1\/24\s+1\/256/);
+  assert.match(
+    (await cli(['ipam', 'ls'], env)).stdout,
+    /p\s+LocalDefault\s+10\.6\.0\.0\/24\s+10\.6\.0\.1\/24\s+1\/256/,
+  );
 });
 
 test('the executable exits with the codes run() returns', async () => {
   const exec = promisify(execFile);
   const help = await exec(process.execPath, [MAIN, '--help']);
   assert.match(help.stdout, /Usage: wasmnet/);
-  await assert.rejects(exec(process.execPath, [MAIN, 'bogus']), (error: { code?: number; stderr?: string }) => error.code === 2 && /unknown command/.test(error.stderr ?? ''));
+  await assert.rejects(
+    exec(process.execPath, [MAIN, 'bogus']),
+    (error: { code?: number; stderr?: string }) => error.code === 2 && /unknown command/.test(error.stderr ?? ''),
+  );
 });

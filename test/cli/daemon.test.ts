@@ -17,7 +17,24 @@ const root = process.getuid?.() === 0;
 const cliAt = (socket: string, ...args: string[]) => cli(['--socket', socket, ...args]);
 
 function startDaemon(host: ReturnType<typeof makeHost>, socket: string) {
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--socket', socket, '--data-dir', join(host.dir, 'daemon'), '--host-netns', host.host.path as string, '--docker-plugins-dir', join(host.dir, 'plugins'), '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'daemon',
+      '--socket',
+      socket,
+      '--data-dir',
+      join(host.dir, 'daemon'),
+      '--host-netns',
+      host.host.path as string,
+      '--docker-plugins-dir',
+      join(host.dir, 'plugins'),
+      '--log-level',
+      'debug',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let logs = '';
   child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -32,7 +49,10 @@ async function waitFor(path: string, daemon: { logs(): string }): Promise<void> 
   throw new Error(`no socket ${path}; logs:\n${daemon.logs()}`);
 }
 
-test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cleanly on SIGTERM keeping state', { skip: !root && 'needs root (private namespaces)', timeout: 90_000 }, async (t) => {
+test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cleanly on SIGTERM keeping state', {
+  skip: !root && 'needs root (private namespaces)',
+  timeout: 90_000,
+}, async (t) => {
   const host = makeHost('dmn');
   t.after(() => host.cleanup());
   const socket = join(host.dir, 'run', 'wasmnet.sock');
@@ -48,7 +68,11 @@ test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cl
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 0, first.logs());
   assert.equal(existsSync(socket), false, 'socket removed');
-  const lines = first.logs().trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; time: string });
+  const lines = first
+    .logs()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { level: string; msg: string; time: string });
   assert.ok(lines.some((l) => l.msg === 'api listening'));
   assert.ok(lines.some((l) => l.msg === 'stopped'));
   const second = startDaemon(host, socket);

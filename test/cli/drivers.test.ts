@@ -15,15 +15,24 @@ import { cli } from './helpers.js';
 
 const root = process.getuid?.() === 0;
 
-test('driver API: built-ins listed, the watched DATA_DIR/drivers, load, inspect, upgrade, unload', { skip: !root && 'needs root (private namespaces)', timeout: 120_000 }, async (t) => {
+test('driver API: built-ins listed, the watched DATA_DIR/drivers, load, inspect, upgrade, unload', {
+  skip: !root && 'needs root (private namespaces)',
+  timeout: 120_000,
+}, async (t) => {
   const host = makeHost('drv');
   t.after(() => host.cleanup());
   const socket = join(host.dir, 'api.sock');
   const dataDir = join(host.dir, 'daemon');
-  const daemon = await startDaemon({ socketPath: socket, dataDir, hostNetns: host.host.path as string, log: silentLogger });
+  const daemon = await startDaemon({
+    socketPath: socket,
+    dataDir,
+    hostNetns: host.host.path as string,
+    log: silentLogger,
+  });
   t.after(() => daemon.close());
   const wasmnet = (...args: string[]) => cli(['--socket', socket, ...args]);
-  const names = async (): Promise<string[]> => (JSON.parse((await wasmnet('driver', 'ls', '--format', 'json')).stdout) as DriverView[]).map((d) => d.name).sort();
+  const names = async (): Promise<string[]> =>
+    (JSON.parse((await wasmnet('driver', 'ls', '--format', 'json')).stdout) as DriverView[]).map((d) => d.name).sort();
   const waitFor = async (want: (list: string[]) => boolean): Promise<string[]> => {
     for (let i = 0; i < 200; i += 1) {
       const list = await names();
@@ -34,13 +43,19 @@ test('driver API: built-ins listed, the watched DATA_DIR/drivers, load, inspect,
   };
 
   const builtins = await names();
-  assert.ok(['bridge', 'host', 'null'].every((name) => builtins.includes(name)), builtins.join(','));
+  assert.ok(
+    ['bridge', 'host', 'null'].every((name) => builtins.includes(name)),
+    builtins.join(','),
+  );
 
   const wasm = join(host.dir, 'bridgy.wasm');
   writeFileSync(wasm, await buildAsFixture('bridgy'));
   const watched = join(dataDir, 'drivers', 'bridgy.wasm');
   copyFileSync(wasm, watched);
-  assert.ok((await waitFor((list) => list.includes('bridgy'))).includes('bridgy'), 'a component dropped in DATA_DIR/drivers is loaded');
+  assert.ok(
+    (await waitFor((list) => list.includes('bridgy'))).includes('bridgy'),
+    'a component dropped in DATA_DIR/drivers is loaded',
+  );
   rmSync(watched);
   assert.ok(!(await waitFor((list) => !list.includes('bridgy'))).includes('bridgy'), 'removing the file unloads it');
 

@@ -15,7 +15,14 @@ async function daemon(t: { after(fn: () => Promise<void>): void }) {
   const port = new InMemoryControllerPort();
   const server = await ApiServer.listen(port, { socketPath: join(dir, 'wasmnet.sock') });
   t.after(() => server.close());
-  const conf = (extra: Record<string, unknown> = {}) => ({ cniVersion: '1.1.0', name: 'cninet', type: 'wasmnet', socket: server.socketPath, subnet: '10.88.0.0/24', ...extra });
+  const conf = (extra: Record<string, unknown> = {}) => ({
+    cniVersion: '1.1.0',
+    name: 'cninet',
+    type: 'wasmnet',
+    socket: server.socketPath,
+    subnet: '10.88.0.0/24',
+    ...extra,
+  });
   return { port, dir, socket: server.socketPath, conf };
 }
 
@@ -125,8 +132,14 @@ test('GC removes attachments that are not valid any more', async (t) => {
   await cni('ADD', conf(), { CNI_CONTAINERID: 'ctr2', CNI_NETNS: '/var/run/netns/ctr2' });
   const gc = await cni('GC', conf({ 'cni.dev/valid-attachments': [{ containerID: 'ctr2', ifname: 'eth0' }] }));
   assert.deepEqual([gc.exitCode, gc.stdout], [0, '']);
-  assert.deepEqual([...port.endpoints.values()].map((e) => e.name), ['cni-ctr2-eth0']);
-  assert.deepEqual([...port.sandboxes.values()].map((s) => s.containerId), ['ctr2']);
+  assert.deepEqual(
+    [...port.endpoints.values()].map((e) => e.name),
+    ['cni-ctr2-eth0'],
+  );
+  assert.deepEqual(
+    [...port.sandboxes.values()].map((s) => s.containerId),
+    ['ctr2'],
+  );
 });
 
 test('STATUS and a missing daemon', async (t) => {
@@ -141,9 +154,14 @@ test('STATUS and a missing daemon', async (t) => {
 test('the executable reads stdin and the environment', async () => {
   const run = (command: string, stdin: string) =>
     new Promise<{ code: number; stdout: string }>((resolve) => {
-      const child = execFile(process.execPath, [MAIN], { env: { ...env(command), PATH: process.env.PATH ?? '' } }, (error, stdout) => {
-        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout });
-      });
+      const child = execFile(
+        process.execPath,
+        [MAIN],
+        { env: { ...env(command), PATH: process.env.PATH ?? '' } },
+        (error, stdout) => {
+          resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout });
+        },
+      );
       child.stdin!.end(stdin);
     });
   const version = await run('VERSION', '{"cniVersion":"1.0.0"}');

@@ -15,19 +15,33 @@ import { ipJson, makeHost, ping, type IpAddr } from '../controller/fixtures.js';
 const MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 const root = process.getuid?.() === 0;
 
-interface Outcome { code: number; json: any }
+interface Outcome {
+  code: number;
+  json: any;
+}
 
 /** One run of the executable, as a runtime does it: CNI_* variables, the config on stdin. */
 function exec(env: Record<string, string>, stdin: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : (error.code as number), json: stdout === '' ? undefined : JSON.parse(stdout) });
-    });
+    const child = execFile(
+      process.execPath,
+      [MAIN],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout) => {
+        resolve({
+          code: error === null ? 0 : (error.code as number),
+          json: stdout === '' ? undefined : JSON.parse(stdout),
+        });
+      },
+    );
     child.stdin!.end(stdin);
   });
 }
 
-test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, GC, STATUS, bad configs', { skip: !root && 'needs root (private namespaces)', timeout: 120_000 }, async (t) => {
+test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, GC, STATUS, bad configs', {
+  skip: !root && 'needs root (private namespaces)',
+  timeout: 120_000,
+}, async (t) => {
   const host = makeHost('cni');
   const runtimeDir = join(host.dir, 'runtime');
   mkdirSync(runtimeDir);
@@ -39,11 +53,29 @@ test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, G
   t.after(() => controller.close());
   const server = await ApiServer.listen(new ControllerAdapter(controller), { socketPath: join(host.dir, 'api.sock') });
   t.after(() => server.close());
-  const conf = (extra: Record<string, unknown> = {}) => JSON.stringify({ cniVersion: '1.1.0', name: 'cninet', type: 'wasmnet', socket: server.socketPath, subnet: '10.95.0.0/24', ...extra });
+  const conf = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'cninet',
+      type: 'wasmnet',
+      socket: server.socketPath,
+      subnet: '10.95.0.0/24',
+      ...extra,
+    });
   const netns = (id: string) => createNetns(runtimeDir, id).path as string;
-  const cni = (command: string, id: string, config: string, extra: Record<string, string> = {}) => exec({
-    CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: join(runtimeDir, id), CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni', CNI_ARGS: 'IgnoreUnknown=1', ...extra,
-  }, config);
+  const cni = (command: string, id: string, config: string, extra: Record<string, string> = {}) =>
+    exec(
+      {
+        CNI_COMMAND: command,
+        CNI_CONTAINERID: id,
+        CNI_NETNS: join(runtimeDir, id),
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: '/usr/lib/cni',
+        CNI_ARGS: 'IgnoreUnknown=1',
+        ...extra,
+      },
+      config,
+    );
 
   const version = await cni('VERSION', 'ctr1', conf());
   assert.deepEqual(version.json.supportedVersions, ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
@@ -57,7 +89,11 @@ test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, G
   assert.deepEqual(add1.json.interfaces, [{ name: 'eth0', mac: add1.json.interfaces[0].mac, sandbox: ns1 }]);
   const add2 = await cni('ADD', 'ctr2', conf(), { CNI_IFNAME: 'net1' });
   assert.equal(add2.code, 0, JSON.stringify(add2.json));
-  assert.deepEqual(ipJson<IpAddr[]>(ns2, 'addr').map((a) => a.ifname), ['lo', 'net1'], 'CNI_IFNAME names the interface');
+  assert.deepEqual(
+    ipJson<IpAddr[]>(ns2, 'addr').map((a) => a.ifname),
+    ['lo', 'net1'],
+    'CNI_IFNAME names the interface',
+  );
   assert.ok(ping(ns1, '10.95.0.3'));
   assert.equal((await cni('CHECK', 'ctr1', conf({ prevResult: add1.json }))).code, 0);
   const dup = await cni('ADD', 'ctr1', conf());
@@ -73,17 +109,28 @@ test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, G
 
   const del1 = await cni('DEL', 'ctr1', conf({ prevResult: add1.json }));
   assert.equal(del1.code, 0, JSON.stringify(del1.json));
-  assert.deepEqual(ipJson<IpAddr[]>(ns1, 'addr').map((a) => a.ifname), ['lo'], 'DEL removed the interface');
+  assert.deepEqual(
+    ipJson<IpAddr[]>(ns1, 'addr').map((a) => a.ifname),
+    ['lo'],
+    'DEL removed the interface',
+  );
   assert.ok(existsSync(ns1), "the runtime's namespace stays");
   assert.equal((await cni('DEL', 'ctr1', conf({ prevResult: add1.json }))).code, 0, 'DEL again succeeds');
 
   // GC with only ctr1 valid removes ctr2's attachment, whose namespace is already gone.
   deleteNetns(ns2);
-  const gc = await cni('GC', '', conf({ 'cni.dev/valid-attachments': [{ containerID: 'ctr1', ifname: 'eth0' }] }), { CNI_CONTAINERID: '', CNI_NETNS: '', CNI_IFNAME: '' });
+  const gc = await cni('GC', '', conf({ 'cni.dev/valid-attachments': [{ containerID: 'ctr1', ifname: 'eth0' }] }), {
+    CNI_CONTAINERID: '',
+    CNI_NETNS: '',
+    CNI_IFNAME: '',
+  });
   assert.equal(gc.code, 0, JSON.stringify(gc.json));
   assert.deepEqual(controller.sandboxes(), []);
   assert.deepEqual(controller.networkByName('cninet')!.endpoints(), []);
   assert.equal((await cni('DEL', 'ctr2', conf(), { CNI_NETNS: '' })).code, 0, 'DEL after the namespace is gone');
   await controller.networkByName('cninet')!.delete();
-  assert.deepEqual(ipJson<IpAddr[]>(host.host.path as string, 'link').map((l) => l.ifname), ['lo']);
+  assert.deepEqual(
+    ipJson<IpAddr[]>(host.host.path as string, 'link').map((l) => l.ifname),
+    ['lo'],
+  );
 });

@@ -3,7 +3,7 @@
 // WASMNET_CRASH_CHILD (node --test also runs this file on its own).
 import { Controller, type Endpoint, type Network, type Sandbox } from '../../host/controller/index.js';
 
-const config = process.env['WASMNET_CRASH_CHILD'];
+const config = process.env.WASMNET_CRASH_CHILD;
 if (config !== undefined) await run(JSON.parse(config) as { dataDir: string; netnsDir: string; hostNetns: string });
 
 async function run(dirs: { dataDir: string; netnsDir: string; hostNetns: string }): Promise<void> {
@@ -17,7 +17,8 @@ async function run(dirs: { dataDir: string; netnsDir: string; hostNetns: string 
 async function workload(controller: Controller, prefix: string): Promise<void> {
   const pick = <T>(items: T[]): T | undefined => items[Math.floor(Math.random() * items.length)];
   const networks = (): Network[] => controller.networks().filter((network) => network.name().startsWith(prefix));
-  const sandboxes = (): Sandbox[] => controller.sandboxes().filter((sandbox) => sandbox.containerId().startsWith(prefix));
+  const sandboxes = (): Sandbox[] =>
+    controller.sandboxes().filter((sandbox) => sandbox.containerId().startsWith(prefix));
   const endpoints = (): Endpoint[] => networks().flatMap((network) => network.endpoints());
   let counter = Date.now() % 100000;
   const steps: Array<() => Promise<unknown> | undefined> = [
@@ -26,7 +27,8 @@ async function workload(controller: Controller, prefix: string): Promise<void> {
     () => (sandboxes().length < 2 ? controller.newSandbox(`${prefix}c${counter++}`) : undefined),
     () => {
       const endpoint = pick(endpoints().filter((e) => e.sandbox() === undefined));
-      const sandbox = endpoint && pick(sandboxes().filter((s) => !s.endpoints().some((e) => e.network === endpoint.network)));
+      const sandbox =
+        endpoint && pick(sandboxes().filter((s) => !s.endpoints().some((e) => e.network === endpoint.network)));
       return endpoint && sandbox ? endpoint.join(sandbox) : undefined;
     },
     () => {

@@ -33,18 +33,37 @@ export function makeHost(label = 'h'): TestHost {
   const host = createNetns(hostDir, label, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
   const driver = new TestBridgeDriver(host);
   const registry = new DriverRegistry();
-  registry.registerDriver('bridge', driver, { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true });
+  registry.registerDriver('bridge', driver, {
+    dataScope: 'local',
+    connectivityScope: 'local',
+    externalConnectivity: true,
+  });
   mkdirSync(dataDir, { recursive: true });
   const resolvConfPath = join(dir, 'resolv.conf');
-  writeFileSync(resolvConfPath, 'nameserver 127.0.0.53\nnameserver 10.99.0.53\nnameserver ::1\nsearch example.test\noptions ndots:2\n');
+  writeFileSync(
+    resolvConfPath,
+    'nameserver 127.0.0.53\nnameserver 10.99.0.53\nnameserver ::1\nsearch example.test\noptions ndots:2\n',
+  );
   const warnings: string[] = [];
   return {
-    dir, dataDir, netnsDir, host, driver, registry, resolvConfPath, warnings,
-    controller: (extra = {}) => Controller.create({
-      dataDir, netnsDir, hostNetns: host.path as string, drivers: registry, resolvConfPath,
-      onWarning: (message) => warnings.push(message),
-      ...extra,
-    }),
+    dir,
+    dataDir,
+    netnsDir,
+    host,
+    driver,
+    registry,
+    resolvConfPath,
+    warnings,
+    controller: (extra = {}) =>
+      Controller.create({
+        dataDir,
+        netnsDir,
+        hostNetns: host.path as string,
+        drivers: registry,
+        resolvConfPath,
+        onWarning: (message) => warnings.push(message),
+        ...extra,
+      }),
     cleanup: () => {
       for (const sub of [netnsDir, hostDir]) {
         if (!existsSync(sub)) continue;
@@ -65,7 +84,10 @@ export function makeHost(label = 'h'): TestHost {
  * Runs `body` with a fresh host and a controller over it (with the test bridge driver unless
  * `extra` says otherwise, e.g. `{ drivers: undefined }` for the Wasm drivers), then removes both.
  */
-export async function withController(body: (h: TestHost, controller: Controller) => Promise<void>, extra?: Partial<ControllerOptions>): Promise<void> {
+export async function withController(
+  body: (h: TestHost, controller: Controller) => Promise<void>,
+  extra?: Partial<ControllerOptions>,
+): Promise<void> {
   const h = makeHost();
   const controller = await h.controller(extra);
   try {
@@ -98,5 +120,12 @@ export async function kernelSettled(settled: () => boolean): Promise<void> {
   for (let i = 0; i < 1500 && !settled(); i++) await sleep(20);
 }
 
-export interface IpAddr { ifname: string; addr_info: Array<{ local: string; prefixlen: number; family: string }> }
-export interface IpRoute { dst: string; gateway?: string; dev: string }
+export interface IpAddr {
+  ifname: string;
+  addr_info: Array<{ local: string; prefixlen: number; family: string }>;
+}
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev: string;
+}

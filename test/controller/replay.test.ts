@@ -21,7 +21,7 @@ function place(dir: string, bytes: Uint8Array): void {
 
 /** Waits (by polling, no deadline of its own) until the watcher has swapped in `version`. */
 async function upgraded(endpoint: Endpoint, version: string): Promise<void> {
-  while ((await endpoint.driverInfo())['version'] !== version) await new Promise((resolve) => setTimeout(resolve, 20));
+  while ((await endpoint.driverInfo()).version !== version) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 const driverInfo = async (endpoint: Endpoint): Promise<Record<string, string>> => {
@@ -30,7 +30,10 @@ const driverInfo = async (endpoint: Endpoint): Promise<Record<string, string>> =
 };
 
 test('a trapped and an upgraded driver get the networks, endpoints and joins replayed: new endpoints work, old ones leave and delete cleanly', async () => {
-  const [v1, v2] = await Promise.all([buildAsFixture('amnesic'), buildAsFixture('amnesic', ["const VERSION = '1'", "const VERSION = '2'"])]);
+  const [v1, v2] = await Promise.all([
+    buildAsFixture('amnesic'),
+    buildAsFixture('amnesic', ["const VERSION = '1'", "const VERSION = '2'"]),
+  ]);
   const h = makeHost();
   const driversDir = join(h.dir, 'drivers');
   mkdirSync(driversDir);
@@ -49,7 +52,11 @@ test('a trapped and an upgraded driver get the networks, endpoints and joins rep
     await assert.rejects(network.createEndpoint('boom', { options: { trap: 'now' } }), /createEndpoint trapped/);
     assert.notEqual(slot.threadId, thread, 'a new instance serves the driver');
     assert.equal(slot.health.consecutiveFaults, 1);
-    assert.deepEqual(await driverInfo(ep1), { version: '1', joined: 'yes', programmed: 'yes' }, 'endpoint, join and external connectivity replayed');
+    assert.deepEqual(
+      await driverInfo(ep1),
+      { version: '1', joined: 'yes', programmed: 'yes' },
+      'endpoint, join and external connectivity replayed',
+    );
     assert.deepEqual(await driverInfo(ep2), { version: '1', joined: 'no', programmed: 'no' });
     const ep3 = await network.createEndpoint('ep3');
     const s2 = await controller.newSandbox('c2');
@@ -70,7 +77,10 @@ test('a trapped and an upgraded driver get the networks, endpoints and joins rep
     // nothing else: no replayed call was refused, no leave or delete warned.
     assert.ok(h.warnings.some((warning) => /createEndpoint trapped .*re-created/.test(warning)));
     const expected = /createEndpoint trapped|rollback: driver DeleteEndpoint failed: amnesic: endpoint \w+ not known/;
-    assert.deepEqual(h.warnings.filter((warning) => !expected.test(warning)), []);
+    assert.deepEqual(
+      h.warnings.filter((warning) => !expected.test(warning)),
+      [],
+    );
   } finally {
     await controller?.close();
     h.cleanup();
@@ -98,20 +108,31 @@ test('the built-in bridge, which keeps its state in its store, survives an upgra
     // The bridge already had it all (its store, its links): the replayed calls it refused are
     // reported in one warning, and nothing else went wrong.
     assert.equal(h.warnings.length, 1, h.warnings.join('\n'));
-    assert.match(h.warnings[0]!, /^bridge: replay after upgrade: 3 call\(s\) refused .*CreateNetwork wbr: .*the name is taken by one of its links/);
+    assert.match(
+      h.warnings[0]!,
+      /^bridge: replay after upgrade: 3 call\(s\) refused .*CreateNetwork wbr: .*the name is taken by one of its links/,
+    );
     assert.ok(ping(s1.key(), '10.82.0.3'), 'traffic still flows');
     const ep3 = await network.createEndpoint('ep3');
     const s3 = await controller.newSandbox('c3');
     await ep3.join(s3);
     assert.ok(ping(s3.key(), '10.82.0.2'));
-    for (const [endpoint, sandbox] of [[ep1, s1], [ep2, s2], [ep3, s3]] as const) {
+    for (const [endpoint, sandbox] of [
+      [ep1, s1],
+      [ep2, s2],
+      [ep3, s3],
+    ] as const) {
       await endpoint.leave(sandbox);
       await endpoint.delete();
       await sandbox.delete();
     }
     await network.delete();
     assert.equal(h.warnings.length, 1, 'leaves and deletes were clean');
-    assert.deepEqual(ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link').map((l) => l.ifname), ['lo'], 'the bridge and the veths are gone');
+    assert.deepEqual(
+      ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link').map((l) => l.ifname),
+      ['lo'],
+      'the bridge and the veths are gone',
+    );
   } finally {
     await controller?.close();
     h.cleanup();

@@ -13,7 +13,10 @@ test('restart with live networks: everything is restored, works, and nothing is 
   const h = makeHost();
   let controller = await h.controller();
   try {
-    const network = await controller.newNetwork('bridge', 'persist', { labels: { app: 'x' }, ipam: { config: [{ subnet: '10.70.0.0/24' }] } });
+    const network = await controller.newNetwork('bridge', 'persist', {
+      labels: { app: 'x' },
+      ipam: { config: [{ subnet: '10.70.0.0/24' }] },
+    });
     const ep = await network.createEndpoint('ep', { macAddress: '02:00:00:00:00:01' });
     const box = await controller.newSandbox('c1', { hostname: 'web' });
     await ep.join(box);
@@ -21,7 +24,14 @@ test('restart with live networks: everything is restored, works, and nothing is 
     await controller.close();
 
     controller = await h.controller();
-    assert.deepEqual(controller.recovery, { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] });
+    assert.deepEqual(controller.recovery, {
+      networks: [],
+      endpoints: [],
+      joins: [],
+      sandboxes: [],
+      namespaces: [],
+      links: [],
+    });
     assert.equal(h.driver.count('createNetwork'), 1);
     assert.equal(h.driver.count('createEndpoint'), 1);
     assert.equal(h.driver.count('join'), 1);
@@ -77,7 +87,14 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     deleteNetns(goneKey);
     createNetns(h.netnsDir, 'stray');
     const store = ControllerStore.open(h.dataDir);
-    store.endpoints.put('half', { id: 'half', name: 'half', networkId: network.id(), address: '10.71.0.9/24', options: {}, state: 'creating' });
+    store.endpoints.put('half', {
+      id: 'half',
+      name: 'half',
+      networkId: network.id(),
+      address: '10.71.0.9/24',
+      options: {},
+      state: 'creating',
+    });
     store.links.put({ driver: 'bridge', ns: `sandbox:${goneKey}`, name: 'eth0' });
     store.links.put({ driver: 'bridge', ns: 'host', name: 'br0' });
     await store.close();
@@ -96,7 +113,10 @@ test('start-up sweep: half-created objects, joins to vanished sandboxes, unclaim
     assert.deepEqual(controller.store.links.all(), [{ driver: 'bridge', ns: 'host', name: 'br0' }]);
 
     const restored = controller.networkByName('n')!;
-    assert.deepEqual(restored.endpoints().map((e) => e.name()), ['ep']);
+    assert.deepEqual(
+      restored.endpoints().map((e) => e.name()),
+      ['ep'],
+    );
     const again = restored.endpointByName('ep')!;
     assert.equal(again.info().sandboxKey, undefined);
     const fresh = await controller.newSandbox('fresh');
@@ -167,7 +187,12 @@ test('start-up sweep: a sandbox delete a crash cut short is finished; links of a
     const [deleting, kept] = [await controller.newSandbox('deleting'), await controller.newSandbox('kept')];
     await ep1.join(deleting);
     await ep2.join(kept);
-    const records = { deleting: structuredClone(deleting.record), kept: structuredClone(kept.record), ep1: structuredClone(ep1.record), ep2: structuredClone(ep2.record) };
+    const records = {
+      deleting: structuredClone(deleting.record),
+      kept: structuredClone(kept.record),
+      ep1: structuredClone(ep1.record),
+      ep2: structuredClone(ep2.record),
+    };
     await controller.close();
 
     // Killed in the middle of deleting a sandbox, after its endpoint's leave was saved: the
@@ -186,14 +211,31 @@ test('start-up sweep: a sandbox delete a crash cut short is finished; links of a
     assert.deepEqual(controller.recovery.sandboxes, [records.deleting.id]);
     assert.deepEqual(controller.recovery.namespaces, [records.deleting.nsName]);
     assert.equal(existsSync(records.deleting.key), false);
-    assert.deepEqual(controller.sandboxes().map((sandbox) => sandbox.id()), [records.kept.id]);
-    assert.ok(controller.recovery.links.some((link) => link.startsWith(`host:veth${ep2.id().slice(0, 10)}`)), `the host end of ep2's join is swept: ${JSON.stringify(controller.recovery.links)}`);
+    assert.deepEqual(
+      controller.sandboxes().map((sandbox) => sandbox.id()),
+      [records.kept.id],
+    );
+    assert.ok(
+      controller.recovery.links.some((link) => link.startsWith(`host:veth${ep2.id().slice(0, 10)}`)),
+      `the host end of ep2's join is swept: ${JSON.stringify(controller.recovery.links)}`,
+    );
     const bridge = `br-${network.id().slice(0, 12)}`;
-    assert.deepEqual(controller.store.links.all().map((row) => row.name), [bridge], 'only the bridge keeps a row');
-    const hostLinks = (): string[] => ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link').map((link) => link.ifname).sort();
+    assert.deepEqual(
+      controller.store.links.all().map((row) => row.name),
+      [bridge],
+      'only the bridge keeps a row',
+    );
+    const hostLinks = (): string[] =>
+      ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link')
+        .map((link) => link.ifname)
+        .sort();
     await kernelSettled(() => hostLinks().length === 2);
     assert.deepEqual(hostLinks(), [bridge, 'lo']);
-    assert.deepEqual(ipJson<Array<{ ifname: string }>>(records.kept.key, 'link').map((link) => link.ifname), ['lo'], 'the kept sandbox lost the interface of the join that is gone');
+    assert.deepEqual(
+      ipJson<Array<{ ifname: string }>>(records.kept.key, 'link').map((link) => link.ifname),
+      ['lo'],
+      'the kept sandbox lost the interface of the join that is gone',
+    );
 
     const again = controller.networkByName('n')!.endpointByName('ep2')!;
     const box = controller.sandboxByContainerId('kept')!;

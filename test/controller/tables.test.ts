@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { InProcessTableStore } from '../../host/controller/index.js';
 import { makeHost } from './fixtures.js';
 
-test('join entries reach the other host\'s driver (create, delete), never the writer\'s own; late subscribers catch up', async () => {
+test("join entries reach the other host's driver (create, delete), never the writer's own; late subscribers catch up", async () => {
   const tables = new InProcessTableStore();
   const h1 = makeHost('h1');
   const h2 = makeHost('h2');
@@ -21,17 +21,30 @@ test('join entries reach the other host\'s driver (create, delete), never the wr
     assert.deepEqual(h1.driver.events, [], 'a driver is never told of its own entries');
 
     // Host 2 creates the same network later: TableEventRegister delivers what exists.
-    const n2 = await c2.newNetwork('bridge', 'shared', { id, ipam: { config: [{ subnet: '10.60.0.0/24', ipRange: '10.60.0.128/25' }] } });
-    assert.deepEqual(h2.driver.events, [{ event: 'create', networkId: id, tableName: 'endpoint_table', key: ep1.id(), value: '10.60.0.2/24' }]);
+    const n2 = await c2.newNetwork('bridge', 'shared', {
+      id,
+      ipam: { config: [{ subnet: '10.60.0.0/24', ipRange: '10.60.0.128/25' }] },
+    });
+    assert.deepEqual(h2.driver.events, [
+      { event: 'create', networkId: id, tableName: 'endpoint_table', key: ep1.id(), value: '10.60.0.2/24' },
+    ]);
 
     const ep2 = await n2.createEndpoint('ep2');
     const s2 = await c2.newSandbox('two');
     await ep2.join(s2);
-    assert.deepEqual(h1.driver.events, [{ event: 'create', networkId: id, tableName: 'endpoint_table', key: ep2.id(), value: '10.60.0.129/24' }]);
+    assert.deepEqual(h1.driver.events, [
+      { event: 'create', networkId: id, tableName: 'endpoint_table', key: ep2.id(), value: '10.60.0.129/24' },
+    ]);
     assert.equal(h2.driver.events.length, 1);
 
     await ep1.leave(s1);
-    assert.deepEqual(h2.driver.events.at(-1), { event: 'delete', networkId: id, tableName: 'endpoint_table', key: ep1.id(), value: '10.60.0.2/24' });
+    assert.deepEqual(h2.driver.events.at(-1), {
+      event: 'delete',
+      networkId: id,
+      tableName: 'endpoint_table',
+      key: ep1.id(),
+      value: '10.60.0.2/24',
+    });
     assert.equal(h1.driver.events.length, 1);
 
     // A deleted network no longer hears of the table.

@@ -7,10 +7,23 @@ import { Internal } from '../../host/drivers/index.js';
 import type { EventType, IpamData, Options } from '../../host/drivers/api.js';
 import { openNetns, Rtnl, type Netns } from '../../host/netlink/index.js';
 
-export type Method = 'createNetwork' | 'deleteNetwork' | 'createEndpoint' | 'deleteEndpoint' | 'join' | 'leave'
-  | 'programExternalConnectivity' | 'revokeExternalConnectivity' | 'eventNotify' | 'endpointOperInfo';
+export type Method =
+  | 'createNetwork'
+  | 'deleteNetwork'
+  | 'createEndpoint'
+  | 'deleteEndpoint'
+  | 'join'
+  | 'leave'
+  | 'programExternalConnectivity'
+  | 'revokeExternalConnectivity'
+  | 'eventNotify'
+  | 'endpointOperInfo';
 
-interface NetworkState { bridge: string; gateway?: string; internal: boolean }
+interface NetworkState {
+  bridge: string;
+  gateway?: string;
+  internal: boolean;
+}
 
 export class TestBridgeDriver implements Driver {
   readonly calls: Array<{ method: Method; args: unknown[] }> = [];
@@ -44,7 +57,11 @@ export class TestBridgeDriver implements Driver {
     this.#rtnl.linkAdd({ name: bridge, kind: { tag: 'bridge' }, up: true });
     const gateway = ipv4Data[0]?.gateway;
     if (gateway !== undefined) this.#rtnl.addrAdd({ link: bridge, cidr: gateway, nodad: true });
-    this.networks.set(networkId, { bridge, internal, ...(gateway === undefined ? {} : { gateway: gateway.split('/')[0] as string }) });
+    this.networks.set(networkId, {
+      bridge,
+      internal,
+      ...(gateway === undefined ? {} : { gateway: gateway.split('/')[0] as string }),
+    });
     return { tables: this.tables.map((tableName) => ({ tableName, objectType: 'endpoint' })) };
   }
 
@@ -80,12 +97,21 @@ export class TestBridgeDriver implements Driver {
     const network = this.networks.get(networkId);
     if (network === undefined) throw new Internal(`no network ${networkId}`);
     const peer = `tp${endpointId.slice(0, 12)}`;
-    this.#rtnl.linkAdd({ name: `tv${endpointId.slice(0, 12)}`, kind: { tag: 'veth', val: { name: peer, netns: openNetns(sandboxKey) } }, master: network.bridge, up: true });
+    this.#rtnl.linkAdd({
+      name: `tv${endpointId.slice(0, 12)}`,
+      kind: { tag: 'veth', val: { name: peer, netns: openNetns(sandboxKey) } },
+      master: network.bridge,
+      up: true,
+    });
     const effects: JoinEffects = {
       names: { srcName: this.badSrcName ? 'nosuchlink0' : peer, dstPrefix: 'eth' },
       staticRoutes: [],
       disableGatewayService: network.internal,
-      tableEntries: this.tables.map((tableName) => ({ tableName, key: endpointId, value: new TextEncoder().encode(this.endpoints.get(endpointId)?.address ?? '') })),
+      tableEntries: this.tables.map((tableName) => ({
+        tableName,
+        key: endpointId,
+        value: new TextEncoder().encode(this.endpoints.get(endpointId)?.address ?? ''),
+      })),
     };
     if (!network.internal && network.gateway !== undefined) effects.gateway = network.gateway;
     return effects;
@@ -108,7 +134,13 @@ export class TestBridgeDriver implements Driver {
     this.#enter('revokeExternalConnectivity', [networkId, endpointId]);
   }
 
-  async eventNotify(event: EventType, networkId: string, tableName: string, key: string, value: Uint8Array): Promise<void> {
+  async eventNotify(
+    event: EventType,
+    networkId: string,
+    tableName: string,
+    key: string,
+    value: Uint8Array,
+  ): Promise<void> {
     this.#enter('eventNotify', [event, networkId, tableName, key]);
     this.events.push({ event, networkId, tableName, key, value: new TextDecoder().decode(value) });
   }

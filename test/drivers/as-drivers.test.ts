@@ -19,7 +19,10 @@ test('SDK-built drivers: a well-behaved one keeps serving while a rogue one trap
     const joined = await good.join('net1', 'ep1', 'sb1', []);
     assert.deepEqual(joined.names, { srcName: 'tmpep1', dstPrefix: 'eth' });
     await good.leave('net1', 'ep1');
-    assert.deepEqual(plumbing.calls.map((c) => `${c.op} ${c.ns.tag}`), ['linkAdd host', 'linkAdd host', 'linkDel host']);
+    assert.deepEqual(
+      plumbing.calls.map((c) => `${c.op} ${c.ns.tag}`),
+      ['linkAdd host', 'linkAdd host', 'linkDel host'],
+    );
     assert.equal(runtime.ownership.registry.owner({ tag: 'host' }, 'br-net1'), 'bridgy');
     assert.equal(runtime.ownership.registry.owner({ tag: 'sandbox', val: 'sb1' }, 'tmpep1'), 'bridgy');
 
@@ -29,9 +32,15 @@ test('SDK-built drivers: a well-behaved one keeps serving while a rogue one trap
     await assert.rejects(bad.networkFree('n'), /networkFree trapped/);
     await assert.rejects(bad.discoverDelete(stream), /discoverDelete exceeded its 1000 ms deadline/);
     await assert.rejects(bad.discoverNew(stream), /discoverNew ran out of memory \(cap 64 MiB\)/);
-    await assert.rejects(bad.decodeTableEntry('t', 'k', new Uint8Array()), /over the 1048576-byte limit|ran out of memory/);
+    await assert.rejects(
+      bad.decodeTableEntry('t', 'k', new Uint8Array()),
+      /over the 1048576-byte limit|ran out of memory/,
+    );
     for (const link of ['lo', 'eth0', 'br-net1']) {
-      await assert.rejects(bad.programExternalConnectivity('n', link, []), (error: Error) => error instanceof Forbidden && error.message.includes(`link ${link}`));
+      await assert.rejects(
+        bad.programExternalConnectivity('n', link, []),
+        (error: Error) => error instanceof Forbidden && error.message.includes(`link ${link}`),
+      );
     }
     await assert.rejects(bad.revokeExternalConnectivity('sb1', 'tmpep1'), /not joining that sandbox/);
     assert.equal(plumbing.calls.length, 3, 'the rogue reached no plumbing');

@@ -12,7 +12,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sources = join(root, 'test', 'drivers', 'fixtures');
 
 /** Builds fixture `name` for `world`; `edit` ([from, to]) changes its source first (another version). */
-export async function buildAsFixture(name: string, edit?: [string, string], world = 'network-driver'): Promise<Uint8Array> {
+export async function buildAsFixture(
+  name: string,
+  edit?: [string, string],
+  world = 'network-driver',
+): Promise<Uint8Array> {
   const original = readFileSync(join(sources, name, 'driver.as'), 'utf8');
   if (edit !== undefined && !original.includes(edit[0])) throw new Error(`fixture ${name} has no "${edit[0]}"`);
   const source = edit === undefined ? original : original.replace(edit[0], edit[1]);
@@ -23,7 +27,8 @@ export async function buildAsFixture(name: string, edit?: [string, string], worl
     mkdirSync(join(project, 'assembly'), { recursive: true });
     writeFileSync(join(project, 'assembly', 'index.ts'), source);
     mkdirSync(join(project, 'node_modules', '@wasmnet'), { recursive: true });
-    if (!existsSync(join(project, 'node_modules', '@wasmnet', 'sdk'))) symlinkSync(join(root, 'sdk'), join(project, 'node_modules', '@wasmnet', 'sdk'));
+    if (!existsSync(join(project, 'node_modules', '@wasmnet', 'sdk')))
+      symlinkSync(join(root, 'sdk'), join(project, 'node_modules', '@wasmnet', 'sdk'));
     await buildDriver({ projectDir: project, name, outFile, world });
   }
   return readFileSync(outFile);

@@ -15,7 +15,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** All wit/*.wit under one package line (jco's API takes WIT source text). */
 export function witSource(): string {
   const dir = join(root, 'wit');
-  const bodies = readdirSync(dir).filter((file) => file.endsWith('.wit')).sort()
+  const bodies = readdirSync(dir)
+    .filter((file) => file.endsWith('.wit'))
+    .sort()
     .map((file) => readFileSync(join(dir, file), 'utf8').replace(/^package [^;]+;$/m, ''));
   return `package wasmnet:driver@0.1.0;\n${bodies.join('\n')}`;
 }
@@ -53,15 +55,23 @@ const REALLOC = `(local i32)
     local.get 4`;
 
 function bodies(options: ProbeOptions): Record<string, string> {
-  const register = options.names.map((_, i) => `
+  const register = options.names
+    .map(
+      (_, i) => `
     i32.const ${NAMES_AT + i * NAME_SLOT} i32.const ${Buffer.byteLength(options.names[i]!)} i32.const ${i + 1}
     i32.const 0 i32.const 0 i32.const 1 i32.const 256 call 20
-    i32.const 256 i32.load8_u if i32.const 256 return end`).join('');
-  const typeCases = options.names.map((name, i) => `
+    i32.const 256 i32.load8_u if i32.const 256 return end`,
+    )
+    .join('');
+  const typeCases = options.names
+    .map(
+      (name, i) => `
     local.get 0 i32.const ${i + 1} i32.eq if
       i32.const 512 i32.const ${NAMES_AT + i * NAME_SLOT} i32.store
       i32.const 516 i32.const ${Buffer.byteLength(name)} i32.store
-    end`).join('');
+    end`,
+    )
+    .join('');
   return {
     'cm32p2|wasmnet:driver/plugin@0.1|init': `${register}\n    i32.const ${OK}`,
     [`${DRIVER}type`]: `${typeCases}\n    i32.const 512`,
@@ -84,8 +94,10 @@ function bodies(options: ProbeOptions): Record<string, string> {
     i32.const 1600`,
     [`${DRIVER}join`]: 'local.get 7 i32.const 1240 i32.const 8 i32.const 1300 call 29 i32.const 1300',
     [`${DRIVER}leave`]: `i32.const ${OK}`,
-    [`${DRIVER}program-external-connectivity`]: 'i32.const 0 i32.const 0 i32.const 0 local.get 3 local.get 4 i32.const 1300 call 6 i32.const 1300',
-    [`${DRIVER}revoke-external-connectivity`]: 'i32.const 1 local.get 1 local.get 2 local.get 3 local.get 4 i32.const 1300 call 6 i32.const 1300',
+    [`${DRIVER}program-external-connectivity`]:
+      'i32.const 0 i32.const 0 i32.const 0 local.get 3 local.get 4 i32.const 1300 call 6 i32.const 1300',
+    [`${DRIVER}revoke-external-connectivity`]:
+      'i32.const 1 local.get 1 local.get 2 local.get 3 local.get 4 i32.const 1300 call 6 i32.const 1300',
     [`${DRIVER}event-notify`]: 'nop',
     [`${DRIVER}decode-table-entry`]: `
     local.get 6 i32.eqz if
@@ -103,7 +115,7 @@ function bodies(options: ProbeOptions): Record<string, string> {
       (br $more)))
     unreachable`,
     [`${DRIVER}discover-delete`]: '(loop $forever (br $forever)) unreachable',
-    'cm32p2_realloc': REALLOC,
+    cm32p2_realloc: REALLOC,
   };
 }
 
@@ -118,33 +130,46 @@ export function probeComponent(options: ProbeOptions): Promise<Uint8Array> {
  * answers pool-not-found with the pool id as message; release-address is ok. */
 export function ipamProbeComponent(name: string): Promise<Uint8Array> {
   const IPAM = 'cm32p2|wasmnet:driver/ipam@0.1|';
-  return rewriteDummy('ipam-driver', {
-    'cm32p2|wasmnet:driver/plugin@0.1|init': `i32.const ${NAMES_AT} i32.const ${Buffer.byteLength(name)} i32.const 1
+  return rewriteDummy(
+    'ipam-driver',
+    {
+      'cm32p2|wasmnet:driver/plugin@0.1|init': `i32.const ${NAMES_AT} i32.const ${Buffer.byteLength(name)} i32.const 1
     i32.const 0 i32.const 1 i32.const 256 call 5
     i32.const 256 i32.load8_u if i32.const 256 return end
     i32.const ${OK}`,
-    [`${IPAM}get-default-address-spaces`]: `
+      [`${IPAM}get-default-address-spaces`]: `
     i32.const 1104 i32.const 1200 i32.store i32.const 1108 i32.const 5 i32.store
     i32.const 1112 i32.const 1210 i32.store i32.const 1116 i32.const 6 i32.store
     i32.const 1100`,
-    [`${IPAM}release-pool`]: `
+      [`${IPAM}release-pool`]: `
     i32.const 1300 i32.const 1 i32.store8 i32.const 1304 i32.const 3 i32.store8
     i32.const 1308 local.get 1 i32.store i32.const 1312 local.get 2 i32.store
     i32.const 1300`,
-    [`${IPAM}release-address`]: `i32.const ${OK}`,
-    'cm32p2_realloc': REALLOC,
-  }, [`(data (i32.const ${NAMES_AT}) "${name}")`, '(data (i32.const 1200) "local")', '(data (i32.const 1210) "global")'], 0);
+      [`${IPAM}release-address`]: `i32.const ${OK}`,
+      cm32p2_realloc: REALLOC,
+    },
+    [`(data (i32.const ${NAMES_AT}) "${name}")`, '(data (i32.const 1200) "local")', '(data (i32.const 1210) "global")'],
+    0,
+  );
 }
 
 /** jco's dummy of `world` with some function bodies replaced, one page of memory and `data`. */
-async function rewriteDummy(world: 'network-driver' | 'ipam-driver', replaced: Record<string, string>, data: string[], version: number): Promise<Uint8Array> {
+async function rewriteDummy(
+  world: 'network-driver' | 'ipam-driver',
+  replaced: Record<string, string>,
+  data: string[],
+  version: number,
+): Promise<Uint8Array> {
   const source = witSource();
   let wat = await print(await componentEmbed({ dummy: true, witSource: source, world }));
   wat = wat.replace(/\(@custom[^\n]*\n/g, '');
-  wat = wat.replace(/\(memory \(;0;\) 0\)/, `(memory (;0;) 1)
+  wat = wat.replace(
+    /\(memory \(;0;\) 0\)/,
+    `(memory (;0;) 1)
   (global $bump (mut i32) (i32.const 8192))
   (global $version i32 (i32.const ${version}))
-  ${data.join('\n  ')}`);
+  ${data.join('\n  ')}`,
+  );
   for (const [name, body] of Object.entries(replaced)) {
     const exported = new RegExp(`\\(export "${name.replace(/[|.]/g, '\\$&')}" \\(func (\\d+)\\)\\)`).exec(wat);
     if (exported === null) throw new Error(`dummy has no export ${name}`);

@@ -3,7 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DriverRuntime, MemoryStore, type Driver, type NetlinkOp, type RuntimeOptions } from '../../host/drivers/index.js';
+import {
+  DriverRuntime,
+  MemoryStore,
+  type Driver,
+  type NetlinkOp,
+  type RuntimeOptions,
+} from '../../host/drivers/index.js';
 import type { Netns } from '../../host/generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 
 /** Shared by the test files so each probe is transpiled once (the cache is keyed by hash). */
@@ -18,7 +24,11 @@ export class FakePlumbing {
   }
 }
 
-export function makeRuntime(options: Partial<RuntimeOptions> = {}): { runtime: DriverRuntime; plumbing: FakePlumbing; logs: string[] } {
+export function makeRuntime(options: Partial<RuntimeOptions> = {}): {
+  runtime: DriverRuntime;
+  plumbing: FakePlumbing;
+  logs: string[];
+} {
   const plumbing = new FakePlumbing();
   const logs: string[] = [];
   const runtime = new DriverRuntime({

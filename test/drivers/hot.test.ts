@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriversDirectory, FileStore, Forbidden, type RegistryChange, type WatchEvent } from '../../host/drivers/index.js';
+import {
+  DriversDirectory,
+  FileStore,
+  Forbidden,
+  type RegistryChange,
+  type WatchEvent,
+} from '../../host/drivers/index.js';
 import { probeComponent } from './fixtures.js';
 import { makeRuntime, sleep, steadyStream, tempDir } from './harness.js';
 
@@ -43,7 +49,11 @@ test('hot load, upgrade and unload from a watched directory under a steady strea
 
     place(dir, 'hot.wasm', await probeComponent({ names: ['hot'], version: 2 }));
     await until(() => runtime.slot('hot')!.hash !== before, 'hot to upgrade');
-    assert.deepEqual(await runtime.registry.driver('hot')!.driver.endpointOperInfo('kept', 'e'), [['kept', 'kept']], 'the new version has the old one\'s store');
+    assert.deepEqual(
+      await runtime.registry.driver('hot')!.driver.endpointOperInfo('kept', 'e'),
+      [['kept', 'kept']],
+      "the new version has the old one's store",
+    );
 
     rmSync(join(dir, 'hot.wasm'));
     await until(() => events.some((e) => 'error' in e && e.owner === 'hot'), 'the refused unload');
@@ -61,8 +71,14 @@ test('hot load, upgrade and unload from a watched directory under a steady strea
       assert.deepEqual(failures, []);
       assert.ok(ok > 0);
     }
-    assert.deepEqual(changes.filter((c) => c.name === 'hot').map((c) => c.change), ['added', 'changed', 'removed']);
-    assert.deepEqual(events.filter((e) => 'action' in e).map((e) => `${e.owner}:${(e as WatchEvent).action}`), ['good:loaded', 'hot:loaded', 'hot:upgraded', 'hot:unloaded']);
+    assert.deepEqual(
+      changes.filter((c) => c.name === 'hot').map((c) => c.change),
+      ['added', 'changed', 'removed'],
+    );
+    assert.deepEqual(
+      events.filter((e) => 'action' in e).map((e) => `${e.owner}:${(e as WatchEvent).action}`),
+      ['good:loaded', 'hot:loaded', 'hot:upgraded', 'hot:unloaded'],
+    );
   } finally {
     watcher.stop();
     await runtime.close();
@@ -73,7 +89,10 @@ test('the same operations as functions: load, upgrade, unload; a refused upgrade
   const { runtime } = makeRuntime();
   try {
     await runtime.load('fn', await probeComponent({ names: ['fn'] }));
-    await assert.rejects(runtime.load('fn', await probeComponent({ names: ['fn'] })), /already loaded; upgrade it instead/);
+    await assert.rejects(
+      runtime.load('fn', await probeComponent({ names: ['fn'] })),
+      /already loaded; upgrade it instead/,
+    );
     await assert.rejects(runtime.upgrade('fn', new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])), /not a component/);
     assert.deepEqual(await runtime.registry.driver('fn')!.driver.endpointOperInfo('n', 'e'), []);
     await runtime.upgrade('fn', await probeComponent({ names: ['fn', 'fn-extra'] }));
@@ -88,10 +107,13 @@ test('the same operations as functions: load, upgrade, unload; a refused upgrade
   }
 });
 
-test('the file store keeps a driver\'s state across runtimes', async (t) => {
+test("the file store keeps a driver's state across runtimes", async (t) => {
   const dir = tempDir(t, 'wasmnet-drivers-store-');
   const store = new FileStore(dir);
-  store.apply('a', [['k', new Uint8Array([1, 2])], ['gone', new Uint8Array([3])]]);
+  store.apply('a', [
+    ['k', new Uint8Array([1, 2])],
+    ['gone', new Uint8Array([3])],
+  ]);
   store.apply('a', [['gone', null]]);
   assert.deepEqual(readdirSync(dir), ['a.json']);
   assert.deepEqual(new FileStore(dir).entries('a'), [['k', new Uint8Array([1, 2])]]);
@@ -103,7 +125,9 @@ test('the file store keeps a driver\'s state across runtimes', async (t) => {
   const second = makeRuntime({ store: new FileStore(dir) });
   try {
     await second.runtime.load('persist', await probeComponent({ names: ['persist'] }));
-    assert.deepEqual(await second.runtime.registry.driver('persist')!.driver.endpointOperInfo('n9', 'e'), [['n9', 'n9']]);
+    assert.deepEqual(await second.runtime.registry.driver('persist')!.driver.endpointOperInfo('n9', 'e'), [
+      ['n9', 'n9'],
+    ]);
   } finally {
     await second.runtime.close();
   }

@@ -15,28 +15,52 @@ test('refuses malformed bytes, a core module and an incompatible version with a 
   await assert.rejects(checkComponent(new TextEncoder().encode('not wasm at all')), /bad magic number/);
   await assert.rejects(checkComponent(await coreModule()), /core WebAssembly module, not a component/);
   const truncated = (await dummyComponent('network-driver')).subarray(0, 200);
-  await assert.rejects(checkComponent(truncated), (error: Error) => error instanceof InvalidParameter && /malformed component/.test(error.message));
-  const future = await componentNew(await componentEmbed({ dummy: true, witSource: witSource().replaceAll('0.1.0', '0.2.0'), world: 'network-driver' }));
-  await assert.rejects(checkComponent(future), /wasmnet:driver\/.*@0\.2\.0; this host implements wasmnet:driver@0\.1\.0/);
+  await assert.rejects(
+    checkComponent(truncated),
+    (error: Error) => error instanceof InvalidParameter && /malformed component/.test(error.message),
+  );
+  const future = await componentNew(
+    await componentEmbed({ dummy: true, witSource: witSource().replaceAll('0.1.0', '0.2.0'), world: 'network-driver' }),
+  );
+  await assert.rejects(
+    checkComponent(future),
+    /wasmnet:driver\/.*@0\.2\.0; this host implements wasmnet:driver@0\.1\.0/,
+  );
 });
 
 test('names what is missing when a component matches no world', async () => {
   const source = `${witSource()}\nworld half { export plugin; import log; }`;
   const half = await componentNew(await componentEmbed({ dummy: true, witSource: source, world: 'half' }));
-  await assert.rejects(checkComponent(half), /network-driver needs wasmnet:driver\/driver; ipam-driver needs wasmnet:driver\/ipam/);
+  await assert.rejects(
+    checkComponent(half),
+    /network-driver needs wasmnet:driver\/driver; ipam-driver needs wasmnet:driver\/ipam/,
+  );
   const foreign = `${witSource()}\ninterface extra { f: func(); }\nworld wide { include network-driver; import extra; }`;
   const wide = await componentNew(await componentEmbed({ dummy: true, witSource: foreign, world: 'wide' }));
-  await assert.rejects(checkComponent(wide), /imports wasmnet:driver\/extra, which the network-driver world does not provide/);
+  await assert.rejects(
+    checkComponent(wide),
+    /imports wasmnet:driver\/extra, which the network-driver world does not provide/,
+  );
 });
 
-test('caps a module\'s linear memory', async () => {
+test("caps a module's linear memory", async () => {
   const { parse } = await import('@bytecodealliance/jco');
   const bytes = capMemory(await parse('(module (memory (export "m") 1))'), 4 * 65536);
-  const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: unknown) => { exports: { m: { grow(n: number): number } } }; Module: new (b: Uint8Array) => unknown } }).WebAssembly;
+  const WA = (
+    globalThis as unknown as {
+      WebAssembly: {
+        Instance: new (m: unknown) => { exports: { m: { grow(n: number): number } } };
+        Module: new (b: Uint8Array) => unknown;
+      };
+    }
+  ).WebAssembly;
   const memory = new WA.Instance(new WA.Module(bytes)).exports.m;
   assert.equal(memory.grow(3), 1);
   assert.throws(() => memory.grow(1), RangeError);
-  await assert.rejects(async () => capMemory(await parse('(module (memory 8))'), 4 * 65536), /needs 0.5 MiB of memory at start; its cap is 0.25 MiB/);
+  await assert.rejects(
+    async () => capMemory(await parse('(module (memory 8))'), 4 * 65536),
+    /needs 0.5 MiB of memory at start; its cap is 0.25 MiB/,
+  );
 });
 
 test('loading a bad file fails that load only, with the reason, while another driver keeps serving', async () => {

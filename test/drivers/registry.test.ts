@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DriverRegistry, Forbidden, InvalidParameter, NotFound, type Driver, type RegistryChange } from '../../host/drivers/index.js';
+import {
+  DriverRegistry,
+  Forbidden,
+  InvalidParameter,
+  NotFound,
+  type Driver,
+  type RegistryChange,
+} from '../../host/drivers/index.js';
 
 const driver = {} as Driver;
 const local = { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true } as const;
@@ -15,10 +22,15 @@ test('registers, looks up and walks network and IPAM drivers by name', () => {
   assert.equal(registry.driver('nope'), undefined);
   assert.equal(registry.ipam('default')?.capability.requiresMacAddress, false);
   const seen: string[] = [];
-  registry.walkDrivers((name) => { seen.push(name); return true; });
+  registry.walkDrivers((name) => {
+    seen.push(name);
+    return true;
+  });
   assert.deepEqual(seen, ['null'], 'walk stops when the visitor returns true');
   const ipams: string[] = [];
-  registry.walkIpams((name) => { ipams.push(name); });
+  registry.walkIpams((name) => {
+    ipams.push(name);
+  });
   assert.deepEqual(ipams, ['default']);
 });
 
@@ -42,5 +54,8 @@ test('announces drivers that appear, change and go', () => {
   registry.registerDriver('x', driver, local, 'o');
   registry.changed('driver', 'x', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: true });
   registry.unregister('driver', 'x', 'o');
-  assert.deepEqual(changes.map((c) => `${c.kind}:${c.name}:${c.change}:${c.owner}`), ['driver:x:added:o', 'driver:x:changed:o', 'driver:x:removed:o']);
+  assert.deepEqual(
+    changes.map((c) => `${c.kind}:${c.name}:${c.change}:${c.owner}`),
+    ['driver:x:added:o', 'driver:x:changed:o', 'driver:x:removed:o'],
+  );
 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DriverUnhealthy, Forbidden, InvalidParameter, LinkOwnership, NotFound, type Driver, type ReplayEvent } from '../../host/drivers/index.js';
+import {
+  DriverUnhealthy,
+  Forbidden,
+  InvalidParameter,
+  LinkOwnership,
+  NotFound,
+  type Driver,
+  type ReplayEvent,
+} from '../../host/drivers/index.js';
 import { ipamProbeComponent, probeComponent } from './fixtures.js';
 import { makeRuntime, sleep, steadyStream } from './harness.js';
 
@@ -20,8 +28,14 @@ test('a well-behaved driver registers through the callback and answers calls wit
     const driver = entry!.driver;
     assert.equal(driver.type(), 'probe');
     assert.deepEqual(await driver.createNetwork('net1', [], [], []), { tables: [] });
-    assert.deepEqual(await driver.createEndpoint('net1', 'ep1', { address: '10.0.0.2/24' }, []), { address: '10.0.0.2/24', mac: '02:42:ac:11:00:02' });
-    await assert.rejects(driver.createEndpoint('net1', 'ep2', { mac: '02:00:00:00:00:01' }, []), (error: Error) => error instanceof Forbidden && /already has MAC/.test(error.message));
+    assert.deepEqual(await driver.createEndpoint('net1', 'ep1', { address: '10.0.0.2/24' }, []), {
+      address: '10.0.0.2/24',
+      mac: '02:42:ac:11:00:02',
+    });
+    await assert.rejects(
+      driver.createEndpoint('net1', 'ep2', { mac: '02:00:00:00:00:01' }, []),
+      (error: Error) => error instanceof Forbidden && /already has MAC/.test(error.message),
+    );
     const join = await driver.join('net1', 'ep1', '/run/netns/sb1', []);
     assert.equal(join.gateway, '10.0.0.1');
     assert.deepEqual(await driver.endpointOperInfo('net1', 'ep1'), [['net1', 'net1']]);
@@ -34,7 +48,12 @@ test('a well-behaved driver registers through the callback and answers calls wit
 
 test('a trap, a deadline miss, memory exhaustion and a huge result fail only that call; the instance comes back with its store', async () => {
   const replays: ReplayEvent[] = [];
-  const { runtime } = makeRuntime({ deadlineMs: 500, replay: async (event) => { replays.push(event); } });
+  const { runtime } = makeRuntime({
+    deadlineMs: 500,
+    replay: async (event) => {
+      replays.push(event);
+    },
+  });
   try {
     await runtime.load('bad', await probeComponent({ names: ['bad'] }));
     await runtime.load('good', await probeComponent({ names: ['good'] }));
@@ -48,9 +67,15 @@ test('a trap, a deadline miss, memory exhaustion and a huge result fail only tha
     assert.notEqual(runtime.slot('bad')!.threadId, threadBefore, 'a new worker serves the driver');
 
     // A good call between two faults: each fault is a first one, restarted at once.
-    await assert.rejects(bad.discoverDelete({ tag: 'datastore-config', val: [] }), /discoverDelete exceeded its 500 ms deadline/);
+    await assert.rejects(
+      bad.discoverDelete({ tag: 'datastore-config', val: [] }),
+      /discoverDelete exceeded its 500 ms deadline/,
+    );
     assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
-    await assert.rejects(bad.discoverNew({ tag: 'datastore-config', val: [] }), /discoverNew ran out of memory \(cap 64 MiB\)/);
+    await assert.rejects(
+      bad.discoverNew({ tag: 'datastore-config', val: [] }),
+      /discoverNew ran out of memory \(cap 64 MiB\)/,
+    );
     assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
     await assert.rejects(bad.decodeTableEntry('t', 'k', new Uint8Array([8])), /over the 1048576-byte limit/);
     assert.deepEqual(await bad.endpointOperInfo('net1', 'ep'), [['net1', 'net1']]);
@@ -67,7 +92,7 @@ test('a trap, a deadline miss, memory exhaustion and a huge result fail only tha
   }
 });
 
-test('a replay hook set after the load gets the new instance\'s drivers, called directly while the faulting call waits', async () => {
+test("a replay hook set after the load gets the new instance's drivers, called directly while the faulting call waits", async () => {
   const { runtime } = makeRuntime();
   try {
     await runtime.ready();
@@ -86,7 +111,10 @@ test('a replay hook set after the load gets the new instance\'s drivers, called 
     assert.equal(seen[0]!.thread, undefined, 'the replay runs before the new instance serves calls');
     assert.notEqual(slot.threadId, before);
     await runtime.upgrade('amnesic', await probeComponent({ names: ['amnesic'], version: 1 }));
-    assert.deepEqual(seen.map((s) => s.reason), ['restart', 'upgrade']);
+    assert.deepEqual(
+      seen.map((s) => s.reason),
+      ['restart', 'upgrade'],
+    );
     runtime.setReplay(undefined);
     await assert.rejects(driverOf(runtime, 'amnesic').networkFree('n'), /trapped/);
     assert.equal(seen.length, 2, 'a cleared hook is not called');
@@ -97,7 +125,13 @@ test('a replay hook set after the load gets the new instance\'s drivers, called 
 
 test('a driver that keeps failing backs off: calls fail fast with DriverUnhealthy, no restart loop', async () => {
   let replays = 0;
-  const { runtime } = makeRuntime({ unhealthyAfter: 2, backoffMs: 200, replay: async () => { replays++; } });
+  const { runtime } = makeRuntime({
+    unhealthyAfter: 2,
+    backoffMs: 200,
+    replay: async () => {
+      replays++;
+    },
+  });
   try {
     const slot = await runtime.load('flaky', await probeComponent({ names: ['flaky'] }));
     const health: boolean[] = [];
@@ -138,10 +172,19 @@ test('a component registering an empty, duplicate or built-in name is refused an
   try {
     await runtime.load('good', await probeComponent({ names: ['good'] }));
     const steady = steadyStream(() => driverOf(runtime, 'good'));
-    await assert.rejects(runtime.load('empty', await probeComponent({ names: [''] })), (error: Error) => error instanceof InvalidParameter && /must not be empty/.test(error.message));
-    await assert.rejects(runtime.load('twice', await probeComponent({ names: ['twice', 'twice'] })), /already registered by this component/);
+    await assert.rejects(
+      runtime.load('empty', await probeComponent({ names: [''] })),
+      (error: Error) => error instanceof InvalidParameter && /must not be empty/.test(error.message),
+    );
+    await assert.rejects(
+      runtime.load('twice', await probeComponent({ names: ['twice', 'twice'] })),
+      /already registered by this component/,
+    );
     await runtime.load('first', await probeComponent({ names: ['shared'] }));
-    await assert.rejects(runtime.load('second', await probeComponent({ names: ['second', 'shared'] })), /"shared" is already registered by first/);
+    await assert.rejects(
+      runtime.load('second', await probeComponent({ names: ['second', 'shared'] })),
+      /"shared" is already registered by first/,
+    );
     assert.equal(registry.driver('second'), undefined);
     assert.deepEqual(runtime.owners, ['good', 'first']);
     const { ok, failures } = await steady.stop();
@@ -153,7 +196,10 @@ test('a component registering an empty, duplicate or built-in name is refused an
   const { DriverRegistry } = await import('../../host/drivers/index.js');
   const guarded = makeRuntime({ registry: new DriverRegistry({ builtins: { bridge: 'bridge' } }) });
   try {
-    await assert.rejects(guarded.runtime.load('impostor', await probeComponent({ names: ['bridge'] })), /"bridge" is built in and cannot be taken by impostor/);
+    await assert.rejects(
+      guarded.runtime.load('impostor', await probeComponent({ names: ['bridge'] })),
+      /"bridge" is built in and cannot be taken by impostor/,
+    );
     await guarded.runtime.load('bridge', await probeComponent({ names: ['bridge'] }));
     assert.equal(guarded.runtime.registry.driver('bridge')?.owner, 'bridge');
   } finally {
@@ -167,13 +213,19 @@ test('a component may register several network types and is called with each han
     await runtime.load('vlans', await probeComponent({ names: ['macvlan-x', 'ipvlan-x'] }));
     assert.equal(driverOf(runtime, 'macvlan-x').type(), 'macvlan-x');
     assert.equal(driverOf(runtime, 'ipvlan-x').type(), 'ipvlan-x');
-    assert.deepEqual(runtime.slot('vlans')!.registrations.map((r) => [r.name, r.handle]), [['macvlan-x', 1], ['ipvlan-x', 2]]);
+    assert.deepEqual(
+      runtime.slot('vlans')!.registrations.map((r) => [r.name, r.handle]),
+      [
+        ['macvlan-x', 1],
+        ['ipvlan-x', 2],
+      ],
+    );
   } finally {
     await runtime.close();
   }
 });
 
-test('netlink: the host\'s lo and eth0, another driver\'s bridge and a sandbox not being joined are forbidden', async () => {
+test("netlink: the host's lo and eth0, another driver's bridge and a sandbox not being joined are forbidden", async () => {
   const ownership = new LinkOwnership();
   ownership.registry.recordLink('other', { tag: 'host' }, 'br-other');
   ownership.registry.recordLink('nosy', { tag: 'host' }, 'veth-own');
@@ -184,16 +236,38 @@ test('netlink: the host\'s lo and eth0, another driver\'s bridge and a sandbox n
     await runtime.load('good', await probeComponent({ names: ['good'] }));
     const nosy = driverOf(runtime, 'nosy');
     const steady = steadyStream(() => driverOf(runtime, 'good'));
-    await assert.rejects(nosy.programExternalConnectivity('net', 'lo', []), (error: Error) => error instanceof Forbidden && /may not delete link lo in the host namespace: the loopback link belongs to the host/.test(error.message));
-    await assert.rejects(nosy.programExternalConnectivity('net', 'eth0', []), /may not delete link eth0 in the host namespace: the link was not created by a driver/);
-    await assert.rejects(nosy.programExternalConnectivity('net', 'br-other', []), /link br-other in the host namespace: the link belongs to driver other/);
-    await assert.rejects(nosy.revokeExternalConnectivity('sb-foreign', 'eth0'), /in sandbox sb-foreign: it is not joining that sandbox/);
-    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /it is not joining that sandbox/, 'outside a join even its own sandbox is off limits');
+    await assert.rejects(
+      nosy.programExternalConnectivity('net', 'lo', []),
+      (error: Error) =>
+        error instanceof Forbidden &&
+        /may not delete link lo in the host namespace: the loopback link belongs to the host/.test(error.message),
+    );
+    await assert.rejects(
+      nosy.programExternalConnectivity('net', 'eth0', []),
+      /may not delete link eth0 in the host namespace: the link was not created by a driver/,
+    );
+    await assert.rejects(
+      nosy.programExternalConnectivity('net', 'br-other', []),
+      /link br-other in the host namespace: the link belongs to driver other/,
+    );
+    await assert.rejects(
+      nosy.revokeExternalConnectivity('sb-foreign', 'eth0'),
+      /in sandbox sb-foreign: it is not joining that sandbox/,
+    );
+    await assert.rejects(
+      nosy.revokeExternalConnectivity('sb-own', 'eth9'),
+      /it is not joining that sandbox/,
+      'outside a join even its own sandbox is off limits',
+    );
     assert.deepEqual(plumbing.calls, [], 'nothing reached the plumbing');
     await nosy.join('net', 'ep', 'sb-own', []);
     await nosy.revokeExternalConnectivity('sb-own', 'eth9');
     await nosy.leave('net', 'ep');
-    await assert.rejects(nosy.revokeExternalConnectivity('sb-own', 'eth9'), /not joining/, 'the right ends with the leave');
+    await assert.rejects(
+      nosy.revokeExternalConnectivity('sb-own', 'eth9'),
+      /not joining/,
+      'the right ends with the leave',
+    );
     await nosy.programExternalConnectivity('net', 'veth-own', []);
     assert.deepEqual(plumbing.calls, [
       { op: 'linkDel', ns: { tag: 'sandbox', val: 'sb-own' }, args: ['eth9'] },
@@ -219,14 +293,28 @@ test('ownership check: links created in a joined sandbox, parents named by the n
   const veth = { name: 'veth0', kind: { tag: 'veth', val: { name: 'eth0', netns: sb1 } }, master: 'br0', up: true };
   ownership.check('br', 'linkAdd', host, [veth]);
   ownership.record('br', 'linkAdd', host, [veth]);
-  assert.throws(() => ownership.check('x', 'linkAdd', host, [{ ...veth, name: 'veth9', kind: { tag: 'dummy' } }]), /may not master link br0/);
+  assert.throws(
+    () => ownership.check('x', 'linkAdd', host, [{ ...veth, name: 'veth9', kind: { tag: 'dummy' } }]),
+    /may not master link br0/,
+  );
   ownership.check('br', 'addrAdd', sb1, [{ link: 'eth0', cidr: '10.0.0.2/24', nodad: false }]);
   ownership.check('br', 'routeAdd', sb1, [{ gateway: '10.0.0.1', scope: 'universe' }]);
   assert.throws(() => ownership.check('br', 'routeAdd', host, [{ gateway: '10.0.0.1', scope: 'universe' }]), Forbidden);
-  ownership.check('br', 'linkAdd', host, [{ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }]);
-  assert.throws(() => ownership.check('br', 'linkAdd', host, [{ name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }]), /may not parent link eth2/);
+  ownership.check('br', 'linkAdd', host, [
+    { name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true },
+  ]);
+  assert.throws(
+    () =>
+      ownership.check('br', 'linkAdd', host, [
+        { name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true },
+      ]),
+    /may not parent link eth2/,
+  );
   assert.throws(() => ownership.check('x', 'linkSet', host, ['br0', { up: false }]), /belongs to driver br/);
-  assert.throws(() => ownership.check('br', 'sysctlSet', host, ['rp-filter', undefined, '0']), /may not set sysctl rp-filter host-wide/);
+  assert.throws(
+    () => ownership.check('br', 'sysctlSet', host, ['rp-filter', undefined, '0']),
+    /may not set sysctl rp-filter host-wide/,
+  );
   ownership.check('br', 'sysctlSet', host, ['ip-forward', undefined, '1']);
   ownership.record('br', 'linkSet', host, ['br0', { name: 'br1' }]);
   assert.deepEqual(ownership.registry.linksOf('br', host).sort(), ['br1', 'veth0']);
@@ -258,7 +346,10 @@ test('a Wasm IPAM driver is registered through the ipam callback and served thro
     assert.equal(entry?.owner, 'ipam-probe');
     assert.deepEqual(entry?.capability, { requiresMacAddress: false, requiresRequestReplay: true });
     assert.deepEqual(await entry!.ipam.getDefaultAddressSpaces(), { localDefault: 'local', globalDefault: 'global' });
-    await assert.rejects(entry!.ipam.releasePool('pool-7'), (error: Error) => error instanceof NotFound && error.message === 'pool-not-found: pool-7');
+    await assert.rejects(
+      entry!.ipam.releasePool('pool-7'),
+      (error: Error) => error instanceof NotFound && error.message === 'pool-not-found: pool-7',
+    );
     await entry!.ipam.releaseAddress('pool-7', '10.0.0.2');
     await assert.rejects(entry!.ipam.requestAddress('pool-7', undefined, []), /requestAddress trapped/);
     assert.deepEqual(await entry!.ipam.getDefaultAddressSpaces(), { localDefault: 'local', globalDefault: 'global' });

@@ -21,16 +21,23 @@ let wasmnet: Proc;
 
 async function startWasmnet(): Promise<void> {
   wasmnet = host.startWasmnet(PLUGIN);
-  await waitUntil('wasmnet', () => existsSync(host.path('wasmnet.sock')) && existsSync(`${DOCKER_PLUGINS_DIR}/${PLUGIN}.sock`), () => host.log(wasmnet));
+  await waitUntil(
+    'wasmnet',
+    () => existsSync(host.path('wasmnet.sock')) && existsSync(`${DOCKER_PLUGINS_DIR}/${PLUGIN}.sock`),
+    () => host.log(wasmnet),
+  );
 }
 
-before(async () => {
-  if (skip) return;
-  host = EngineHost.create('dkr');
-  engine = await startDocker(host);
-  importBusybox(host, engine);
-  await startWasmnet();
-}, { timeout: 120_000 });
+before(
+  async () => {
+    if (skip) return;
+    host = EngineHost.create('dkr');
+    engine = await startDocker(host);
+    importBusybox(host, engine);
+    await startWasmnet();
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   if (skip || host === undefined) return;
@@ -47,22 +54,42 @@ afterEach(() => {
   if (!skip) removeAll(engine);
 });
 
-const run = (name: string): string => engine.docker('run', '-d', '--name', name, '--network', 'wnet', IMAGE, 'sleep', '600');
-const ipOf = (name: string): string => engine.docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
+const run = (name: string): string =>
+  engine.docker('run', '-d', '--name', name, '--network', 'wnet', IMAGE, 'sleep', '600');
+const ipOf = (name: string): string =>
+  engine.docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
 const pings = (from: string, to: string): string => engine.docker('exec', from, 'ping', '-c', '1', '-W', '2', ipOf(to));
 
-const isMountPoint = (path: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path);
+const isMountPoint = (path: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === path);
 
 /** What must be gone once the containers and the network are: links, addresses, namespaces, wasmnet objects. */
 async function assertNothingLeft(): Promise<void> {
-  assert.deepEqual(host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname), ['lo'], 'no link left');
-  const addresses = host.ip<Array<{ addr_info: Array<{ local: string }> }>>('addr').flatMap((link) => link.addr_info.map((a) => a.local));
-  assert.deepEqual(addresses.filter((a) => a !== '127.0.0.1' && a !== '::1'), [], 'no address left');
+  assert.deepEqual(
+    host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),
+    ['lo'],
+    'no link left',
+  );
+  const addresses = host
+    .ip<Array<{ addr_info: Array<{ local: string }> }>>('addr')
+    .flatMap((link) => link.addr_info.map((a) => a.local));
+  assert.deepEqual(
+    addresses.filter((a) => a !== '127.0.0.1' && a !== '::1'),
+    [],
+    'no address left',
+  );
   // dockerd deletes its namespace files by a garbage collector a minute later: until then the
   // containers' namespaces must hold nothing but lo.
   for (const file of readdirSync(host.path('exec', 'netns'))) {
     const path = host.path('exec', 'netns', file);
-    if (isMountPoint(path)) assert.deepEqual(ipJson<Array<{ ifname: string }>>(path, 'link').map((link) => link.ifname), ['lo'], `no link left in ${path}`);
+    if (isMountPoint(path))
+      assert.deepEqual(
+        ipJson<Array<{ ifname: string }>>(path, 'link').map((link) => link.ifname),
+        ['lo'],
+        `no link left in ${path}`,
+      );
   }
   const netnsDir = host.path('wasmnet', 'netns');
   assert.deepEqual(existsSync(netnsDir) ? readdirSync(netnsDir) : [], [], "no namespace left in wasmnet's");
@@ -71,25 +98,55 @@ async function assertNothingLeft(): Promise<void> {
   assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), []);
 }
 
-test('dockerd: two containers on a wasmnet network ping each other; nothing is left after', { skip, timeout: 120_000 }, async () => {
+test('dockerd: two containers on a wasmnet network ping each other; nothing is left after', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   // -o wasmnet.driver picks the wasmnet driver that serves the Docker network.
-  engine.docker('network', 'create', '-d', PLUGIN, '--ipam-driver', PLUGIN, '--subnet', '10.91.0.0/24', '-o', 'wasmnet.driver=bridge', 'wnet');
+  engine.docker(
+    'network',
+    'create',
+    '-d',
+    PLUGIN,
+    '--ipam-driver',
+    PLUGIN,
+    '--subnet',
+    '10.91.0.0/24',
+    '-o',
+    'wasmnet.driver=bridge',
+    'wnet',
+  );
   const [network] = await new ApiClient(host.path('wasmnet.sock')).get<NetworkView[]>('/v1/networks');
   assert.equal(network!.type, 'bridge');
-  assert.equal(engine.docker('network', 'inspect', '-f', '{{.Driver}} {{.IPAM.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'wnet'), `${PLUGIN} ${PLUGIN} 10.91.0.0/24`);
+  assert.equal(
+    engine.docker(
+      'network',
+      'inspect',
+      '-f',
+      '{{.Driver}} {{.IPAM.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}',
+      'wnet',
+    ),
+    `${PLUGIN} ${PLUGIN} 10.91.0.0/24`,
+  );
   run('ca');
   run('cb');
   assert.match(ipOf('ca'), /^10\.91\.0\.\d+$/);
   assert.match(pings('ca', 'cb'), /1 packets received/);
   assert.match(pings('cb', 'ca'), /1 packets received/);
   // The container sees the interface dockerd moved in, with wasmnet's address.
-  assert.match(engine.docker('exec', 'ca', 'ip', '-4', 'addr', 'show', 'eth0'), new RegExp(`inet ${ipOf('ca').replace(/\./g, '\\.')}/24`));
+  assert.match(
+    engine.docker('exec', 'ca', 'ip', '-4', 'addr', 'show', 'eth0'),
+    new RegExp(`inet ${ipOf('ca').replace(/\./g, '\\.')}/24`),
+  );
   engine.docker('rm', '-f', 'ca', 'cb');
   engine.docker('network', 'rm', 'wnet');
   await assertNothingLeft();
 });
 
-test('dockerd: the wasmnet daemon restarts while a container runs; the network keeps working and is removed cleanly', { skip, timeout: 120_000 }, async () => {
+test('dockerd: the wasmnet daemon restarts while a container runs; the network keeps working and is removed cleanly', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   engine.docker('network', 'create', '-d', PLUGIN, '--ipam-driver', PLUGIN, '--subnet', '10.92.0.0/24', 'wnet');
   run('ca');
   await host.stop(wasmnet);

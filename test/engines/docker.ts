@@ -26,36 +26,55 @@ export async function startDocker(host: EngineHost): Promise<DockerEngine> {
   host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
   const containerdSocket = host.path('containerd.sock');
   const config = host.path('containerd.toml');
-  writeFileSync(config, [
-    'version = 2',
-    `root = "${host.path('containerd', 'root')}"`,
-    `state = "${host.path('containerd', 'state')}"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${host.path('containerd', 'opt')}"`,
-    '[grpc]',
-    `  address = "${containerdSocket}"`,
-    '[ttrpc]',
-    `  address = "${containerdSocket}.ttrpc"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'version = 2',
+      `root = "${host.path('containerd', 'root')}"`,
+      `state = "${host.path('containerd', 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${host.path('containerd', 'opt')}"`,
+      '[grpc]',
+      `  address = "${containerdSocket}"`,
+      '[ttrpc]',
+      `  address = "${containerdSocket}.ttrpc"`,
+      '',
+    ].join('\n'),
+  );
   const containerd = host.spawn('containerd', CONTAINERD, ['--config', config, '--log-level', 'warn']);
-  await waitUntil('containerd', () => existsSync(containerdSocket), () => host.log(containerd));
+  await waitUntil(
+    'containerd',
+    () => existsSync(containerdSocket),
+    () => host.log(containerd),
+  );
 
   const dockerSocket = host.path('docker.sock');
   writeFileSync(host.path('daemon.json'), '{}\n');
   const dockerd = host.spawn('dockerd', DOCKERD, [
-    '--config-file', host.path('daemon.json'),
-    '--containerd', containerdSocket,
-    '--data-root', host.path('docker'),
-    '--exec-root', host.path('exec'),
-    '--pidfile', host.path('docker.pid'),
-    '-H', `unix://${dockerSocket}`,
-    '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false',
-    '--log-level', 'warn',
+    '--config-file',
+    host.path('daemon.json'),
+    '--containerd',
+    containerdSocket,
+    '--data-root',
+    host.path('docker'),
+    '--exec-root',
+    host.path('exec'),
+    '--pidfile',
+    host.path('docker.pid'),
+    '-H',
+    `unix://${dockerSocket}`,
+    '--iptables=false',
+    '--ip-masq=false',
+    '--ip-forward=false',
+    '--bridge=none',
+    '--userland-proxy=false',
+    '--log-level',
+    'warn',
   ]);
   const env = { ...process.env, DOCKER_CONFIG: host.path('client'), DOCKER_HOST: `unix://${dockerSocket}` };
-  const docker = (...args: string[]): string => execFileSync(DOCKER, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const docker = (...args: string[]): string =>
+    execFileSync(DOCKER, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const answers = (): boolean => {
     try {
       docker('version', '--format', '{{.Server.Version}}');
@@ -77,6 +96,9 @@ export function importBusybox(host: EngineHost, engine: DockerEngine): void {
 export function removeAll(engine: DockerEngine): void {
   const containers = engine.docker('ps', '-aq').split('\n').filter(Boolean);
   if (containers.length > 0) engine.docker('rm', '-f', ...containers);
-  const networks = engine.docker('network', 'ls', '--format', '{{.Name}}').split('\n').filter((name) => name !== '' && name !== 'none' && name !== 'host');
+  const networks = engine
+    .docker('network', 'ls', '--format', '{{.Name}}')
+    .split('\n')
+    .filter((name) => name !== '' && name !== 'none' && name !== 'host');
   if (networks.length > 0) engine.docker('network', 'rm', ...networks);
 }

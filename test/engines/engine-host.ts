@@ -24,7 +24,10 @@ export class EngineHost {
   /** Machine paths an engine creates by itself, absent before the test (removed in cleanup). */
   readonly #strays: string[] = [];
 
-  private constructor(readonly dir: string, readonly netns: string) {}
+  private constructor(
+    readonly dir: string,
+    readonly netns: string,
+  ) {}
 
   /** Short paths: unix socket paths must stay under 108 bytes. */
   static create(label: string): EngineHost {
@@ -57,7 +60,11 @@ export class EngineHost {
 
   /** Runs `command` inside the namespace to completion and returns its stdout. */
   run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-    return execFileSync('nsenter', [`--net=${this.netns}`, command, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('nsenter', [`--net=${this.netns}`, command, ...args], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** A root filesystem of busybox-static with the applets the tests use, as a tar to import. */
@@ -80,8 +87,21 @@ export class EngineHost {
   startWasmnet(plugin: string | undefined): Proc {
     // The plugin socket goes where dockerd looks: /run/docker/plugins.
     if (plugin !== undefined) this.strays('/run/docker');
-    const args = [WASMNET, 'daemon', '--socket', this.path('wasmnet.sock'), '--data-dir', this.path('wasmnet'), '--log-level', 'debug'];
-    return this.spawn('wasmnet', process.execPath, plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin]);
+    const args = [
+      WASMNET,
+      'daemon',
+      '--socket',
+      this.path('wasmnet.sock'),
+      '--data-dir',
+      this.path('wasmnet'),
+      '--log-level',
+      'debug',
+    ];
+    return this.spawn(
+      'wasmnet',
+      process.execPath,
+      plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin],
+    );
   }
 
   /** Signals one of this host's processes and waits for it to exit (SIGKILL after `graceMs`). */
@@ -114,14 +134,20 @@ export class EngineHost {
 
 /** Mount points below `dir`, deepest first. */
 function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
     .filter((mount) => mount.startsWith(`${dir}/`) && mount !== `${dir}/net`)
     .sort((a, b) => b.length - a.length);
 }
 
 /** Polls `ready` until it holds (engines take a moment to come up). */
-export async function waitUntil(what: string, ready: () => boolean, describe: () => string, timeoutMs = 60_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  ready: () => boolean,
+  describe: () => string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ready()) {
     if (Date.now() > deadline) throw new Error(`${what} did not come up:\n${describe()}`);

@@ -13,18 +13,38 @@ const PODMAN = '/usr/bin/podman';
 const CNI_PLUGINS = '/usr/lib/cni';
 const CNI_MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 const IMAGE = 'localhost/wasmnet-busybox:test';
-const skip = !([PODMAN, BUSYBOX, `${CNI_PLUGINS}/loopback`].every((path) => existsSync(path)) && process.getuid?.() === 0)
-  && 'needs root and Debian podman, containernetworking-plugins, busybox-static';
+const skip =
+  !([PODMAN, BUSYBOX, `${CNI_PLUGINS}/loopback`].every((path) => existsSync(path)) && process.getuid?.() === 0) &&
+  'needs root and Debian podman, containernetworking-plugins, busybox-static';
 
 let host: EngineHost;
 let wasmnet: Proc;
 let env: NodeJS.ProcessEnv;
 
-const podman = (...args: string[]): string => host.run(PODMAN, [
-  '--root', host.path('storage'), '--runroot', host.path('runroot'), '--tmpdir', host.path('tmp'),
-  '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', 'runc',
-  ...args,
-], env).trim();
+const podman = (...args: string[]): string =>
+  host
+    .run(
+      PODMAN,
+      [
+        '--root',
+        host.path('storage'),
+        '--runroot',
+        host.path('runroot'),
+        '--tmpdir',
+        host.path('tmp'),
+        '--storage-driver',
+        'vfs',
+        '--cgroup-manager',
+        'cgroupfs',
+        '--events-backend',
+        'file',
+        '--runtime',
+        'runc',
+        ...args,
+      ],
+      env,
+    )
+    .trim();
 
 /** podman's configuration: CNI backend, our plugin and network directory, the ulimits podman 4.3 needs here. */
 function configure(): void {
@@ -35,35 +55,56 @@ function configure(): void {
   chmodSync(`${bin}/wasmnet`, 0o755);
   const conf = host.path('cni-conf');
   mkdirSync(conf, { recursive: true });
-  writeFileSync(`${conf}/wnet.conflist`, JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'wnet',
-    plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
-  }));
-  writeFileSync(host.path('containers.conf'), [
-    '[containers]',
-    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-    '[network]',
-    'network_backend = "cni"',
-    `cni_plugin_dirs = ["${bin}", "${CNI_PLUGINS}"]`,
-    `network_config_dir = "${conf}"`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    `${conf}/wnet.conflist`,
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'wnet',
+      plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
+    }),
+  );
+  writeFileSync(
+    host.path('containers.conf'),
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+      '[network]',
+      'network_backend = "cni"',
+      `cni_plugin_dirs = ["${bin}", "${CNI_PLUGINS}"]`,
+      `network_config_dir = "${conf}"`,
+      '',
+    ].join('\n'),
+  );
   writeFileSync(host.path('registries.conf'), 'unqualified-search-registries = []\n');
-  env = { ...process.env, CONTAINERS_CONF: host.path('containers.conf'), CONTAINERS_REGISTRIES_CONF: host.path('registries.conf'), CONTAINERS_STORAGE_CONF: host.path('storage.conf') };
-  writeFileSync(host.path('storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${host.path('storage')}"\nrunroot = "${host.path('runroot')}"\n`);
+  env = {
+    ...process.env,
+    CONTAINERS_CONF: host.path('containers.conf'),
+    CONTAINERS_REGISTRIES_CONF: host.path('registries.conf'),
+    CONTAINERS_STORAGE_CONF: host.path('storage.conf'),
+  };
+  writeFileSync(
+    host.path('storage.conf'),
+    `[storage]\ndriver = "vfs"\ngraphroot = "${host.path('storage')}"\nrunroot = "${host.path('runroot')}"\n`,
+  );
 }
 
-before(async () => {
-  if (skip) return;
-  host = EngineHost.create('pdm');
-  // podman's runc state, libcni's result cache and the image blob cache have fixed places.
-  host.strays('/run/runc', '/var/lib/cni', '/var/lib/containers');
-  configure();
-  podman('import', host.busyboxTar(), IMAGE);
-  wasmnet = host.startWasmnet(undefined);
-  await waitUntil('wasmnet', () => existsSync(host.path('wasmnet.sock')), () => host.log(wasmnet));
-}, { timeout: 120_000 });
+before(
+  async () => {
+    if (skip) return;
+    host = EngineHost.create('pdm');
+    // podman's runc state, libcni's result cache and the image blob cache have fixed places.
+    host.strays('/run/runc', '/var/lib/cni', '/var/lib/containers');
+    configure();
+    podman('import', host.busyboxTar(), IMAGE);
+    wasmnet = host.startWasmnet(undefined);
+    await waitUntil(
+      'wasmnet',
+      () => existsSync(host.path('wasmnet.sock')),
+      () => host.log(wasmnet),
+    );
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   if (skip || host === undefined) return;
@@ -74,9 +115,13 @@ after(async () => {
   }
 });
 
-test('podman (CNI backend): two containers on a wasmnet network ping each other; nothing is left after', { skip, timeout: 120_000 }, async () => {
+test('podman (CNI backend): two containers on a wasmnet network ping each other; nothing is left after', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   for (const name of ['pa', 'pb']) podman('run', '-d', '--name', name, '--network', 'wnet', IMAGE, 'sleep', '600');
-  const ipOf = (name: string): string => podman('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
+  const ipOf = (name: string): string =>
+    podman('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
   assert.match(ipOf('pa'), /^10\.94\.0\.\d+$/);
   assert.match(podman('exec', 'pa', 'ping', '-c', '1', '-W', '2', ipOf('pb')), /1 packets received/);
   assert.match(podman('exec', 'pb', 'ping', '-c', '1', '-W', '2', ipOf('pa')), /1 packets received/);
@@ -89,5 +134,9 @@ test('podman (CNI backend): two containers on a wasmnet network ping each other;
   assert.deepEqual(network!.endpoints, [], 'DEL removed the endpoints');
   // The network (and its bridge) stays for the next ADD, as CNI networks do; removing it clears the host.
   await api.delete(`/v1/networks/${network!.id}`);
-  assert.deepEqual(host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname), ['lo'], 'no link left');
+  assert.deepEqual(
+    host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),
+    ['lo'],
+    'no link left',
+  );
 });

@@ -26,15 +26,41 @@ const WORLD_INTERFACES = {
 const INTERFACE_FUNCTIONS: Record<string, string[]> = {
   // driverapi.Driver + discoverapi.Discover
   driver: [
-    'networkAllocate', 'networkFree', 'createNetwork', 'deleteNetwork', 'createEndpoint', 'deleteEndpoint',
-    'endpointOperInfo', 'join', 'leave', 'programExternalConnectivity', 'revokeExternalConnectivity',
-    'eventNotify', 'decodeTableEntry', 'discoverNew', 'discoverDelete', 'type',
+    'networkAllocate',
+    'networkFree',
+    'createNetwork',
+    'deleteNetwork',
+    'createEndpoint',
+    'deleteEndpoint',
+    'endpointOperInfo',
+    'join',
+    'leave',
+    'programExternalConnectivity',
+    'revokeExternalConnectivity',
+    'eventNotify',
+    'decodeTableEntry',
+    'discoverNew',
+    'discoverDelete',
+    'type',
   ],
   'driver-callback': ['registerDriver'],
   plugin: ['init'],
   netlink: [
-    'linkAdd', 'linkDel', 'linkSet', 'linkGet', 'linkList', 'addrAdd', 'addrDel', 'addrList', 'routeAdd',
-    'routeDel', 'neighAdd', 'neighDel', 'fdbAdd', 'fdbDel', 'sysctlSet',
+    'linkAdd',
+    'linkDel',
+    'linkSet',
+    'linkGet',
+    'linkList',
+    'addrAdd',
+    'addrDel',
+    'addrList',
+    'routeAdd',
+    'routeDel',
+    'neighAdd',
+    'neighDel',
+    'fdbAdd',
+    'fdbDel',
+    'sysctlSet',
   ],
   store: ['get', 'set', 'delete', 'keys'],
   log: ['log'],
@@ -48,7 +74,14 @@ const RESOURCE_METHODS: Record<string, string[]> = {
   NetworkInfo: ['tableEventRegister'],
   InterfaceInfo: ['setMacAddress', 'setIpAddress', 'macAddress', 'address', 'addressIpv6'],
   InterfaceNameInfo: ['setNames'],
-  JoinInfo: ['interfaceName', 'setGateway', 'setGatewayIpv6', 'addStaticRoute', 'disableGatewayService', 'addTableEntry'],
+  JoinInfo: [
+    'interfaceName',
+    'setGateway',
+    'setGatewayIpv6',
+    'addStaticRoute',
+    'disableGatewayService',
+    'addTableEntry',
+  ],
 };
 
 async function transpiledWorld(world: string) {
@@ -77,7 +110,9 @@ for (const [world, { imports, exports }] of Object.entries(WORLD_INTERFACES)) {
   test(`${world}: a component of the world has exactly its imports and exports`, async () => {
     const { component } = await transpiledWorld(world);
     const wit = await componentWit(component);
-    const declared = [...wit.matchAll(/^\s+(import|export) wasmnet:driver\/([a-z-]+)@0\.1\.0;/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const declared = [...wit.matchAll(/^\s+(import|export) wasmnet:driver\/([a-z-]+)@0\.1\.0;/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
     const expected = [...imports.map((name) => `import ${name}`), ...exports.map((name) => `export ${name}`)];
     assert.deepEqual(declared.sort(), expected.sort());
   });
@@ -112,8 +147,14 @@ test('driver calls borrow the host resources', async () => {
 
 test('the capability types mirror driverapi.Capability and ipamapi.Capability', async () => {
   const network = (await transpiledWorld('network-driver')).typesOf('types');
-  assert.match(network, /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+externalConnectivity: boolean,\s+\}/);
+  assert.match(
+    network,
+    /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+externalConnectivity: boolean,\s+\}/,
+  );
   assert.match(network, /export type Scope = 'local' \| 'global';/);
   const ipam = (await transpiledWorld('ipam-driver')).typesOf('ipam-callback');
-  assert.match(ipam, /export interface IpamCapability \{\s+requiresMacAddress: boolean,\s+requiresRequestReplay: boolean,\s+\}/);
+  assert.match(
+    ipam,
+    /export interface IpamCapability \{\s+requiresMacAddress: boolean,\s+requiresRequestReplay: boolean,\s+\}/,
+  );
 });

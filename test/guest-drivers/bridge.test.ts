@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { MockHost, MockInterfaceInfo, MockJoinInfo, MockNetworkInfo, errorOf, loadDriver, type LoadedDriver } from '@wasmnet/sdk';
+import {
+  MockHost,
+  MockInterfaceInfo,
+  MockJoinInfo,
+  MockNetworkInfo,
+  errorOf,
+  loadDriver,
+  type LoadedDriver,
+} from '@wasmnet/sdk';
 import { BUILT_GUEST_DRIVERS } from './paths.js';
 
 const NETWORK = 'a1b2c3d4e5f6a7b8c9d0';
@@ -17,7 +25,10 @@ async function bridge(): Promise<LoadedDriver & { id: number }> {
 
 test('registers the bridge network type with local scope', async () => {
   const { host, driver, id } = await bridge();
-  assert.deepEqual(host.drivers.map((d) => [d.name, d.capability]), [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: false }]]);
+  assert.deepEqual(
+    host.drivers.map((d) => [d.name, d.capability]),
+    [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: false }]],
+  );
   assert.equal(driver.type(id), 'bridge');
 });
 
@@ -27,14 +38,34 @@ test('create-network makes a bridge named br-<id prefix>, with a fixed MAC, hold
   const [link] = host.calls('linkAdd');
   assert.deepEqual(link?.ns, { tag: 'host' });
   const spec = link?.args[0] as { mac: string };
-  assert.match(spec.mac, /^06(:[0-9a-f]{2}){5}$/, 'locally administered, never a port\'s MAC');
-  assert.deepEqual(spec, { name: 'br-a1b2c3d4e5f6', kind: { tag: 'bridge' }, mtu: undefined, mac: spec.mac, master: undefined, up: true });
-  assert.deepEqual(host.calls('addrAdd').map((call) => call.args[0]), [{ link: 'br-a1b2c3d4e5f6', cidr: '172.18.0.1/16', nodad: true }]);
+  assert.match(spec.mac, /^06(:[0-9a-f]{2}){5}$/, "locally administered, never a port's MAC");
+  assert.deepEqual(spec, {
+    name: 'br-a1b2c3d4e5f6',
+    kind: { tag: 'bridge' },
+    mtu: undefined,
+    mac: spec.mac,
+    master: undefined,
+    up: true,
+  });
+  assert.deepEqual(
+    host.calls('addrAdd').map((call) => call.args[0]),
+    [{ link: 'br-a1b2c3d4e5f6', cidr: '172.18.0.1/16', nodad: true }],
+  );
 });
 
 test('the bridge name and MTU options are honoured', async () => {
   const { host, driver, id } = await bridge();
-  driver.createNetwork(id, NETWORK, [['com.docker.network.bridge.name', 'wnbr0'], ['com.docker.network.driver.mtu', '1400']], new MockNetworkInfo(), POOL, []);
+  driver.createNetwork(
+    id,
+    NETWORK,
+    [
+      ['com.docker.network.bridge.name', 'wnbr0'],
+      ['com.docker.network.driver.mtu', '1400'],
+    ],
+    new MockNetworkInfo(),
+    POOL,
+    [],
+  );
   const spec = host.calls('linkAdd')[0]?.args[0] as { name: string; mtu: number };
   assert.equal(spec.name, 'wnbr0');
   assert.equal(spec.mtu, 1400);
@@ -49,7 +80,9 @@ test('options it does not implement are refused, never ignored', async () => {
     ['com.docker.network.driver.mtu', 'big'],
     ['com.docker.network.bridge.name', 'a-name-longer-than-15'],
   ] as const) {
-    const error = errorOf(() => driver.createNetwork(id, NETWORK, [[option[0], option[1]]], new MockNetworkInfo(), POOL, [])) as { tag: string; val: string };
+    const error = errorOf(() =>
+      driver.createNetwork(id, NETWORK, [[option[0], option[1]]], new MockNetworkInfo(), POOL, []),
+    ) as { tag: string; val: string };
     assert.equal(error.tag, 'invalid-parameter', option[0]);
     assert.match(error.val, new RegExp(option[0].replace(/\./g, '\\.')));
   }
@@ -59,8 +92,14 @@ test('options it does not implement are refused, never ignored', async () => {
 test('a failed gateway address rolls the bridge back', async () => {
   const { host, driver, id } = await bridge();
   host.failNext('addrAdd', 'internal', 'EADDRNOTAVAIL');
-  assert.equal((errorOf(() => driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, [])) as { tag: string }).tag, 'internal');
-  assert.deepEqual(host.calls('linkDel').map((call) => call.args[0]), ['br-a1b2c3d4e5f6']);
+  assert.equal(
+    (errorOf(() => driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, [])) as { tag: string }).tag,
+    'internal',
+  );
+  assert.deepEqual(
+    host.calls('linkDel').map((call) => call.args[0]),
+    ['br-a1b2c3d4e5f6'],
+  );
 });
 
 test('create-endpoint derives the MAC from the IPv4 address, as libnetwork does', async () => {
@@ -69,7 +108,9 @@ test('create-endpoint derives the MAC from the IPv4 address, as libnetwork does'
   const info = new MockInterfaceInfo({ address: '172.18.0.2/16' });
   driver.createEndpoint(id, NETWORK, ENDPOINT, info, []);
   assert.equal(info.mac, '02:42:ac:12:00:02');
-  assert.deepEqual(driver.endpointOperInfo(id, NETWORK, ENDPOINT), [['com.docker.network.endpoint.macaddress', '02:42:ac:12:00:02']]);
+  assert.deepEqual(driver.endpointOperInfo(id, NETWORK, ENDPOINT), [
+    ['com.docker.network.endpoint.macaddress', '02:42:ac:12:00:02'],
+  ]);
 });
 
 test('a MAC given by the user is kept', async () => {
@@ -84,13 +125,17 @@ test('published ports are refused until the driver can publish them', async () =
   const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   const error = errorOf(() =>
-    driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [['com.docker.network.portmap', '[{"Proto":6,"Port":80}]']]),
+    driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [
+      ['com.docker.network.portmap', '[{"Proto":6,"Port":80}]'],
+    ]),
   ) as { tag: string };
   assert.equal(error.tag, 'invalid-parameter');
   // A sandbox's port options reach Join (the bridge has no ProgramExternalConnectivity to do).
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
   const joinError = errorOf(() =>
-    driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [['com.docker.network.endpoint.exposedports', '[{"Proto":6,"Port":80}]']]),
+    driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [
+      ['com.docker.network.endpoint.exposedports', '[{"Proto":6,"Port":80}]'],
+    ]),
   ) as { tag: string; val: string };
   assert.equal(joinError.tag, 'invalid-parameter');
   assert.match(joinError.val, /exposedports is not supported/);
@@ -103,10 +148,17 @@ test('join creates the veth with its peer in the sandbox, names it eth*, and set
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
   const joinInfo = new MockJoinInfo();
   driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', joinInfo, []);
-  const veth = host.calls('linkAdd')[1]?.args[0] as { name: string; kind: { tag: string; val: { name: string; netns: unknown; mac: string } }; master: string };
+  const veth = host.calls('linkAdd')[1]?.args[0] as {
+    name: string;
+    kind: { tag: string; val: { name: string; netns: unknown; mac: string } };
+    master: string;
+  };
   assert.equal(veth.name, 'vethe1e2e3e4e50');
   assert.equal(veth.master, 'br-a1b2c3d4e5f6');
-  assert.deepEqual(veth.kind, { tag: 'veth', val: { name: 'wne1e2e3e4e5e6e', netns: { tag: 'sandbox', val: '/run/wasmnet/sb1' }, mac: '02:42:ac:12:00:02' } });
+  assert.deepEqual(veth.kind, {
+    tag: 'veth',
+    val: { name: 'wne1e2e3e4e5e6e', netns: { tag: 'sandbox', val: '/run/wasmnet/sb1' }, mac: '02:42:ac:12:00:02' },
+  });
   assert.deepEqual(joinInfo.names, { srcName: 'wne1e2e3e4e5e6e', dstPrefix: 'eth' });
   assert.equal(joinInfo.gateway, '172.18.0.1');
 });
@@ -124,8 +176,17 @@ test('IPv6: the IPv6 gateway is on the bridge and handed to the sandbox when ena
   const { host, driver, id } = await bridge();
   const v6 = [{ addressSpace: 'LocalDefault', pool: 'fd00:1::/64', gateway: 'fd00:1::1/64', auxAddresses: [] }];
   driver.createNetwork(id, NETWORK, [['com.docker.network.enable_ipv6', 'true']], new MockNetworkInfo(), POOL, v6);
-  assert.deepEqual(host.calls('addrAdd').map((call) => (call.args[0] as { cidr: string }).cidr), ['172.18.0.1/16', 'fd00:1::1/64']);
-  driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16', addressIpv6: 'fd00:1::2/64' }), []);
+  assert.deepEqual(
+    host.calls('addrAdd').map((call) => (call.args[0] as { cidr: string }).cidr),
+    ['172.18.0.1/16', 'fd00:1::1/64'],
+  );
+  driver.createEndpoint(
+    id,
+    NETWORK,
+    ENDPOINT,
+    new MockInterfaceInfo({ address: '172.18.0.2/16', addressIpv6: 'fd00:1::2/64' }),
+    [],
+  );
   const joinInfo = new MockJoinInfo();
   driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', joinInfo, []);
   assert.equal(joinInfo.gatewayIpv6, 'fd00:1::1');
@@ -136,18 +197,27 @@ test("the bridge's port limit surfaces as a clear error", async () => {
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
   host.failNext('linkAdd', 'internal', 'EXFULL: Exchange full');
-  const error = errorOf(() => driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [])) as { tag: string; val: string };
+  const error = errorOf(() => driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [])) as {
+    tag: string;
+    val: string;
+  };
   assert.equal(error.tag, 'invalid-parameter');
   assert.match(error.val, /limit of 1023 ports/);
 });
 
-test('a host-side name still taken (a deleted sandbox\'s veth lingers) is retried with the next suffix', async () => {
+test("a host-side name still taken (a deleted sandbox's veth lingers) is retried with the next suffix", async () => {
   const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
   host.failNext('linkAdd', 'invalid-parameter', 'RTM_NEWLINK: EEXIST');
   driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), []);
-  assert.deepEqual(host.calls('linkAdd').slice(1).map((call) => (call.args[0] as { name: string }).name), ['vethe1e2e3e4e50', 'vethe1e2e3e4e51']);
+  assert.deepEqual(
+    host
+      .calls('linkAdd')
+      .slice(1)
+      .map((call) => (call.args[0] as { name: string }).name),
+    ['vethe1e2e3e4e50', 'vethe1e2e3e4e51'],
+  );
 });
 
 test('leave leaves the pair to the host (it goes with the sandbox interface); delete-network deletes the bridge', async () => {
@@ -158,6 +228,9 @@ test('leave leaves the pair to the host (it goes with the sandbox interface); de
   driver.leave(id, NETWORK, ENDPOINT);
   driver.deleteEndpoint(id, NETWORK, ENDPOINT);
   driver.deleteNetwork(id, NETWORK);
-  assert.deepEqual(host.calls('linkDel').map((call) => call.args[0]), ['br-a1b2c3d4e5f6']);
+  assert.deepEqual(
+    host.calls('linkDel').map((call) => call.args[0]),
+    ['br-a1b2c3d4e5f6'],
+  );
   assert.equal(host.store.size, 0, 'the driver forgot the network and the endpoint');
 });

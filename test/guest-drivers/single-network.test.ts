@@ -11,7 +11,10 @@ for (const type of ['null', 'host']) {
     const id = handle(type);
     assert.equal(driver.type(id), type);
     driver.createNetwork(id, 'net1', [], new MockNetworkInfo(), [], []);
-    const error = errorOf(() => driver.createNetwork(id, 'net2', [], new MockNetworkInfo(), [], [])) as { tag: string; val: string };
+    const error = errorOf(() => driver.createNetwork(id, 'net2', [], new MockNetworkInfo(), [], [])) as {
+      tag: string;
+      val: string;
+    };
     assert.equal(error.tag, 'forbidden');
     assert.match(error.val, new RegExp(`only one instance of "${type}" network`));
     driver.createEndpoint(id, 'net1', 'ep1', new MockInterfaceInfo(), []);

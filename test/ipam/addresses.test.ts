@@ -6,7 +6,12 @@ import { rejectsWith } from './helpers.js';
 const GATEWAY = { RequestAddressType: 'com.docker.network.gateway' };
 const SERIAL = { 'com.docker.network.ipam.serial': 'true' };
 
-async function pool(ipam: DefaultIpam, pool: string, subPool?: string, options?: Record<string, string>): Promise<string> {
+async function pool(
+  ipam: DefaultIpam,
+  pool: string,
+  subPool?: string,
+  options?: Record<string, string>,
+): Promise<string> {
   return (await ipam.requestPool({ addressSpace: 'LocalDefault', pool, subPool, options })).poolId;
 }
 

@@ -22,10 +22,11 @@ test('IPv6 pools of any size (a /64, a /48, a /8) give, refuse and free addresse
 test('IPv6: network address reserved, no broadcast; sequential and released addresses', async () => {
   const ipam = new DefaultIpam();
   const { poolId } = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '2001:db8::/126' });
-  assert.deepEqual(
-    await Promise.all([1, 2, 3].map(() => ipam.requestAddress(poolId).then((r) => r.address))),
-    ['2001:db8::1/126', '2001:db8::2/126', '2001:db8::3/126'],
-  );
+  assert.deepEqual(await Promise.all([1, 2, 3].map(() => ipam.requestAddress(poolId).then((r) => r.address))), [
+    '2001:db8::1/126',
+    '2001:db8::2/126',
+    '2001:db8::3/126',
+  ]);
   await rejectsWith(ipam.requestAddress(poolId), 'ErrNoAvailableIPs');
   await ipam.releaseAddress(poolId, '2001:db8::2');
   assert.equal((await ipam.requestAddress(poolId)).address, '2001:db8::2/126');
@@ -37,7 +38,9 @@ test('IPv6: network address reserved, no broadcast; sequential and released addr
 test('IPv6 serial mode round-robins too', async () => {
   const ipam = new DefaultIpam();
   const { poolId } = await ipam.requestPool({
-    addressSpace: 'LocalDefault', pool: 'fd00:1::/64', options: { 'com.docker.network.ipam.serial': 'true' },
+    addressSpace: 'LocalDefault',
+    pool: 'fd00:1::/64',
+    options: { 'com.docker.network.ipam.serial': 'true' },
   });
   assert.equal((await ipam.requestAddress(poolId)).address, 'fd00:1::1/64');
   await ipam.releaseAddress(poolId, 'fd00:1::1');
@@ -51,7 +54,10 @@ test('the optional ULA /48 local default is split into /64s', async () => {
   const fixed = new DefaultIpam({ ula: 'fd12:3456:789a::/48' });
   assert.equal((await fixed.requestPool({ addressSpace: 'LocalDefault', v6: true })).pool, 'fd12:3456:789a::/64');
   assert.equal((await fixed.requestPool({ addressSpace: 'LocalDefault', v6: true })).pool, 'fd12:3456:789a:1::/64');
-  assert.equal((await fixed.requestPool({ addressSpace: 'LocalDefault', pool: '::/64' })).pool, 'fd12:3456:789a:2::/64');
+  assert.equal(
+    (await fixed.requestPool({ addressSpace: 'LocalDefault', pool: '::/64' })).pool,
+    'fd12:3456:789a:2::/64',
+  );
   const none = new DefaultIpam({ ula: false });
   await rejectsWith(none.requestPool({ addressSpace: 'LocalDefault', v6: true }), 'ErrNoMoreSubnets');
   // IPv4 and IPv6 pools of one space never conflict.

@@ -17,8 +17,14 @@ test('the 31 default local pools are given in order, then ErrNoMoreSubnets', asy
   const pools: string[] = [];
   for (let i = 0; i < 31; i++) pools.push((await ipam.requestPool({ addressSpace: 'LocalDefault' })).pool);
   assert.deepEqual(pools.slice(0, 8), [
-    '172.17.0.0/16', '172.18.0.0/16', '172.19.0.0/16', '172.20.0.0/16',
-    '172.21.0.0/16', '172.22.0.0/16', '172.23.0.0/16', '172.24.0.0/16',
+    '172.17.0.0/16',
+    '172.18.0.0/16',
+    '172.19.0.0/16',
+    '172.20.0.0/16',
+    '172.21.0.0/16',
+    '172.22.0.0/16',
+    '172.23.0.0/16',
+    '172.24.0.0/16',
   ]);
   assert.equal(pools[14], '172.31.0.0/16');
   assert.equal(pools[15], '192.168.0.0/20');
@@ -27,7 +33,10 @@ test('the 31 default local pools are given in order, then ErrNoMoreSubnets', asy
 });
 
 test('global pools are 10.0.0.0/8 as /24s; configurable lists are honoured', async () => {
-  const ipam = new DefaultIpam({ defaultAddressPools: [{ base: '10.10.0.0/16', size: 24 }], globalAddressPools: [{ base: '100.64.0.0/10', size: 20 }] });
+  const ipam = new DefaultIpam({
+    defaultAddressPools: [{ base: '10.10.0.0/16', size: 24 }],
+    globalAddressPools: [{ base: '100.64.0.0/10', size: 20 }],
+  });
   assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault' })).pool, '100.64.0.0/20');
   assert.equal((await ipam.requestPool({ addressSpace: 'LocalDefault' })).pool, '10.10.0.0/24');
   assert.equal((await ipam.requestPool({ addressSpace: 'LocalDefault' })).pool, '10.10.1.0/24');
@@ -89,28 +98,57 @@ test('bad pool requests get the right code and change nothing', async () => {
   for (const pool of ['172.18.0.0', '172.18.0.0/33', 'banana/16', '300.1.0.0/16', '2001:db8::/129']) {
     await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool }), 'ErrInvalidPool');
   }
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', v6: true }), 'ErrInvalidPool');
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '2001:db8::/64', v6: false }), 'ErrInvalidPool');
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', v6: true }),
+    'ErrInvalidPool',
+  );
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '2001:db8::/64', v6: false }),
+    'ErrInvalidPool',
+  );
   await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', exclude: ['nope'] }), 'ErrInvalidPool');
   await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', subPool: '172.18.1.0/24' }), 'ErrInvalidSubPool');
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '172.19.0.0/24' }), 'ErrInvalidSubPool');
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '172.18.0.0/15' }), 'ErrInvalidSubPool');
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '2001:db8::/64' }), 'ErrInvalidSubPool');
-  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: 'x' }), 'ErrInvalidSubPool');
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '172.19.0.0/24' }),
+    'ErrInvalidSubPool',
+  );
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '172.18.0.0/15' }),
+    'ErrInvalidSubPool',
+  );
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: '2001:db8::/64' }),
+    'ErrInvalidSubPool',
+  );
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', subPool: 'x' }),
+    'ErrInvalidSubPool',
+  );
   await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', v6: true }), 'ErrNoMoreSubnets');
   await rejectsWith(ipam.releasePool('nonsense'), 'ErrBadPool');
   await rejectsWith(ipam.releasePool('LocalDefault/172.18.0.0/16'), 'ErrPoolNotFound');
   await rejectsWith(ipam.requestAddress('LocalDefault/172.18.0.0/16/junk'), 'ErrBadPool');
   // Nothing was allocated by the failures: the first default pool is still free.
   assert.equal((await ipam.requestPool({ addressSpace: 'LocalDefault' })).pool, '172.17.0.0/16');
-  assert.throws(() => new DefaultIpam({ defaultAddressPools: [{ base: '10.0.0.0/8', size: 4 }] }), { code: 'ErrInvalidPool' });
+  assert.throws(() => new DefaultIpam({ defaultAddressPools: [{ base: '10.0.0.0/8', size: 4 }] }), {
+    code: 'ErrInvalidPool',
+  });
 });
 
 test('the dynamic search jumps past runs of taken pools and wide exclusions', async () => {
   const ipam = new DefaultIpam();
-  for (let i = 0; i < 1000; i++) await ipam.requestPool({ addressSpace: 'GlobalDefault', pool: `10.${i >> 8}.${i & 255}.0/25` });
+  for (let i = 0; i < 1000; i++)
+    await ipam.requestPool({ addressSpace: 'GlobalDefault', pool: `10.${i >> 8}.${i & 255}.0/25` });
   assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault' })).pool, '10.3.232.0/24');
-  assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault', exclude: ['10.3.233.0/24', '10.3.234.128/25', '10.3.236.0/22'] })).pool, '10.3.235.0/24');
+  assert.equal(
+    (
+      await ipam.requestPool({
+        addressSpace: 'GlobalDefault',
+        exclude: ['10.3.233.0/24', '10.3.234.128/25', '10.3.236.0/22'],
+      })
+    ).pool,
+    '10.3.235.0/24',
+  );
   const local = await ipam.requestPool({ addressSpace: 'LocalDefault', exclude: ['172.16.0.0/12'] });
   assert.equal(local.pool, '192.168.0.0/20');
 });

@@ -12,13 +12,22 @@ describe('bridge port limit', () => {
     t.rtnl.linkAdd({ name: 'br0', kind: { tag: 'bridge' }, up: true });
     const batch = t.rtnl.batch();
     // veth ends as ports (every kernel has veth); created in batches, many per send.
-    for (let i = 0; i < 1023; i++) batch.linkAdd({ name: `p${i}`, kind: { tag: 'veth', val: { name: `q${i}` } }, master: 'br0', up: false });
+    for (let i = 0; i < 1023; i++)
+      batch.linkAdd({ name: `p${i}`, kind: { tag: 'veth', val: { name: `q${i}` } }, master: 'br0', up: false });
     batch.commit();
     assert.equal(t.rtnl.linkList().filter((l) => l.master === 'br0').length, 1023);
     assert.throws(
       () => t.rtnl.linkAdd({ name: 'p1023', kind: { tag: 'veth', val: { name: 'q1023' } }, master: 'br0', up: false }),
-      (e: unknown) => e instanceof NetlinkError && e.errnoName === 'EXFULL' && e.message.includes('create veth p1023') && e.message.includes(t.host.path as string),
+      (e: unknown) =>
+        e instanceof NetlinkError &&
+        e.errnoName === 'EXFULL' &&
+        e.message.includes('create veth p1023') &&
+        e.message.includes(t.host.path as string),
     );
-    assert.throws(() => t.rtnl.linkGet('p1023'), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENODEV', 'nothing left behind');
+    assert.throws(
+      () => t.rtnl.linkGet('p1023'),
+      (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENODEV',
+      'nothing left behind',
+    );
   });
 });

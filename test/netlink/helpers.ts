@@ -46,7 +46,10 @@ export function ipJson<T = unknown>(path: string, ...args: string[]): T {
 }
 
 export function nsExec(path: string, command: string, ...args: string[]): string {
-  return execFileSync('nsenter', [`--net=${path}`, command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('nsenter', [`--net=${path}`, command, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /**
@@ -55,9 +58,13 @@ export function nsExec(path: string, command: string, ...args: string[]): string
  */
 export function ipState(path: string): string {
   const links = ipJson<{ ifname: string }[]>(path, 'link', 'show').map((link) => link.ifname);
-  const addresses = ipJson<{ ifname: string; addr_info: { local: string; prefixlen: number }[] }[]>(path, 'addr', 'show')
-    .flatMap((link) => link.addr_info.map((a) => `${link.ifname} ${a.local}/${a.prefixlen}`));
-  const routes = ipJson<{ dst: string; gateway?: string; dev: string }[]>(path, 'route', 'show')
-    .map((route) => `${route.dst} ${route.gateway ?? ''} ${route.dev}`);
+  const addresses = ipJson<{ ifname: string; addr_info: { local: string; prefixlen: number }[] }[]>(
+    path,
+    'addr',
+    'show',
+  ).flatMap((link) => link.addr_info.map((a) => `${link.ifname} ${a.local}/${a.prefixlen}`));
+  const routes = ipJson<{ dst: string; gateway?: string; dev: string }[]>(path, 'route', 'show').map(
+    (route) => `${route.dst} ${route.gateway ?? ''} ${route.dev}`,
+  );
   return JSON.stringify({ links, addresses, routes });
 }

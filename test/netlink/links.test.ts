@@ -2,7 +2,15 @@
 // read back by netlink dumps and independently with iproute2's JSON output.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createNetns, deleteNetns, InvalidInputError, NetlinkError, Rollback, sysctlGet, sysctlSet } from '../../host/netlink/index.js';
+import {
+  createNetns,
+  deleteNetns,
+  InvalidInputError,
+  NetlinkError,
+  Rollback,
+  sysctlGet,
+  sysctlSet,
+} from '../../host/netlink/index.js';
 import { ipJson, ipState, makeHost, nsExec, type TestHost } from './helpers.js';
 
 interface IpLink {
@@ -22,9 +30,12 @@ const plain = (name: string) => ({ name, kind: { tag: 'veth' as const, val: { na
 
 describe('links', () => {
   let t: TestHost;
-  before(() => { t = makeHost(); });
+  before(() => {
+    t = makeHost();
+  });
   after(() => t.cleanup());
-  const ipLink = (name: string): IpLink => (ipJson<IpLink[]>(t.host.path as string, '-d', 'link', 'show', name))[0] as IpLink;
+  const ipLink = (name: string): IpLink =>
+    ipJson<IpLink[]>(t.host.path as string, '-d', 'link', 'show', name)[0] as IpLink;
 
   it('creates a dummy link', (ctx) => {
     try {
@@ -56,8 +67,18 @@ describe('links', () => {
     assert.equal(br.kind, 'bridge');
     assert.ok(br.index > 1);
     rtnl.linkAdd(plain('under0'));
-    rtnl.linkAdd({ name: 'vx0', kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false } }, up: false, master: 'br0' });
-    rtnl.linkAdd({ name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'under0', mode: 'bridge' } }, up: true, mac: '02:00:00:00:aa:01' });
+    rtnl.linkAdd({
+      name: 'vx0',
+      kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false } },
+      up: false,
+      master: 'br0',
+    });
+    rtnl.linkAdd({
+      name: 'mv0',
+      kind: { tag: 'macvlan', val: { parent: 'under0', mode: 'bridge' } },
+      up: true,
+      mac: '02:00:00:00:aa:01',
+    });
 
     const vx = ipLink('vx0');
     assert.equal(vx.linkinfo?.info_kind, 'vxlan');
@@ -71,7 +92,8 @@ describe('links', () => {
     assert.equal(ipLink('br0').mtu, 1450);
 
     const names = rtnl.linkList().map((l) => `${l.name}:${l.kind}`);
-    for (const name of ['br0:bridge', 'lo:device', 'mv0:macvlan', 'under0:veth', 'under0p:veth', 'vx0:vxlan']) assert.ok(names.includes(name), name);
+    for (const name of ['br0:bridge', 'lo:device', 'mv0:macvlan', 'under0:veth', 'under0p:veth', 'vx0:vxlan'])
+      assert.ok(names.includes(name), name);
     assert.equal(rtnl.linkGet('vx0').master, 'br0');
   });
 
@@ -97,16 +119,38 @@ describe('links', () => {
     sysctlSet(t.host, 'disable-ipv6', 'a0', '0');
     rtnl.addrAdd({ link: 'a0', cidr: '10.20.0.1/24', nodad: false });
     rtnl.addrAdd({ link: 'a0', cidr: 'fd00:20::1/64', nodad: true });
-    assert.deepEqual(rtnl.addrList('a0').map((a) => a.cidr).sort(), ['10.20.0.1/24', 'fd00:20::1/64']);
-    const ipAddrs = ipJson<{ addr_info: { local: string; prefixlen: number }[] }[]>(t.host.path as string, 'addr', 'show', 'a0');
-    assert.deepEqual(ipAddrs[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).filter((a) => !a.startsWith('fe80')).sort(), ['10.20.0.1/24', 'fd00:20::1/64']);
+    assert.deepEqual(
+      rtnl
+        .addrList('a0')
+        .map((a) => a.cidr)
+        .sort(),
+      ['10.20.0.1/24', 'fd00:20::1/64'],
+    );
+    const ipAddrs = ipJson<{ addr_info: { local: string; prefixlen: number }[] }[]>(
+      t.host.path as string,
+      'addr',
+      'show',
+      'a0',
+    );
+    assert.deepEqual(
+      ipAddrs[0]?.addr_info
+        .map((a) => `${a.local}/${a.prefixlen}`)
+        .filter((a) => !a.startsWith('fe80'))
+        .sort(),
+      ['10.20.0.1/24', 'fd00:20::1/64'],
+    );
 
     rtnl.routeAdd({ destination: '10.30.0.0/16', gateway: '10.20.0.254', scope: 'universe' });
     rtnl.routeAdd({ destination: '10.40.0.0/24', link: 'a0', scope: 'link' });
     rtnl.routeAdd({ gateway: '10.20.0.1', scope: 'universe' });
     rtnl.routeAdd({ destination: 'fd00:30::/48', gateway: 'fd00:20::fe', link: 'a0', scope: 'universe' });
     const routes = rtnl.routeList().map((r) => `${r.destination} ${r.gateway ?? r.scope}`);
-    for (const expected of ['10.30.0.0/16 10.20.0.254', '10.40.0.0/24 link', '0.0.0.0/0 10.20.0.1', 'fd00:30::/48 fd00:20::fe']) {
+    for (const expected of [
+      '10.30.0.0/16 10.20.0.254',
+      '10.40.0.0/24 link',
+      '0.0.0.0/0 10.20.0.1',
+      'fd00:30::/48 fd00:20::fe',
+    ]) {
       assert.ok(routes.includes(expected), `${expected} in ${routes.join(', ')}`);
     }
     const ipRoutes = ipJson<{ dst: string; gateway?: string }[]>(t.host.path as string, 'route', 'show');
@@ -114,8 +158,17 @@ describe('links', () => {
     assert.ok(ipRoutes.some((r) => r.dst === '10.30.0.0/16' && r.gateway === '10.20.0.254'));
     rtnl.routeDel({ destination: '10.30.0.0/16', gateway: '10.20.0.254', scope: 'universe' });
     rtnl.addrDel({ link: 'a0', cidr: '10.20.0.1/24', nodad: false });
-    assert.deepEqual(rtnl.addrList('a0').map((a) => a.cidr).filter((a) => !a.startsWith('fe80')), ['fd00:20::1/64']);
-    assert.equal(rtnl.routeList().some((r) => r.destination === '10.30.0.0/16'), false);
+    assert.deepEqual(
+      rtnl
+        .addrList('a0')
+        .map((a) => a.cidr)
+        .filter((a) => !a.startsWith('fe80')),
+      ['fd00:20::1/64'],
+    );
+    assert.equal(
+      rtnl.routeList().some((r) => r.destination === '10.30.0.0/16'),
+      false,
+    );
   });
 
   it('adds neighbours and VXLAN fdb entries', () => {
@@ -127,14 +180,27 @@ describe('links', () => {
     rtnl.fdbAdd({ link: 'vx0', mac: '02:00:00:00:00:0a', destination: '10.9.0.2' });
     rtnl.fdbAdd({ link: 'vx0', mac: '00:00:00:00:00:00', destination: '10.9.0.3' });
     rtnl.fdbAdd({ link: 'vx0', mac: '00:00:00:00:00:00', destination: '10.9.0.4' });
-    const fdb = rtnl.fdbList('vx0').filter((e) => e.ip !== undefined).map((e) => `${e.mac} ${e.ip}`).sort();
+    const fdb = rtnl
+      .fdbList('vx0')
+      .filter((e) => e.ip !== undefined)
+      .map((e) => `${e.mac} ${e.ip}`)
+      .sort();
     assert.deepEqual(fdb, ['00:00:00:00:00:00 10.9.0.3', '00:00:00:00:00:00 10.9.0.4', '02:00:00:00:00:0a 10.9.0.2']);
-    const bridgeFdb = JSON.parse(nsExec(t.host.path as string, 'bridge', '-j', 'fdb', 'show', 'dev', 'vx0')) as { mac: string; dst?: string }[];
+    const bridgeFdb = JSON.parse(nsExec(t.host.path as string, 'bridge', '-j', 'fdb', 'show', 'dev', 'vx0')) as {
+      mac: string;
+      dst?: string;
+    }[];
     assert.ok(bridgeFdb.some((e) => e.mac === '02:00:00:00:00:0a' && e.dst === '10.9.0.2'));
     rtnl.fdbDel({ link: 'vx0', mac: '02:00:00:00:00:0a', destination: '10.9.0.2' });
     rtnl.neighDel({ link: 'a0', ip: '10.20.0.9', mac: '02:00:00:00:00:09' });
-    assert.equal(rtnl.fdbList('vx0').some((e) => e.mac === '02:00:00:00:00:0a'), false);
-    assert.equal(rtnl.neighList('a0').some((n) => n.ip === '10.20.0.9'), false);
+    assert.equal(
+      rtnl.fdbList('vx0').some((e) => e.mac === '02:00:00:00:00:0a'),
+      false,
+    );
+    assert.equal(
+      rtnl.neighList('a0').some((n) => n.ip === '10.20.0.9'),
+      false,
+    );
   });
 
   it('sets allow-listed sysctls per namespace and per link', () => {
@@ -156,16 +222,33 @@ describe('links', () => {
     const before = ipState(path);
     assert.throws(() => rtnl.linkAdd({ name: 'x'.repeat(16), kind: { tag: 'dummy' }, up: false }), InvalidInputError);
     assert.throws(() => rtnl.linkAdd({ name: 'a/b', kind: { tag: 'dummy' }, up: false }), InvalidInputError);
-    assert.throws(() => rtnl.linkAdd({ name: 'ok0', kind: { tag: 'dummy' }, mac: '02:00:00:00:00', up: false }), InvalidInputError);
-    assert.throws(() => rtnl.linkAdd({ name: 'ok0', kind: { tag: 'veth', val: { name: 'p/q' } }, up: false }), InvalidInputError);
+    assert.throws(
+      () => rtnl.linkAdd({ name: 'ok0', kind: { tag: 'dummy' }, mac: '02:00:00:00:00', up: false }),
+      InvalidInputError,
+    );
+    assert.throws(
+      () => rtnl.linkAdd({ name: 'ok0', kind: { tag: 'veth', val: { name: 'p/q' } }, up: false }),
+      InvalidInputError,
+    );
     assert.throws(() => rtnl.addrAdd({ link: 'a0', cidr: '10.0.0.300/24', nodad: false }), InvalidInputError);
     assert.throws(() => rtnl.routeAdd({ destination: '10.0.0.0/40', scope: 'universe' }), InvalidInputError);
-    assert.throws(() => rtnl.linkAdd({ name: 'mv9', kind: { tag: 'macvlan', val: { parent: 'missing0', mode: 'bridge' } }, up: false }), isErrno('ENODEV'));
-    assert.throws(() => rtnl.linkSet('missing0', { up: true }), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENODEV' && e.message.includes(t.host.path as string));
+    assert.throws(
+      () =>
+        rtnl.linkAdd({ name: 'mv9', kind: { tag: 'macvlan', val: { parent: 'missing0', mode: 'bridge' } }, up: false }),
+      isErrno('ENODEV'),
+    );
+    assert.throws(
+      () => rtnl.linkSet('missing0', { up: true }),
+      (e: unknown) =>
+        e instanceof NetlinkError && e.errnoName === 'ENODEV' && e.message.includes(t.host.path as string),
+    );
     assert.throws(() => rtnl.linkDel('missing0'), isErrno('ENODEV'));
     assert.throws(() => rtnl.linkAdd({ name: 'br0', kind: { tag: 'bridge' }, up: false }), isErrno('EEXIST'));
     // A veth whose peer name is taken fails whole: neither end is left.
-    assert.throws(() => rtnl.linkAdd({ name: 'vbad', kind: { tag: 'veth', val: { name: 'br0' } }, up: true }), isErrno('EEXIST'));
+    assert.throws(
+      () => rtnl.linkAdd({ name: 'vbad', kind: { tag: 'veth', val: { name: 'br0' } }, up: true }),
+      isErrno('EEXIST'),
+    );
     assert.equal(rtnl.linkList().length, count);
     assert.equal(ipState(path), before, 'iproute2 sees no leftover link, address or route');
   });
@@ -175,7 +258,12 @@ describe('links', () => {
     const other = t.name('peerns');
     const ns = createNetns(t.dir, other);
     try {
-      const created = rtnl.linkAdd({ name: 'vi0', kind: { tag: 'veth', val: { name: 'eth7', netns: ns, mac: '02:00:00:00:07:07' } }, master: 'br0', up: true });
+      const created = rtnl.linkAdd({
+        name: 'vi0',
+        kind: { tag: 'veth', val: { name: 'eth7', netns: ns, mac: '02:00:00:00:07:07' } },
+        master: 'br0',
+        up: true,
+      });
       const host = ipLink('vi0');
       assert.equal(created.index, rtnl.index('vi0'));
       assert.ok(host.flags.includes('UP'));
@@ -194,7 +282,8 @@ describe('links', () => {
     const { rtnl } = t;
     const count = rtnl.linkList().length;
     const rollback = new Rollback();
-    const batch = rtnl.batch()
+    const batch = rtnl
+      .batch()
       .linkAdd(plain('b1'))
       .linkAdd({ name: 'br0', kind: { tag: 'bridge' }, up: true })
       .linkAdd(plain('b2'));
@@ -208,9 +297,15 @@ describe('links', () => {
     const { rtnl } = t;
     const link = rtnl.linkAdd(plain('bm0'));
     try {
-      rtnl.batch().linkSet(link.index, { master: { tag: 'set', val: 'br0' } }).commit();
+      rtnl
+        .batch()
+        .linkSet(link.index, { master: { tag: 'set', val: 'br0' } })
+        .commit();
       assert.equal(ipLink('bm0').master, 'br0');
-      rtnl.batch().linkSet(link.index, { master: { tag: 'unset' } }).commit();
+      rtnl
+        .batch()
+        .linkSet(link.index, { master: { tag: 'unset' } })
+        .commit();
       assert.equal(ipLink('bm0').master, undefined);
     } finally {
       rtnl.linkDel('bm0');

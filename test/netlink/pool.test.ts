@@ -11,8 +11,17 @@ import { NetnsPool, Sandbox } from '../../host/sandbox/index.js';
 import { PrivateProc } from '../../host/sandbox/private-proc.js';
 import { ipJson, makeHost, nsExec, type TestHost } from './helpers.js';
 
-interface IpAddr { ifname: string; flags: string[]; address: string; addr_info: { local: string; prefixlen: number }[] }
-interface IpRoute { dst: string; gateway?: string; dev: string }
+interface IpAddr {
+  ifname: string;
+  flags: string[];
+  address: string;
+  addr_info: { local: string; prefixlen: number }[];
+}
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev: string;
+}
 
 /** Namespaces this process holds open by fd (the pool's spares are only that). */
 function netnsFds(): number {
@@ -52,11 +61,21 @@ describe('netns pool', () => {
       assert.ok(existsSync(sandbox.path));
       const lo = ipJson<IpAddr[]>(sandbox.path, 'addr', 'show', 'lo')[0] as IpAddr;
       assert.ok(lo.flags.includes('UP'));
-      assert.deepEqual(lo.addr_info.map((x) => x.local), ['127.0.0.1']);
+      assert.deepEqual(
+        lo.addr_info.map((x) => x.local),
+        ['127.0.0.1'],
+      );
       assert.equal(nsExec(sandbox.path, 'cat', '/proc/sys/net/ipv6/conf/default/disable_ipv6').trim(), '1');
       assert.equal(nsExec(sandbox.path, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6').trim(), '1');
-      assert.deepEqual(sandbox.rtnl.linkList().map((link) => link.name), ['lo'], 'its socket acts inside it');
-      assert.throws(() => Sandbox.create({ dir: t.dir, key: t.name('p1'), pool }), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'EEXIST');
+      assert.deepEqual(
+        sandbox.rtnl.linkList().map((link) => link.name),
+        ['lo'],
+        'its socket acts inside it',
+      );
+      assert.throws(
+        () => Sandbox.create({ dir: t.dir, key: t.name('p1'), pool }),
+        (e: unknown) => e instanceof NetlinkError && e.errnoName === 'EEXIST',
+      );
     } finally {
       await sandbox.destroy();
     }
@@ -77,13 +96,27 @@ describe('netns pool', () => {
 
   it('plumbs an endpoint by index, pings the gateway, and tears down off the main thread', async () => {
     const sandbox = Sandbox.create({ dir: t.dir, key: t.name('ep'), pool });
-    const veth = t.rtnl.linkAdd({ name: 'wv0', kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: '02:42:0a:4e:00:02' } }, master: 'br0', up: true });
+    const veth = t.rtnl.linkAdd({
+      name: 'wv0',
+      kind: { tag: 'veth', val: { name: 'eth0', netns: sandbox.netns, mac: '02:42:0a:4e:00:02' } },
+      master: 'br0',
+      up: true,
+    });
     try {
-      sandbox.addInterface({ srcName: 'eth0', srcIndex: veth.linkIndex, dstName: 'eth0', addresses: ['10.78.0.2/24'], gateway: '10.78.0.1' });
+      sandbox.addInterface({
+        srcName: 'eth0',
+        srcIndex: veth.linkIndex,
+        dstName: 'eth0',
+        addresses: ['10.78.0.2/24'],
+        gateway: '10.78.0.1',
+      });
       const eth0 = ipJson<IpAddr[]>(sandbox.path, 'addr', 'show', 'eth0')[0] as IpAddr;
       assert.ok(eth0.flags.includes('UP'));
       assert.equal(eth0.address, '02:42:0a:4e:00:02');
-      assert.deepEqual(eth0.addr_info.map((x) => `${x.local}/${x.prefixlen}`), ['10.78.0.2/24']);
+      assert.deepEqual(
+        eth0.addr_info.map((x) => `${x.local}/${x.prefixlen}`),
+        ['10.78.0.2/24'],
+      );
       const routes = ipJson<IpRoute[]>(sandbox.path, 'route', 'show');
       assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === '10.78.0.1' && r.dev === 'eth0'));
       nsExec(sandbox.path, 'ping', '-c', '1', '-W', '2', '10.78.0.1');
@@ -93,12 +126,21 @@ describe('netns pool', () => {
       assert.equal(renamed.name, 'eth1');
       assert.ok((ipJson<IpAddr[]>(sandbox.path, 'addr', 'show', 'eth1')[0] as IpAddr).flags.includes('UP'));
     } finally {
-      t.rtnl.batch().linkSet(veth.index, { master: { tag: 'unset' } }).commit();
+      t.rtnl
+        .batch()
+        .linkSet(veth.index, { master: { tag: 'unset' } })
+        .commit();
       await sandbox.destroy();
     }
     assert.equal(existsSync(sandbox.path), false);
-    for (let i = 0; i < 200 && t.rtnl.linkList().some((l) => l.name === 'wv0' || l.name === 'wv1'); i++) await sleep(20);
-    assert.deepEqual(ipJson<{ ifname: string }[]>(t.host.path as string, 'link', 'show').map((l) => l.ifname).sort(), ['br0', 'lo']);
+    for (let i = 0; i < 200 && t.rtnl.linkList().some((l) => l.name === 'wv0' || l.name === 'wv1'); i++)
+      await sleep(20);
+    assert.deepEqual(
+      ipJson<{ ifname: string }[]>(t.host.path as string, 'link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+      ['br0', 'lo'],
+    );
   });
 
   it('opens an existing sandbox by its key', async () => {
@@ -106,8 +148,14 @@ describe('netns pool', () => {
     try {
       const opened = Sandbox.open({ dir: t.dir, key: t.name('op') });
       assert.equal(opened.path, created.path);
-      assert.deepEqual(opened.rtnl.linkList().map((link) => link.name), ['lo']);
-      assert.throws(() => Sandbox.open({ dir: t.dir, key: t.name('missing') }), (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENOENT');
+      assert.deepEqual(
+        opened.rtnl.linkList().map((link) => link.name),
+        ['lo'],
+      );
+      assert.throws(
+        () => Sandbox.open({ dir: t.dir, key: t.name('missing') }),
+        (e: unknown) => e instanceof NetlinkError && e.errnoName === 'ENOENT',
+      );
     } finally {
       await created.destroy();
     }
@@ -116,7 +164,9 @@ describe('netns pool', () => {
 
 describe('netns pool close', () => {
   let t: TestHost;
-  before(() => { t = makeHost(); });
+  before(() => {
+    t = makeHost();
+  });
   after(() => t.cleanup());
 
   it('deletes its spare namespaces, and sandboxes are then made without it', async () => {
@@ -124,14 +174,17 @@ describe('netns pool close', () => {
     const pool = new NetnsPool(3);
     try {
       await filled(pool, 3);
-    assert.ok(netnsFds() >= before + 3, 'each spare is a namespace fd');
+      assert.ok(netnsFds() >= before + 3, 'each spare is a namespace fd');
     } finally {
       await pool.close();
     }
     assert.equal(netnsFds(), before, 'the spares, and the worker handle on its own namespace, are gone');
     assert.equal(pool.ready, 0);
     const sandbox = Sandbox.create({ dir: t.dir, key: t.name('late'), pool });
-    assert.deepEqual(ipJson<{ ifname: string }[]>(sandbox.path, 'link', 'show').map((l) => l.ifname), ['lo']);
+    assert.deepEqual(
+      ipJson<{ ifname: string }[]>(sandbox.path, 'link', 'show').map((l) => l.ifname),
+      ['lo'],
+    );
     await sandbox.destroy();
     assert.equal(existsSync(sandbox.path), false);
     assert.deepEqual(readdirSync(t.dir), [`${t.name('host')}`]);
@@ -160,12 +213,17 @@ describe('netns pool close', () => {
   });
 });
 
-describe('the pool\'s own procfs', () => {
+describe("the pool's own procfs", () => {
   let t: TestHost;
-  before(() => { t = makeHost(); });
+  before(() => {
+    t = makeHost();
+  });
   after(() => t.cleanup());
 
-  const procMounts = (): number => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(' - proc ')).length;
+  const procMounts = (): number =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' - proc ')).length;
 
   it('is mounted nowhere, works, and a fresh one is made every `remountEvery` namespaces', () => {
     const before = procMounts();

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ForbiddenError, InvalidInputError, NetlinkError, OwnershipRegistry, checkLinkName, formatIp, parseCidr, parseIp, parseMac,
+  ForbiddenError,
+  InvalidInputError,
+  NetlinkError,
+  OwnershipRegistry,
+  checkLinkName,
+  formatIp,
+  parseCidr,
+  parseIp,
+  parseMac,
 } from '../../host/netlink/index.js';
 import { parseAttrs, Writer } from '../../host/netlink/codec.js';
 import { decodeLink } from '../../host/netlink/decode.js';
@@ -11,22 +19,28 @@ import { newLink } from '../../host/netlink/requests.js';
 describe('validation', () => {
   it('accepts names up to 15 bytes and refuses longer ones, "/" and empty', () => {
     assert.equal(checkLinkName('a'.repeat(15)), 'a'.repeat(15));
-    for (const bad of ['a'.repeat(16), 'a/b', '', 'a b', 'é'.repeat(8)]) assert.throws(() => checkLinkName(bad), InvalidInputError);
+    for (const bad of ['a'.repeat(16), 'a/b', '', 'a b', 'é'.repeat(8)])
+      assert.throws(() => checkLinkName(bad), InvalidInputError);
   });
 
   it('parses MACs, IPs and CIDRs, and refuses malformed ones', () => {
     assert.deepEqual([...parseMac('02:42:0a:00:00:01')], [2, 0x42, 10, 0, 0, 1]);
-    for (const bad of ['02:42:0a:00:00', '02-42-0a-00-00-01', 'zz:42:0a:00:00:01']) assert.throws(() => parseMac(bad), InvalidInputError);
+    for (const bad of ['02:42:0a:00:00', '02-42-0a-00-00-01', 'zz:42:0a:00:00:01'])
+      assert.throws(() => parseMac(bad), InvalidInputError);
     assert.equal(parseCidr('10.0.0.1/24').prefix, 24);
     assert.equal(formatIp(10, parseIp('fd00::1').bytes), 'fd00::1');
     assert.equal(formatIp(10, parseIp('2001:db8:0:0:1::1').bytes), '2001:db8::1:0:0:1');
-    for (const bad of ['10.0.0.1', '10.0.0.1/33', '10.0.0/24', 'fd00::1/129', 'x/1']) assert.throws(() => parseCidr(bad), InvalidInputError);
+    for (const bad of ['10.0.0.1', '10.0.0.1/33', '10.0.0/24', 'fd00::1/129', 'x/1'])
+      assert.throws(() => parseCidr(bad), InvalidInputError);
   });
 });
 
 describe('encoding', () => {
   it('nests attributes with 4-byte alignment', () => {
-    const buf = new Writer().str(3, 'ab').nest(18, (w) => w.u32(1, 7).u8(2, 1)).done();
+    const buf = new Writer()
+      .str(3, 'ab')
+      .nest(18, (w) => w.u32(1, 7).u8(2, 1))
+      .done();
     const attrs = parseAttrs(buf);
     assert.equal(attrs.get(3)?.toString(), 'ab\0');
     const nested = parseAttrs(attrs.get(18) as Buffer);
@@ -36,7 +50,10 @@ describe('encoding', () => {
   });
 
   it('builds a veth with its peer in another namespace and decodes link replies', () => {
-    const request = newLink({ name: 'vh0', up: true, kind: { tag: 'veth', val: { name: 'eth0', mac: '02:00:00:00:00:01' } } }, { peerNetnsFd: 9 });
+    const request = newLink(
+      { name: 'vh0', up: true, kind: { tag: 'veth', val: { name: 'eth0', mac: '02:00:00:00:00:01' } } },
+      { peerNetnsFd: 9 },
+    );
     const attrs = parseAttrs(request.payload, 16);
     assert.equal(attrs.get(3)?.toString(), 'vh0\0');
     const info = decodeLink(request.payload);
@@ -45,7 +62,11 @@ describe('encoding', () => {
     assert.equal(info.up, true, 'this end is created up');
     const data = parseAttrs(parseAttrs(attrs.get(18) as Buffer).get(2) as Buffer);
     const peer = data.get(1) as Buffer;
-    assert.equal(peer.readUInt32LE(8) & 1, 0, 'the peer is not asked to be up (it would open before the pair is linked)');
+    assert.equal(
+      peer.readUInt32LE(8) & 1,
+      0,
+      'the peer is not asked to be up (it would open before the pair is linked)',
+    );
     const peerAttrs = parseAttrs(peer, 16);
     assert.equal(peerAttrs.get(3)?.toString(), 'eth0\0');
     assert.equal(peerAttrs.get(28)?.readUInt32LE(0), 9, 'IFLA_NET_NS_FD');
@@ -73,7 +94,10 @@ describe('ownership', () => {
     registry.recordLink('bridge', host, 'br0');
     registry.check('bridge', 'change', host, 'br0');
     registry.check('bridge', 'master', host, 'br0');
-    assert.throws(() => registry.check('other', 'delete', host, 'br0'), (e: unknown) => e instanceof ForbiddenError && e.code === 'forbidden' && /driver bridge/.test(e.message));
+    assert.throws(
+      () => registry.check('other', 'delete', host, 'br0'),
+      (e: unknown) => e instanceof ForbiddenError && e.code === 'forbidden' && /driver bridge/.test(e.message),
+    );
     assert.throws(() => registry.check('other', 'create', host, 'br0'), ForbiddenError);
   });
 

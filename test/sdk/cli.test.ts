@@ -21,7 +21,9 @@ test('init → npm install --offline → npm test, in a folder outside the repos
     const dir = join(root, 'demo');
     const init = run(process.execPath, [CLI, 'init', 'demo', '--dir', dir], root);
     assert.equal(init.status, 0, init.output);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     assert.equal(pkg.devDependencies['@wasmnet/sdk'], `file:${SDK_ROOT}`);
     const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund'], dir);
     assert.equal(install.status, 0, install.output);

@@ -15,8 +15,16 @@ const IPV4 = [{ addressSpace: 'LocalDefault', pool: '172.18.0.0/16', gateway: '1
 test('init registers both drivers with their capabilities and handles', async () => {
   const { host, driver } = await full();
   assert.deepEqual(host.drivers, [
-    { name: 'full', handle: 0, capability: { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true } },
-    { name: 'bare', handle: 1, capability: { dataScope: 'global', connectivityScope: 'global', externalConnectivity: false } },
+    {
+      name: 'full',
+      handle: 0,
+      capability: { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true },
+    },
+    {
+      name: 'bare',
+      handle: 1,
+      capability: { dataScope: 'global', connectivityScope: 'global', externalConnectivity: false },
+    },
   ]);
   assert.equal(driver.type(0), 'full');
   assert.equal(driver.type(1), 'bare');
@@ -24,15 +32,47 @@ test('init registers both drivers with their capabilities and handles', async ()
 
 test('network-allocate returns options computed with the SDK helpers; network-free', async () => {
   const { driver, h } = await full();
-  const options = driver.networkAllocate(h, 'n1', [
-    ['ipv6', 'FD00:0:0:0:0:0:0:1'], ['cidr', '10.1.2.3/24'], ['mac-of', '172.17.0.2'], ['bool', 'yes'], ['u32', '4294967295'],
-  ], IPV4, []);
+  const options = driver.networkAllocate(
+    h,
+    'n1',
+    [
+      ['ipv6', 'FD00:0:0:0:0:0:0:1'],
+      ['cidr', '10.1.2.3/24'],
+      ['mac-of', '172.17.0.2'],
+      ['bool', 'yes'],
+      ['u32', '4294967295'],
+    ],
+    IPV4,
+    [],
+  );
   assert.deepEqual(options, [
-    ['allocated', 'n1'], ['pools', '1/0'], ['ipv6', 'fd00::1'], ['cidr', '10.1.2.3 24'], ['mac', '02:42:ac:11:00:02'],
-    ['bool', 'yes'], ['u32', '4294967295'],
+    ['allocated', 'n1'],
+    ['pools', '1/0'],
+    ['ipv6', 'fd00::1'],
+    ['cidr', '10.1.2.3 24'],
+    ['mac', '02:42:ac:11:00:02'],
+    ['bool', 'yes'],
+    ['u32', '4294967295'],
   ]);
-  const bad = driver.networkAllocate(h, 'n2', [['ipv6', '1::2::3'], ['cidr', '10.0.0.1/33'], ['mac-of', '300.1.1.1'], ['u32', 'x']], [], []);
-  assert.deepEqual(bad.slice(2), [['ipv6', 'invalid'], ['cidr', 'invalid'], ['mac', 'invalid'], ['bool', 'no'], ['u32', '7']]);
+  const bad = driver.networkAllocate(
+    h,
+    'n2',
+    [
+      ['ipv6', '1::2::3'],
+      ['cidr', '10.0.0.1/33'],
+      ['mac-of', '300.1.1.1'],
+      ['u32', 'x'],
+    ],
+    [],
+    [],
+  );
+  assert.deepEqual(bad.slice(2), [
+    ['ipv6', 'invalid'],
+    ['cidr', 'invalid'],
+    ['mac', 'invalid'],
+    ['bool', 'no'],
+    ['u32', '7'],
+  ]);
   driver.networkFree(h, 'n1');
 });
 
@@ -43,7 +83,8 @@ test('create-network: table registration, bridge, gateway address, sysctl, store
   assert.deepEqual(info.tables, [{ tableName: 'endpoints', objectType: 'endpoint' }]);
   const [add, addr, sysctl] = host.netlink;
   assert.deepEqual(add, {
-    op: 'linkAdd', ns: { tag: 'host' },
+    op: 'linkAdd',
+    ns: { tag: 'host' },
     args: [{ name: 'br-net1abcd', kind: { tag: 'bridge' }, mtu: 9000, mac: undefined, master: undefined, up: true }],
   });
   assert.deepEqual(addr?.args, [{ link: 'br-net1abcd', cidr: '172.18.0.1/16', nodad: false }]);
@@ -55,7 +96,10 @@ test('create-network: table registration, bridge, gateway address, sysctl, store
 test('a host refusal comes back as the driver error', async () => {
   const { host, driver, h } = await full();
   host.failNext('linkAdd', 'forbidden', 'eth0 is not yours');
-  assert.deepEqual(errorOf(() => driver.createNetwork(h, 'n', [], new MockNetworkInfo(), [], [])), { tag: 'forbidden', val: 'eth0 is not yours' });
+  assert.deepEqual(
+    errorOf(() => driver.createNetwork(h, 'n', [], new MockNetworkInfo(), [], [])),
+    { tag: 'forbidden', val: 'eth0 is not yours' },
+  );
 });
 
 test('endpoints: create (MAC from IP, or address from options), oper-info, delete', async () => {
@@ -67,10 +111,19 @@ test('endpoints: create (MAC from IP, or address from options), oper-info, delet
   driver.createEndpoint(h, 'n', 'ep2', chosen, [['ip', '10.0.0.7/24']]);
   assert.equal(chosen.ipv4, '10.0.0.7/24');
   assert.equal(chosen.mac, '02:42:0a:00:00:07');
-  assert.deepEqual(errorOf(() => driver.createEndpoint(h, 'n', 'ep3', new MockInterfaceInfo(), [])), { tag: 'invalid-parameter', val: 'no address' });
-  assert.deepEqual(driver.endpointOperInfo(h, 'n', 'ep1'), [['mac', '02:42:ac:12:00:05'], ['endpoints', 'ep/ep1,ep/ep2']]);
+  assert.deepEqual(
+    errorOf(() => driver.createEndpoint(h, 'n', 'ep3', new MockInterfaceInfo(), [])),
+    { tag: 'invalid-parameter', val: 'no address' },
+  );
+  assert.deepEqual(driver.endpointOperInfo(h, 'n', 'ep1'), [
+    ['mac', '02:42:ac:12:00:05'],
+    ['endpoints', 'ep/ep1,ep/ep2'],
+  ]);
   driver.deleteEndpoint(h, 'n', 'ep1');
-  assert.deepEqual(errorOf(() => driver.endpointOperInfo(h, 'n', 'ep1')), { tag: 'not-found', val: 'endpoint ep1' });
+  assert.deepEqual(
+    errorOf(() => driver.endpointOperInfo(h, 'n', 'ep1')),
+    { tag: 'not-found', val: 'endpoint ep1' },
+  );
 });
 
 test('join and leave: plumbing in the sandbox, every join-info setter', async () => {
@@ -80,7 +133,11 @@ test('join and leave: plumbing in the sandbox, every join-info setter', async ()
   host.netlink.length = 0;
   const join = new MockJoinInfo();
   const sandbox = { tag: 'sandbox', val: '/run/netns/c1' };
-  driver.join(h, 'net1', 'ep1abcdef', '/run/netns/c1', join, [['gateway', '172.18.0.1'], ['gateway6', 'fd00::1'], ['no-gateway-service', 'true']]);
+  driver.join(h, 'net1', 'ep1abcdef', '/run/netns/c1', join, [
+    ['gateway', '172.18.0.1'],
+    ['gateway6', 'fd00::1'],
+    ['no-gateway-service', 'true'],
+  ]);
   assert.deepEqual(join.names, { srcName: 'tmpep1abcd', dstPrefix: 'eth' });
   assert.equal(join.gateway, '172.18.0.1');
   assert.equal(join.gatewayIpv6, 'fd00::1');
@@ -90,18 +147,35 @@ test('join and leave: plumbing in the sandbox, every join-info setter', async ()
     { destination: '10.98.0.0/16', routeType: 'connected', nextHop: undefined },
   ]);
   assert.equal(new TextDecoder().decode(join.tableEntries[0]?.value), 'ep1abcdef@/run/netns/c1');
-  assert.deepEqual(host.netlink.map((c) => c.op), ['linkAdd', 'linkSet', 'neighAdd', 'fdbAdd', 'routeAdd']);
+  assert.deepEqual(
+    host.netlink.map((c) => c.op),
+    ['linkAdd', 'linkSet', 'neighAdd', 'fdbAdd', 'routeAdd'],
+  );
   const [veth, set, , , route] = host.netlink;
-  assert.deepEqual(veth?.args, [{
-    name: 'vethep1abcd',
-    kind: { tag: 'veth', val: { name: 'tmpep1abcd', netns: sandbox, mac: '02:42:ac:12:00:02' } },
-    mtu: undefined, mac: undefined, master: 'br-net1', up: true,
-  }]);
-  assert.deepEqual(set, { op: 'linkSet', ns: sandbox, args: ['tmpep1abcd', { up: true, master: { tag: 'unset' }, mtu: undefined, mac: undefined, name: undefined }] });
-  assert.deepEqual(route?.args, [{ destination: undefined, gateway: '10.0.0.1', link: 'tmpep1abcd', scope: 'universe' }]);
+  assert.deepEqual(veth?.args, [
+    {
+      name: 'vethep1abcd',
+      kind: { tag: 'veth', val: { name: 'tmpep1abcd', netns: sandbox, mac: '02:42:ac:12:00:02' } },
+      mtu: undefined,
+      mac: undefined,
+      master: 'br-net1',
+      up: true,
+    },
+  ]);
+  assert.deepEqual(set, {
+    op: 'linkSet',
+    ns: sandbox,
+    args: ['tmpep1abcd', { up: true, master: { tag: 'unset' }, mtu: undefined, mac: undefined, name: undefined }],
+  });
+  assert.deepEqual(route?.args, [
+    { destination: undefined, gateway: '10.0.0.1', link: 'tmpep1abcd', scope: 'universe' },
+  ]);
   host.netlink.length = 0;
   driver.leave(h, 'net1', 'ep1abcdef');
-  assert.deepEqual(host.netlink.map((c) => c.op), ['fdbDel', 'neighDel', 'routeDel', 'addrDel', 'linkDel']);
+  assert.deepEqual(
+    host.netlink.map((c) => c.op),
+    ['fdbDel', 'neighDel', 'routeDel', 'addrDel', 'linkDel'],
+  );
   assert.equal(host.links.get('host')?.has('vethep1abcd'), false);
 });
 
@@ -113,7 +187,10 @@ test('external connectivity: link-get, addr-list, link-list', async () => {
   driver.revokeExternalConnectivity(h, 'net1', 'ep1');
   assert.equal(host.store.has('ext/ep1'), false);
   driver.deleteNetwork(h, 'net1');
-  assert.deepEqual(errorOf(() => driver.revokeExternalConnectivity(h, 'net1', 'ep1')), { tag: 'internal', val: 'no links' });
+  assert.deepEqual(
+    errorOf(() => driver.revokeExternalConnectivity(h, 'net1', 'ep1')),
+    { tag: 'internal', val: 'no links' },
+  );
 });
 
 test('event-notify and decode-table-entry carry bytes both ways', async () => {
@@ -122,20 +199,48 @@ test('event-notify and decode-table-entry carry bytes both ways', async () => {
   driver.eventNotify(h, 'update', 'net1', 'endpoints', 'ep9', value);
   assert.deepEqual(host.store.get('event/endpoints/ep9'), value);
   assert.deepEqual(host.logs.at(-1), { level: 'info', message: 'event 1 on net1' });
-  assert.deepEqual(driver.decodeTableEntry(h, 'endpoints', 'ep9', value), { name: 'ep9', fields: [['table', 'endpoints'], ['value', 'peer 10.0.0.2']] });
+  assert.deepEqual(driver.decodeTableEntry(h, 'endpoints', 'ep9', value), {
+    name: 'ep9',
+    fields: [
+      ['table', 'endpoints'],
+      ['value', 'peer 10.0.0.2'],
+    ],
+  });
 });
 
 test('discover-new and discover-delete: every discovery case', async () => {
   const { host, driver, h } = await full();
   const text = (key: string) => new TextDecoder().decode(host.store.get(key));
   driver.discoverNew(h, { tag: 'node', val: { address: '10.0.0.1', bindAddress: '0.0.0.0', self: true } });
-  driver.discoverNew(h, { tag: 'datastore-config', val: [['a', 'b'], ['c', 'd']] });
-  driver.discoverNew(h, { tag: 'encryption-keys-config', val: [{ subsystem: 's', algorithm: -3, key: new Uint8Array(4), lamportTime: 2n ** 64n - 1n }] });
-  driver.discoverNew(h, { tag: 'encryption-keys-update', val: { key: undefined, primary: { subsystem: 'ipsec', algorithm: 1, key: new Uint8Array(0), lamportTime: 1n }, prune: undefined } });
-  assert.deepEqual([text('node'), text('datastore'), text('keys'), text('primary')], ['10.0.0.1', '2', '18446744073709551615 -3', 'ipsec']);
+  driver.discoverNew(h, {
+    tag: 'datastore-config',
+    val: [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+  });
+  driver.discoverNew(h, {
+    tag: 'encryption-keys-config',
+    val: [{ subsystem: 's', algorithm: -3, key: new Uint8Array(4), lamportTime: 2n ** 64n - 1n }],
+  });
+  driver.discoverNew(h, {
+    tag: 'encryption-keys-update',
+    val: {
+      key: undefined,
+      primary: { subsystem: 'ipsec', algorithm: 1, key: new Uint8Array(0), lamportTime: 1n },
+      prune: undefined,
+    },
+  });
+  assert.deepEqual(
+    [text('node'), text('datastore'), text('keys'), text('primary')],
+    ['10.0.0.1', '2', '18446744073709551615 -3', 'ipsec'],
+  );
   driver.discoverDelete(h, { tag: 'node', val: { address: '10.0.0.1', bindAddress: '', self: false } });
   assert.equal(host.store.has('node'), false);
-  assert.deepEqual(errorOf(() => driver.discoverDelete(h, { tag: 'datastore-config', val: [] })), { tag: 'invalid-parameter', val: 'only nodes' });
+  assert.deepEqual(
+    errorOf(() => driver.discoverDelete(h, { tag: 'datastore-config', val: [] })),
+    { tag: 'invalid-parameter', val: 'only nodes' },
+  );
 });
 
 test('the Driver base class answers not-implemented to every call; unknown handles are not-found', async () => {
@@ -159,6 +264,9 @@ test('the Driver base class answers not-implemented to every call; unknown handl
   for (const [name, call] of calls) assert.deepEqual(errorOf(call), { tag: 'not-implemented', val: name });
   driver.eventNotify(bare, 'create', 'n', 't', 'k', new Uint8Array(0));
   assert.deepEqual(driver.decodeTableEntry(bare, 't', 'k', new Uint8Array(0)), { name: 'k', fields: [] });
-  assert.deepEqual(errorOf(() => driver.leave(9, 'n', 'e')), { tag: 'not-found', val: 'no driver with handle 9' });
+  assert.deepEqual(
+    errorOf(() => driver.leave(9, 'n', 'e')),
+    { tag: 'not-found', val: 'no driver with handle 9' },
+  );
   assert.equal(driver.type(9), '');
 });

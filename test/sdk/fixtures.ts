@@ -9,7 +9,10 @@ const builds = new Map<string, Promise<BuildResult>>();
 
 function once(key: string, build: () => Promise<BuildResult>): Promise<BuildResult> {
   let result = builds.get(key);
-  if (result === undefined) builds.set(key, (result = build()));
+  if (result === undefined) {
+    result = build();
+    builds.set(key, result);
+  }
   return result;
 }
 

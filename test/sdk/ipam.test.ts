@@ -7,7 +7,14 @@ import { buildFixture } from './fixtures.js';
 
 const load = async () => loadIpamDriver((await buildFixture('ipam-driver', 'ipam-driver')).component);
 
-const request = (pool?: string, v6 = false) => ({ addressSpace: 'seq-local', pool, subPool: undefined, options: [], exclude: [], v6 });
+const request = (pool?: string, v6 = false) => ({
+  addressSpace: 'seq-local',
+  pool,
+  subPool: undefined,
+  options: [],
+  exclude: [],
+  v6,
+});
 
 test('init registers the IPAM drivers with their capabilities', async () => {
   const { host } = await load();
@@ -25,21 +32,39 @@ test('address spaces, pools and addresses', async () => {
   const pool = ipam.requestPool(h, request());
   assert.deepEqual(pool, { poolId: '10.200.0.0/24', pool: '10.200.0.0/24', data: [['space', 'seq-local']] });
   assert.equal(ipam.requestPool(h, request()).pool, '10.200.1.0/24');
-  assert.deepEqual(ipam.requestAddress(h, pool.poolId, undefined, [['k', 'v']]), { address: '10.200.0.1/24', data: [['k', 'v']] });
+  assert.deepEqual(ipam.requestAddress(h, pool.poolId, undefined, [['k', 'v']]), {
+    address: '10.200.0.1/24',
+    data: [['k', 'v']],
+  });
   assert.equal(ipam.requestAddress(h, pool.poolId, '10.200.0.77', []).address, '10.200.0.77/24');
   ipam.releaseAddress(h, pool.poolId, '10.200.0.1');
   ipam.releasePool(h, pool.poolId);
-  assert.deepEqual(errorOf(() => ipam.releasePool(h, pool.poolId)), { code: 'pool-not-found', message: '10.200.0.0/24' });
+  assert.deepEqual(
+    errorOf(() => ipam.releasePool(h, pool.poolId)),
+    { code: 'pool-not-found', message: '10.200.0.0/24' },
+  );
 });
 
 test('typed IPAM errors', async () => {
   const { ipam, handle } = await load();
   const h = handle('seq');
-  assert.deepEqual(errorOf(() => ipam.requestPool(h, request(undefined, true))), { code: 'invalid-pool', message: 'IPv6 is not supported' });
-  assert.deepEqual(errorOf(() => ipam.requestPool(h, request('nonsense'))), { code: 'bad-pool', message: 'nonsense' });
+  assert.deepEqual(
+    errorOf(() => ipam.requestPool(h, request(undefined, true))),
+    { code: 'invalid-pool', message: 'IPv6 is not supported' },
+  );
+  assert.deepEqual(
+    errorOf(() => ipam.requestPool(h, request('nonsense'))),
+    { code: 'bad-pool', message: 'nonsense' },
+  );
   ipam.requestPool(h, request('192.168.5.0/24'));
-  assert.deepEqual(errorOf(() => ipam.requestPool(h, request('192.168.5.0/24'))), { code: 'pool-overlap', message: '192.168.5.0/24' });
-  assert.deepEqual(errorOf(() => ipam.requestAddress(h, '10.9.9.0/24', undefined, [])), { code: 'pool-not-found', message: '10.9.9.0/24' });
+  assert.deepEqual(
+    errorOf(() => ipam.requestPool(h, request('192.168.5.0/24'))),
+    { code: 'pool-overlap', message: '192.168.5.0/24' },
+  );
+  assert.deepEqual(
+    errorOf(() => ipam.requestAddress(h, '10.9.9.0/24', undefined, [])),
+    { code: 'pool-not-found', message: '10.9.9.0/24' },
+  );
 });
 
 test('the IpamDriver base class answers every call with an error; unknown handles too', async () => {
@@ -52,6 +77,10 @@ test('the IpamDriver base class answers every call with an error; unknown handle
     ['request-address', () => ipam.requestAddress(bare, 'p', undefined, [])],
     ['release-address', () => ipam.releaseAddress(bare, 'p', 'a')],
   ];
-  for (const [name, call] of calls) assert.deepEqual(errorOf(call), { code: 'internal', message: `${name}: not implemented` });
-  assert.deepEqual(errorOf(() => ipam.releasePool(5, 'p')), { code: 'internal', message: 'no IPAM driver with handle 5' });
+  for (const [name, call] of calls)
+    assert.deepEqual(errorOf(call), { code: 'internal', message: `${name}: not implemented` });
+  assert.deepEqual(
+    errorOf(() => ipam.releasePool(5, 'p')),
+    { code: 'internal', message: 'no IPAM driver with handle 5' },
+  );
 });

@@ -8,7 +8,15 @@ import { buildRoundtrip } from './fixtures.js';
 
 type Echo = Record<string, (...args: unknown[]) => unknown>;
 
-const ERROR_TAGS = ['invalid-parameter', 'not-found', 'forbidden', 'no-service', 'not-implemented', 'internal', 'retry'];
+const ERROR_TAGS = [
+  'invalid-parameter',
+  'not-found',
+  'forbidden',
+  'no-service',
+  'not-implemented',
+  'internal',
+  'retry',
+];
 const LARGE = 'x'.repeat(100_000);
 const UNICODE = 'héllo wörld ✓ 日本語 🎉 \u0000 end';
 const U64_MAX = 2n ** 64n - 1n;
@@ -21,10 +29,38 @@ async function load(): Promise<{ echo: Echo; seen: unknown[][] }> {
   const seen: unknown[][] = [];
   const host: Record<string, (...args: unknown[]) => unknown> = {};
   const names = [
-    'echoString', 'echoBytes', 'echoStrings', 'echoOptions', 'echoOptString', 'echoOptU16', 'echoOptBool', 'echoU64', 'echoS32',
-    'echoU32', 'echoBool', 'echoError', 'echoResultUnit', 'echoResultU32', 'echoResultLinks', 'echoNetns', 'echoLinkSpec',
-    'echoLinkChange', 'echoRoute', 'echoSysctl', 'echoEvent', 'echoCapability', 'echoIpamData', 'echoDiscovery',
-    'echoPoolRequest', 'echoIpamResult', 'echoSummary', 'echoTuple', 'echoSpread', 'macOf', 'setMac', 'setNames',
+    'echoString',
+    'echoBytes',
+    'echoStrings',
+    'echoOptions',
+    'echoOptString',
+    'echoOptU16',
+    'echoOptBool',
+    'echoU64',
+    'echoS32',
+    'echoU32',
+    'echoBool',
+    'echoError',
+    'echoResultUnit',
+    'echoResultU32',
+    'echoResultLinks',
+    'echoNetns',
+    'echoLinkSpec',
+    'echoLinkChange',
+    'echoRoute',
+    'echoSysctl',
+    'echoEvent',
+    'echoCapability',
+    'echoIpamData',
+    'echoDiscovery',
+    'echoPoolRequest',
+    'echoIpamResult',
+    'echoSummary',
+    'echoTuple',
+    'echoSpread',
+    'macOf',
+    'setMac',
+    'setNames',
   ];
   for (const name of names) {
     host[name] = (...args: unknown[]) => {
@@ -60,13 +96,25 @@ function describe(value: unknown): string {
 test('strings: empty, ASCII, non-ASCII, NUL, 100 kB', () => roundtrip('echoString', ['', 'a', UNICODE, LARGE]));
 
 test('list<u8>: empty, every byte value, 70 kB', () =>
-  roundtrip('echoBytes', [new Uint8Array(0), Uint8Array.from({ length: 256 }, (_, i) => i), new Uint8Array(70_000).fill(7)]));
+  roundtrip('echoBytes', [
+    new Uint8Array(0),
+    Uint8Array.from({ length: 256 }, (_, i) => i),
+    new Uint8Array(70_000).fill(7),
+  ]));
 
 test('list<string>: empty, empty items, non-ASCII, 1000 items', () =>
   roundtrip('echoStrings', [[], ['', 'a', UNICODE], Array.from({ length: 1000 }, (_, i) => `item-${i}`)]));
 
 test('options (list<tuple<string, string>>)', () =>
-  roundtrip('echoOptions', [[], [['k', 'v'], ['', ''], ['ключ', '🎉']], Array.from({ length: 300 }, (_, i) => [`k${i}`, LARGE.slice(0, i)])]));
+  roundtrip('echoOptions', [
+    [],
+    [
+      ['k', 'v'],
+      ['', ''],
+      ['ключ', '🎉'],
+    ],
+    Array.from({ length: 300 }, (_, i) => [`k${i}`, LARGE.slice(0, i)]),
+  ]));
 
 test('option<string>, option<u16>, option<bool>: none and some', async () => {
   await roundtrip('echoOptString', [undefined, '', UNICODE]);
@@ -81,7 +129,11 @@ test('integers and bool at their extremes', async () => {
   await roundtrip('echoBool', [false, true]);
 });
 
-test('the error variant: every case', () => roundtrip('echoError', ERROR_TAGS.map((tag) => ({ tag, val: `${tag} ${UNICODE}` }))));
+test('the error variant: every case', () =>
+  roundtrip(
+    'echoError',
+    ERROR_TAGS.map((tag) => ({ tag, val: `${tag} ${UNICODE}` })),
+  ));
 
 test('result<_, error>, result<u32, error>, result<list<link-info>, error>: ok and every err', async () => {
   const { echo } = await echoing;
@@ -97,13 +149,21 @@ test('result<_, error>, result<u32, error>, result<list<link-info>, error>: ok a
   for (const tag of ERROR_TAGS) {
     const error = { tag, val: `failed: ${tag}` };
     for (const name of ['echoResultUnit', 'echoResultU32', 'echoResultLinks']) {
-      assert.deepStrictEqual(errorOf(() => fn(name)({ tag: 'err', val: error })), error, `${name} err ${tag}`);
+      assert.deepStrictEqual(
+        errorOf(() => fn(name)({ tag: 'err', val: error })),
+        error,
+        `${name} err ${tag}`,
+      );
     }
   }
 });
 
 test('netns variant: host and sandbox', () =>
-  roundtrip('echoNetns', [{ tag: 'host' }, { tag: 'sandbox', val: '/var/run/netns/sb1' }, { tag: 'sandbox', val: '' }]));
+  roundtrip('echoNetns', [
+    { tag: 'host' },
+    { tag: 'sandbox', val: '/var/run/netns/sb1' },
+    { tag: 'sandbox', val: '' },
+  ]));
 
 const sandbox = { tag: 'sandbox', val: '/run/netns/x' };
 const LINK_KINDS = [
@@ -112,7 +172,10 @@ const LINK_KINDS = [
   { tag: 'veth', val: { name: 'p', netns: { tag: 'host' }, mac: undefined } },
   { tag: 'vxlan', val: { vni: 4294967295, local: '10.0.0.1', port: 4789, underlay: 'eth1', learning: true } },
   { tag: 'vxlan', val: { vni: 0, local: undefined, port: undefined, underlay: undefined, learning: false } },
-  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode) => ({ tag: 'macvlan', val: { parent: 'eth0', mode } })),
+  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode) => ({
+    tag: 'macvlan',
+    val: { parent: 'eth0', mode },
+  })),
   ...['l2', 'l3', 'l3s'].map((mode) => ({ tag: 'ipvlan', val: { parent: 'eth0', mode } })),
   { tag: 'dummy' },
 ];
@@ -141,7 +204,15 @@ test('route, and the sysctl, event-type and scope enums: every case', async () =
       { destination: 'fd00::/64', gateway: undefined, link: 'eth0', scope },
     ]),
   );
-  await roundtrip('echoSysctl', ['ip-forward', 'ipv6-forwarding', 'disable-ipv6', 'proxy-arp', 'accept-ra', 'arp-ignore', 'rp-filter']);
+  await roundtrip('echoSysctl', [
+    'ip-forward',
+    'ipv6-forwarding',
+    'disable-ipv6',
+    'proxy-arp',
+    'accept-ra',
+    'arp-ignore',
+    'rp-filter',
+  ]);
   await roundtrip('echoEvent', ['create', 'update', 'delete']);
   await roundtrip('echoCapability', [
     { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true },
@@ -153,7 +224,12 @@ test('list<ipam-data> with aux addresses', () =>
   roundtrip('echoIpamData', [
     [],
     [
-      { addressSpace: 'LocalDefault', pool: '172.18.0.0/16', gateway: '172.18.0.1/16', auxAddresses: [['router', '172.18.0.2/16']] },
+      {
+        addressSpace: 'LocalDefault',
+        pool: '172.18.0.0/16',
+        gateway: '172.18.0.1/16',
+        auxAddresses: [['router', '172.18.0.2/16']],
+      },
       { addressSpace: '', pool: 'fd00::/64', gateway: undefined, auxAddresses: [] },
     ],
   ]));
@@ -163,7 +239,10 @@ const DISCOVERIES = [
   { tag: 'node', val: { address: '10.0.0.1', bindAddress: '0.0.0.0', self: true } },
   { tag: 'datastore-config', val: [['provider', 'etcd']] },
   { tag: 'encryption-keys-config', val: [] },
-  { tag: 'encryption-keys-config', val: [KEY, { subsystem: '', algorithm: 2147483647, key: new Uint8Array(0), lamportTime: 0n }] },
+  {
+    tag: 'encryption-keys-config',
+    val: [KEY, { subsystem: '', algorithm: 2147483647, key: new Uint8Array(0), lamportTime: 0n }],
+  },
   { tag: 'encryption-keys-update', val: { key: undefined, primary: undefined, prune: undefined } },
   { tag: 'encryption-keys-update', val: { key: KEY, primary: { ...KEY, lamportTime: 2n ** 63n }, prune: KEY } },
 ];
@@ -173,9 +252,19 @@ test('discovery (indirect, u64 in a joined i64 slot): every case', () => roundtr
 test('pool-request, table-entry-summary', async () => {
   await roundtrip('echoPoolRequest', [
     { addressSpace: 'GlobalDefault', pool: undefined, subPool: undefined, options: [], exclude: [], v6: false },
-    { addressSpace: 'x', pool: '10.0.0.0/8', subPool: '10.1.0.0/16', options: [['a', 'b']], exclude: ['10.2.0.0/16', ''], v6: true },
+    {
+      addressSpace: 'x',
+      pool: '10.0.0.0/8',
+      subPool: '10.1.0.0/16',
+      options: [['a', 'b']],
+      exclude: ['10.2.0.0/16', ''],
+      v6: true,
+    },
   ]);
-  await roundtrip('echoSummary', [{ name: '', fields: [] }, { name: 'ep1', fields: [['mac', '02:42:00:00:00:01']] }]);
+  await roundtrip('echoSummary', [
+    { name: '', fields: [] },
+    { name: 'ep1', fields: [['mac', '02:42:00:00:00:01']] },
+  ]);
 });
 
 test('result<address-response, ipam-error>: ok and every error code', async () => {
@@ -184,12 +273,24 @@ test('result<address-response, ipam-error>: ok and every error code', async () =
   const ok = { address: '172.18.0.2/16', data: [['k', 'v']] };
   assert.deepStrictEqual(fn({ tag: 'ok', val: ok }), ok);
   const codes = [
-    'invalid-address-space', 'invalid-pool', 'invalid-sub-pool', 'pool-not-found', 'pool-overlap', 'no-more-subnets',
-    'no-available-ips', 'ip-already-allocated', 'ip-out-of-range', 'bad-pool', 'internal',
+    'invalid-address-space',
+    'invalid-pool',
+    'invalid-sub-pool',
+    'pool-not-found',
+    'pool-overlap',
+    'no-more-subnets',
+    'no-available-ips',
+    'ip-already-allocated',
+    'ip-out-of-range',
+    'bad-pool',
+    'internal',
   ];
   for (const code of codes) {
     const error = { code, message: `m ${code}` };
-    assert.deepStrictEqual(errorOf(() => fn({ tag: 'err', val: error })), error);
+    assert.deepStrictEqual(
+      errorOf(() => fn({ tag: 'err', val: error })),
+      error,
+    );
   }
 });
 
@@ -222,5 +323,5 @@ test('borrowed resource handles: methods, handing one to an import, an owned han
 test('guest memory is released: 2000 round trips of 50 kB fit in a 16 MiB memory', async () => {
   const { echo } = await echoing;
   const strings = Array.from({ length: 50 }, (_, i) => LARGE.slice(0, 1000 + i));
-  for (let i = 0; i < 2000; i++) assert.equal((echo.echoStrings?.(strings) as string[]).length, 50);
+  for (let i = 0; i < 2000; i++) assert.equal((echo.echoStrings!(strings) as string[]).length, 50);
 });

@@ -2,12 +2,48 @@
 // gateway address, and per endpoint a veth pair whose container end is created directly in
 // the sandbox (no move), named by the host as eth0, eth1, ...
 import {
-  Address, Box, Capability, Driver, InterfaceInfo, IpamData, JoinInfo, LinkChange, LinkKind, LinkSpec, Netlink, Netns,
-  NetworkInfo, Options, Result, Scope, Store, Tuple2, VethPeer, WitError, WitErrorTag, errorMessage, invalidParameter,
-  logInfo, macFromIPv4, notFound, optionBool, optionString, parseCidr, registerDriver, storeGetString,
+  Address,
+  Box,
+  Capability,
+  Driver,
+  InterfaceInfo,
+  IpamData,
+  JoinInfo,
+  LinkChange,
+  LinkKind,
+  LinkSpec,
+  Netlink,
+  Netns,
+  NetworkInfo,
+  Options,
+  Result,
+  Scope,
+  Store,
+  Tuple2,
+  VethPeer,
+  WitError,
+  WitErrorTag,
+  errorMessage,
+  invalidParameter,
+  logInfo,
+  macFromIPv4,
+  notFound,
+  optionBool,
+  optionString,
+  parseCidr,
+  registerDriver,
+  storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
-import { BRIDGE_NAME, ENABLE_IPV6, INTERFACE_NAME, INTERNAL, MTU, checkEndpointOptions, checkNetworkOptions } from './options';
+import {
+  BRIDGE_NAME,
+  ENABLE_IPV6,
+  INTERFACE_NAME,
+  INTERNAL,
+  MTU,
+  checkEndpointOptions,
+  checkNetworkOptions,
+} from './options';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
@@ -60,7 +96,7 @@ function bridgeMac(networkId: string): string {
   }
   let mac = '06';
   for (let i = 0; i < 5; i++) {
-    const byte = <u32>((hash >> (<u64>(8 * i))) & 0xff);
+    const byte = <u32>((hash >> <u64>(8 * i)) & 0xff);
     mac += `:${byte < 16 ? '0' : ''}${byte.toString(16)}`;
   }
   return mac;
@@ -70,7 +106,12 @@ function isNotFound(error: WitError): bool {
 }
 
 class BridgeDriver extends Driver {
-  networkAllocate(networkId: string, options: Options, ipv4Data: IpamData[], ipv6Data: IpamData[]): Result<Options, WitError> {
+  networkAllocate(
+    networkId: string,
+    options: Options,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): Result<Options, WitError> {
     return Result.ok<Options, WitError>([]);
   }
 
@@ -78,7 +119,13 @@ class BridgeDriver extends Driver {
     return null;
   }
 
-  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4Data: IpamData[], ipv6Data: IpamData[]): WitError | null {
+  createNetwork(
+    networkId: string,
+    options: Options,
+    info: NetworkInfo,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): WitError | null {
     const refused = checkNetworkOptions(options);
     if (refused !== null) return refused;
     if (networkId.length < 12) return invalidParameter(`bridge driver: network id ${networkId} is too short`);
@@ -88,7 +135,10 @@ class BridgeDriver extends Driver {
     const mtu: Box<u32> | null = mtuText !== null ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
     const ipv6 = optionBool(options, ENABLE_IPV6, false);
 
-    const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridge, LinkKind.bridge(), mtu, bridgeMac(networkId), null, true));
+    const added = Netlink.linkAdd(
+      Netns.host(),
+      new LinkSpec(bridge, LinkKind.bridge(), mtu, bridgeMac(networkId), null, true),
+    );
     if (!added.isOk) return added.error;
     let error = this.addGateways(bridge, ipv4Data);
     if (error === null && ipv6) error = this.addGateways(bridge, ipv6Data);
@@ -116,7 +166,8 @@ class BridgeDriver extends Driver {
   }
 
   createEndpoint(networkId: string, endpointId: string, iface: InterfaceInfo, options: Options): WitError | null {
-    if (storeGetString(networkKey(networkId, 'bridge')) === null) return notFound(`bridge driver: network ${networkId} not found`);
+    if (storeGetString(networkKey(networkId, 'bridge')) === null)
+      return notFound(`bridge driver: network ${networkId} not found`);
     const refused = checkEndpointOptions(options);
     if (refused !== null) return refused;
     let mac = iface.macAddress();
@@ -148,14 +199,25 @@ class BridgeDriver extends Driver {
     const refused = checkEndpointOptions(options);
     if (refused !== null) return refused;
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
-    const mtu: Box<u32> | null = mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
+    const mtu: Box<u32> | null =
+      mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
     const sandbox = Netns.sandbox(sandboxKey);
-    const peer = new VethPeer(sandboxVethName(endpointId, options), sandbox, storeGetString(endpointKey(endpointId, 'mac')));
+    const peer = new VethPeer(
+      sandboxVethName(endpointId, options),
+      sandbox,
+      storeGetString(endpointKey(endpointId, 'mac')),
+    );
     let attempt = 0;
-    let added = Netlink.linkAdd(Netns.host(), new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true));
+    let added = Netlink.linkAdd(
+      Netns.host(),
+      new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
+    );
     while (!added.isOk && errorMessage(added.error!).includes('EEXIST') && attempt + 1 < VETH_NAME_ATTEMPTS) {
       attempt++;
-      added = Netlink.linkAdd(Netns.host(), new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true));
+      added = Netlink.linkAdd(
+        Netns.host(),
+        new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
+      );
     }
     if (!added.isOk) {
       const message = errorMessage(added.error!);

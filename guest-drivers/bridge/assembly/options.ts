@@ -26,10 +26,15 @@ export function checkNetworkOptions(options: Options): WitError | null {
   }
   // Containers on one bridge always reach each other, and nothing is masqueraded yet.
   const icc = optionString(options, ENABLE_ICC);
-  if (icc !== null && icc != 'true') return invalidParameter(`bridge driver: ${ENABLE_ICC}=${icc} is not supported (inter-container traffic is always allowed)`);
+  if (icc !== null && icc != 'true')
+    return invalidParameter(
+      `bridge driver: ${ENABLE_ICC}=${icc} is not supported (inter-container traffic is always allowed)`,
+    );
   const masquerade = optionString(options, ENABLE_MASQUERADE);
   if (masquerade !== null && masquerade != 'false') {
-    return invalidParameter(`bridge driver: ${ENABLE_MASQUERADE}=${masquerade} is not supported (no NAT yet); set it to false`);
+    return invalidParameter(
+      `bridge driver: ${ENABLE_MASQUERADE}=${masquerade} is not supported (no NAT yet); set it to false`,
+    );
   }
   const mtu = optionString(options, MTU);
   if (mtu !== null && (!isDecimal(mtu) || I32.parseInt(mtu) < 68 || I32.parseInt(mtu) > 65535)) {

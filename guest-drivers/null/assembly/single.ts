@@ -1,20 +1,44 @@
 // A driver that allows one network and does no plumbing: libnetwork's null and host drivers.
 // (The controller puts a host-network sandbox in the host's namespace; the driver has nothing
 // to create.)
-import { Driver, IpamData, InterfaceInfo, JoinInfo, NetworkInfo, Options, Result, WitError, Store, forbidden, storeGetString, storeSetString } from '@wasmnet/sdk';
+import {
+  Driver,
+  IpamData,
+  InterfaceInfo,
+  JoinInfo,
+  NetworkInfo,
+  Options,
+  Result,
+  WitError,
+  Store,
+  forbidden,
+  storeGetString,
+  storeSetString,
+} from '@wasmnet/sdk';
 
 export class SingleNetworkDriver extends Driver {
   constructor(private readonly networkType: string) {
     super();
   }
 
-  networkAllocate(networkId: string, options: Options, ipv4Data: IpamData[], ipv6Data: IpamData[]): Result<Options, WitError> {
+  networkAllocate(
+    networkId: string,
+    options: Options,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): Result<Options, WitError> {
     return Result.ok<Options, WitError>([]);
   }
   networkFree(networkId: string): WitError | null {
     return null;
   }
-  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4Data: IpamData[], ipv6Data: IpamData[]): WitError | null {
+  createNetwork(
+    networkId: string,
+    options: Options,
+    info: NetworkInfo,
+    ipv4Data: IpamData[],
+    ipv6Data: IpamData[],
+  ): WitError | null {
     const existing = storeGetString('network');
     if (existing !== null && existing != networkId) {
       return forbidden(`only one instance of "${this.networkType}" network is allowed`);

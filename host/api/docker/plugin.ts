@@ -47,9 +47,14 @@ export class DockerPlugin {
     this.#file = options.state;
     this.#defaultDriver = options.defaultDriver ?? 'bridge';
     this.#exclude = options.exclude ?? (() => []);
-    const net = (name: string, schema: Schema<unknown> | undefined, handle: Handler) => this.#routes.set(`/NetworkDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Err', handle });
-    const ipam = (name: string, schema: Schema<unknown> | undefined, handle: Handler) => this.#routes.set(`/IpamDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Error', handle });
-    this.#routes.set('/Plugin.Activate', { errorField: 'Err', handle: async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }) });
+    const net = (name: string, schema: Schema<unknown> | undefined, handle: Handler) =>
+      this.#routes.set(`/NetworkDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Err', handle });
+    const ipam = (name: string, schema: Schema<unknown> | undefined, handle: Handler) =>
+      this.#routes.set(`/IpamDriver.${name}`, { ...(schema ? { schema } : {}), errorField: 'Error', handle });
+    this.#routes.set('/Plugin.Activate', {
+      errorField: 'Err',
+      handle: async () => ({ Implements: ['NetworkDriver', 'IpamDriver'] }),
+    });
     net('GetCapabilities', undefined, async () => ({ Scope: 'local', ConnectivityScope: 'local' }));
     net('CreateNetwork', msg.createNetwork, (b: msg.CreateNetwork) => this.#createNetwork(b));
     net('DeleteNetwork', msg.networkOnly, (b: { NetworkID: string }) => this.#deleteNetwork(b.NetworkID));
@@ -68,18 +73,33 @@ export class DockerPlugin {
     ipam('GetCapabilities', undefined, async () => ({ RequiresMACAddress: false, RequiresRequestReplay: false }));
     ipam('GetDefaultAddressSpaces', undefined, async () => {
       const spaces = await this.#ipam.getDefaultAddressSpaces();
-      return { LocalDefaultAddressSpace: spaces.localDefaultAddressSpace, GlobalDefaultAddressSpace: spaces.globalDefaultAddressSpace };
+      return {
+        LocalDefaultAddressSpace: spaces.localDefaultAddressSpace,
+        GlobalDefaultAddressSpace: spaces.globalDefaultAddressSpace,
+      };
     });
     ipam('RequestPool', msg.requestPool, (b: msg.RequestPool) => this.#requestPool(b));
     ipam('ReleasePool', msg.releasePool, (b: { PoolID: string }) => this.#releasePool(b.PoolID));
-    ipam('RequestAddress', msg.requestAddress, (b: { PoolID: string; Address?: string; Options?: Record<string, string> }) => this.#requestAddress(b));
-    ipam('ReleaseAddress', msg.releaseAddress, (b: { PoolID: string; Address: string }) => this.#releaseAddress(b.PoolID, b.Address));
+    ipam(
+      'RequestAddress',
+      msg.requestAddress,
+      (b: { PoolID: string; Address?: string; Options?: Record<string, string> }) => this.#requestAddress(b),
+    );
+    ipam('ReleaseAddress', msg.releaseAddress, (b: { PoolID: string; Address: string }) =>
+      this.#releaseAddress(b.PoolID, b.Address),
+    );
   }
 
   /** Re-creates the IPAM allocations of the state file in the (fresh) allocator. */
   async restore(): Promise<void> {
     for (const pool of Object.values(this.#file.state.pools)) {
-      const { poolId } = await this.#ipam.requestPool({ addressSpace: pool.addressSpace, pool: pool.pool, ...(pool.subPool ? { subPool: pool.subPool } : {}), options: pool.options, v6: pool.v6 });
+      const { poolId } = await this.#ipam.requestPool({
+        addressSpace: pool.addressSpace,
+        pool: pool.pool,
+        ...(pool.subPool ? { subPool: pool.subPool } : {}),
+        options: pool.options,
+        v6: pool.v6,
+      });
       for (const address of pool.addresses) await this.#ipam.requestAddress(poolId, address.split('/')[0], {});
     }
   }
@@ -107,7 +127,9 @@ export class DockerPlugin {
     const config = [...(b.IPv4Data ?? []), ...(b.IPv6Data ?? [])].map((data) => ({
       subnet: data.Pool,
       ...(data.Gateway ? { gateway: stripMask(data.Gateway) } : {}),
-      ...(data.AuxAddresses ? { auxAddresses: Object.fromEntries(Object.entries(data.AuxAddresses).map(([k, v]) => [k, stripMask(v)])) } : {}),
+      ...(data.AuxAddresses
+        ? { auxAddresses: Object.fromEntries(Object.entries(data.AuxAddresses).map(([k, v]) => [k, stripMask(v)])) }
+        : {}),
     }));
     const view = await this.#port.createNetwork({
       name: `docker-${b.NetworkID.slice(0, 12)}`,
@@ -178,7 +200,9 @@ export class DockerPlugin {
     ep.sandbox = sandbox.id;
     this.#file.save();
     return {
-      ...(view.handedOver ? { InterfaceName: { SrcName: view.handedOver.srcName, DstPrefix: view.handedOver.dstPrefix } } : {}),
+      ...(view.handedOver
+        ? { InterfaceName: { SrcName: view.handedOver.srcName, DstPrefix: view.handedOver.dstPrefix } }
+        : {}),
       ...(view.gateway ? { Gateway: stripMask(view.gateway) } : {}),
       ...(view.gatewayIpv6 ? { GatewayIPv6: stripMask(view.gatewayIpv6) } : {}),
     };
@@ -200,8 +224,22 @@ export class DockerPlugin {
     const v6 = b.V6 ?? false;
     // Dynamic pools stay clear of the host's routes and of the wasmnet networks the daemon made by itself.
     const exclude = [...this.#exclude(), ...(await this.#port.listPools()).map((p) => p.pool)];
-    const res = await this.#ipam.requestPool({ addressSpace: b.AddressSpace, ...(b.Pool ? { pool: b.Pool } : {}), ...(b.SubPool ? { subPool: b.SubPool } : {}), options, v6, exclude });
-    this.#state.pools[res.poolId] = { addressSpace: b.AddressSpace, pool: res.pool, ...(b.SubPool ? { subPool: b.SubPool } : {}), options, v6, addresses: [] };
+    const res = await this.#ipam.requestPool({
+      addressSpace: b.AddressSpace,
+      ...(b.Pool ? { pool: b.Pool } : {}),
+      ...(b.SubPool ? { subPool: b.SubPool } : {}),
+      options,
+      v6,
+      exclude,
+    });
+    this.#state.pools[res.poolId] = {
+      addressSpace: b.AddressSpace,
+      pool: res.pool,
+      ...(b.SubPool ? { subPool: b.SubPool } : {}),
+      options,
+      v6,
+      addresses: [],
+    };
     this.#file.save();
     return { PoolID: res.poolId, Pool: res.pool, Data: res.data };
   }

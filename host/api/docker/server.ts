@@ -10,9 +10,16 @@ export const DOCKER_PLUGINS_DIR = '/run/docker/plugins';
 const CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 
 export class DockerPluginServer {
-  private constructor(private readonly server: Server, readonly socketPath: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly socketPath: string,
+  ) {}
 
-  static async listen(plugin: DockerPlugin, socketPath: string, log: Logger = silentLogger): Promise<DockerPluginServer> {
+  static async listen(
+    plugin: DockerPlugin,
+    socketPath: string,
+    log: Logger = silentLogger,
+  ): Promise<DockerPluginServer> {
     const server = createServer((req, res) => {
       void (async () => {
         const started = performance.now();
@@ -26,7 +33,12 @@ export class DockerPluginServer {
           reply = { status, body: { Err: (error as Error).message, Error: (error as Error).message } };
         }
         const ms = Math.round((performance.now() - started) * 1000) / 1000;
-        log('debug', 'docker plugin call', { method: path, status: reply.status, failed: 'Err' in reply.body || 'Error' in reply.body, ms });
+        log('debug', 'docker plugin call', {
+          method: path,
+          status: reply.status,
+          failed: 'Err' in reply.body || 'Error' in reply.body,
+          ms,
+        });
         sendJson(res, reply.status, reply.body, CONTENT_TYPE);
       })();
     });

@@ -10,7 +10,17 @@ export interface PluginState {
   /** dockerd EndpointID → wasmnet endpoint, and its sandbox while joined. */
   endpoints: Record<string, { network: string; endpoint: string; sandbox?: string }>;
   /** IPAM pools by PoolID, with what was asked (to replay into a fresh allocator). */
-  pools: Record<string, { addressSpace: string; pool: string; subPool?: string; options: Record<string, string>; v6: boolean; addresses: string[] }>;
+  pools: Record<
+    string,
+    {
+      addressSpace: string;
+      pool: string;
+      subPool?: string;
+      options: Record<string, string>;
+      v6: boolean;
+      addresses: string[];
+    }
+  >;
 }
 
 export class StateFile {

@@ -8,7 +8,16 @@ export const MAX_FLAT_PARAMS = 16;
 export const MAX_FLAT_RESULTS = 1;
 
 const PRIM_SIZE: Record<Primitive, number> = {
-  bool: 1, u8: 1, s8: 1, u16: 2, s16: 2, u32: 4, s32: 4, u64: 8, s64: 8, string: 8,
+  bool: 1,
+  u8: 1,
+  s8: 1,
+  u16: 2,
+  s16: 2,
+  u32: 4,
+  s32: 4,
+  u64: 8,
+  s64: 8,
+  string: 8,
 };
 
 export class Abi {
@@ -50,7 +59,8 @@ export class Abi {
         const def = this.def(t);
         if (def.kind === 'record') return this.recordLayout(def.fields.map((f) => f.type)).layout;
         if (def.kind === 'variant') return this.variantLayout(def.cases.map((c) => c.type)).layout;
-        if (def.kind === 'enum') return { size: discriminantSize(def.cases.length), align: discriminantSize(def.cases.length) };
+        if (def.kind === 'enum')
+          return { size: discriminantSize(def.cases.length), align: discriminantSize(def.cases.length) };
         throw new Error(`no layout for ${t.name}`);
       }
     }
@@ -72,7 +82,11 @@ export class Abi {
   }
 
   /** Discriminant size and payload offset of a variant given its case payloads. */
-  variantLayout(payloads: (TypeRef | null)[]): { discSize: number; payloadOffset: number; layout: { size: number; align: number } } {
+  variantLayout(payloads: (TypeRef | null)[]): {
+    discSize: number;
+    payloadOffset: number;
+    layout: { size: number; align: number };
+  } {
     const discSize = discriminantSize(payloads.length);
     let payloadAlign = 1;
     let payloadSize = 0;

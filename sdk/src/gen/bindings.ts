@@ -9,8 +9,24 @@ import { camel, pascal, snake } from './names.js';
 import { TypeMapper } from './types.js';
 
 const RUNTIME_NAMES = [
-  'Box', 'Result', 'Tuple2', 'Tuple3', 'Tuple4', 'arenaAlloc', 'arenaMark', 'arenaRelease', 'freeOwned',
-  'liftString', 'liftBytes', 'loadString', 'loadBytes', 'storeString', 'storeBytes', 'lowerString', 'lowerBytes', 'loweredLength',
+  'Box',
+  'Result',
+  'Tuple2',
+  'Tuple3',
+  'Tuple4',
+  'arenaAlloc',
+  'arenaMark',
+  'arenaRelease',
+  'freeOwned',
+  'liftString',
+  'liftBytes',
+  'loadString',
+  'loadBytes',
+  'storeString',
+  'storeBytes',
+  'lowerString',
+  'lowerBytes',
+  'loweredLength',
 ];
 
 export interface Generated {
@@ -58,7 +74,11 @@ export class BindingsGenerator {
       `import { ${RUNTIME_NAMES.join(', ')} } from "${paths.runtime}";`,
     ];
     for (const generated of Object.values(worlds)) {
-      generated.source = [...header, `import { ${exported.join(', ')} } from "${paths.bindings}";`, generated.source].join('\n');
+      generated.source = [
+        ...header,
+        `import { ${exported.join(', ')} } from "${paths.bindings}";`,
+        generated.source,
+      ].join('\n');
     }
     return { bindings: [...header, 'export { Box, Result, Tuple2, Tuple3, Tuple4 };', bindings].join('\n'), worlds };
   }
@@ -140,7 +160,7 @@ export class BindingsGenerator {
               ? `  ${camel(c.name)}: ${this.types.asType(t)} | null = null;`
               : `  ${camel(c.name)}: ${this.types.asType(t)} = 0;`;
           });
-        const makers = def.cases.map((c, i) => {
+        const makers = def.cases.map((c, _i) => {
           const param = c.type === null ? '' : `payload: ${this.types.asType(c.type)}`;
           const assign = c.type === null ? '' : ` v.${camel(c.name)} = payload;`;
           return `  static ${camel(c.name)}(${param}): ${as} { const v = new ${as}(); v.tag = ${as}Tag.${pascal(c.name)};${assign} return v; }`;
@@ -156,7 +176,13 @@ export class BindingsGenerator {
         const methods = def.methods.map((m) => {
           const core = `__wit_import_${snake(iface.name)}_${snake(name)}_${snake(m.name)}`;
           const self: Field = { name: 'self', type: { kind: 'handle', own: false, iface: iface.name, name } };
-          const { extern, wrapper } = this.importFunc({ ...m, params: [self, ...m.params] }, module, `[method]${name}.${m.name}`, core, 'this');
+          const { extern, wrapper } = this.importFunc(
+            { ...m, params: [self, ...m.params] },
+            module,
+            `[method]${name}.${m.name}`,
+            core,
+            'this',
+          );
           externs.push(extern);
           return wrapper.replace(/^export function /, '  ').replace(/\n/g, '\n  ');
         });
@@ -174,7 +200,13 @@ export class BindingsGenerator {
     const module = this.qualified(iface.name);
     const externs: string[] = [];
     const wrappers = iface.funcs.map((func) => {
-      const { extern, wrapper } = this.importFunc(func, module, func.name, `__wit_import_${snake(iface.name)}_${snake(func.name)}`, null);
+      const { extern, wrapper } = this.importFunc(
+        func,
+        module,
+        func.name,
+        `__wit_import_${snake(iface.name)}_${snake(func.name)}`,
+        null,
+      );
       externs.push(extern);
       return `  ${wrapper.replace(/\n/g, '\n  ')}`;
     });
@@ -182,7 +214,13 @@ export class BindingsGenerator {
   }
 
   /** An imported function: the core declaration and the typed wrapper that lowers and lifts. */
-  private importFunc(func: Func, module: string, name: string, core: string, self: string | null): { extern: string; wrapper: string } {
+  private importFunc(
+    func: Func,
+    module: string,
+    name: string,
+    core: string,
+    self: string | null,
+  ): { extern: string; wrapper: string } {
     const params = self === null ? func.params : func.params.slice(1);
     const flatParams = func.params.flatMap((p) => this.abi.flat(p.type));
     const flatResults = func.result === null ? [] : this.abi.flat(func.result);
@@ -193,20 +231,21 @@ export class BindingsGenerator {
     const coreResult = !indirectResult && flatResults.length === 1 ? flatResults[0] : 'void';
     const extern = `@external("${module}", "${name}")\ndeclare function ${core}(${coreParams.map((c, i) => `a${i}: ${c}`).join(', ')}): ${coreResult};`;
 
-    const valueOf = (p: Field): string => (self !== null && p === func.params[0] ? self : camel(p.name));
+    const argumentOf = (p: Field): string => (self !== null && p === func.params[0] ? self : camel(p.name));
     const stmts: string[] = ['const mark = arenaMark();'];
     const args: string[] = [];
     if (indirectParams) {
       const { offsets, layout } = this.abi.recordLayout(func.params.map((p) => p.type));
       stmts.push(`const args = arenaAlloc(${layout.size});`);
-      func.params.forEach((p, i) => stmts.push(this.types.store(p.type, valueOf(p), 'args', offsets[i] as number)));
+      for (const [i, p] of func.params.entries())
+        stmts.push(this.types.store(p.type, argumentOf(p), 'args', offsets[i] as number));
       args.push('<i32>args');
     } else {
       let at = 0;
       for (const p of func.params) {
         const slots: Slot[] = this.abi.flat(p.type).map((coreType) => ({ expr: `s${at++}`, core: coreType }));
-        slots.forEach((s) => stmts.push(`let ${s.expr}: ${s.core} = 0;`));
-        stmts.push(this.flat.lower(p.type, valueOf(p), slots));
+        for (const s of slots) stmts.push(`let ${s.expr}: ${s.core} = 0;`);
+        stmts.push(this.flat.lower(p.type, argumentOf(p), slots));
         args.push(...slots.map((s) => s.expr));
       }
     }
@@ -264,7 +303,11 @@ export class BindingsGenerator {
       stmts.push(this.types.store(func.result, 'result', 'ret', 0), 'return <i32>ret;');
     } else {
       returnType = flatResults[0] ?? 'i32';
-      stmts.push(`let r0: ${returnType} = 0;`, this.flat.lower(func.result, call, [{ expr: 'r0', core: returnType as Slot['core'] }]), 'return r0;');
+      stmts.push(
+        `let r0: ${returnType} = 0;`,
+        this.flat.lower(func.result, call, [{ expr: 'r0', core: returnType as Slot['core'] }]),
+        'return r0;',
+      );
     }
     const post = `export function ${core}_post(${returnType === 'void' ? '' : `ret: ${returnType}`}): void {\n  arenaRelease(0);\n}`;
     return `export function ${core}(${coreParams.join(', ')}): ${returnType} {\n  ${stmts.join('\n  ')}\n}\n${post}`;

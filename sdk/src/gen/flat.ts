@@ -3,7 +3,7 @@
 import type { TypeRef } from '../wit/model.js';
 import type { CoreType } from './abi.js';
 import { camel } from './names.js';
-import { TypeMapper, variantField } from './types.js';
+import { type TypeMapper, variantField } from './types.js';
 
 /** A core value: an expression and its core type. */
 export interface Slot {
@@ -41,7 +41,11 @@ export class FlatCodec {
       case 'named': {
         const def = abi.def(t);
         if (def.kind === 'enum') return `<${this.types.asType(t)}>${narrow(0)}`;
-        if (def.kind === 'record') return `new ${this.types.asType(t)}(${this.liftFields(def.fields.map((f) => f.type), slots).join(', ')})`;
+        if (def.kind === 'record')
+          return `new ${this.types.asType(t)}(${this.liftFields(
+            def.fields.map((f) => f.type),
+            slots,
+          ).join(', ')})`;
         return this.liftVariantCall(t, slots);
       }
     }
@@ -75,7 +79,9 @@ export class FlatCodec {
   }
 
   /** The cases of a variant-like type: payload type, how to build it, how to read it back. */
-  private cases(type: TypeRef): { type: TypeRef | null; make: (payload: string) => string; read: (v: string) => string }[] {
+  private cases(
+    type: TypeRef,
+  ): { type: TypeRef | null; make: (payload: string) => string; read: (v: string) => string }[] {
     const t = this.types.abi.expand(type);
     const types = this.types;
     if (t.kind === 'option') {
@@ -129,7 +135,8 @@ export class FlatCodec {
     };
     switch (t.kind) {
       case 'prim':
-        if (t.name === 'string') return `{ const p = lowerString(${value}); ${set(0, '<i32>p', 'i32')} ${set(1, '<i32>loweredLength', 'i32')} }`;
+        if (t.name === 'string')
+          return `{ const p = lowerString(${value}); ${set(0, '<i32>p', 'i32')} ${set(1, '<i32>loweredLength', 'i32')} }`;
         if (t.name === 'bool') return set(0, `(${value} ? 1 : 0)`, 'i32');
         return t.name === 'u64' || t.name === 's64' ? set(0, `<i64>${value}`, 'i64') : set(0, `<i32>${value}`, 'i32');
       case 'list': {
@@ -146,13 +153,24 @@ export class FlatCodec {
       case 'named': {
         const def = abi.def(t);
         if (def.kind === 'enum') return set(0, `<i32>${value}`, 'i32');
-        if (def.kind === 'record') return this.lowerFields(def.fields.map((f) => f.type), (_, i) => camel((def.fields[i] as { name: string }).name), value, slots);
+        if (def.kind === 'record')
+          return this.lowerFields(
+            def.fields.map((f) => f.type),
+            (_, i) => camel((def.fields[i] as { name: string }).name),
+            value,
+            slots,
+          );
         return this.lowerVariant(t, value, slots);
       }
     }
   }
 
-  private lowerFields(types: TypeRef[], field: (type: TypeRef, i: number) => string, value: string, slots: Slot[]): string {
+  private lowerFields(
+    types: TypeRef[],
+    field: (type: TypeRef, i: number) => string,
+    value: string,
+    slots: Slot[],
+  ): string {
     const v = this.fresh();
     let at = 0;
     const parts = types.map((type, i) => {

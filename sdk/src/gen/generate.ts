@@ -15,7 +15,10 @@ export const SDK_WORLDS: Record<string, Record<string, string>> = {
 
 /** Generates the bindings; rewrites files only when they changed. Returns each world's renames. */
 export function generateSdkBindings(witSource: string = readWitSource()): Record<string, GeneratedWorld['renames']> {
-  const generated = new BindingsGenerator(parseWit(witSource)).generate({ runtime: '../wit-rt', bindings: './bindings' }, SDK_WORLDS);
+  const generated = new BindingsGenerator(parseWit(witSource)).generate(
+    { runtime: '../wit-rt', bindings: './bindings' },
+    SDK_WORLDS,
+  );
   mkdirSync(GENERATED_DIR, { recursive: true });
   writeIfChanged(join(GENERATED_DIR, 'bindings.ts'), generated.bindings);
   const renames: Record<string, GeneratedWorld['renames']> = {};

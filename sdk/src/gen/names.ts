@@ -1,14 +1,62 @@
 // AssemblyScript spellings of WIT names.
 
 const RESERVED = new Set([
-  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export',
-  'extends', 'false', 'finally', 'for', 'function', 'if', 'implements', 'import', 'in', 'instanceof', 'interface', 'let',
-  'new', 'null', 'package', 'private', 'protected', 'public', 'return', 'static', 'super', 'switch', 'this', 'throw', 'true',
-  'try', 'type', 'typeof', 'var', 'void', 'while', 'with', 'yield',
+  'break',
+  'case',
+  'catch',
+  'class',
+  'const',
+  'continue',
+  'debugger',
+  'default',
+  'delete',
+  'do',
+  'else',
+  'enum',
+  'export',
+  'extends',
+  'false',
+  'finally',
+  'for',
+  'function',
+  'if',
+  'implements',
+  'import',
+  'in',
+  'instanceof',
+  'interface',
+  'let',
+  'new',
+  'null',
+  'package',
+  'private',
+  'protected',
+  'public',
+  'return',
+  'static',
+  'super',
+  'switch',
+  'this',
+  'throw',
+  'true',
+  'try',
+  'type',
+  'typeof',
+  'var',
+  'void',
+  'while',
+  'with',
+  'yield',
 ]);
 
 /** AssemblyScript globals a generated type must not shadow. */
-const GLOBAL_TYPES: Record<string, string> = { Error: 'WitError', Map: 'WitMap', Set: 'WitSet', Array: 'WitArray', String: 'WitString' };
+const GLOBAL_TYPES: Record<string, string> = {
+  Error: 'WitError',
+  Map: 'WitMap',
+  Set: 'WitSet',
+  Array: 'WitArray',
+  String: 'WitString',
+};
 
 export function camel(name: string): string {
   const joined = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -5,11 +5,20 @@
 // result<_, E> → `E | null` (null is ok), result<T, E> → `Result<T, E>`, tuples → TupleN,
 // list<u8> → Uint8Array, list<T> → Array<T>, resource handles → a class over the handle.
 import type { TypeRef } from '../wit/model.js';
-import { Abi, discriminantSize } from './abi.js';
+import { type Abi, discriminantSize } from './abi.js';
 import { camel, pascal } from './names.js';
 
 const PRIM_AS: Record<string, string> = {
-  bool: 'bool', u8: 'u8', u16: 'u16', u32: 'u32', u64: 'u64', s8: 'i8', s16: 'i16', s32: 'i32', s64: 'i64', string: 'string',
+  bool: 'bool',
+  u8: 'u8',
+  u16: 'u16',
+  u32: 'u32',
+  u64: 'u64',
+  s8: 'i8',
+  s16: 'i16',
+  s32: 'i32',
+  s64: 'i64',
+  string: 'string',
 };
 
 export class TypeMapper {
@@ -31,7 +40,9 @@ export class TypeMapper {
       }
       case 'result':
         if (type.err === null) throw new Error('result without an error type is not supported');
-        return type.ok === null ? `${this.asType(type.err)} | null` : `Result<${this.asType(type.ok)}, ${this.asType(type.err)}>`;
+        return type.ok === null
+          ? `${this.asType(type.err)} | null`
+          : `Result<${this.asType(type.ok)}, ${this.asType(type.err)}>`;
       case 'tuple':
         if (type.items.length < 2 || type.items.length > 4) throw new Error('tuples of 2 to 4 items are supported');
         return `Tuple${type.items.length}<${type.items.map((t) => this.asType(t)).join(', ')}>`;
@@ -147,26 +158,32 @@ export class TypeMapper {
     if (this.isBytes(type)) return 'liftBytes';
     const size = this.abi.size(type.elem);
     const as = this.asType(type);
-    return this.define(`liftList_${this.key(type)}`, () => `export function liftList_${this.key(type)}(ptr: usize, len: usize): ${as} {
+    return this.define(
+      `liftList_${this.key(type)}`,
+      () => `export function liftList_${this.key(type)}(ptr: usize, len: usize): ${as} {
   const out = new ${as}();
   for (let i: usize = 0; i < len; i++) out.push(${this.load(type.elem, `ptr + i * ${size}`, 0)});
   freeOwned(ptr, len * ${size});
   return out;
-}`);
+}`,
+    );
   }
 
   /** Lower a list's elements into fresh memory; returns the pointer (length is v.length). */
   listToMemory(type: TypeRef & { kind: 'list' }): string {
     if (this.isBytes(type)) return 'lowerBytes';
     const size = this.abi.size(type.elem);
-    return this.define(`lowerList_${this.key(type)}`, () => `export function lowerList_${this.key(type)}(v: ${this.asType(type)}): usize {
+    return this.define(
+      `lowerList_${this.key(type)}`,
+      () => `export function lowerList_${this.key(type)}(v: ${this.asType(type)}): usize {
   const ptr = arenaAlloc(<usize>v.length * ${size});
   for (let i = 0; i < v.length; i++) {
     const e = v[i];
     ${this.store(type.elem, 'e', `ptr + <usize>i * ${size}`, 0)}
   }
   return ptr;
-}`);
+}`,
+    );
   }
 
   private memoryHelpers(type: TypeRef): { load: string; store: string } {
@@ -228,7 +245,9 @@ export class TypeMapper {
           const { offsets } = this.abi.recordLayout(def.fields.map((f) => f.type));
           return [
             `  return new ${as}(${def.fields.map((f, i) => this.load(f.type, 'at', offsets[i] as number)).join(', ')});`,
-            def.fields.map((f, i) => `  ${this.store(f.type, `v.${camel(f.name)}`, 'at', offsets[i] as number)}`).join('\n'),
+            def.fields
+              .map((f, i) => `  ${this.store(f.type, `v.${camel(f.name)}`, 'at', offsets[i] as number)}`)
+              .join('\n'),
           ];
         }
         if (def.kind === 'variant') {
@@ -253,7 +272,9 @@ export class TypeMapper {
   ): [string, string] {
     const { payloadOffset } = this.abi.variantLayout(payloads);
     const disc = discType(payloads.length);
-    const loads = payloads.map((p, i) => `    case ${i}: return ${how.load(i, p === null ? '' : this.load(p, 'at', payloadOffset))};`);
+    const loads = payloads.map(
+      (p, i) => `    case ${i}: return ${how.load(i, p === null ? '' : this.load(p, 'at', payloadOffset))};`,
+    );
     const stores = payloads.map((p, i) =>
       p === null ? '' : `    case ${i}: { ${this.store(p, how.payload(i), 'at', payloadOffset)} break; }`,
     );

@@ -122,10 +122,16 @@ function parseInterface(tokens: Tokens): RawInterface {
         break;
       }
       case 'record':
-        iface.types.set(tokens.ident(), { kind: 'record', fields: parseList(tokens, '{', '}', () => parseField(tokens)) });
+        iface.types.set(tokens.ident(), {
+          kind: 'record',
+          fields: parseList(tokens, '{', '}', () => parseField(tokens)),
+        });
         break;
       case 'variant':
-        iface.types.set(tokens.ident(), { kind: 'variant', cases: parseList(tokens, '{', '}', () => parseCase(tokens)) });
+        iface.types.set(tokens.ident(), {
+          kind: 'variant',
+          cases: parseList(tokens, '{', '}', () => parseCase(tokens)),
+        });
         break;
       case 'enum':
         iface.types.set(tokens.ident(), { kind: 'enum', cases: parseList(tokens, '{', '}', () => tokens.ident()) });
@@ -185,7 +191,8 @@ function parseFunc(tokens: Tokens, name: string): Func {
 function parseType(tokens: Tokens): TypeRef {
   const head = tokens.ident();
   if (PRIMITIVES.has(head)) return { kind: 'prim', name: head as Primitive };
-  const generic = (): TypeRef[] => parseList(tokens, '<', '>', () => (tokens.accept('_') ? optionalUnit() : parseType(tokens)));
+  const generic = (): TypeRef[] =>
+    parseList(tokens, '<', '>', () => (tokens.accept('_') ? optionalUnit() : parseType(tokens)));
   switch (head) {
     case 'list':
       return { kind: 'list', elem: single(generic()) };
@@ -251,7 +258,8 @@ function resolveInterface(iface: RawInterface, all: Map<string, RawInterface>): 
       }
       case 'named': {
         const target = lookup(type.name);
-        if (target.def.kind === 'resource') return { kind: 'handle', own: true, iface: target.iface, name: target.name };
+        if (target.def.kind === 'resource')
+          return { kind: 'handle', own: true, iface: target.iface, name: target.name };
         return { kind: 'named', iface: target.iface, name: target.name };
       }
     }
@@ -264,10 +272,16 @@ function resolveInterface(iface: RawInterface, all: Map<string, RawInterface>): 
   for (const [name, def] of iface.types) {
     switch (def.kind) {
       case 'record':
-        iface.types.set(name, { kind: 'record', fields: def.fields.map((f) => ({ name: f.name, type: resolve(f.type) })) });
+        iface.types.set(name, {
+          kind: 'record',
+          fields: def.fields.map((f) => ({ name: f.name, type: resolve(f.type) })),
+        });
         break;
       case 'variant':
-        iface.types.set(name, { kind: 'variant', cases: def.cases.map((c) => ({ name: c.name, type: c.type && resolve(c.type) })) });
+        iface.types.set(name, {
+          kind: 'variant',
+          cases: def.cases.map((c) => ({ name: c.name, type: c.type && resolve(c.type) })),
+        });
         break;
       case 'alias':
         iface.types.set(name, { kind: 'alias', target: resolve(def.target) });

@@ -1,8 +1,24 @@
 // The __NAME__ network driver: one veth pair per endpoint, the peer created directly in the
 // sandbox. Build: `npm run build`; test: `npm test` (no root needed).
 import {
-  Capability, Driver, InterfaceInfo, IpamData, JoinInfo, NetworkInfo, LinkKind, LinkSpec, Netlink, Netns, Options, Scope, VethPeer, WitError,
-  invalidParameter, macFromIPv4, parseCidr, registerDriver,
+  Capability,
+  Driver,
+  InterfaceInfo,
+  IpamData,
+  JoinInfo,
+  NetworkInfo,
+  LinkKind,
+  LinkSpec,
+  Netlink,
+  Netns,
+  Options,
+  Scope,
+  VethPeer,
+  WitError,
+  invalidParameter,
+  macFromIPv4,
+  parseCidr,
+  registerDriver,
 } from '@wasmnet/sdk';
 
 /** Host-side veth name of an endpoint (names are at most 15 bytes). */
@@ -11,7 +27,13 @@ function hostVeth(endpointId: string): string {
 }
 
 class __CLASS__ extends Driver {
-  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4: IpamData[], ipv6: IpamData[]): WitError | null {
+  createNetwork(
+    networkId: string,
+    options: Options,
+    info: NetworkInfo,
+    ipv4: IpamData[],
+    ipv6: IpamData[],
+  ): WitError | null {
     return null;
   }
 

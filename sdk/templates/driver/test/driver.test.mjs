@@ -8,7 +8,10 @@ const wasm = fileURLToPath(new URL('../build/__NAME__.wasm', import.meta.url));
 
 test('registers the __NAME__ network type', async () => {
   const { host, driver, handle } = await loadDriver(wasm);
-  assert.deepEqual(host.drivers.map((d) => d.name), ['__NAME__']);
+  assert.deepEqual(
+    host.drivers.map((d) => d.name),
+    ['__NAME__'],
+  );
   assert.equal(driver.type(handle('__NAME__')), '__NAME__');
 });
 
