@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { percentile, type BenchOptions, type BenchReport } from './report.js';
 import { DriverRuntime, DriversDirectory, MemoryStore, type Driver } from '../host/drivers/index.js';
 import { ComponentCompiler } from '../host/drivers/compiler.js';
+import { HOST_IMPORT_FUNCTIONS, type HostImports } from '../host/wit/host-imports.js';
 import { probeComponent } from '../test/drivers/fixtures.js';
 
 const CALLS = 20_000;
@@ -45,26 +46,8 @@ async function inProcessCall(dataDir: string, bytes: Uint8Array): Promise<() => 
   class Resource {}
   const component = instantiate((path) => compiled.modules[path]!, {
     'wasmnet:driver/log': { log: noop },
-    'wasmnet:driver/store': { get: noop, set: noop, delete: noop, keys: () => [] },
-    'wasmnet:driver/netlink': Object.fromEntries(
-      [
-        'linkAdd',
-        'linkDel',
-        'linkSet',
-        'linkGet',
-        'linkList',
-        'addrAdd',
-        'addrDel',
-        'addrList',
-        'routeAdd',
-        'routeDel',
-        'neighAdd',
-        'neighDel',
-        'fdbAdd',
-        'fdbDel',
-        'sysctlSet',
-      ].map((op) => [op, noop]),
-    ),
+    'wasmnet:driver/store': { get: noop, set: noop, delete: noop, keys: () => [] } satisfies HostImports['store'],
+    'wasmnet:driver/netlink': Object.fromEntries(HOST_IMPORT_FUNCTIONS.netlink.map((op) => [op, noop])),
     'wasmnet:driver/driver-callback': { registerDriver: noop },
     'wasmnet:driver/resources': {
       NetworkInfo: Resource,

@@ -1,10 +1,15 @@
-// Generates the host's TypeScript types for the WIT contract (wit/) with jco's type generator.
-// Output: host/generated/wit/<world>/ (git-ignored, never edited by hand).
+// Generates TypeScript for the WIT contract (wit/), for the host and for the SDK's mock host:
+// - jco's type declarations per world, in <out>/<world>/ (jco's type generator);
+// - <out>/host-imports.ts: the functions of every interface the host implements for its guests
+//   (netlink, store, log, the callbacks), as a typed runtime list. Code that serves or forwards
+//   a host import maps over this list, so a function added to the WIT fails to compile until
+//   every handler map has it.
+// Outputs: host/generated/wit/ and sdk/src/generated/wit/ (git-ignored, never edited by hand).
 //
 // jco's WIT-from-disk path runs a vendored wasm-tools component that gets no filesystem
 // preopens from preview2-shim 0.26 (ENOENT); we hand it "/" before loading jco.
 import { createRequire } from 'node:module';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -16,18 +21,108 @@ const fsShim = await import(
 fsShim._setPreopens({ '/': '/' });
 const { generateHostTypes } = await import('@bytecodealliance/jco-transpile');
 
+const WORLDS = ['network-driver', 'ipam-driver'];
+/** The interfaces the host implements, and the world whose declarations hold each. */
+const HOST_INTERFACES = {
+  netlink: 'network-driver',
+  store: 'network-driver',
+  log: 'network-driver',
+  'driver-callback': 'network-driver',
+  'ipam-callback': 'ipam-driver',
+};
+
 const witDir = join(root, 'wit');
-const outRoot = join(root, 'host', 'generated', 'wit');
-await rm(outRoot, { recursive: true, force: true });
-for (const world of ['network-driver', 'ipam-driver']) {
-  const files = await generateHostTypes(witDir, {
+const generated = {};
+for (const world of WORLDS) {
+  generated[world] = await generateHostTypes(witDir, {
     worldName: `wasmnet:driver/${world}`,
     name: world,
     instantiation: 'sync',
   });
-  for (const [name, bytes] of Object.entries(files)) {
-    const path = join(outRoot, world, name);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, bytes);
+}
+
+const camel = (name) => name.replace(/-(\w)/g, (_, c) => c.toUpperCase());
+const typeName = (name) => camel(name).replace(/^\w/, (c) => c.toUpperCase());
+
+/** The functions an interface of wit/ declares, in order, as jco names them (camelCase). */
+async function witFunctions(iface) {
+  for (const file of (await readdir(witDir)).filter((name) => name.endsWith('.wit'))) {
+    const source = await readFile(join(witDir, file), 'utf8');
+    const start = new RegExp(`^\\s*interface\\s+${iface}\\s*\\{`, 'm').exec(source);
+    if (start === null) continue;
+    let depth = 0;
+    let end = start.index + start[0].length - 1;
+    for (; end < source.length; end++) {
+      if (source[end] === '{') depth++;
+      else if (source[end] === '}' && --depth === 0) break;
+    }
+    const body = source.slice(start.index, end);
+    return [...body.matchAll(/^\s*([a-z][\w-]*)\s*:\s*func\s*\(/gm)].map((match) => camel(match[1]));
   }
+  throw new Error(`no interface ${iface} in ${witDir}`);
+}
+
+/** The typed views of HostImports that every server and forwarder of a host import uses. */
+const HOST_IMPORT_TYPES = `
+export type HostInterface = keyof HostImports;
+export type HostOp<I extends HostInterface> = keyof HostImports[I] & string;
+type Signature<F> = F extends (...args: infer A) => infer R ? { args: A; result: R } : never;
+export type HostArgs<I extends HostInterface, Op extends HostOp<I>> = Signature<HostImports[I][Op]>['args'];
+export type HostResult<I extends HostInterface, Op extends HostOp<I>> = Signature<HostImports[I][Op]>['result'];
+
+/** One call of a host import, as it crosses from a driver's thread to the main thread. */
+export type HostCall<I extends HostInterface> = { [Op in HostOp<I>]: { op: Op; args: HostArgs<I, Op> } }[HostOp<I>];
+
+/** A server of every function of an interface: the compiler names the one a WIT change adds. */
+export type HostHandlers<I extends HostInterface> = {
+  [Op in HostOp<I>]: (...args: HostArgs<I, Op>) => HostResult<I, Op> | Promise<HostResult<I, Op>>;
+};
+
+/** A rule per function of an interface (a check, a translation), each returning \`R\`. */
+export type HostRules<I extends HostInterface, R> = { [Op in HostOp<I>]: (...args: HostArgs<I, Op>) => R };
+
+/** Runs the handler or rule of one call (the one place where the call's union is taken apart). */
+export function applyHostCall<I extends HostInterface, R>(
+  handlers: { [Op in HostOp<I>]: (...args: HostArgs<I, Op>) => R },
+  call: HostCall<I>,
+): R {
+  return (handlers[call.op] as (...args: readonly unknown[]) => R)(...(call.args as readonly unknown[]));
+}
+`;
+
+async function hostImportsModule() {
+  const lines = [
+    '// Generated by scripts/gen-wit-types.mjs from wit/: do not edit.',
+    '// The functions of each interface the host implements for its guests, as jco names them.',
+  ];
+  const entries = [];
+  for (const [iface, world] of Object.entries(HOST_INTERFACES)) {
+    const file = `interfaces/wasmnet-driver-${iface}.d.ts`;
+    if (generated[world][file] === undefined) throw new Error(`jco generated no ${file} for ${world}`);
+    lines.push(`import type * as ${typeName(iface)} from './${world}/${file.replace(/\.d\.ts$/, '.js')}';`);
+    entries.push({ iface, functions: await witFunctions(iface) });
+  }
+  lines.push('', '/** Each host interface: its functions, with their parameter and result types. */');
+  lines.push('export interface HostImports {');
+  for (const { iface } of entries) lines.push(`  '${iface}': typeof ${typeName(iface)};`);
+  lines.push('}', '', '/** The function names of each host interface, in WIT order. */');
+  lines.push('export const HOST_IMPORT_FUNCTIONS = {');
+  for (const { iface, functions } of entries) {
+    lines.push(`  '${iface}': [${functions.map((name) => `'${name}'`).join(', ')}],`);
+  }
+  lines.push('} as const satisfies { [I in keyof HostImports]: ReadonlyArray<keyof HostImports[I]> };');
+  lines.push(HOST_IMPORT_TYPES);
+  return lines.join('\n');
+}
+
+for (const outRoot of [join(root, 'host', 'generated', 'wit'), join(root, 'sdk', 'src', 'generated', 'wit')]) {
+  await rm(outRoot, { recursive: true, force: true });
+  for (const world of WORLDS) {
+    for (const [name, bytes] of Object.entries(generated[world])) {
+      const path = join(outRoot, world, name);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    }
+  }
+  await writeFile(join(outRoot, 'host-imports.ts'), await hostImportsModule());
 }

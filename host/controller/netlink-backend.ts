@@ -2,7 +2,8 @@
 // allowed by the ownership check, carried out in this controller's host namespace (`hostNetns`)
 // or in the sandbox whose key (namespace path) the driver was given.
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
-import { DriverError, type NetlinkOp, type PlumbingBackend } from '../drivers/index.js';
+import { DriverError, type NetlinkCall, type PlumbingBackend } from '../drivers/index.js';
+import { applyHostCall, type HostHandlers } from '../wit/host-imports.js';
 import { NetlinkError, openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
 import { LinkDeleter } from '../sandbox/index.js';
 import { KnownIndexes } from './known-indexes.js';
@@ -19,7 +20,7 @@ export interface LinkJournal {
 }
 
 export class NetlinkBackend implements PlumbingBackend {
-  /** Link deletions (~28 ms each in the kernel) run on its threads, never on the main one. */
+  /** Deleting a link is slow in the kernel: deletions run on its threads, never on the main one. */
   readonly #deleter = new LinkDeleter();
   readonly indexes = new KnownIndexes();
 
@@ -28,8 +29,34 @@ export class NetlinkBackend implements PlumbingBackend {
     private readonly journal?: LinkJournal,
   ) {}
 
-  netlink(op: NetlinkOp, ns: Wit.Netns, args: unknown[], operation?: string): unknown {
-    const created = op === 'linkAdd' ? newLinks(ns, args[0] as Wit.LinkSpec) : [];
+  /** Every netlink function of the WIT, on this thread but linkDel (the deleter's threads). */
+  readonly #handlers: HostHandlers<'netlink'> = {
+    linkAdd: (ns, spec) => this.#linkAdd(this.#rtnl(ns), ns, spec),
+    linkDel: (ns, name) =>
+      this.#deleter.delete(this.#path(ns), name).catch((error: unknown) => {
+        throw typed(error);
+      }),
+    linkSet: (ns, name, change) => this.#rtnl(ns).linkSet(name, change),
+    linkGet: (ns, name) => witLink(this.#rtnl(ns).linkGet(name)),
+    linkList: (ns) => this.#rtnl(ns).linkList().map(witLink),
+    addrAdd: (ns, address) => this.#rtnl(ns).addrAdd(address),
+    addrDel: (ns, address) => this.#rtnl(ns).addrDel(address),
+    addrList: (ns, link) =>
+      this.#rtnl(ns)
+        .addrList(link)
+        .map((address) => address.cidr),
+    routeAdd: (ns, route) => this.#rtnl(ns).routeAdd(route),
+    routeDel: (ns, route) => this.#rtnl(ns).routeDel(route),
+    neighAdd: (ns, neighbour) => this.#rtnl(ns).neighAdd(neighbour),
+    neighDel: (ns, neighbour) => this.#rtnl(ns).neighDel(neighbour),
+    fdbAdd: (ns, entry) => this.#rtnl(ns).fdbAdd(entry),
+    fdbDel: (ns, entry) => this.#rtnl(ns).fdbDel(entry),
+    sysctlSet: (ns, key, link, value) => sysctlSet(this.#netns(ns), key, link, value),
+  };
+
+  netlink(call: NetlinkCall, operation?: string): unknown {
+    const ns = call.args[0];
+    const created = call.op === 'linkAdd' ? newLinks(ns, call.args[1]) : [];
     if (created.length > 0) {
       this.journal?.intend(
         created.map(([where, name], i) => {
@@ -39,14 +66,10 @@ export class NetlinkBackend implements PlumbingBackend {
         operation,
       );
     }
-    if (op === 'linkDel') this.indexes.forget(ns, args[0] as string);
-    if (op === 'linkSet' && (args[1] as Wit.LinkChange).name !== undefined) this.indexes.forget(ns, args[0] as string);
+    if (call.op === 'linkDel') this.indexes.forget(ns, call.args[1]);
+    if (call.op === 'linkSet' && call.args[2].name !== undefined) this.indexes.forget(ns, call.args[1]);
     try {
-      if (op === 'linkDel')
-        return this.#deleter.delete(this.#path(ns), args[0] as string).catch((error: unknown) => {
-          throw typed(error);
-        });
-      return this.#run(op, ns, args);
+      return applyHostCall<'netlink', unknown>(this.#handlers, call);
     } catch (error) {
       for (const [where, name] of created) this.journal?.abandon(where, name);
       throw typed(error);
@@ -68,40 +91,8 @@ export class NetlinkBackend implements PlumbingBackend {
     return this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
   }
 
-  /** Every request but linkDel (the deleter's), on this thread. */
-  #run(op: NetlinkOp, ns: Wit.Netns, args: unknown[]): unknown {
-    const netns = this.#netns(ns);
-    const rtnl = new Rtnl(netns);
-    switch (op) {
-      case 'linkAdd':
-        return this.#linkAdd(rtnl, ns, args[0] as Wit.LinkSpec);
-      case 'linkSet':
-        return rtnl.linkSet(args[0] as string, args[1] as Wit.LinkChange);
-      case 'linkGet':
-        return witLink(rtnl.linkGet(args[0] as string));
-      case 'linkList':
-        return rtnl.linkList().map(witLink);
-      case 'addrAdd':
-        return rtnl.addrAdd(args[0] as Wit.Address);
-      case 'addrDel':
-        return rtnl.addrDel(args[0] as Wit.Address);
-      case 'addrList':
-        return rtnl.addrList(args[0] as string).map((address) => address.cidr);
-      case 'routeAdd':
-        return rtnl.routeAdd(args[0] as Wit.Route);
-      case 'routeDel':
-        return rtnl.routeDel(args[0] as Wit.Route);
-      case 'neighAdd':
-        return rtnl.neighAdd(args[0] as Wit.Neighbour);
-      case 'neighDel':
-        return rtnl.neighDel(args[0] as Wit.Neighbour);
-      case 'fdbAdd':
-        return rtnl.fdbAdd(args[0] as Wit.FdbEntry);
-      case 'fdbDel':
-        return rtnl.fdbDel(args[0] as Wit.FdbEntry);
-      case 'sysctlSet':
-        return sysctlSet(netns, args[0] as Wit.Sysctl, args[1] as string | undefined, args[2] as string);
-    }
+  #rtnl(ns: Wit.Netns): Rtnl {
+    return new Rtnl(this.#netns(ns));
   }
 
   /** Creates a link, under a master whose index is known when it can, and learns the indexes. */

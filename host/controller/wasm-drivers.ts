@@ -103,7 +103,7 @@ export async function startWasmDrivers(options: {
           // The host deletes it itself: the driver that made it did not (or could not). A link
           // in a sandbox goes with its veth peer or its namespace.
           try {
-            if (ns.tag === 'host') await backend.netlink('linkDel', ns, [link.name]);
+            if (ns.tag === 'host') await backend.netlink({ op: 'linkDel', args: [ns, link.name] });
           } catch (error) {
             if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
           }

@@ -4,6 +4,7 @@
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
+import { HOST_IMPORT_FUNCTIONS, type HostImports, type NetlinkOp } from '../wit/host-imports.js';
 import { ask } from './host-channel.js';
 import { guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
@@ -15,13 +16,12 @@ import type { CoreModule } from './wasm.js';
 
 const port = parentPort!;
 
-// jco's glue logs through `globalThis.process.env.JCO_DEBUG`, read several times per call; in a
-// worker, process.env is a C++ interceptor. A plain copy makes each read a property lookup
-// (a per-call timeline of the endpoint lifecycle: the guest's share of a Join fell by ~15%).
+// jco's glue reads `process.env.JCO_DEBUG` several times per call; in a worker, process.env is a
+// C++ interceptor: a plain copy makes each read a property lookup.
 process.env = { ...process.env };
 
 // Booting this thread (a spare, started right after a load or an upgrade) and instantiating
-// (jco's generated instantiate, ~100 ms of CPU) are background work; `init` done, it serves calls.
+// (jco's generated instantiate is CPU-heavy) are background work; `init` done, it serves calls.
 setThreadNice(BACKGROUND_NICE);
 // A worker may be started before its component is known (a spare): its first message is the
 // init. One listener for the worker's whole life: removing it would unref the port, and the
@@ -54,23 +54,14 @@ function host(op: string, ...args: unknown[]): unknown {
   return reply.value;
 }
 
-const NETLINK_OPS = [
-  'linkAdd',
-  'linkDel',
-  'linkSet',
-  'linkGet',
-  'linkList',
-  'addrAdd',
-  'addrDel',
-  'addrList',
-  'routeAdd',
-  'routeDel',
-  'neighAdd',
-  'neighDel',
-  'fdbAdd',
-  'fdbDel',
-  'sysctlSet',
-] as const;
+/** The guest's netlink imports: each function of the WIT forwarded to the main thread as is. */
+function netlinkForwarders(): HostImports['netlink'] {
+  const forward =
+    (op: NetlinkOp) =>
+    (...args: unknown[]) =>
+      host('netlink', op, ...args);
+  return Object.fromEntries(HOST_IMPORT_FUNCTIONS.netlink.map((op) => [op, forward(op)])) as HostImports['netlink'];
+}
 
 function register(kind: Registration['kind'], name: string, handle: number, capability: unknown): void {
   host('register', kind, name);
@@ -79,8 +70,8 @@ function register(kind: Registration['kind'], name: string, handle: number, capa
 
 const imports = {
   'wasmnet:driver/log': {
-    log: (level: string, message: string) => send({ type: 'log', level, message }),
-  },
+    log: (level, message) => send({ type: 'log', level, message }),
+  } satisfies HostImports['log'],
   'wasmnet:driver/store': {
     get: (key: string) => store.get(key),
     // No round trip to the host: a call's writes travel with its result.
@@ -94,17 +85,14 @@ const imports = {
       storeWrites.push([key, null]);
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
-  },
-  'wasmnet:driver/netlink': Object.fromEntries(
-    NETLINK_OPS.map((op) => [op, (...args: unknown[]) => host('netlink', op, ...args)]),
-  ),
+  } satisfies HostImports['store'],
+  'wasmnet:driver/netlink': netlinkForwarders(),
   'wasmnet:driver/driver-callback': {
-    registerDriver: (name: string, handle: number, capability: unknown) => register('driver', name, handle, capability),
-  },
+    registerDriver: (name, handle, capability) => register('driver', name, handle, capability),
+  } satisfies HostImports['driver-callback'],
   'wasmnet:driver/ipam-callback': {
-    registerIpamDriver: (name: string, handle: number, capability: unknown) =>
-      register('ipam', name, handle, capability),
-  },
+    registerIpamDriver: (name, handle, capability) => register('ipam', name, handle, capability),
+  } satisfies HostImports['ipam-callback'],
   'wasmnet:driver/resources': { NetworkInfo, InterfaceInfo, InterfaceNameInfo, JoinInfo },
 };
 
@@ -119,7 +107,7 @@ const { instantiate } = (await import(pathToFileURL(init.jsPath).href)) as {
 
 // jco's output probes WebAssembly.promising (JSPI, absent from Node 20) in a try/catch per
 // export; each miss throws a TypeError whose message makes V8 re-parse the whole instantiate
-// body (~3 ms each, ~110 ms per instance, measured). Its fallback is the plain export: give it.
+// body. Its fallback is the plain export: give it.
 const webAssembly = (globalThis as unknown as { WebAssembly: { promising?: (fn: unknown) => unknown } }).WebAssembly;
 webAssembly.promising ??= (fn) => fn;
 
@@ -238,12 +226,9 @@ function sizeOf(value: unknown, limit: number): number {
 
 /**
  * After a call, the thread polls this long for the next one before it sleeps, while calls come
- * that fast: on this VM a sleeping thread's vCPU halts, and waking it costs more than the call
- * itself (bench/runtime on an idle machine: call p50 ~100 µs with a wake-up per call; ~35–50 µs
- * polling 0.1 ms). The controller's calls come further apart: in the endpoint lifecycle, 90% of
- * the gaps between a result and the next call were over 0.17 ms (0.1 ms with four lifecycles at
- * a time), so a poll after each of them only took a core from the host (with four at a time,
- * 277–291 lifecycles/s polling, 303–312 not).
+ * that fast: waking a sleeping thread (its vCPU halted) costs more than a call. Calls that come
+ * further apart, as the controller's do, are not worth a poll: it would only take a core from the
+ * host. bench/runtime measures both.
  */
 const LINGER_MS = 0.1;
 /** The last 8 gaps between a result and the next call, one bit each: 1 when under LINGER_MS. */

@@ -35,7 +35,7 @@ export {
 } from './registry.js';
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
-export { LinkOwnership, linkOperation, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+export { LinkOwnership, linkOperation, type NetlinkCall, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
 export { FileStore, MemoryStore, type StoreBackend, type StoreWrite } from './store.js';
 export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
 export { checkComponent } from './component-check.js';

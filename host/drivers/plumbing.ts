@@ -2,31 +2,17 @@
 // OwnershipRegistry), then to the plumbing backend, and what it created or removed is recorded.
 import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { OwnershipRegistry, type LinkOp } from '../netlink/ownership.js';
-import { DriverError, Forbidden, fromWire, InvalidParameter, type ErrorKind } from './errors.js';
+import { applyHostCall, type HostRules, type NetlinkCall } from '../wit/host-imports.js';
+import { DriverError, Forbidden, fromWire, type ErrorKind } from './errors.js';
 
-export type NetlinkOp =
-  | 'linkAdd'
-  | 'linkDel'
-  | 'linkSet'
-  | 'linkGet'
-  | 'linkList'
-  | 'addrAdd'
-  | 'addrDel'
-  | 'addrList'
-  | 'routeAdd'
-  | 'routeDel'
-  | 'neighAdd'
-  | 'neighDel'
-  | 'fdbAdd'
-  | 'fdbDel'
-  | 'sysctlSet';
+export type { NetlinkCall, NetlinkOp } from '../wit/host-imports.js';
 
 /**
  * Carries out a netlink request already allowed by the ownership check (host/netlink +
  * host/sandbox). `operation`: the controller operation the driver is serving (operationOfCall).
  */
 export interface PlumbingBackend {
-  netlink(op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): unknown;
+  netlink(call: NetlinkCall, operation?: string): unknown;
 }
 
 /**
@@ -66,94 +52,76 @@ export function operationOfCall(method: string, args: readonly unknown[]): strin
 
 const HOST_WIDE_SYSCTLS = new Set<Netlink.Sysctl>(['ip-forward', 'ipv6-forwarding']);
 
+/** A link operation the ownership registry checks: what, where, on which link (none: the namespace). */
+type LinkUse = [LinkOp, Netlink.Netns, string | undefined];
+
+/** What each netlink request does to which links. */
+const LINK_USES: HostRules<'netlink', LinkUse[]> = {
+  linkAdd: (ns, spec) => {
+    const uses: LinkUse[] = [['create', ns, spec.name]];
+    if (spec.master !== undefined) uses.push(['master', ns, spec.master]);
+    const kind = spec.kind;
+    if (kind.tag === 'veth') uses.push(['create', kind.val.netns, kind.val.name]);
+    if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') uses.push(['parent', ns, kind.val.parent]);
+    if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) uses.push(['parent', ns, kind.val.underlay]);
+    return uses;
+  },
+  linkDel: (ns, name) => [['delete', ns, name]],
+  linkSet: (ns, name, change) => {
+    const uses: LinkUse[] = [['change', ns, name]];
+    if (change.master?.tag === 'set') uses.push(['master', ns, change.master.val]);
+    if (change.name !== undefined) uses.push(['create', ns, change.name]);
+    return uses;
+  },
+  linkGet: (ns, name) => [['read', ns, name]],
+  addrList: (ns, link) => [['read', ns, link]],
+  linkList: (ns) => (ns.tag === 'sandbox' ? [['route', ns, undefined]] : []),
+  addrAdd: (ns, address) => [['change', ns, address.link]],
+  addrDel: (ns, address) => [['change', ns, address.link]],
+  neighAdd: (ns, neighbour) => [['change', ns, neighbour.link]],
+  neighDel: (ns, neighbour) => [['change', ns, neighbour.link]],
+  fdbAdd: (ns, entry) => [['change', ns, entry.link]],
+  fdbDel: (ns, entry) => [['change', ns, entry.link]],
+  routeAdd: (ns, route) => [['route', ns, route.link]],
+  routeDel: (ns, route) => [['route', ns, route.link]],
+  sysctlSet: (ns, _key, link) => {
+    if (link !== undefined) return [['change', ns, link]];
+    return ns.tag === 'sandbox' ? [['route', ns, undefined]] : [];
+  },
+};
+
 /** Translates each netlink request into the link operations the ownership registry checks. */
 export class LinkOwnership {
   constructor(readonly registry = new OwnershipRegistry()) {}
 
   /** Throws Forbidden unless `driver` may make the request. */
-  check(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): void {
-    for (const [linkOp, where, name] of this.#uses(op, ns, args)) {
+  check(driver: string, call: NetlinkCall): void {
+    for (const [linkOp, where, name] of applyHostCall<'netlink', LinkUse[]>(LINK_USES, call)) {
       try {
         this.registry.check(driver, linkOp, where, name);
       } catch (error) {
         throw new Forbidden((error as Error).message);
       }
     }
-    if (
-      op === 'sysctlSet' &&
-      args[1] === undefined &&
-      ns.tag === 'host' &&
-      !HOST_WIDE_SYSCTLS.has(args[0] as Netlink.Sysctl)
-    ) {
-      throw new Forbidden(`driver ${driver} may not set sysctl ${String(args[0])} host-wide`);
+    if (call.op === 'sysctlSet') {
+      const [ns, key, link] = call.args;
+      if (link === undefined && ns.tag === 'host' && !HOST_WIDE_SYSCTLS.has(key)) {
+        throw new Forbidden(`driver ${driver} may not set sysctl ${key} host-wide`);
+      }
     }
   }
 
   /** Records what a successful request created, removed or renamed, for `operation` (see operationOfCall). */
-  record(driver: string, op: NetlinkOp, ns: Netlink.Netns, args: unknown[], operation?: string): void {
-    if (op === 'linkAdd') {
-      const spec = args[0] as Netlink.LinkSpec;
-      this.registry.recordLinks(
-        driver,
-        spec.kind.tag === 'veth'
-          ? [
-              { ns, name: spec.name },
-              { ns: spec.kind.val.netns, name: spec.kind.val.name },
-            ]
-          : [{ ns, name: spec.name }],
-        operation,
-      );
-    } else if (op === 'linkDel') {
-      this.registry.forgetLink(ns, args[0] as string);
-    } else if (op === 'linkSet') {
-      const rename = (args[1] as Netlink.LinkChange).name;
-      if (rename !== undefined) this.registry.renameLink(ns, args[0] as string, rename, operation);
-    }
-  }
-
-  #uses(op: NetlinkOp, ns: Netlink.Netns, args: unknown[]): Array<[LinkOp, Netlink.Netns, string | undefined]> {
-    switch (op) {
-      case 'linkAdd': {
-        const spec = args[0] as Netlink.LinkSpec;
-        const uses: Array<[LinkOp, Netlink.Netns, string | undefined]> = [['create', ns, spec.name]];
-        if (spec.master !== undefined) uses.push(['master', ns, spec.master]);
-        const kind = spec.kind;
-        if (kind.tag === 'veth') uses.push(['create', kind.val.netns, kind.val.name]);
-        if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') uses.push(['parent', ns, kind.val.parent]);
-        if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) uses.push(['parent', ns, kind.val.underlay]);
-        return uses;
-      }
-      case 'linkDel':
-        return [['delete', ns, args[0] as string]];
-      case 'linkSet': {
-        const change = args[1] as Netlink.LinkChange;
-        const uses: Array<[LinkOp, Netlink.Netns, string | undefined]> = [['change', ns, args[0] as string]];
-        if (change.master?.tag === 'set') uses.push(['master', ns, change.master.val]);
-        if (change.name !== undefined) uses.push(['create', ns, change.name]);
-        return uses;
-      }
-      case 'linkGet':
-      case 'addrList':
-        return [['read', ns, args[0] as string]];
-      case 'linkList':
-        return ns.tag === 'sandbox' ? [['route', ns, undefined]] : [];
-      case 'addrAdd':
-      case 'addrDel':
-      case 'neighAdd':
-      case 'neighDel':
-      case 'fdbAdd':
-      case 'fdbDel':
-        return [['change', ns, (args[0] as { link: string }).link]];
-      case 'routeAdd':
-      case 'routeDel':
-        return [['route', ns, (args[0] as Netlink.Route).link]];
-      case 'sysctlSet': {
-        const link = args[1] as string | undefined;
-        if (link !== undefined) return [['change', ns, link]];
-        return ns.tag === 'sandbox' ? [['route', ns, undefined]] : [];
-      }
-      default:
-        throw new InvalidParameter(`unknown netlink request ${String(op)}`);
+  record(driver: string, call: NetlinkCall, operation?: string): void {
+    if (call.op === 'linkAdd') {
+      const [ns, spec] = call.args;
+      const peer = spec.kind.tag === 'veth' ? [{ ns: spec.kind.val.netns, name: spec.kind.val.name }] : [];
+      this.registry.recordLinks(driver, [{ ns, name: spec.name }, ...peer], operation);
+    } else if (call.op === 'linkDel') {
+      this.registry.forgetLink(call.args[0], call.args[1]);
+    } else if (call.op === 'linkSet') {
+      const [ns, name, change] = call.args;
+      if (change.name !== undefined) this.registry.renameLink(ns, name, change.name, operation);
     }
   }
 }
@@ -163,20 +131,19 @@ export function guardedNetlink(
   ownership: LinkOwnership,
   backend: PlumbingBackend,
   driver: string,
-  op: NetlinkOp,
-  ns: Netlink.Netns,
-  args: unknown[],
+  call: NetlinkCall,
   operation?: string,
 ): unknown {
-  ownership.check(driver, op, ns, args);
+  ownership.check(driver, call);
+  const ns = call.args[0];
   const done = (value: unknown): unknown => {
-    ownership.record(driver, op, ns, args, operation);
-    if (op === 'linkList')
+    ownership.record(driver, call, operation);
+    if (call.op === 'linkList')
       return (value as Netlink.LinkInfo[]).filter((link) => ownership.registry.owner(ns, link.name) === driver);
     return value;
   };
   try {
-    const value = backend.netlink(op, ns, args, operation);
+    const value = backend.netlink(call, operation);
     return value instanceof Promise
       ? value.then(done, (error: unknown) => {
           throw typed(error);

@@ -10,14 +10,13 @@ import {
   guardedNetlink,
   operationOfCall,
   type LinkOwnership,
-  type NetlinkOp,
+  type NetlinkCall,
   type PlumbingBackend,
 } from './plumbing.js';
 import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
 import type { StoreBackend } from './store.js';
-import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 
 /** Called after an instance was re-created (fault) or replaced (upgrade), before it serves calls:
  * the controller replays the networks and endpoints it knows this component has. */
@@ -371,18 +370,15 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         seen.add(regKey(kind, name));
         return undefined;
       }
-      case 'netlink': {
-        const [netlinkOp, ns, ...rest] = args as [NetlinkOp, Netlink.Netns, ...unknown[]];
+      case 'netlink':
+        // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.netlink, with their WIT arguments.
         return guardedNetlink(
           this.services.ownership,
           this.services.plumbing,
           this.owner,
-          netlinkOp,
-          ns,
-          rest,
+          { op: args[0], args: args.slice(1) } as NetlinkCall,
           operation,
         );
-      }
       default:
         throw new Forbidden(`unknown host import ${op}`);
     }

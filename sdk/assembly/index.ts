@@ -5,3 +5,4 @@ export * from './driver';
 export * from './ipam';
 export * from './net';
 export * from './store';
+export * from './single-network';

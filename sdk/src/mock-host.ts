@@ -9,6 +9,14 @@ import {
   type Netns,
 } from './wit-values.js';
 import type { ComponentImports } from './component.js';
+import {
+  applyHostCall,
+  HOST_IMPORT_FUNCTIONS,
+  type HostCall,
+  type HostImports,
+  type HostOp,
+  type HostRules,
+} from './generated/wit/host-imports.js';
 
 /** One netlink request as the driver made it. */
 export interface NetlinkCall {
@@ -98,33 +106,7 @@ export class MockJoinInfo {
   }
 }
 
-const NETLINK_OPS = [
-  'linkAdd',
-  'linkDel',
-  'linkSet',
-  'linkGet',
-  'linkList',
-  'addrAdd',
-  'addrDel',
-  'addrList',
-  'routeAdd',
-  'routeDel',
-  'neighAdd',
-  'neighDel',
-  'fdbAdd',
-  'fdbDel',
-  'sysctlSet',
-] as const;
-type NetlinkOp = (typeof NETLINK_OPS)[number];
-
-interface LinkSpecValue {
-  name: string;
-  kind: { tag: string };
-  mtu?: number;
-  mac?: string;
-  master?: string;
-  up: boolean;
-}
+type NetlinkOp = HostOp<'netlink'>;
 
 export class MockHost {
   readonly netlink: NetlinkCall[] = [];
@@ -179,28 +161,29 @@ export class MockHost {
     };
   }
 
-  private netlinkImports(): Record<NetlinkOp, (ns: Netns, ...args: never[]) => unknown> {
-    const ops = {} as Record<NetlinkOp, (ns: Netns, ...args: never[]) => unknown>;
-    for (const op of NETLINK_OPS) {
-      ops[op] = (ns: Netns, ...args: unknown[]) => {
-        this.netlink.push({ op, ns, args });
+  private netlinkImports(): HostImports['netlink'] {
+    const answers = this.answers();
+    const served = HOST_IMPORT_FUNCTIONS.netlink.map((op) => [
+      op,
+      (...args: unknown[]) => {
+        this.netlink.push({ op, ns: args[0] as Netns, args: args.slice(1) });
         const failure = this.failures.get(op);
         if (failure !== undefined) {
           this.failures.delete(op);
           throw failure;
         }
-        return this.answer(op, ns, args);
-      };
-    }
-    return ops;
+        return applyHostCall<'netlink', unknown>(answers, { op, args } as HostCall<'netlink'>);
+      },
+    ]);
+    return Object.fromEntries(served) as HostImports['netlink'];
   }
 
-  /** What the fake kernel answers: links are remembered so that get/list/del behave. */
-  private answer(op: NetlinkOp, ns: Netns, args: unknown[]): unknown {
-    const links = this.linksIn(ns);
-    switch (op) {
-      case 'linkAdd': {
-        const spec = args[0] as LinkSpecValue;
+  /** What the fake kernel answers to each request: links are remembered so that get/list/del behave. */
+  private answers(): HostRules<'netlink', unknown> {
+    const done = (): void => undefined;
+    return {
+      linkAdd: (ns, spec) => {
+        const links = this.linksIn(ns);
         if (links.has(spec.name)) throw witError('forbidden', `link ${spec.name} exists`);
         const info: LinkInfo = {
           index: this.nextIndex++,
@@ -213,26 +196,34 @@ export class MockHost {
         };
         links.set(spec.name, info);
         return info.index;
-      }
-      case 'linkDel':
-      case 'linkGet': {
-        const name = args[0] as string;
-        const link = links.get(name);
-        if (link === undefined) throw witError('not-found', `no link ${name}`);
-        if (op === 'linkDel') links.delete(name);
-        return op === 'linkGet' ? link : undefined;
-      }
-      case 'linkList':
-        return [...links.values()];
-      case 'addrList':
-        return this.netlink
-          .filter(
-            (c) => c.op === 'addrAdd' && nsKey(c.ns) === nsKey(ns) && (c.args[0] as { link: string }).link === args[0],
-          )
-          .map((c) => (c.args[0] as { cidr: string }).cidr);
-      default:
-        return undefined;
-    }
+      },
+      linkDel: (ns, name) => {
+        this.existingLink(ns, name);
+        this.linksIn(ns).delete(name);
+      },
+      linkGet: (ns, name) => this.existingLink(ns, name),
+      linkList: (ns) => [...this.linksIn(ns).values()],
+      addrList: (ns, link) =>
+        this.calls('addrAdd')
+          .filter((call) => nsKey(call.ns) === nsKey(ns) && (call.args[0] as { link: string }).link === link)
+          .map((call) => (call.args[0] as { cidr: string }).cidr),
+      linkSet: done,
+      addrAdd: done,
+      addrDel: done,
+      routeAdd: done,
+      routeDel: done,
+      neighAdd: done,
+      neighDel: done,
+      fdbAdd: done,
+      fdbDel: done,
+      sysctlSet: done,
+    };
+  }
+
+  private existingLink(ns: Netns, name: string): LinkInfo {
+    const link = this.linksIn(ns).get(name);
+    if (link === undefined) throw witError('not-found', `no link ${name}`);
+    return link;
   }
 
   private linksIn(ns: Netns): Map<string, LinkInfo> {

@@ -20,7 +20,7 @@ test('SDK-built drivers: a well-behaved one keeps serving while a rogue one trap
     assert.deepEqual(joined.names, { srcName: 'tmpep1', dstPrefix: 'eth' });
     await good.leave('net1', 'ep1');
     assert.deepEqual(
-      plumbing.calls.map((c) => `${c.op} ${c.ns.tag}`),
+      plumbing.calls.map((c) => `${c.op} ${c.args[0].tag}`),
       ['linkAdd host', 'linkAdd host', 'linkDel host'],
     );
     assert.equal(runtime.ownership.registry.owner({ tag: 'host' }, 'br-net1'), 'bridgy');

@@ -7,20 +7,19 @@ import {
   DriverRuntime,
   MemoryStore,
   type Driver,
-  type NetlinkOp,
+  type NetlinkCall,
   type RuntimeOptions,
 } from '../../host/drivers/index.js';
-import type { Netns } from '../../host/generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 
 /** Shared by the test files so each probe is transpiled once (the cache is keyed by hash). */
 export const DATA_DIR = join(tmpdir(), 'wasmnet-drivers-test');
 
 export class FakePlumbing {
-  readonly calls: Array<{ op: NetlinkOp; ns: Netns; args: unknown[] }> = [];
+  readonly calls: NetlinkCall[] = [];
 
-  netlink(op: NetlinkOp, ns: Netns, args: unknown[]): unknown {
-    this.calls.push({ op, ns, args });
-    return op === 'linkAdd' ? this.calls.length : undefined;
+  netlink(call: NetlinkCall): unknown {
+    this.calls.push(call);
+    return call.op === 'linkAdd' ? this.calls.length : undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type ReplayEvent,
 } from '../../host/drivers/index.js';
 import { ipamProbeComponent, probeComponent } from './fixtures.js';
+import type { LinkSpec } from '../../host/generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { makeRuntime, sleep, steadyStream } from './harness.js';
 
 const driverOf = (runtime: ReturnType<typeof makeRuntime>['runtime'], name: string): Driver => {
@@ -287,36 +288,49 @@ test('ownership check: links created in a joined sandbox, parents named by the n
   const sb1 = { tag: 'sandbox', val: 'sb1' } as const;
   ownership.registry.join('br', 'sb1');
   ownership.registry.grantParent('br', 'eth1');
-  const bridge = { name: 'br0', kind: { tag: 'bridge' }, up: true };
-  ownership.check('br', 'linkAdd', host, [bridge]);
-  ownership.record('br', 'linkAdd', host, [bridge]);
-  const veth = { name: 'veth0', kind: { tag: 'veth', val: { name: 'eth0', netns: sb1 } }, master: 'br0', up: true };
-  ownership.check('br', 'linkAdd', host, [veth]);
-  ownership.record('br', 'linkAdd', host, [veth]);
+  const bridge: LinkSpec = { name: 'br0', kind: { tag: 'bridge' }, up: true };
+  ownership.check('br', { op: 'linkAdd', args: [host, bridge] });
+  ownership.record('br', { op: 'linkAdd', args: [host, bridge] });
+  const veth: LinkSpec = {
+    name: 'veth0',
+    kind: { tag: 'veth', val: { name: 'eth0', netns: sb1 } },
+    master: 'br0',
+    up: true,
+  };
+  ownership.check('br', { op: 'linkAdd', args: [host, veth] });
+  ownership.record('br', { op: 'linkAdd', args: [host, veth] });
   assert.throws(
-    () => ownership.check('x', 'linkAdd', host, [{ ...veth, name: 'veth9', kind: { tag: 'dummy' } }]),
+    () => ownership.check('x', { op: 'linkAdd', args: [host, { ...veth, name: 'veth9', kind: { tag: 'dummy' } }] }),
     /may not master link br0/,
   );
-  ownership.check('br', 'addrAdd', sb1, [{ link: 'eth0', cidr: '10.0.0.2/24', nodad: false }]);
-  ownership.check('br', 'routeAdd', sb1, [{ gateway: '10.0.0.1', scope: 'universe' }]);
-  assert.throws(() => ownership.check('br', 'routeAdd', host, [{ gateway: '10.0.0.1', scope: 'universe' }]), Forbidden);
-  ownership.check('br', 'linkAdd', host, [
-    { name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true },
-  ]);
+  ownership.check('br', { op: 'addrAdd', args: [sb1, { link: 'eth0', cidr: '10.0.0.2/24', nodad: false }] });
+  ownership.check('br', { op: 'routeAdd', args: [sb1, { gateway: '10.0.0.1', scope: 'universe' }] });
+  assert.throws(
+    () => ownership.check('br', { op: 'routeAdd', args: [host, { gateway: '10.0.0.1', scope: 'universe' }] }),
+    Forbidden,
+  );
+  ownership.check('br', {
+    op: 'linkAdd',
+    args: [host, { name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }],
+  });
   assert.throws(
     () =>
-      ownership.check('br', 'linkAdd', host, [
-        { name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true },
-      ]),
+      ownership.check('br', {
+        op: 'linkAdd',
+        args: [host, { name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }],
+      }),
     /may not parent link eth2/,
   );
-  assert.throws(() => ownership.check('x', 'linkSet', host, ['br0', { up: false }]), /belongs to driver br/);
   assert.throws(
-    () => ownership.check('br', 'sysctlSet', host, ['rp-filter', undefined, '0']),
+    () => ownership.check('x', { op: 'linkSet', args: [host, 'br0', { up: false }] }),
+    /belongs to driver br/,
+  );
+  assert.throws(
+    () => ownership.check('br', { op: 'sysctlSet', args: [host, 'rp-filter', undefined, '0'] }),
     /may not set sysctl rp-filter host-wide/,
   );
-  ownership.check('br', 'sysctlSet', host, ['ip-forward', undefined, '1']);
-  ownership.record('br', 'linkSet', host, ['br0', { name: 'br1' }]);
+  ownership.check('br', { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '1'] });
+  ownership.record('br', { op: 'linkSet', args: [host, 'br0', { name: 'br1' }] });
   assert.deepEqual(ownership.registry.linksOf('br', host).sort(), ['br1', 'veth0']);
 });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { componentEmbed, componentNew, componentWit, transpile } from '@bytecodealliance/jco';
 import { readWitSource } from '../../host/wit/source.js';
 import { WIT_PACKAGE } from '../../host/wit/contract.js';
+import { HOST_IMPORT_FUNCTIONS } from '../../host/wit/host-imports.js';
 
 const witSource = readWitSource();
 const versioned = (name: string): string => WIT_PACKAGE.replace('@', `/${name}@`);
@@ -23,7 +24,7 @@ const WORLD_INTERFACES = {
 } as const;
 
 /** Function names each interface declares, as jco's bindings spell them. */
-const INTERFACE_FUNCTIONS: Record<string, string[]> = {
+const INTERFACE_FUNCTIONS: Record<string, readonly string[]> = {
   // driverapi.Driver + discoverapi.Discover
   driver: [
     'networkAllocate',
@@ -43,30 +44,11 @@ const INTERFACE_FUNCTIONS: Record<string, string[]> = {
     'discoverDelete',
     'type',
   ],
-  'driver-callback': ['registerDriver'],
   plugin: ['init'],
-  netlink: [
-    'linkAdd',
-    'linkDel',
-    'linkSet',
-    'linkGet',
-    'linkList',
-    'addrAdd',
-    'addrDel',
-    'addrList',
-    'routeAdd',
-    'routeDel',
-    'neighAdd',
-    'neighDel',
-    'fdbAdd',
-    'fdbDel',
-    'sysctlSet',
-  ],
-  store: ['get', 'set', 'delete', 'keys'],
-  log: ['log'],
   // ipamapi.Ipam
   ipam: ['getDefaultAddressSpaces', 'requestPool', 'releasePool', 'requestAddress', 'releaseAddress'],
-  'ipam-callback': ['registerIpamDriver'],
+  // The host's imports, as the build generates them from wit/ for the host and the SDK.
+  ...HOST_IMPORT_FUNCTIONS,
 };
 
 /** Methods of the host resources lent to driver calls. */

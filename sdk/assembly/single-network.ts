@@ -1,20 +1,11 @@
-// A driver that allows one network and does no plumbing: libnetwork's null and host drivers.
-// (The controller puts a host-network sandbox in the host's namespace; the driver has nothing
-// to create.)
-import {
-  Driver,
-  IpamData,
-  InterfaceInfo,
-  JoinInfo,
-  NetworkInfo,
-  Options,
-  Result,
-  WitError,
-  Store,
-  forbidden,
-  storeGetString,
-  storeSetString,
-} from '@wasmnet/sdk';
+// A driver that allows one network and does no plumbing, as libnetwork's null and host drivers
+// are. (The controller puts a host-network sandbox in the host's namespace; the driver has
+// nothing to create.)
+import { IpamData, InterfaceInfo, JoinInfo, NetworkInfo, Options, Store, WitError } from './generated/bindings';
+import { Driver } from './driver';
+import { forbidden } from './errors';
+import { storeGetString, storeSetString } from './store';
+import { Result } from './wit-rt';
 
 export class SingleNetworkDriver extends Driver {
   constructor(private readonly networkType: string) {
