@@ -181,12 +181,9 @@ class PeerSamples {
 
 /**
  * Each tool's turn starts on a quiet machine (quiet.ts), then with untimed lifecycles of that
- * tool for at least WARM_UP_MS (one, for the peers, whose lifecycles take longer). This VM runs
- * its first milliseconds after an idle spell far slower: the first wasmnet lifecycle after 20,
- * 50, 100 and 300 ms of idle took 7, 10, 18 and 34 ms (median of 20) against ~4.5 ms for the
- * later ones, the next three were still 10–20% slower, and a 0.17 ms CPU loop took up to 20 ms.
- * Timed cold, each peer sample and each wasmnet chunk's first lifecycles would measure the VM
- * waking up, not the tool. The warm-up is the same time for every tool, not the same count.
+ * tool for at least WARM_UP_MS (one, for the peers, whose lifecycles take longer): a VM runs its
+ * first milliseconds after an idle spell far slower (bench/RESULTS.md), so timed cold, each peer
+ * sample and each wasmnet chunk's first lifecycles would measure the VM waking up, not the tool. The warm-up is the same time for every tool, not the same count.
  */
 const WARM_UP_MS = 50;
 

@@ -1,7 +1,6 @@
 // Waiting for the machine to be quiet before a tool is timed: the kernel keeps working for a
 // while after a tool's teardown (freeing namespaces, veths, netfilter state; netavark's teardown
-// alone is ~0.2 s), and a tool timed in another's aftermath pays for it. On this 2-vCPU VM the
-// CNI and netavark samples roughly tripled wasmnet's sandbox step when it followed them at once.
+// alone takes a while), and a tool timed in another's aftermath pays for it.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -107,7 +107,7 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
 
     // Upgrade under a stream of calls: the longest any call waited.
     const next = await probeComponent({ names: ['cold-1'], version: version + 2 });
-    // The peer: the same stream for as long, with no upgrade (this machine's own hiccups).
+    // The peer: the same stream for as long, with no upgrade (the machine's own hiccups).
     const streamWhile = async (work: Promise<unknown>): Promise<number[]> => {
       let streaming = true;
       const samples: number[] = [];

@@ -73,8 +73,7 @@ export interface LinkRefs {
 /**
  * A veth end with one queue each way, as the kernel ends up giving it anyway: without these
  * attributes veth gets one queue per CPU and then cuts them to one, which waits for an RCU grace
- * period (synchronize_net under RTNL) per end. On this VM those waits blocked the caller's
- * thread more than any other part of veth creation (sched_switch stacks of the endpoint loop).
+ * period (synchronize_net under RTNL) per end, blocking the caller's thread.
  */
 function singleQueue(w: Writer): void {
   w.u32(C.IFLA_NUM_TX_QUEUES, 1).u32(C.IFLA_NUM_RX_QUEUES, 1);

@@ -109,7 +109,7 @@ export class Rtnl {
     return refs;
   }
 
-  /** Deletes a link (~28 ms in the kernel: host/sandbox's LinkDeleter does it off the main thread). */
+  /** Deletes a link (slow in the kernel: host/sandbox's LinkDeleter does it off the main thread). */
   linkDel(name: string): void {
     this.run(R.delLinkByName(checkLinkName(name)));
   }
@@ -125,7 +125,7 @@ export class Rtnl {
     return change.master.tag === 'set' ? this.index(change.master.val) : 0;
   }
 
-  /** Moves a link into another namespace, optionally renamed (slow: ~18 ms in the kernel). */
+  /** Moves a link into another namespace, optionally renamed (serialized in the kernel: create in place instead). */
   linkMove(name: string, to: Netns, newName?: string): void {
     const change: LinkChange = newName === undefined ? {} : { name: checkLinkName(newName) };
     const index = this.index(checkLinkName(name));

@@ -1,5 +1,5 @@
-// Link deletions off the main thread: the kernel takes ~28 ms per deletion (mostly waiting),
-// so a few worker threads overlap them and the event loop never blocks.
+// Link deletions off the main thread: a deletion mostly waits in the kernel, so a few worker
+// threads overlap them and the event loop never blocks.
 import { Worker } from 'node:worker_threads';
 import { checkLinkName } from '../netlink/validate.js';
 import type { DeleteJob, DeleteResult } from './deleter-worker.js';

@@ -27,9 +27,8 @@ export class NetnsPool {
 
   /**
    * Below this many ready namespaces a take asks for a refill. Above it, refills follow
-   * deletions instead: creating a namespace is ~1 ms of kernel work that does not yield the CPU,
-   * and done while a sandbox is set up it delayed that setup's next driver call (a per-message
-   * timeline of the endpoint lifecycle: ~0.4 ms to deliver it instead of ~0.05 ms).
+   * deletions instead: creating a namespace is kernel work that does not yield the CPU, and
+   * done while a sandbox is set up it delays that setup's next driver call.
    */
   readonly #lowWater: number;
 

@@ -1,8 +1,8 @@
 // A procfs of the namespace pool's own, for the one /proc/sys write each new namespace gets.
 // Every namespace that looks up /proc/sys/net leaves a "net" dentry of its own in that procfs,
 // all in one hash chain, and each later lookup compares against every one of them
-// (proc_sys_compare, under a spin lock): with 5 000 live namespaces, one disable_ipv6 write
-// cost ~3 ms of CPU, and sandbox deletes queued behind it on the pool's thread. A procfs made
+// (proc_sys_compare, under a spin lock), so a write's cost grows with the number of live
+// namespaces, and sandbox deletes queue behind it on the pool's thread. A procfs made
 // afresh every `remountEvery` namespaces keeps that chain short, and the machine's /proc never
 // sees these lookups. It is mounted nowhere (fsopen + fsmount: reachable only through its fd),
 // so nothing is left mounted when the process ends, however it ends.

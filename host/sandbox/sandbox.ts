@@ -39,7 +39,7 @@ export interface InterfaceSpec {
   /** The final name: `dstName`, or `dstPrefix` + its lowest free index ("eth" → eth0, eth1). */
   dstName?: string;
   dstPrefix?: string;
-  /** Where the link is, when it must be moved in (slow: ~18 ms). Absent: already inside. */
+  /** Where the link is, when it must be moved in (serialized in the kernel). Absent: already inside. */
   from?: Netns;
   mac?: string;
   mtu?: number;

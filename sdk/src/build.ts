@@ -19,7 +19,7 @@ export interface BuildOptions {
   outFile?: string;
   /** Default: the project folder's name. */
   name?: string;
-  /** asc optimisation (default true: -O3, shrink level 2; --converge gained 1 byte for 25% more time). */
+  /** asc optimisation (default true: -O3, shrink level 2; not --converge: more build time, no smaller output). */
   optimize?: boolean;
   /** Cap linear memory at this many 64 KiB pages (as the host does); default: no cap. */
   maximumMemoryPages?: number;

@@ -19,8 +19,8 @@ const cache = new Map<string, Promise<Transpiled>>();
 let outRoot: string | undefined;
 
 /**
- * jco 1.35's glue reads `process.env.JCO_DEBUG` on every call (in `_debugLog`), which costs
- * about a third of an in-process call: read it once, when the glue loads.
+ * jco 1.35's glue reads `process.env.JCO_DEBUG` on every call (in `_debugLog`), a large share of
+ * an in-process call: read it once, when the glue loads.
  */
 const DEBUG_LOG =
   /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/;
