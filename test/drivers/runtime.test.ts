@@ -271,8 +271,8 @@ test("netlink: the host's lo and eth0, another driver's bridge and a sandbox not
     );
     await nosy.programExternalConnectivity('net', 'veth-own', []);
     assert.deepEqual(plumbing.calls, [
-      { op: 'linkDel', ns: { tag: 'sandbox', val: 'sb-own' }, args: ['eth9'] },
-      { op: 'linkDel', ns: { tag: 'host' }, args: ['veth-own'] },
+      { op: 'linkDel', args: [{ tag: 'sandbox', val: 'sb-own' }, 'eth9'] },
+      { op: 'linkDel', args: [{ tag: 'host' }, 'veth-own'] },
     ]);
     assert.equal(ownership.registry.owner({ tag: 'host' }, 'veth-own'), undefined, 'the deleted link is forgotten');
     const { failures } = await steady.stop();

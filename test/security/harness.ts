@@ -1,0 +1,169 @@
+// The attack bench of test/security/: a real `wasmnet daemon` process plumbing inside a private
+// "host" namespace, a neighbour that keeps using the built-in bridge while an attack runs and
+// counts its failed calls, and a snapshot of the host namespace to compare before and after.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../../host/api/client.js';
+import { makeHost, type TestHost } from '../controller/fixtures.js';
+import { ipState } from '../netlink/helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
+
+export interface Daemon {
+  host: TestHost;
+  /** The private namespace the daemon treats as the host's. */
+  hostNetns: string;
+  socket: string;
+  dataDir: string;
+  driversDir: string;
+  api: ApiClient;
+  child: ChildProcess;
+  logs(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Starts a daemon on a private host namespace; everything it made goes in `t.after`. */
+export async function startDaemon(
+  t: { after(fn: () => unknown): void },
+  label: string,
+  extraArgs: string[] = [],
+): Promise<Daemon> {
+  const host = makeHost(label);
+  t.after(() => host.cleanup());
+  const socket = join(host.dir, 'run', 'wasmnet.sock');
+  const dataDir = join(host.dir, 'daemon');
+  const driversDir = join(dataDir, 'drivers');
+  mkdirSync(driversDir, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'daemon',
+      '--socket',
+      socket,
+      '--data-dir',
+      dataDir,
+      '--drivers-dir',
+      driversDir,
+      '--host-netns',
+      host.host.path as string,
+      '--docker-plugins-dir',
+      join(host.dir, 'plugins'),
+      ...extraArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let logs = '';
+  child.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async (graceMs = 10_000): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  t.after(() => stop(2_000));
+  for (let i = 0; !existsSync(socket); i++) {
+    if (i > 600 || child.exitCode !== null) throw new Error(`the daemon did not start; logs:\n${logs}`);
+    await sleep(50);
+  }
+  return {
+    host,
+    hostNetns: host.host.path as string,
+    socket,
+    dataDir,
+    driversDir,
+    api: new ApiClient(socket, 30_000),
+    child,
+    logs: () => logs,
+    stop,
+  };
+}
+
+/** Sysctls a driver could reach host-wide, read inside the namespace at `path`. */
+const WATCHED_SYSCTLS = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding', 'net/ipv4/conf/all/rp_filter'];
+
+/**
+ * What an attack must leave unchanged in a namespace: its links, addresses, routes and the
+ * watched sysctls (read through nsenter, independently of wasmnet's own code).
+ */
+export function namespaceState(path: string): string {
+  const sysctls = WATCHED_SYSCTLS.map((key) => {
+    const value = execFileSync('nsenter', [`--net=${path}`, 'cat', join('/proc/sys', key)], { encoding: 'utf8' });
+    return `${key}=${value.trim()}`;
+  });
+  return JSON.stringify({ ip: JSON.parse(ipState(path)) as unknown, sysctls });
+}
+
+/** The namespace the tests run in (the machine's own): wasmnet must never touch it. */
+export function machineState(): string {
+  return JSON.stringify({
+    ip: JSON.parse(ipState('/proc/self/ns/net')) as unknown,
+    forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
+  });
+}
+
+/**
+ * A neighbour on the built-in bridge: until stopped, it creates a sandbox, connects it to its own
+ * network, disconnects and removes it, again and again, and counts the calls that failed.
+ */
+export function neighbour(
+  daemon: Daemon,
+  subnet: string,
+): { stop(): Promise<{ lifecycles: number; failures: string[] }> } {
+  const network = `neighbour-${process.pid}`;
+  const failures: string[] = [];
+  let lifecycles = 0;
+  let running = true;
+  const loop = (async () => {
+    try {
+      await daemon.api.post('/v1/networks', { name: network, driver: 'bridge', ipam: { config: [{ subnet }] } });
+    } catch (error) {
+      failures.push(`create network: ${String(error)}`);
+      return;
+    }
+    for (let i = 0; running; i++) {
+      const sandbox = `nb-${i}`;
+      const endpoint = `nb-ep-${i}`;
+      const step = async (what: string, call: () => Promise<unknown>): Promise<boolean> => {
+        try {
+          await call();
+          return true;
+        } catch (error) {
+          failures.push(`${what} ${i}: ${String(error)}`);
+          return false;
+        }
+      };
+      const made = await step('sandbox create', () => daemon.api.post('/v1/sandboxes', { containerId: sandbox }));
+      const joined =
+        made &&
+        (await step('endpoint create', () =>
+          daemon.api.post(`/v1/networks/${network}/endpoints`, { name: endpoint }),
+        )) &&
+        (await step('join', () => daemon.api.post(`/v1/networks/${network}/endpoints/${endpoint}/join`, { sandbox })));
+      if (joined) {
+        await step('leave', () => daemon.api.post(`/v1/networks/${network}/endpoints/${endpoint}/leave`, { sandbox }));
+        await step('endpoint delete', () => daemon.api.delete(`/v1/networks/${network}/endpoints/${endpoint}`));
+      }
+      if (made) await step('sandbox delete', () => daemon.api.delete(`/v1/sandboxes/${sandbox}`));
+      lifecycles += 1;
+    }
+    await daemon.api.delete(`/v1/networks/${network}`).catch((error: unknown) => {
+      failures.push(`delete network: ${String(error)}`);
+    });
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { lifecycles, failures };
+    },
+  };
+}
