@@ -10,7 +10,7 @@ import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiServer } from '../api/server.js';
 import { Controller } from '../controller/index.js';
-import { hostRoutes } from '../controller/netns-plumbing.js';
+import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';

@@ -8,7 +8,7 @@ import type { Network } from './network.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
 import type { ResolvConf } from './sandbox-files.js';
-import type { ControllerStore } from './store.js';
+import type { ControllerStore } from '../wiring/lmdb-store.js';
 import type { TableStore, TableSubscription } from './tables.js';
 
 /** Link ownership as the driver runtime records it (persisted as it changes). */

@@ -11,15 +11,15 @@ import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
 import { lockKey } from './locks.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
-import { NetnsPlumbing } from './netns-plumbing.js';
+import { NetnsPlumbing } from '../wiring/netns-plumbing.js';
 import { releaseNetns } from '../netlink/index.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import { restore, type RecoveryReport } from './restore.js';
 import { Sandbox } from './sandbox.js';
 import { readHostResolvConf } from './sandbox-files.js';
-import { ControllerStore } from './store.js';
+import { ControllerStore } from '../wiring/lmdb-store.js';
 import { InProcessTableStore, type TableStore } from './tables.js';
-import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
+import { startWasmDrivers, type WasmDrivers } from '../wiring/wasm-drivers.js';
 
 export interface ControllerOptions {
   /** Holds the store (LMDB), the sandboxes' hosts/resolv.conf files and, by default, the namespaces. */

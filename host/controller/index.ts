@@ -8,7 +8,7 @@ export type { RecoveryReport } from './restore.js';
 export type { Driver, DriverLookup } from './driver-api.js';
 export type { Ipam, IpamLookup } from './ipam-api.js';
 export type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
-export { NetnsPlumbing } from './netns-plumbing.js';
+export { NetnsPlumbing } from '../wiring/netns-plumbing.js';
 export {
   InProcessTableStore,
   type TableEvent,
@@ -16,5 +16,5 @@ export {
   type TableStore,
   type TableSubscription,
 } from './tables.js';
-export { ControllerStore } from './store.js';
+export { ControllerStore } from '../wiring/lmdb-store.js';
 export * from './errors.js';

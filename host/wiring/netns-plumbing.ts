@@ -4,7 +4,7 @@ import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { deleteNetns, isBoundNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
-import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
+import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from '../controller/plumbing.js';
 
 /**
  * The key of the process's own namespace when there is no `hostNetns`. Stable across restarts

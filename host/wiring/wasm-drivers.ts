@@ -13,17 +13,17 @@ import {
   type Driver,
   type ReplayEvent,
 } from '../drivers/index.js';
-import { toOptions, type LinkBook } from './context.js';
-import { programsExternalConnectivity, type DriverLookup } from './driver-api.js';
-import type { IpamLookup } from './ipam-api.js';
-import { interfaceData } from './endpoint.js';
-import { replayAddresses, replayPools } from './ipam-replay.js';
-import { pickGateway } from './join.js';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
+import { toOptions, type LinkBook } from '../controller/context.js';
+import { programsExternalConnectivity, type DriverLookup } from '../controller/driver-api.js';
+import type { IpamLookup } from '../controller/ipam-api.js';
+import { interfaceData } from '../controller/endpoint.js';
+import { replayAddresses, replayPools } from '../controller/ipam-replay.js';
+import { pickGateway } from '../controller/join.js';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../controller/model.js';
 import { NetlinkBackend } from './netlink-backend.js';
-import { driverOptions, ipamData } from './network.js';
+import { driverOptions, ipamData } from '../controller/network.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
-import type { ControllerStore } from './store.js';
+import type { ControllerStore } from './lmdb-store.js';
 import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { StoreBackend, StoreWrite } from '../drivers/index.js';
-import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from './model.js';
+import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from '../controller/model.js';
 
 class Table<T> {
   constructor(private readonly db: Database<T, string>) {}
