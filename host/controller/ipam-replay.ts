@@ -1,5 +1,5 @@
 // Re-requesting from an IPAM what the store says it gave: after a restart of the controller
-// (restore.ts) or of an IPAM driver component (wasm-drivers.ts). An IPAM that kept it answers
+// (restore.ts) or of an IPAM driver component (driver-replay.ts). An IPAM that kept it answers
 // "overlap" or "already allocated", which is fine.
 import { ipOf } from './cidr.js';
 import { ipamCode } from './errors.js';

@@ -24,8 +24,12 @@ export interface RecoveryReport {
   links: string[];
 }
 
+export function emptyRecoveryReport(): RecoveryReport {
+  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+}
+
 export async function restore(ctx: Context): Promise<RecoveryReport> {
-  const report: RecoveryReport = { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+  const report = emptyRecoveryReport();
   const quiet = (): void => undefined;
 
   for (const record of ctx.store.sandboxes.all()) {
