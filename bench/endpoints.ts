@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, type Endpoint, type Network, type Sandbox } from '../host/controller/index.js';
+import { Controller, type Endpoint, type Network, type Sandbox } from '../host/index.js';
 import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../host/netlink/index.js';
 import { numberOption, stringOption } from './options.js';
 import { cniAvailable, cniBridge, type Peer, runIn } from './peers.js';

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller, MAC_ADDRESS } from '../host/controller/index.js';
+import { Controller, MAC_ADDRESS } from '../host/index.js';
 import { createNetns, deleteNetns } from '../host/netlink/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasmnet-example-'));

@@ -1,9 +1,9 @@
-// The real Controller (and the driver runtime beside it) seen through ControllerPort: references
+// The controller (and the driver runtime beside it) seen through ControllerPort: references
 // resolved (id, unique id prefix, name), live objects turned into views, libnetwork errors kept.
 import { readFile } from 'node:fs/promises';
 import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
-  type Controller,
+  type NetworkController,
   type Endpoint,
   type Network,
   NoSuchEndpointError,
@@ -32,7 +32,7 @@ export class ControllerAdapter implements ControllerPort {
   readonly #watched = new WeakSet<DriverSlot>();
 
   constructor(
-    private readonly controller: Controller,
+    private readonly controller: NetworkController,
     private readonly runtime?: DriverRuntime,
   ) {}
 

@@ -9,8 +9,8 @@ import { DOCKER_PLUGINS_DIR, DockerPluginServer } from '../api/docker/server.js'
 import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiServer } from '../api/server.js';
-import { Controller } from '../controller/index.js';
-import { hostRoutes } from '../controller/netns-plumbing.js';
+import { Controller } from '../wiring/index.js';
+import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';

@@ -1,4 +1,4 @@
-// What the controller's parts share: the services it was given, its objects, its locks.
+// What the controller's parts share: the ports it was given, its objects, its locks.
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { ControllerClosedError, NotFoundError } from './errors.js';
@@ -8,7 +8,7 @@ import type { Network } from './network.js';
 import type { SandboxPlumbing } from './plumbing.js';
 import type { Sandbox } from './sandbox.js';
 import type { ResolvConf } from './sandbox-files.js';
-import type { ControllerStore } from './store.js';
+import type { RecordStore } from './record-store.js';
 import type { TableStore, TableSubscription } from './tables.js';
 
 /** Link ownership as the driver runtime records it (persisted as it changes). */
@@ -43,26 +43,54 @@ export class SandboxMap extends Map<string, Sandbox> {
   }
 }
 
+/** The ports the model talks through, plugged in by host/wiring (or by a test). */
+export interface ControllerPorts {
+  /** This host's name in table events. */
+  hostId: string;
+  /** Holds the sandboxes' hosts and resolv.conf files. */
+  dataDir: string;
+  store: RecordStore;
+  drivers: DriverLookup;
+  ipams: IpamLookup;
+  plumbing: SandboxPlumbing;
+  tables: TableStore;
+  hostResolvConf: () => ResolvConf;
+  /** Where warnings go (rollback and cleanup failures that do not fail the call). */
+  warn: (message: string) => void;
+  /** Absent when the drivers keep no link ownership (drivers other than the Wasm runtime). */
+  links?: LinkBook;
+}
+
 export class Context {
+  readonly hostId: string;
+  readonly dataDir: string;
+  readonly store: RecordStore;
+  readonly drivers: DriverLookup;
+  readonly ipams: IpamLookup;
+  readonly plumbing: SandboxPlumbing;
+  readonly tables: TableStore;
+  readonly hostResolvConf: () => ResolvConf;
+  readonly warn: (message: string) => void;
+  readonly links: LinkBook | undefined;
+  readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
   readonly subscriptions = new Map<string, TableSubscription[]>();
   readonly #locks = new OperationLocks();
   closed = false;
 
-  constructor(
-    readonly hostId: string,
-    readonly dataDir: string,
-    readonly store: ControllerStore,
-    readonly drivers: DriverLookup,
-    readonly ipams: IpamLookup,
-    readonly plumbing: SandboxPlumbing,
-    readonly tables: TableStore,
-    readonly hostResolvConf: () => ResolvConf,
-    readonly warn: (message: string) => void,
-    readonly networks: Map<string, Network>,
-    readonly links?: LinkBook,
-  ) {}
+  constructor(ports: ControllerPorts) {
+    this.hostId = ports.hostId;
+    this.dataDir = ports.dataDir;
+    this.store = ports.store;
+    this.drivers = ports.drivers;
+    this.ipams = ports.ipams;
+    this.plumbing = ports.plumbing;
+    this.tables = ports.tables;
+    this.hostResolvConf = ports.hostResolvConf;
+    this.warn = ports.warn;
+    this.links = ports.links;
+  }
 
   driver(type: string): Driver {
     const entry = this.drivers.driver(type);

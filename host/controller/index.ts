@@ -1,5 +1,6 @@
-// The controller's public surface (libnetwork's NetworkController, Network, Endpoint, Sandbox).
-export { Controller, type ControllerOptions } from './controller.js';
+// The model's public surface (libnetwork's NetworkController, Network, Endpoint, Sandbox) and its ports.
+export { NetworkController } from './controller.js';
+export type { ControllerPorts, LinkBook } from './context.js';
 export { Network } from './network.js';
 export { Endpoint, MAC_ADDRESS, type EndpointInfo } from './endpoint.js';
 export { Sandbox } from './sandbox.js';
@@ -8,7 +9,7 @@ export type { RecoveryReport } from './restore.js';
 export type { Driver, DriverLookup } from './driver-api.js';
 export type { Ipam, IpamLookup } from './ipam-api.js';
 export type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
-export { NetnsPlumbing } from './netns-plumbing.js';
+export type { LinkRows, RecordStore, RecordTable } from './record-store.js';
 export {
   InProcessTableStore,
   type TableEvent,
@@ -16,5 +17,4 @@ export {
   type TableStore,
   type TableSubscription,
 } from './tables.js';
-export { ControllerStore } from './store.js';
 export * from './errors.js';

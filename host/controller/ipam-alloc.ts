@@ -28,13 +28,14 @@ export async function allocatePools(
     throw new InvalidParameterError('an IPv6 subnet was given but IPv6 is not enabled on the network');
   const spaces = await call(() => ipam.getDefaultAddressSpaces(), 'IPAM address spaces');
   const addressSpace = request.global ? spaces.globalDefaultAddressSpace : spaces.localDefaultAddressSpace;
+  const allocation: PoolAllocation = { ipam, addressSpace, request, undo };
   const ipv4: PoolRecord[] = [];
   for (const config of v4Configs.length > 0 ? v4Configs : [{}])
-    ipv4.push(await allocatePool(ipam, addressSpace, config, false, request, undo));
+    ipv4.push(await allocatePool(allocation, config, false));
   const ipv6: PoolRecord[] = [];
   if (request.enableIPv6) {
     for (const config of v6Configs.length > 0 ? v6Configs : [{}])
-      ipv6.push(await allocatePool(ipam, addressSpace, config, true, request, undo));
+      ipv6.push(await allocatePool(allocation, config, true));
   }
   return { ipv4, ipv6 };
 }
@@ -68,13 +69,18 @@ function checkConfig(config: IpamConfig): void {
   }
 }
 
+/** What every pool of one network is allocated with. */
+interface PoolAllocation {
+  ipam: Ipam;
+  addressSpace: string;
+  request: PoolsRequest;
+  undo: Undo;
+}
+
 async function allocatePool(
-  ipam: Ipam,
-  addressSpace: string,
+  { ipam, addressSpace, request, undo }: PoolAllocation,
   config: IpamConfig,
   v6: boolean,
-  request: PoolsRequest,
-  undo: Undo,
 ): Promise<PoolRecord> {
   const pool = await call(
     () =>

@@ -1,10 +1,10 @@
 // Re-requesting from an IPAM what the store says it gave: after a restart of the controller
-// (restore.ts) or of an IPAM driver component (wasm-drivers.ts). An IPAM that kept it answers
+// (restore.ts) or of an IPAM driver component (driver-replay.ts). An IPAM that kept it answers
 // "overlap" or "already allocated", which is fine.
 import { ipOf } from './cidr.js';
 import { ipamCode } from './errors.js';
 import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
-import type { EndpointRecord, NetworkRecord, PoolRecord } from './model.js';
+import type { EndpointRecord, NetworkRecord } from './model.js';
 
 /** Re-requests a network's pools, gateways and aux addresses; an IPAM that kept them says so. */
 export async function replayPools(
@@ -27,8 +27,10 @@ export async function replayPools(
     } catch (error) {
       if (ipamCode(error) !== 'ErrPoolOverlap') warn(`replay pool ${pool.pool} of ${record.name}: ${String(error)}`);
     }
-    await replayAddress(ipam, pool, pool.gateway, { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE }, warn);
-    for (const aux of Object.values(pool.auxAddresses)) await replayAddress(ipam, pool, aux, {}, warn);
+    const gatewayOptions = { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE };
+    await replayAddress(ipam, { poolId: pool.poolId, cidr: pool.gateway, options: gatewayOptions }, warn);
+    for (const aux of Object.values(pool.auxAddresses))
+      await replayAddress(ipam, { poolId: pool.poolId, cidr: aux }, warn);
   }
 }
 
@@ -38,21 +40,19 @@ export async function replayAddresses(
   warn: (message: string) => void,
 ): Promise<void> {
   if (record.address !== undefined && record.poolV4 !== undefined)
-    await replayAddress(ipam, { poolId: record.poolV4 }, record.address, {}, warn);
+    await replayAddress(ipam, { poolId: record.poolV4, cidr: record.address }, warn);
   if (record.addressIpv6 !== undefined && record.poolV6 !== undefined)
-    await replayAddress(ipam, { poolId: record.poolV6 }, record.addressIpv6, {}, warn);
+    await replayAddress(ipam, { poolId: record.poolV6, cidr: record.addressIpv6 }, warn);
 }
 
 async function replayAddress(
   ipam: Ipam,
-  pool: Pick<PoolRecord, 'poolId'>,
-  cidr: string | undefined,
-  options: Record<string, string>,
+  { poolId, cidr, options = {} }: { poolId: string; cidr: string | undefined; options?: Record<string, string> },
   warn: (message: string) => void,
 ): Promise<void> {
   if (cidr === undefined) return;
   try {
-    await ipam.requestAddress(pool.poolId, ipOf(cidr), options);
+    await ipam.requestAddress(poolId, ipOf(cidr), options);
   } catch (error) {
     if (ipamCode(error) !== 'ErrIPAlreadyAllocated') warn(`replay address ${cidr}: ${String(error)}`);
   }

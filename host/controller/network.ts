@@ -34,7 +34,7 @@ export class Network {
   static create(ctx: Context, type: string, name: string, options: NetworkOptions): Promise<Network> {
     const id = options.id ?? randomBytes(32).toString('hex');
     return ctx.locked([lockKey.networkName(name), lockKey.network(id)], () =>
-      Network.#create(ctx, type, name, id, options),
+      Network.#create(ctx, type, name, { ...options, id }),
     );
   }
 
@@ -42,9 +42,9 @@ export class Network {
     ctx: Context,
     type: string,
     name: string,
-    id: string,
-    options: NetworkOptions,
+    options: NetworkOptions & { id: string },
   ): Promise<Network> {
+    const id = options.id;
     if (name.trim() === '') throw new InvalidParameterError('a network needs a name', 'network-name');
     for (const network of ctx.networks.values()) if (network.name() === name) throw new NetworkNameError(name);
     if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id "${id}"`);

@@ -1,5 +1,5 @@
 // What the controller needs from sandbox plumbing (libnetwork's osl). NetnsPlumbing
-// (netns-plumbing.ts) implements it on host/sandbox; tests may substitute their own.
+// (host/wiring/netns-plumbing.ts) implements it on host/sandbox; tests may substitute their own.
 
 export interface InterfaceConfig {
   /** The link the driver created for the sandbox (join-info's src-name), already inside it. */

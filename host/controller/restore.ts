@@ -10,7 +10,9 @@ import { Endpoint, releaseAddresses } from './endpoint.js';
 import { HostNamespace } from './host-sandbox.js';
 import { tolerate } from './ipam-alloc.js';
 import { replayAddresses, replayPools } from './ipam-replay.js';
+import type { EndpointRecord, SandboxRecord } from './model.js';
 import { Network } from './network.js';
+import type { SandboxNamespace } from './plumbing.js';
 import { filesDir, Sandbox } from './sandbox.js';
 import { SandboxFiles, sandboxIdOf } from './sandbox-files.js';
 
@@ -24,26 +26,31 @@ export interface RecoveryReport {
   links: string[];
 }
 
-export async function restore(ctx: Context): Promise<RecoveryReport> {
-  const report: RecoveryReport = { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
-  const quiet = (): void => undefined;
+export function emptyRecoveryReport(): RecoveryReport {
+  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+}
 
+export async function restore(ctx: Context): Promise<RecoveryReport> {
+  const report = emptyRecoveryReport();
+  restoreSandboxes(ctx, report);
+  const poolIds = await restoreNetworks(ctx, report);
+  await restoreEndpoints(ctx, report, poolIds);
+  await sweepOrphanedLinks(ctx, report);
+  reconcileSandboxEndpoints(ctx);
+  await removeUnclaimedNamespaces(ctx, report);
+  removeUnclaimedFiles(ctx);
+  forgetLinksOfVanishedNamespaces(ctx, report);
+  return report;
+}
+
+const quiet = (): void => undefined;
+
+/** Re-attaches each sandbox to its namespace; one whose namespace is gone, or whose delete a crash cut short, goes. */
+function restoreSandboxes(ctx: Context, report: RecoveryReport): void {
   for (const record of ctx.store.sandboxes.all()) {
-    const options = { ipv6: record.config.ipv6 === true };
     // The host's namespace is whatever this run's hostNetns says (it may differ from the last run's).
     if (record.config.useDefaultSandbox === true) record.key = ctx.plumbing.hostKey();
-    // A delete a crash cut short is finished: its endpoints may have left already, so its
-    // namespace, with their interfaces, must go too (unclaimed, below).
-    const namespace =
-      record.state === 'deleting'
-        ? undefined
-        : record.config.useDefaultSandbox === true
-          ? new HostNamespace(record.key)
-          : record.external === true
-            ? existsSync(record.key)
-              ? ctx.plumbing.attach(record.key, options)
-              : undefined
-            : ctx.plumbing.open(record.nsName, options);
+    const namespace = sandboxNamespace(ctx, record);
     if (namespace === undefined) {
       report.sandboxes.push(record.id);
       new SandboxFiles(filesDir(ctx), record.id).remove();
@@ -52,8 +59,23 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     }
     ctx.sandboxes.set(record.id, new Sandbox(ctx, record, namespace));
   }
+}
 
-  // Pool ids may change when IPAM replays: old id → new id.
+function sandboxNamespace(ctx: Context, record: SandboxRecord): SandboxNamespace | undefined {
+  const options = { ipv6: record.config.ipv6 === true };
+  // A delete a crash cut short is finished: its endpoints may have left already, so its
+  // namespace, with their interfaces, must go too (as an unclaimed one).
+  if (record.state === 'deleting') return undefined;
+  if (record.config.useDefaultSandbox === true) return new HostNamespace(record.key);
+  if (record.external === true) return existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined;
+  return ctx.plumbing.open(record.nsName, options);
+}
+
+/**
+ * Ready networks come back with their pools replayed to IPAM and their tables subscribed; a
+ * half-created one is deleted. Returns the pool ids IPAM changed (old id → new id).
+ */
+async function restoreNetworks(ctx: Context, report: RecoveryReport): Promise<Map<string, string>> {
   const poolIds = new Map<string, string>();
   for (const record of ctx.store.networks.all()) {
     if (record.state !== 'ready') {
@@ -72,21 +94,16 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     ctx.networks.set(record.id, network);
     await network.subscribeTables();
   }
+  return poolIds;
+}
 
+/** Ready endpoints come back with their addresses replayed and their joins settled; the others are deleted. */
+async function restoreEndpoints(ctx: Context, report: RecoveryReport, poolIds: Map<string, string>): Promise<void> {
   for (const record of ctx.store.endpoints.all()) {
     const network = ctx.networks.get(record.networkId);
     if (network === undefined || record.state !== 'ready') {
       report.endpoints.push(record.id);
-      if (network !== undefined) {
-        const entry = ctx.drivers.driver(network.type());
-        if (entry !== undefined)
-          await tolerate(
-            () => entry.driver.deleteEndpoint(network.id(), record.id),
-            'delete half-created endpoint',
-            quiet,
-          );
-        await releaseAddresses(ctx, network, record, quiet);
-      }
+      if (network !== undefined) await deleteHalfCreatedEndpoint(ctx, network, record);
       ctx.store.endpoints.delete(record.id);
       continue;
     }
@@ -94,50 +111,68 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     if (record.poolV6 !== undefined) record.poolV6 = poolIds.get(record.poolV6) ?? record.poolV6;
     const ipam = ctx.ipams.ipam(network.record.ipamDriver);
     if (ipam !== undefined) await replayAddresses(ipam, record, ctx.warn);
-    const endpoint = new Endpoint(ctx, network, record);
-    network.adopt(endpoint);
-    const joined = record.join;
-    if (joined !== undefined) {
-      const sandbox = ctx.sandboxes.get(joined.sandboxId);
-      if (sandbox === undefined || joined.state !== 'ready') {
-        report.joins.push(record.id);
-        if (sandbox !== undefined && joined.dstName !== '')
-          await tolerate(
-            () => sandbox.namespace.removeInterface(joined.dstName),
-            'remove a half-joined interface',
-            quiet,
-          );
-        const entry = ctx.drivers.driver(network.type());
-        if (entry !== undefined)
-          await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
-        await sweepLinks(ctx, linkOperation.join(record.id), report);
-        delete record.join;
-      } else {
-        for (const entry of joined.effects.tableEntries) {
-          await tolerate(
-            () => ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value),
-            `re-publish ${entry.tableName}/${entry.key}`,
-            ctx.warn,
-          );
-        }
-      }
-    }
+    network.adopt(new Endpoint(ctx, network, record));
+    await restoreJoin(ctx, report, network, record);
     ctx.store.endpoints.put(record.id, record);
   }
+}
 
-  // Links whose operation's object is gone, or no longer joined, are owned by nobody (a crash
-  // between a leave and its sweep, say): the host deletes them.
-  for (const operation of new Set(
+async function deleteHalfCreatedEndpoint(ctx: Context, network: Network, record: EndpointRecord): Promise<void> {
+  const entry = ctx.drivers.driver(network.type());
+  if (entry !== undefined)
+    await tolerate(() => entry.driver.deleteEndpoint(network.id(), record.id), 'delete half-created endpoint', quiet);
+  await releaseAddresses(ctx, network, record, quiet);
+}
+
+/** A settled join re-publishes its table entries; one to a gone sandbox, or half made, is undone. */
+async function restoreJoin(
+  ctx: Context,
+  report: RecoveryReport,
+  network: Network,
+  record: EndpointRecord,
+): Promise<void> {
+  const joined = record.join;
+  if (joined === undefined) return;
+  const sandbox = ctx.sandboxes.get(joined.sandboxId);
+  if (sandbox !== undefined && joined.state === 'ready') {
+    for (const entry of joined.effects.tableEntries) {
+      await tolerate(
+        () => ctx.tables.put(ctx.hostId, network.id(), entry.tableName, entry.key, entry.value),
+        `re-publish ${entry.tableName}/${entry.key}`,
+        ctx.warn,
+      );
+    }
+    return;
+  }
+  report.joins.push(record.id);
+  if (sandbox !== undefined && joined.dstName !== '')
+    await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
+  const entry = ctx.drivers.driver(network.type());
+  if (entry !== undefined)
+    await tolerate(() => entry.driver.leave(network.id(), record.id), 'leave a stale join', quiet);
+  await sweepLinks(ctx, linkOperation.join(record.id), report);
+  delete record.join;
+}
+
+/**
+ * Links whose operation's object is gone, or no longer joined, are owned by nobody (a crash
+ * between a leave and its sweep, say): the host deletes them.
+ */
+async function sweepOrphanedLinks(ctx: Context, report: RecoveryReport): Promise<void> {
+  const operations = new Set(
     ctx.store.links.all().flatMap((link) => (link.operation === undefined ? [] : [link.operation])),
-  )) {
+  );
+  for (const operation of operations) {
     const of = linkOperation.parse(operation);
     const live =
       of === undefined ||
       ('network' in of ? ctx.networks.has(of.network) : ctx.endpoint(of.join)?.record.join !== undefined);
     if (!live) await sweepLinks(ctx, operation, report);
   }
+}
 
-  // A sandbox lists exactly the endpoints joined to it (a crash can split the two writes).
+/** A sandbox lists exactly the endpoints joined to it (a crash can split the two writes). */
+function reconcileSandboxEndpoints(ctx: Context): void {
   for (const sandbox of ctx.sandboxes.values()) {
     const joined = [...ctx.networks.values()]
       .flatMap((network) => network.endpoints())
@@ -150,20 +185,30 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     sandbox.refreshHosts();
     ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
   }
+}
 
+async function removeUnclaimedNamespaces(ctx: Context, report: RecoveryReport): Promise<void> {
   const claimed = new Set([...ctx.sandboxes.values()].map((sandbox) => sandbox.record.nsName));
   for (const name of ctx.plumbing.list()) {
     if (claimed.has(name)) continue;
     report.namespaces.push(name);
     await tolerate(() => ctx.plumbing.remove(name), `delete unclaimed namespace ${name}`, ctx.warn);
   }
-  const files = filesDir(ctx);
-  if (existsSync(files)) {
-    for (const name of readdirSync(files))
-      if (!ctx.sandboxes.has(sandboxIdOf(name))) rmSync(join(files, name), { recursive: true, force: true });
-  }
+}
 
-  // The host's own namespace, addressed by key, holds the links of hand-over joins until the engine takes them.
+/** The hosts and resolv.conf files of sandboxes that are gone. */
+function removeUnclaimedFiles(ctx: Context): void {
+  const files = filesDir(ctx);
+  if (!existsSync(files)) return;
+  for (const name of readdirSync(files))
+    if (!ctx.sandboxes.has(sandboxIdOf(name))) rmSync(join(files, name), { recursive: true, force: true });
+}
+
+/**
+ * Ownership rows of links in namespaces that are gone. The host's own namespace, addressed by
+ * key, holds the links of hand-over joins until the engine takes them.
+ */
+function forgetLinksOfVanishedNamespaces(ctx: Context, report: RecoveryReport): void {
   const liveNamespaces = new Set(
     [...ctx.sandboxes.values()]
       .map((sandbox) => `sandbox:${sandbox.key()}`)
@@ -175,7 +220,6 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
     if (ctx.links === undefined) ctx.store.links.delete(link);
     else ctx.links.forgetSandbox(link.ns.slice('sandbox:'.length));
   }
-  return report;
 }
 
 /** Links an interrupted operation created that its driver did not remove. */

@@ -37,5 +37,7 @@ export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type Runt
 export { DriversDirectory, type WatchEvent } from './watcher.js';
 export { LinkOwnership, linkOperation, type NetlinkCall, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
 export { FileStore, MemoryStore, type StoreBackend, type StoreWrite } from './store.js';
-export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
+export type { DriverSlot } from './slot.js';
+export type { SlotHealth } from './fault-policy.js';
+export type { ReplayEvent, ReplayHook } from './replay.js';
 export { checkComponent } from './component-check.js';

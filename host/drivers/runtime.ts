@@ -7,7 +7,8 @@ import { Forbidden, InvalidParameter, NotFound } from './errors.js';
 import { prepareSpare } from './instance.js';
 import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
 import { DriverRegistry } from './registry.js';
-import { DriverSlot, type FaultPolicy, type ReplayHook } from './slot.js';
+import type { ReplayHook } from './replay.js';
+import { DriverSlot, type SlotServices } from './slot.js';
 import { FileStore, type StoreBackend } from './store.js';
 
 export interface RuntimeOptions {
@@ -59,8 +60,7 @@ export class DriverRuntime {
   readonly #ready: Promise<void>;
 
   /** Resolves when the transpile thread is warm and a driver worker is booted (both start with
-   * the runtime, in parallel): from then on a cold load costs ~0.15 s instead of ~1 s. Loads
-   * need not wait for it. */
+   * the runtime, in parallel): a load then skips their start-up. Loads need not wait for it. */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -137,22 +137,23 @@ export class DriverRuntime {
     return this.#compiler.compile(bytes, max);
   }
 
-  #services() {
+  #services(): SlotServices {
     const o = this.options;
-    const policy: FaultPolicy = {
-      deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
-      initDeadlineMs: o.initDeadlineMs ?? Math.max(o.deadlineMs ?? 0, DEFAULT_DEADLINE_MS),
-      backoffMs: o.backoffMs ?? 100,
-      backoffMaxMs: o.backoffMaxMs ?? 30_000,
-      unhealthyAfter: o.unhealthyAfter ?? 3,
-    };
     return {
       registry: this.registry,
       store: this.store,
       plumbing: o.plumbing,
       ownership: this.ownership,
-      policy,
-      maxResultBytes: o.maxResultBytes ?? 2 ** 20,
+      limits: {
+        deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
+        initDeadlineMs: o.initDeadlineMs ?? Math.max(o.deadlineMs ?? 0, DEFAULT_DEADLINE_MS),
+        maxResultBytes: o.maxResultBytes ?? 2 ** 20,
+      },
+      faultPolicy: {
+        backoffMs: o.backoffMs ?? 100,
+        backoffMaxMs: o.backoffMaxMs ?? 30_000,
+        unhealthyAfter: o.unhealthyAfter ?? 3,
+      },
       log:
         o.log ??
         ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),

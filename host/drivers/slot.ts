@@ -1,43 +1,26 @@
-// A loaded component as the host keeps it across faults and upgrades: one queue (calls to a
-// component are serialized; components run in parallel), the current instance, the names it
-// registered, and the fault policy (re-create, restore, back off, report unhealthy).
+// A loaded component as the host keeps it across faults and upgrades: its current instance and
+// the names it registered; it re-creates a dead instance (as its FaultPolicy allows) and swaps
+// in an upgrade between two calls. Calls go through one CallQueue.
 import { EventEmitter } from 'node:events';
-import type { Capability, Driver, Ipam, IpamCapability, Options } from './api.js';
+import type { Capability, Driver, Ipam, IpamCapability } from './api.js';
+import { CallQueue } from './call-queue.js';
+import { CallRights } from './call-rights.js';
 import type { CompiledComponent } from './compiler.js';
-import { type DriverError, DriverUnhealthy, Forbidden, NoService } from './errors.js';
+import { type DriverError, NoService } from './errors.js';
+import { FaultPolicy, type FaultPolicyOptions, type SlotHealth } from './fault-policy.js';
+import { hostImports, registrationKey } from './host-imports.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
-import {
-  guardedNetlink,
-  operationOfCall,
-  type LinkOwnership,
-  type NetlinkCall,
-  type PlumbingBackend,
-} from './plumbing.js';
+import { type LinkOwnership, operationOfCall, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
-import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
+import { driverProxy, ipamProxy } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
+import { type ReplayEvent, type ReplayHook, replayEvent } from './replay.js';
 import type { StoreBackend } from './store.js';
 
-/** Called after an instance was re-created (fault) or replaced (upgrade), before it serves calls:
- * the controller replays the networks and endpoints it knows this component has. */
-export type ReplayHook = (event: ReplayEvent) => Promise<void>;
-
-export interface ReplayEvent {
-  owner: string;
-  reason: 'restart' | 'upgrade';
-  /** Drivers and IPAM drivers of the new instance, called directly (not queued), with what they registered with. */
-  drivers: Map<string, { driver: Driver; capability: Capability }>;
-  ipams: Map<string, { ipam: Ipam; capability: IpamCapability }>;
-}
-
-export interface FaultPolicy {
+export interface InstanceLimits {
   deadlineMs: number;
   initDeadlineMs: number;
-  /** Delay before the second consecutive restart; doubles after each further fault. */
-  backoffMs: number;
-  backoffMaxMs: number;
-  /** Consecutive faults after which the component is reported unhealthy. */
-  unhealthyAfter: number;
+  maxResultBytes: number;
 }
 
 export interface SlotServices {
@@ -45,19 +28,11 @@ export interface SlotServices {
   store: StoreBackend;
   plumbing: PlumbingBackend;
   ownership: LinkOwnership;
-  policy: FaultPolicy;
-  maxResultBytes: number;
+  limits: InstanceLimits;
+  faultPolicy: FaultPolicyOptions;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
-}
-
-export interface SlotHealth {
-  healthy: boolean;
-  consecutiveFaults: number;
-  lastFault?: string;
-  /** While backing off: how long until the next restart may happen. */
-  retryAfterMs?: number;
 }
 
 interface Running {
@@ -67,20 +42,22 @@ interface Running {
   serving: { operation?: string };
 }
 
-const regKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
+/** One call of the controller to one of the component's drivers. */
+interface GuestCall {
+  kind: Registration['kind'];
+  name: string;
+  method: string;
+  args: unknown[];
+}
 
 export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   #running: Running | undefined;
   #compiled: CompiledComponent;
-  #queue: Promise<unknown> = Promise.resolve();
-  #faults = 0;
-  #lastFault: string | undefined;
-  /** No restart before this time (Date.now()); calls meanwhile fail with DriverUnhealthy. */
-  #retryAt = 0;
+  readonly #queue = new CallQueue();
+  readonly #faults: FaultPolicy;
+  readonly #rights: CallRights;
   #storeVersion = 0;
   #closed = false;
-  readonly #networkParents = new Map<string, string[]>();
-  readonly #endpointSandboxes = new Map<string, string>();
 
   private constructor(
     readonly owner: string,
@@ -89,6 +66,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   ) {
     super();
     this.#compiled = compiled;
+    this.#faults = new FaultPolicy(services.faultPolicy);
+    this.#rights = new CallRights(owner, services.ownership.registry);
   }
 
   /** Instantiates the component, runs init and registers what it registered. */
@@ -98,15 +77,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     const done: Registration[] = [];
     try {
       for (const reg of running.handles.values()) {
-        if (reg.kind === 'driver')
-          services.registry.registerDriver(reg.name, slot.#driverFor(reg.name), reg.capability as Capability, owner);
-        else
-          services.registry.registerIpamDriver(
-            reg.name,
-            slot.#ipamFor(reg.name),
-            reg.capability as IpamCapability,
-            owner,
-          );
+        slot.#register(reg);
         done.push(reg);
       }
     } catch (error) {
@@ -127,14 +98,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   get health(): SlotHealth {
-    const health: SlotHealth = {
-      healthy: this.#faults < this.services.policy.unhealthyAfter,
-      consecutiveFaults: this.#faults,
-    };
-    if (this.#lastFault !== undefined) health.lastFault = this.#lastFault;
-    const wait = this.#retryAt - Date.now();
-    if (this.#running === undefined && wait > 0) health.retryAfterMs = wait;
-    return health;
+    return this.#faults.health(this.#running !== undefined);
   }
 
   /** The worker thread of the current instance (for diagnostics and tests). */
@@ -147,29 +111,20 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     const version = this.#storeVersion;
     const next = await this.#start(compiled);
-    const names = (running: Running | undefined) => new Set(running?.handles.keys());
     try {
       await this.#replay(next, 'upgrade');
     } catch (error) {
       await next.instance.terminate();
       throw error;
     }
-    await this.#enqueue(async () => {
+    await this.#queue.run(async () => {
       const old = this.#running;
-      const before = names(old);
+      // A call served meanwhile wrote the store the new instance was started with.
       if (this.#storeVersion !== version) next.instance.syncStore(this.services.store.entries(this.owner));
       this.#running = next;
       this.#compiled = compiled;
-      for (const [key, reg] of next.handles) {
-        if (!before.has(key)) this.#registerNew(reg);
-        else this.services.registry.changed(reg.kind, reg.name, reg.capability as Capability);
-      }
-      for (const key of before) {
-        const reg = old!.handles.get(key)!;
-        if (!next.handles.has(key)) this.services.registry.unregister(reg.kind, reg.name, this.owner);
-      }
-      this.#faults = 0;
-      this.#retryAt = 0;
+      this.#swapRegistrations(old, next);
+      this.#faults.reset();
       void old?.instance.terminate();
     });
   }
@@ -183,14 +138,26 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         this.services.registry.unregister(reg.kind, reg.name, this.owner);
       }
     }
-    await this.#enqueue(async () => {
+    await this.#queue.run(async () => {
       const running = this.#running;
       this.#running = undefined;
       await running?.instance.terminate();
     });
   }
 
-  #registerNew(reg: Registration): void {
+  /** New names are registered, kept ones told their capability may have changed, dropped ones unregistered. */
+  #swapRegistrations(old: Running | undefined, next: Running): void {
+    const before = new Set(old?.handles.keys());
+    for (const [key, reg] of next.handles) {
+      if (!before.has(key)) this.#register(reg);
+      else this.services.registry.changed(reg.kind, reg.name, reg.capability as Capability);
+    }
+    for (const [key, reg] of old?.handles ?? []) {
+      if (!next.handles.has(key)) this.services.registry.unregister(reg.kind, reg.name, this.owner);
+    }
+  }
+
+  #register(reg: Registration): void {
     if (reg.kind === 'driver')
       this.services.registry.registerDriver(
         reg.name,
@@ -208,26 +175,22 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   #driverFor(name: string): Driver {
-    return driverProxy(name, (method, args) => this.#enqueue(() => this.#call('driver', name, method, args)));
+    return driverProxy(name, (method, args) =>
+      this.#queue.run(() => this.#call({ kind: 'driver', name, method, args })),
+    );
   }
 
   #ipamFor(name: string): Ipam {
-    return ipamProxy((method, args) => this.#enqueue(() => this.#call('ipam', name, method, args)));
+    return ipamProxy((method, args) => this.#queue.run(() => this.#call({ kind: 'ipam', name, method, args })));
   }
 
-  #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async #call(kind: Registration['kind'], name: string, method: string, args: unknown[]): Promise<unknown> {
+  async #call(call: GuestCall): Promise<unknown> {
     if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     if (this.#running === undefined || this.#running.instance.dead !== undefined) await this.#restart();
     const running = this.#running!;
     try {
-      const value = await this.#invoke(running, kind, name, method, args);
-      this.#faults = 0;
+      const value = await this.#invoke(running, call);
+      this.#faults.succeeded();
       return value;
     } catch (error) {
       if (error instanceof InstanceFault) await this.#fault(error);
@@ -236,30 +199,10 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   /** One call on one instance, with the netlink rights the call grants or ends. */
-  async #invoke(
-    running: Running,
-    kind: Registration['kind'],
-    name: string,
-    method: string,
-    args: unknown[],
-  ): Promise<unknown> {
-    const reg = running.handles.get(regKey(kind, name));
+  async #invoke(running: Running, { kind, name, method, args }: GuestCall): Promise<unknown> {
+    const reg = running.handles.get(registrationKey(kind, name));
     if (reg === undefined) throw new NoService(`${this.owner} no longer provides ${kind} ${name}`);
-    const [networkId, endpointId] = args as [string, string];
-    const endpoint = `${networkId}/${endpointId}`;
-    const rights = this.services.ownership.registry;
-    // A replayed join of an endpoint already joined there must not end the right if it fails.
-    const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
-    if (method === 'createNetwork') {
-      const parents = (args[1] as Options)
-        .filter(([key]) => key === 'parent' || key.endsWith('.parent'))
-        .map(([, value]) => value);
-      this.#networkParents.set(networkId, parents);
-      for (const parent of parents) rights.grantParent(this.owner, parent);
-    } else if (method === 'join') {
-      this.#endpointSandboxes.set(endpoint, args[2] as string);
-      rights.join(this.owner, args[2] as string);
-    }
+    const settle = this.#rights.begin(method, args);
     let ok = false;
     running.serving.operation = operationOfCall(method, args);
     try {
@@ -268,15 +211,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       return value;
     } finally {
       delete running.serving.operation;
-      const sandbox = this.#endpointSandboxes.get(endpoint);
-      if (sandbox !== undefined && ((method === 'join' && !ok && !joinedBefore) || method === 'leave')) {
-        rights.leave(this.owner, sandbox);
-        this.#endpointSandboxes.delete(endpoint);
-      }
-      if (method === 'deleteNetwork' && ok) {
-        for (const parent of this.#networkParents.get(networkId) ?? []) rights.revokeParent(this.owner, parent);
-        this.#networkParents.delete(networkId);
-      }
+      settle(ok);
     }
   }
 
@@ -288,11 +223,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   }
 
   #noteFault(message: string): void {
-    this.#faults++;
-    this.#lastFault = message;
+    this.#faults.fault(message);
     this.#running = undefined;
-    const { backoffMs, backoffMaxMs } = this.services.policy;
-    this.#retryAt = this.#faults > 1 ? Date.now() + Math.min(backoffMs * 2 ** (this.#faults - 2), backoffMaxMs) : 0;
     this.services.log(this.owner, 'error', message);
     this.emit('health', this.health);
   }
@@ -300,8 +232,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   /** Re-creates the instance, restores its state and replays; refuses with DriverUnhealthy
    * while backing off, or when the restart itself fails. */
   async #restart(): Promise<void> {
-    const wait = this.#retryAt - Date.now();
-    if (wait > 0) throw new DriverUnhealthy(this.owner, this.#faults, wait, this.#lastFault);
+    if (this.#faults.waitMs() > 0) throw this.#faults.unhealthy(this.owner);
     this.#running = undefined;
     let running: Running | undefined;
     try {
@@ -311,76 +242,50 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     } catch (error) {
       await running?.instance.terminate();
       this.#noteFault(`restart failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw new DriverUnhealthy(this.owner, this.#faults, Math.max(0, this.#retryAt - Date.now()), this.#lastFault);
+      throw this.#faults.unhealthy(this.owner);
     }
   }
 
   async #replay(running: Running, reason: ReplayEvent['reason']): Promise<void> {
     const hook = this.services.replay();
     if (hook === undefined) return;
-    const direct =
-      (kind: Registration['kind'], name: string): Invoke =>
-      (method, args) =>
-        this.#invoke(running, kind, name, method, args);
-    const drivers: ReplayEvent['drivers'] = new Map();
-    const ipams: ReplayEvent['ipams'] = new Map();
-    for (const reg of running.handles.values()) {
-      if (reg.kind === 'driver')
-        drivers.set(reg.name, {
-          driver: driverProxy(reg.name, direct('driver', reg.name)),
-          capability: reg.capability as Capability,
-        });
-      else
-        ipams.set(reg.name, {
-          ipam: ipamProxy(direct('ipam', reg.name)),
-          capability: reg.capability as IpamCapability,
-        });
-    }
-    await hook({ owner: this.owner, reason, drivers, ipams });
+    await hook(
+      replayEvent(
+        this.owner,
+        reason,
+        running.handles.values(),
+        (kind, name) => (method, args) => this.#invoke(running, { kind, name, method, args }),
+      ),
+    );
   }
 
   async #start(compiled: CompiledComponent): Promise<Running> {
-    const seen = new Set<string>();
     const serving: Running['serving'] = {};
+    const { limits } = this.services;
     const { instance, registrations } = await ComponentInstance.start({
       label: this.owner,
       compiled,
       store: this.services.store.entries(this.owner),
-      deadlineMs: this.services.policy.deadlineMs,
-      initDeadlineMs: this.services.policy.initDeadlineMs,
-      maxResultBytes: this.services.maxResultBytes,
+      deadlineMs: limits.deadlineMs,
+      initDeadlineMs: limits.initDeadlineMs,
+      maxResultBytes: limits.maxResultBytes,
       log: (level, message) => this.services.log(this.owner, level, message),
-      host: (op, args) => this.#host(op, args, seen, serving.operation),
+      host: hostImports({
+        owner: this.owner,
+        registry: this.services.registry,
+        ownership: this.services.ownership,
+        plumbing: this.services.plumbing,
+        operation: () => serving.operation,
+      }),
       storeWrites: (writes) => {
         this.services.store.apply(this.owner, writes);
         this.#storeVersion++;
       },
     });
-    return { instance, handles: new Map(registrations.map((reg) => [regKey(reg.kind, reg.name), reg])), serving };
-  }
-
-  /** The guest's host imports that need the main thread. */
-  #host(op: string, args: unknown[], seen: Set<string>, operation: string | undefined): unknown {
-    switch (op) {
-      case 'register': {
-        const [kind, name] = args as [Registration['kind'], string];
-        this.services.registry.check(kind, name, this.owner);
-        if (seen.has(regKey(kind, name)))
-          throw new Forbidden(`${kind} "${name}" is already registered by this component`);
-        seen.add(regKey(kind, name));
-        return undefined;
-      }
-      case 'netlink':
-        // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.netlink, with their WIT arguments.
-        return guardedNetlink(
-          this.services.ownership,
-          this.services.plumbing,
-          this.owner,
-          { op: args[0], args: args.slice(1) } as NetlinkCall,
-          operation,
-        );
-      default:
-        throw new Forbidden(`unknown host import ${op}`);
-    }
+    return {
+      instance,
+      handles: new Map(registrations.map((reg) => [registrationKey(reg.kind, reg.name), reg])),
+      serving,
+    };
   }
 }

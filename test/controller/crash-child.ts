@@ -1,7 +1,7 @@
 // The crash test's child: random create/join/leave/delete workloads over the Wasm bridge driver,
 // run until the parent kills it with SIGKILL. Does nothing unless the parent set
 // WASMNET_CRASH_CHILD (node --test also runs this file on its own).
-import { Controller, type Endpoint, type Network, type Sandbox } from '../../host/controller/index.js';
+import { Controller, type Endpoint, type Network, type Sandbox } from '../../host/index.js';
 
 const config = process.env.WASMNET_CRASH_CHILD;
 if (config !== undefined) await run(JSON.parse(config) as { dataDir: string; netnsDir: string; hostNetns: string });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import type { Controller } from '../../host/controller/index.js';
+import type { Controller } from '../../host/index.js';
 import { ipJson, kernelSettled, makeHost, ping, type IpAddr, type TestHost } from './fixtures.js';
 
 const CYCLES = Number(process.env.WASMNET_CRASH_CYCLES ?? 50);

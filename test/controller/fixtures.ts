@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriverRegistry } from '../../host/drivers/index.js';
 import { createNetns, deleteNetns, sysctlSet, type Netns } from '../../host/netlink/index.js';
-import { Controller, type ControllerOptions } from '../../host/controller/index.js';
+import { Controller, type ControllerOptions } from '../../host/index.js';
 import { TestBridgeDriver } from './test-bridge-driver.js';
 
 let counter = 0;

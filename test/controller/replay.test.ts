@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Controller, Endpoint } from '../../host/controller/index.js';
+import type { Controller, Endpoint } from '../../host/index.js';
 import { buildAsFixture } from '../drivers/as-fixtures.js';
 import { ipJson, makeHost, ping } from './fixtures.js';
 

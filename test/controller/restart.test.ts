@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ControllerStore } from '../../host/controller/index.js';
+import { ControllerStore } from '../../host/index.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson, kernelSettled, makeHost, ping, type IpRoute } from './fixtures.js';
 

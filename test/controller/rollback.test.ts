@@ -1,7 +1,7 @@
 // Every failure rolls back what the operation did: the driver's work, IPAM, plumbing, tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InternalError, ControllerStore } from '../../host/controller/index.js';
+import { InternalError, ControllerStore } from '../../host/index.js';
 import { ipJson, makeHost, withController, type IpAddr } from './fixtures.js';
 
 test('a failed CreateNetwork releases its pool and leaves no record', async () => {

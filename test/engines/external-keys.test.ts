@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Controller, NetworkError } from '../../host/controller/index.js';
+import { type Controller, NetworkError } from '../../host/index.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson, makeHost, ping, type IpAddr, type TestHost } from '../controller/fixtures.js';
 

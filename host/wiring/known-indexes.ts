@@ -1,10 +1,8 @@
 // Link indexes the drivers' netlink backend has learned, by namespace and name, so that a
 // request can skip a lookup: a bridge's index when a veth is put under it, and a new veth
-// peer's index when the controller configures it in the sandbox. Each lookup saved is a netlink
-// round trip on the join's path (~0.17 ms, timed in a lifecycle loop while the kernel tears
-// namespaces down). An entry
-// goes when the backend deletes or renames its link; one made stale behind the backend's back
-// is found out by the kernel refusing it (see NetlinkBackend).
+// peer's index when the controller configures it in the sandbox (each lookup saved is a netlink
+// round trip on the join's path). An entry goes when the backend deletes or renames its link;
+// one made stale behind the backend's back is found out by the kernel refusing it (see NetlinkBackend).
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 
 /** Peers not yet claimed beyond this many are dropped, oldest first (a handed-over join never claims its peer). */

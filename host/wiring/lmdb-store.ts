@@ -1,20 +1,17 @@
-// The controller's embedded store (LMDB in the data directory): networks, endpoints, sandboxes,
-// the drivers' key/value spaces (the runtime's StoreBackend) and link ownership.
+// The controller's RecordStore in LMDB (in the data directory): networks, endpoints, sandboxes
+// and link ownership, plus the drivers' key/value spaces (the driver runtime's StoreBackend).
 //
-// Every write is a synchronous LMDB transaction, committed before the call returns, and opened
-// with noSync: a commit reaches the page cache but is not fsync'ed. A process killed at any
-// moment (SIGKILL, a crash) loses nothing — the kernel still writes the pages, and
-// test/controller/crash.test.ts kills a workload 50 times and checks recovery — only a power
-// loss or kernel crash can lose the last commits, after which the namespaces and links they
-// describe are gone too (they do not survive a reboot). `batch` groups one operation's writes
-// into one transaction.
+// Every write is a synchronous LMDB transaction, committed before the call returns, opened with
+// noSync: a killed process loses nothing (the kernel still writes the pages; crash.test.ts checks
+// it), only a power loss can lose the last commits, and the namespaces they describe go with it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from '../controller/model.js';
+import type { RecordStore, RecordTable } from '../controller/record-store.js';
 import type { StoreBackend, StoreWrite } from '../drivers/index.js';
-import type { EndpointRecord, LinkRecord, NetworkRecord, SandboxRecord } from './model.js';
 
-class Table<T> {
+class Table<T> implements RecordTable<T> {
   constructor(private readonly db: Database<T, string>) {}
 
   all(): T[] {
@@ -117,7 +114,7 @@ class LinkTable {
   }
 }
 
-export class ControllerStore implements StoreBackend {
+export class ControllerStore implements RecordStore, StoreBackend {
   readonly networks: Table<NetworkRecord>;
   readonly endpoints: Table<EndpointRecord>;
   readonly sandboxes: Table<SandboxRecord>;

@@ -1,7 +1,7 @@
 // KnownIndexes: what the drivers' netlink backend remembers to skip link lookups.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KnownIndexes } from '../../host/controller/known-indexes.js';
+import { KnownIndexes } from '../../host/wiring/known-indexes.js';
 
 const host = { tag: 'host' } as const;
 const sandbox = (key: string) => ({ tag: 'sandbox', val: key }) as const;

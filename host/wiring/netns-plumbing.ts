@@ -4,7 +4,7 @@ import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { deleteNetns, isBoundNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
-import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
+import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from '../controller/plumbing.js';
 
 /**
  * The key of the process's own namespace when there is no `hostNetns`. Stable across restarts
@@ -15,6 +15,8 @@ export const PROCESS_NETNS = '/proc/self/ns/net';
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
   readonly #pool = new NetnsPool();
+  /** Keys of the namespaces handed out and not destroyed: their handles are let go on close. */
+  readonly #live = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -23,24 +25,23 @@ export class NetnsPlumbing implements SandboxPlumbing {
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
     const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
-    return new NetnsSandbox(sandbox.path, this.#deleter, () => sandbox, false);
+    return this.#sandbox({ key: sandbox.path, open: () => sandbox, external: false });
   }
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
     const path = join(this.dir, name);
     // A plain file left by a crash mid-create or mid-delete holds no namespace: the sandbox is gone.
     if (!isBoundNetns(path)) return undefined;
-    return new NetnsSandbox(
-      path,
-      this.#deleter,
-      () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }),
-      false,
-    );
+    return this.#sandbox({
+      key: path,
+      open: () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }),
+      external: false,
+    });
   }
 
   attach(path: string, options: { ipv6: boolean }): SandboxNamespace {
     const open = (): Sandbox => Sandbox.open({ dir: dirname(path), key: basename(path), ipv6: options.ipv6 });
-    return new NetnsSandbox(path, this.#deleter, open, true);
+    return this.#sandbox({ key: path, open, external: true });
   }
 
   hostKey(): string {
@@ -70,8 +71,22 @@ export class NetnsPlumbing implements SandboxPlumbing {
     return hostRoutes(this.hostNetns);
   }
 
+  /**
+   * Also lets go of this process's handles on the namespaces still in use: an open handle keeps
+   * a namespace, and the veths in it, alive after whoever runs next deletes it.
+   */
   async close(): Promise<void> {
     await Promise.all([this.#deleter.close(), this.#pool.close()]);
+    for (const key of this.#live) releaseNetns(key);
+  }
+
+  #sandbox(options: Omit<NetnsSandboxOptions, 'deleter' | 'destroyed'>): SandboxNamespace {
+    this.#live.add(options.key);
+    return new NetnsSandbox({
+      ...options,
+      deleter: this.#deleter,
+      destroyed: () => this.#live.delete(options.key),
+    });
   }
 }
 
@@ -84,19 +99,26 @@ export function hostRoutes(hostNetns?: string): string[] {
     .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
 }
 
+interface NetnsSandboxOptions {
+  key: string;
+  deleter: LinkDeleter;
+  /** Called when the namespace is first needed (an external one may not exist before). */
+  open: () => Sandbox;
+  /** Someone else's namespace: destroy() only lets go of it. */
+  external: boolean;
+  destroyed: () => void;
+}
+
 class NetnsSandbox implements SandboxNamespace {
+  readonly key: string;
   #opened: Sandbox | undefined;
 
-  /** `open` is called when the namespace is first needed (an external one may not exist before). */
-  constructor(
-    readonly key: string,
-    private readonly deleter: LinkDeleter,
-    private readonly open: () => Sandbox,
-    private readonly external: boolean,
-  ) {}
+  constructor(private readonly options: NetnsSandboxOptions) {
+    this.key = options.key;
+  }
 
   private get sandbox(): Sandbox {
-    this.#opened ??= this.open();
+    this.#opened ??= this.options.open();
     return this.#opened;
   }
 
@@ -114,8 +136,8 @@ class NetnsSandbox implements SandboxNamespace {
   async removeInterface(dstName: string): Promise<void> {
     // An interface added by a previous run is unknown to this Sandbox object: delete it directly.
     if (this.sandbox.interfaces().some((iface) => iface.name === dstName))
-      await this.sandbox.removeInterface(dstName, this.deleter);
-    else await this.deleter.delete(this.key, dstName);
+      await this.sandbox.removeInterface(dstName, this.options.deleter);
+    else await this.options.deleter.delete(this.key, dstName);
   }
 
   async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void> {
@@ -131,12 +153,13 @@ class NetnsSandbox implements SandboxNamespace {
   }
 
   async destroy(): Promise<void> {
-    if (!this.external) {
+    if (this.options.external) {
+      // Let go of the cached handle (the drivers' backend shares the cache): a namespace later
+      // mounted on the same path is another one.
+      releaseNetns(this.key);
+    } else {
       await this.sandbox.destroy();
-      return;
     }
-    // Let go of the cached handle (the drivers' backend shares the cache): a namespace later
-    // mounted on the same path is another one.
-    releaseNetns(this.key);
+    this.options.destroyed();
   }
 }

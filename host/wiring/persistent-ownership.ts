@@ -4,8 +4,8 @@
 // so links of an operation a crash cut short can be removed even when the driver cannot, and a
 // veth's row names its peer: the host end goes with a deleted sandbox.
 import { OwnershipRegistry, type NsRef } from '../netlink/index.js';
-import type { LinkRecord } from './model.js';
-import type { ControllerStore } from './store.js';
+import type { LinkRecord } from '../controller/model.js';
+import type { ControllerStore } from './lmdb-store.js';
 
 export class PersistentOwnershipRegistry extends OwnershipRegistry {
   readonly #store: ControllerStore;

@@ -1,0 +1,44 @@
+// The netlink rights a driver call grants or ends for its component: CreateNetwork grants the
+// parent links its options name (until DeleteNetwork succeeds), Join grants the sandbox (until
+// Leave, or until the Join fails).
+import type { OwnershipRegistry } from '../netlink/index.js';
+import type { Options } from './api.js';
+
+export class CallRights {
+  readonly #networkParents = new Map<string, string[]>();
+  readonly #endpointSandboxes = new Map<string, string>();
+
+  constructor(
+    private readonly owner: string,
+    private readonly rights: OwnershipRegistry,
+  ) {}
+
+  /** Grants what the call needs before it runs; the function returned settles them once it ended. */
+  begin(method: string, args: unknown[]): (ok: boolean) => void {
+    const [networkId, endpointId] = args as [string, string];
+    const endpoint = `${networkId}/${endpointId}`;
+    // A replayed join of an endpoint already joined there must not end the right if it fails.
+    const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
+    if (method === 'createNetwork') {
+      const parents = (args[1] as Options)
+        .filter(([key]) => key === 'parent' || key.endsWith('.parent'))
+        .map(([, value]) => value);
+      this.#networkParents.set(networkId, parents);
+      for (const parent of parents) this.rights.grantParent(this.owner, parent);
+    } else if (method === 'join') {
+      this.#endpointSandboxes.set(endpoint, args[2] as string);
+      this.rights.join(this.owner, args[2] as string);
+    }
+    return (ok) => {
+      const sandbox = this.#endpointSandboxes.get(endpoint);
+      if (sandbox !== undefined && ((method === 'join' && !ok && !joinedBefore) || method === 'leave')) {
+        this.rights.leave(this.owner, sandbox);
+        this.#endpointSandboxes.delete(endpoint);
+      }
+      if (method === 'deleteNetwork' && ok) {
+        for (const parent of this.#networkParents.get(networkId) ?? []) this.rights.revokeParent(this.owner, parent);
+        this.#networkParents.delete(networkId);
+      }
+    };
+  }
+}

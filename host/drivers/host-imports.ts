@@ -1,0 +1,44 @@
+// A component's host imports that need the main thread: `register` (checked against the
+// registry, once per name and instance) and `netlink` (checked against link ownership, carried
+// out by the plumbing backend, its links tagged with the controller operation being served).
+import { Forbidden } from './errors.js';
+import type { HostHandler } from './instance.js';
+import { guardedNetlink, type LinkOwnership, type NetlinkCall, type PlumbingBackend } from './plumbing.js';
+import type { Registration } from './protocol.js';
+import type { DriverRegistry } from './registry.js';
+
+export interface HostImportServices {
+  owner: string;
+  registry: DriverRegistry;
+  ownership: LinkOwnership;
+  plumbing: PlumbingBackend;
+  /** The controller operation of the call the instance is serving now. */
+  operation: () => string | undefined;
+}
+
+export const registrationKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
+
+/** The host import handler of one instance. */
+export function hostImports(services: HostImportServices): HostHandler {
+  const registered = new Set<string>();
+  return (op, args) => {
+    switch (op) {
+      case 'register': {
+        const [kind, name] = args as [Registration['kind'], string];
+        services.registry.check(kind, name, services.owner);
+        if (registered.has(registrationKey(kind, name)))
+          throw new Forbidden(`${kind} "${name}" is already registered by this component`);
+        registered.add(registrationKey(kind, name));
+        return undefined;
+      }
+      case 'netlink': {
+        // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.netlink, with their WIT arguments.
+        const call = { op: args[0], args: args.slice(1) } as NetlinkCall;
+        const { ownership, plumbing, owner } = services;
+        return guardedNetlink(ownership, plumbing, owner, call, services.operation());
+      }
+      default:
+        throw new Forbidden(`unknown host import ${op}`);
+    }
+  };
+}

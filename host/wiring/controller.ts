@@ -1,0 +1,136 @@
+// The composition root: `Controller.create` opens the LMDB store, the namespace plumbing and the
+// Wasm driver runtime (netlink backend, link ownership in LMDB), plugs them into the model's
+// ports and restores the model.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DefaultIpam, type Ipam } from '../../ipam/index.js';
+import {
+  type ControllerPorts,
+  type DriverLookup,
+  InvalidParameterError,
+  type IpamLookup,
+  type Network,
+  NetworkController,
+  type SandboxPlumbing,
+  type TableStore,
+  InProcessTableStore,
+} from '../controller/index.js';
+import { DEFAULT_IPAM } from '../controller/ipam-api.js';
+import { readHostResolvConf } from '../controller/sandbox-files.js';
+import type { DriverRuntime } from '../drivers/index.js';
+import { ControllerStore } from './lmdb-store.js';
+import { NetnsPlumbing } from './netns-plumbing.js';
+import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
+
+export interface ControllerOptions {
+  /** Holds the store (LMDB), the sandboxes' hosts/resolv.conf files and, by default, the namespaces. */
+  dataDir: string;
+  /** A directory of driver components (.wasm), loaded at start and followed as it changes. */
+  driversDir?: string;
+  /** Directory of the sandboxes' namespace files; `dataDir`/netns by default. */
+  netnsDir?: string;
+  /** A namespace path that acts as this controller's host namespace (its own "host"). */
+  hostNetns?: string;
+  /** IPAM's local default pools (dockerd's --default-address-pool). */
+  defaultAddressPools?: Array<{ base: string; size: number }>;
+  /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
+  drivers?: DriverLookup;
+  /** IPAM drivers by name; when absent, DefaultIpam (with defaultAddressPools) as "default" and the Wasm runtime's IPAM drivers by their names. */
+  ipams?: IpamLookup;
+  /** Table events: share one store between controllers to make them peers. */
+  tableStore?: TableStore;
+  /** Sandbox plumbing; real namespaces in `netnsDir` by default. */
+  plumbing?: SandboxPlumbing;
+  /** This host's name in table events; `hostNetns`, else the machine's host name. */
+  hostId?: string;
+  /** The host's resolv.conf; /etc/resolv.conf by default. */
+  resolvConfPath?: string;
+  /** Where warnings go (rollback and cleanup failures that do not fail the call). */
+  onWarning?: (message: string) => void;
+}
+
+export class Controller extends NetworkController {
+  private constructor(
+    ports: ControllerPorts,
+    private readonly lmdb: ControllerStore,
+    private readonly wasm: WasmDrivers | undefined,
+  ) {
+    super(ports, wasm === undefined ? undefined : () => wasm.close());
+  }
+
+  static async create(options: ControllerOptions): Promise<Controller> {
+    if (options.dataDir === '') throw new InvalidParameterError('dataDir must not be empty');
+    const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'WasmnetWarning'));
+    const plumbing =
+      options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
+    const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
+    const store = ControllerStore.open(options.dataDir);
+    // Assigned before the restore: a component is in use as soon as a restored network uses it.
+    let controller: Controller | undefined;
+    let wasm: WasmDrivers | undefined;
+    if (options.drivers === undefined) {
+      try {
+        wasm = await startWasmDrivers({
+          dataDir: options.dataDir,
+          store,
+          warn,
+          ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
+          ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
+          inUse: (names) => usedBy(controller?.networks() ?? [], names),
+        });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
+    controller = new Controller(
+      {
+        hostId: options.hostId ?? options.hostNetns ?? hostname(),
+        dataDir: options.dataDir,
+        store,
+        drivers: options.drivers ?? (wasm as WasmDrivers).registry,
+        ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, wasm?.ipams),
+        plumbing,
+        tables: options.tableStore ?? new InProcessTableStore(),
+        hostResolvConf: () => readHostResolvConf(resolvConfPath),
+        warn,
+        ...(wasm === undefined ? {} : { links: wasm.links }),
+      },
+      store,
+      wasm,
+    );
+    try {
+      await controller.restore();
+      return controller;
+    } catch (error) {
+      await wasm?.close();
+      await plumbing.close();
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
+  override get store(): ControllerStore {
+    return this.lmdb;
+  }
+
+  /** The Wasm driver runtime, or undefined when `drivers` replaced it. */
+  get runtime(): DriverRuntime | undefined {
+    return this.wasm?.runtime;
+  }
+}
+
+/** Why a component's drivers cannot be unloaded (networks use one of `names`), or undefined. */
+function usedBy(networks: Network[], names: string[]): string | undefined {
+  const using = networks.filter(
+    (network) => names.includes(network.type()) || names.includes(network.record.ipamDriver),
+  );
+  return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
+}
+
+/** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */
+function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools'], drivers?: IpamLookup): IpamLookup {
+  const ipam = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+  return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : drivers?.ipam(name)) };
+}

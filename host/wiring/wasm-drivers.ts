@@ -1,0 +1,119 @@
+// The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
+// (null, host, bridge) and every component in `driversDir`, loaded and followed as it changes;
+// their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB, and
+// a component re-created after a fault or upgraded is told the networks and endpoints it has.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
+import { replayKnownState } from '../controller/driver-replay.js';
+import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
+import type { ControllerStore } from './lmdb-store.js';
+import { NetlinkBackend } from './netlink-backend.js';
+import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
+import { WasmIpam } from './wasm-ipam.js';
+
+/** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
+const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
+const BUILTINS = ['null', 'host', 'bridge'];
+
+export interface WasmDrivers {
+  registry: DriverLookup;
+  /** The IPAM drivers components registered (ipam-callback), as the controller's Ipam. */
+  ipams: IpamLookup;
+  links: LinkBook;
+  /** Load, upgrade, unload and health of components, for the API. */
+  readonly runtime: DriverRuntime;
+  close(): Promise<void>;
+}
+
+export async function startWasmDrivers(options: {
+  dataDir: string;
+  driversDir?: string;
+  hostNetns?: string;
+  store: ControllerStore;
+  /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
+  inUse: (names: string[]) => string | undefined;
+  warn: (message: string) => void;
+}): Promise<WasmDrivers> {
+  const registry = new PersistentOwnershipRegistry(options.store);
+  const ownership = new LinkOwnership(registry);
+  const backend = new NetlinkBackend(options.hostNetns, registry);
+  const runtime = new DriverRuntime({
+    ownership,
+    dataDir: join(options.dataDir, 'drivers'),
+    plumbing: backend,
+    store: options.store,
+    inUse: (_owner, names) => options.inUse(names),
+    replay: (event) =>
+      replayKnownState(
+        options.store,
+        {
+          ...event,
+          ipams: new Map(
+            [...event.ipams].map(([name, { ipam, capability }]) => [name, new WasmIpam(ipam, capability)]),
+          ),
+        },
+        options.warn,
+      ),
+    log: (owner, level, message) => {
+      if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`);
+    },
+  });
+  let directory: DriversDirectory | undefined;
+  try {
+    for (const name of BUILTINS) {
+      const path = join(BUILTIN_DIR, `${name}.wasm`);
+      if (existsSync(path)) await runtime.loadFile(path);
+    }
+    if (options.driversDir !== undefined) {
+      directory = new DriversDirectory(runtime, options.driversDir, (event) => {
+        if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
+      });
+      await directory.start();
+    }
+  } catch (error) {
+    directory?.stop();
+    await runtime.close();
+    await backend.close();
+    throw error;
+  }
+  return {
+    registry: runtime.registry,
+    ipams: {
+      ipam: (name) => {
+        const entry = runtime.registry.ipam(name);
+        return entry === undefined ? undefined : new WasmIpam(entry.ipam, entry.capability);
+      },
+    },
+    runtime,
+    links: {
+      forgetSandbox: (key) => {
+        registry.forgetNamespace({ tag: 'sandbox', val: key });
+        backend.indexes.forgetSandbox(key);
+      },
+      claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
+      sweep: async (operation) => {
+        const swept: string[] = [];
+        for (const link of options.store.links.madeBy(operation)) {
+          const ns = nsRef(link.ns);
+          // The host deletes it itself: the driver that made it did not (or could not). A link
+          // in a sandbox goes with its veth peer or its namespace.
+          try {
+            if (ns.tag === 'host') await backend.netlink({ op: 'linkDel', args: [ns, link.name] });
+          } catch (error) {
+            if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
+          }
+          registry.forgetLink(ns, link.name);
+          swept.push(`${link.ns}:${link.name}`);
+        }
+        return swept;
+      },
+    },
+    close: async () => {
+      directory?.stop();
+      await runtime.close();
+      await backend.close();
+    },
+  };
+}
