@@ -2,10 +2,11 @@
 // The source is copied into a temporary project linked to the SDK (a .ts file under test/
 // would be compiled by the repository's tsc); builds are cached by source hash (seconds each).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDriver } from '@wasmnet/sdk';
+import { linkSdk } from '../support/sdk-project.js';
 import { DATA_DIR } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -26,9 +27,7 @@ export async function buildAsFixture(
   if (!existsSync(outFile)) {
     mkdirSync(join(project, 'assembly'), { recursive: true });
     writeFileSync(join(project, 'assembly', 'index.ts'), source);
-    mkdirSync(join(project, 'node_modules', '@wasmnet'), { recursive: true });
-    if (!existsSync(join(project, 'node_modules', '@wasmnet', 'sdk')))
-      symlinkSync(join(root, 'sdk'), join(project, 'node_modules', '@wasmnet', 'sdk'));
+    linkSdk(project);
     await buildDriver({ projectDir: project, name, outFile, world });
   }
   return readFileSync(outFile);

@@ -1,9 +1,12 @@
-// Builds the SDK's test fixtures (sdk/fixtures/*) once per process.
-import { readFileSync } from 'node:fs';
+// Builds the SDK's test fixtures (sdk/fixtures/*) once per process, each from a copy in a
+// temporary directory of the process's own (removed when it exits): nothing is written in the repository.
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDriver, SDK_ROOT, type BuildResult } from '@wasmnet/sdk';
+import { linkSdk } from '../support/sdk-project.js';
 
-export const FIXTURES = join(SDK_ROOT, 'fixtures');
+const FIXTURES = join(SDK_ROOT, 'fixtures');
 
 const builds = new Map<string, Promise<BuildResult>>();
 
@@ -16,6 +19,21 @@ function once(key: string, build: () => Promise<BuildResult>): Promise<BuildResu
   return result;
 }
 
+let scratch: string | undefined;
+
+/** A copy of fixture project `name`, linked to the SDK. */
+function copyOf(name: string): string {
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmnet-sdk-fixtures-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  const projectDir = join(scratch, name);
+  cpSync(join(FIXTURES, name), projectDir, { recursive: true, filter: (source) => !source.endsWith('/build') });
+  linkSdk(projectDir);
+  return projectDir;
+}
+
 /** The round-trip world: the contract's package plus `echo` (exported) and `echo-host` (imported). */
 export function roundtripWit(): string {
   const echo = readFileSync(join(FIXTURES, 'roundtrip', 'echo.wit'), 'utf8');
@@ -25,7 +43,7 @@ export function roundtripWit(): string {
 export function buildRoundtrip(): Promise<BuildResult> {
   return once('roundtrip', () =>
     buildDriver({
-      projectDir: join(FIXTURES, 'roundtrip'),
+      projectDir: copyOf('roundtrip'),
       world: 'roundtrip',
       name: 'roundtrip',
       // 16 MiB: a leak of the ABI buffers (100 MB over the leak test) traps instead of growing.
@@ -37,5 +55,5 @@ export function buildRoundtrip(): Promise<BuildResult> {
 
 /** A fixture driver project under sdk/fixtures, built for `world`. */
 export function buildFixture(name: string, world = 'network-driver'): Promise<BuildResult> {
-  return once(name, () => buildDriver({ projectDir: join(FIXTURES, name), world, name }));
+  return once(name, () => buildDriver({ projectDir: copyOf(name), world, name }));
 }
