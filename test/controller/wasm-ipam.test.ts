@@ -19,7 +19,7 @@ test(
     const h = makeHost();
     const driversDir = join(h.dir, 'drivers');
     mkdirSync(driversDir, { recursive: true });
-    writeFileSync(join(driversDir, 'seq-ipam.wasm'), (await buildFixture('ipam-driver', 'ipam-driver')).component);
+    writeFileSync(join(driversDir, 'seq-ipam.wasm'), await buildFixture('ipam-driver', 'ipam-driver'));
     let controller = await h.controller({ drivers: undefined, driversDir });
     try {
       const network = await controller.newNetwork('bridge', 'wipam', { ipam: { driver: 'seq' } });

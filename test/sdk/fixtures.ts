@@ -1,37 +1,27 @@
-// Builds the SDK's test fixtures (sdk/fixtures/*) once per process, each from a copy in a
-// temporary directory of the process's own (removed when it exits): nothing is written in the repository.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Builds the SDK's test fixtures (sdk/fixtures/*) once per process, each from a copy outside the
+// repository (test/support/fixture-builds.ts).
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDriver, SDK_ROOT, type BuildResult } from '@wasmnet/sdk';
-import { linkSdk } from '../support/sdk-project.js';
+import { type BuildOptions, SDK_ROOT } from '@wasmnet/sdk';
+import { buildFixtureProject, treeDigest } from '../support/fixture-builds.js';
 
 const FIXTURES = join(SDK_ROOT, 'fixtures');
 
-const builds = new Map<string, Promise<BuildResult>>();
+const builds = new Map<string, Promise<Uint8Array>>();
 
-function once(key: string, build: () => Promise<BuildResult>): Promise<BuildResult> {
-  let result = builds.get(key);
+/** The component of fixture project `name`, built with `options`, once per process. */
+function build(name: string, options: Omit<BuildOptions, 'projectDir' | 'outFile'>): Promise<Uint8Array> {
+  let result = builds.get(name);
   if (result === undefined) {
-    result = build();
-    builds.set(key, result);
+    const fixture = join(FIXTURES, name);
+    result = buildFixtureProject(
+      treeDigest(fixture),
+      (projectDir) => cpSync(fixture, projectDir, { recursive: true, filter: (source) => !source.endsWith('/build') }),
+      { name, ...options },
+    );
+    builds.set(name, result);
   }
   return result;
-}
-
-let scratch: string | undefined;
-
-/** A copy of fixture project `name`, linked to the SDK. */
-function copyOf(name: string): string {
-  if (scratch === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'wasmnet-sdk-fixtures-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    scratch = dir;
-  }
-  const projectDir = join(scratch, name);
-  cpSync(join(FIXTURES, name), projectDir, { recursive: true, filter: (source) => !source.endsWith('/build') });
-  linkSdk(projectDir);
-  return projectDir;
 }
 
 /** The round-trip world: the contract's package plus `echo` (exported) and `echo-host` (imported). */
@@ -40,20 +30,16 @@ export function roundtripWit(): string {
   return `\n${echo}\n${echo.replace('interface echo {', 'interface echo-host {')}\nworld roundtrip { import echo-host; export echo; }\n`;
 }
 
-export function buildRoundtrip(): Promise<BuildResult> {
-  return once('roundtrip', () =>
-    buildDriver({
-      projectDir: copyOf('roundtrip'),
-      world: 'roundtrip',
-      name: 'roundtrip',
-      // 16 MiB: a leak of the ABI buffers (100 MB over the leak test) traps instead of growing.
-      maximumMemoryPages: 256,
-      custom: { extraWit: roundtripWit(), impls: { echo: 'echo.ts' } },
-    }),
-  );
+export function buildRoundtrip(): Promise<Uint8Array> {
+  return build('roundtrip', {
+    world: 'roundtrip',
+    // 16 MiB: a leak of the ABI buffers (100 MB over the leak test) traps instead of growing.
+    maximumMemoryPages: 256,
+    custom: { extraWit: roundtripWit(), impls: { echo: 'echo.ts' } },
+  });
 }
 
 /** A fixture driver project under sdk/fixtures, built for `world`. */
-export function buildFixture(name: string, world = 'network-driver'): Promise<BuildResult> {
-  return once(name, () => buildDriver({ projectDir: copyOf(name), world, name }));
+export function buildFixture(name: string, world = 'network-driver'): Promise<Uint8Array> {
+  return build(name, { world });
 }
