@@ -6,13 +6,14 @@ import { DockerPlugin } from '../../host/api/docker/plugin.js';
 import { DockerPluginServer } from '../../host/api/docker/server.js';
 import { StateFile } from '../../host/api/docker/state.js';
 import { InMemoryControllerPort } from './fake-controller.js';
-import { raw, tempDir } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { raw } from './helpers.js';
 
 const NID = 'a'.repeat(64);
 const EID = 'b'.repeat(64);
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'wasmnet-api-');
   const port = new InMemoryControllerPort();
   const statePath = join(dir, 'docker-state.json');
   const plugin = new DockerPlugin({ port, ipam: new DefaultIpam({ ula: false }), state: new StateFile(statePath) });

@@ -1,14 +1,5 @@
-// Test helpers: a temp dir, and raw HTTP over a unix socket (to send bodies a client never would).
-import { mkdtemp, rm } from 'node:fs/promises';
+// Test helper: raw HTTP over a unix socket (to send bodies a client never would).
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-export async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wasmnet-api-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface RawReply {
   status: number;

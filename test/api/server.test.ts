@@ -11,10 +11,11 @@ import {
 } from '../../host/controller/errors.js';
 import { toErrorResponse } from '../../host/api/errors.js';
 import { InMemoryControllerPort } from './fake-controller.js';
-import { raw, tempDir } from './helpers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { raw } from './helpers.js';
 
 async function start(t: { after(fn: () => Promise<void>): void }, maxBodyBytes?: number) {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'wasmnet-api-');
   const port = new InMemoryControllerPort();
   const server = await ApiServer.listen(port, {
     socketPath: join(dir, 'api', 'wasmnet.sock'),

@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiServer } from '../../host/api/server.js';
 import { InMemoryControllerPort } from '../api/fake-controller.js';
-import { tempDir } from '../api/helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 import { cli } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
 async function daemon(t: { after(fn: () => Promise<void>): void }) {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'wasmnet-api-');
   const port = new InMemoryControllerPort();
   const server = await ApiServer.listen(port, { socketPath: join(dir, 'wasmnet.sock') });
   t.after(() => server.close());
@@ -64,7 +64,7 @@ test('usage errors exit 2 with a clear message', async () => {
 });
 
 test('no daemon: exit 1 and a hint', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'wasmnet-api-');
   const r = await cli(['network', 'ls', '--socket', join(dir, 'none.sock')]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot reach the wasmnet daemon .*is 'wasmnet daemon' running/);

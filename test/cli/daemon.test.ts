@@ -8,11 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeHost } from '../controller/fixtures.js';
+import { needsRoot } from '../support/root.js';
 import { raw } from '../api/helpers.js';
 import { cli } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
-const root = process.getuid?.() === 0;
 
 const cliAt = (socket: string, ...args: string[]) => cli(['--socket', socket, ...args]);
 
@@ -50,7 +50,7 @@ async function waitFor(path: string, daemon: { logs(): string }): Promise<void> 
 }
 
 test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cleanly on SIGTERM keeping state', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 90_000,
 }, async (t) => {
   const host = makeHost('dmn');

@@ -10,13 +10,12 @@ import type { DriverView } from '../../host/api/port.js';
 import { silentLogger } from '../../host/api/log.js';
 import { startDaemon } from '../../host/cli/daemon.js';
 import { makeHost } from '../controller/fixtures.js';
+import { needsRoot } from '../support/root.js';
 import { buildAsFixture } from '../drivers/as-fixtures.js';
 import { cli } from './helpers.js';
 
-const root = process.getuid?.() === 0;
-
 test('driver API: built-ins listed, the watched DATA_DIR/drivers, load, inspect, upgrade, unload', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const host = makeHost('drv');

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { ApiServer } from '../../host/api/server.js';
 import { runCni } from '../../host/cni/plugin.js';
 import { InMemoryControllerPort } from '../api/fake-controller.js';
-import { tempDir } from '../api/helpers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 
 async function daemon(t: { after(fn: () => Promise<void>): void }) {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'wasmnet-api-');
   const port = new InMemoryControllerPort();
   const server = await ApiServer.listen(port, { socketPath: join(dir, 'wasmnet.sock') });
   t.after(() => server.close());

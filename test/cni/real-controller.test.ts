@@ -11,9 +11,9 @@ import { ControllerAdapter } from '../../host/api/controller-adapter.js';
 import { ApiServer } from '../../host/api/server.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson, makeHost, ping, type IpAddr } from '../controller/fixtures.js';
+import { needsRoot } from '../support/root.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
-const root = process.getuid?.() === 0;
 
 interface Outcome {
   code: number;
@@ -39,16 +39,13 @@ function exec(env: Record<string, string>, stdin: string): Promise<Outcome> {
 }
 
 test('wasmnet-cni → API → real controller: ADD, CHECK, DEL twice, VERSION, GC, STATUS, bad configs', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const host = makeHost('cni');
-  const runtimeDir = join(host.dir, 'runtime');
+  const runtimeDir = host.namespaceDir('runtime');
   mkdirSync(runtimeDir);
-  t.after(() => {
-    for (const name of ['ctr1', 'ctr2']) if (existsSync(join(runtimeDir, name))) deleteNetns(join(runtimeDir, name));
-    host.cleanup();
-  });
+  t.after(() => host.cleanup());
   const controller = await host.controller({ drivers: undefined });
   t.after(() => controller.close());
   const server = await ApiServer.listen(new ControllerAdapter(controller), { socketPath: join(host.dir, 'api.sock') });

@@ -15,6 +15,7 @@ import {
 } from '../../host/controller/index.js';
 import { OperationLocks } from '../../host/controller/locks.js';
 import { ipJson, kernelSettled, withController, type IpAddr } from './fixtures.js';
+import { needsRoot } from '../support/root.js';
 
 /** A task that records when it starts and ends, and ends when `release` is called. */
 function gate(log: string[], name: string): { task: () => Promise<string>; release: () => void } {
@@ -94,77 +95,81 @@ test('OperationLocks: one key at a time in call order, other keys in parallel, s
   assert.equal(await locks.withKeys(['a'], async () => 'free again'), 'free again', 'a failed task releases its keys');
 });
 
-test('twelve lifecycles at once through the Wasm bridge: each gets its own interface, address and tagged links, and all of it goes', () =>
-  withController(
-    async (h, controller) => {
-      const networks = [
-        await controller.newNetwork('bridge', 'par-a', { ipam: { config: [{ subnet: '10.91.0.0/24' }] } }),
-        await controller.newNetwork('bridge', 'par-b', { ipam: { config: [{ subnet: '10.92.0.0/24' }] } }),
-      ];
-      const lifecycles = await Promise.all(
-        Array.from({ length: 12 }, async (_, i) => {
-          const network = networks[i % 2]!;
-          const [endpoint, sandbox] = await Promise.all([
-            network.createEndpoint(`ep${i}`),
-            controller.newSandbox(`c${i}`),
-          ]);
-          await endpoint.join(sandbox);
-          return { endpoint, sandbox };
-        }),
-      );
-      const addresses = new Set<string>();
-      for (const { endpoint, sandbox } of lifecycles) {
-        const info = endpoint.info();
-        addresses.add(info.ipv4Address as string);
-        const inside = ipJson<IpAddr[]>(sandbox.key(), 'addr', 'show', 'eth0');
-        assert.deepEqual(
-          inside[0]?.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
-          [info.ipv4Address],
+test(
+  'twelve lifecycles at once through the Wasm bridge: each gets its own interface, address and tagged links, and all of it goes',
+  needsRoot,
+  () =>
+    withController(
+      async (h, controller) => {
+        const networks = [
+          await controller.newNetwork('bridge', 'par-a', { ipam: { config: [{ subnet: '10.91.0.0/24' }] } }),
+          await controller.newNetwork('bridge', 'par-b', { ipam: { config: [{ subnet: '10.92.0.0/24' }] } }),
+        ];
+        const lifecycles = await Promise.all(
+          Array.from({ length: 12 }, async (_, i) => {
+            const network = networks[i % 2]!;
+            const [endpoint, sandbox] = await Promise.all([
+              network.createEndpoint(`ep${i}`),
+              controller.newSandbox(`c${i}`),
+            ]);
+            await endpoint.join(sandbox);
+            return { endpoint, sandbox };
+          }),
         );
-        const rows = controller.store.links.all().filter((row) => row.operation === `join:${endpoint.id()}`);
-        // The bridge names the host end veth + the endpoint id's first 10 characters + an attempt number.
-        const hostEnd = new RegExp(`^veth${endpoint.id().slice(0, 10)}\\d+$`);
+        const addresses = new Set<string>();
+        for (const { endpoint, sandbox } of lifecycles) {
+          const info = endpoint.info();
+          addresses.add(info.ipv4Address as string);
+          const inside = ipJson<IpAddr[]>(sandbox.key(), 'addr', 'show', 'eth0');
+          assert.deepEqual(
+            inside[0]?.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+            [info.ipv4Address],
+          );
+          const rows = controller.store.links.all().filter((row) => row.operation === `join:${endpoint.id()}`);
+          // The bridge names the host end veth + the endpoint id's first 10 characters + an attempt number.
+          const hostEnd = new RegExp(`^veth${endpoint.id().slice(0, 10)}\\d+$`);
+          assert.deepEqual(
+            rows
+              .map((row) => [
+                row.ns === 'host' ? 'host' : row.ns === `sandbox:${sandbox.key()}` ? 'own sandbox' : row.ns,
+                hostEnd.test(row.name) ? 'host end' : row.name,
+              ])
+              .sort(),
+            [
+              ['host', 'host end'],
+              ['own sandbox', 'eth0'],
+            ],
+            `the links of ${endpoint.name()}'s join are tagged with it`,
+          );
+        }
+        assert.equal(addresses.size, 12, 'no address was given twice');
+        const bridges = controller.store.links.all().filter((row) => row.operation?.startsWith('net:'));
         assert.deepEqual(
-          rows
-            .map((row) => [
-              row.ns === 'host' ? 'host' : row.ns === `sandbox:${sandbox.key()}` ? 'own sandbox' : row.ns,
-              hostEnd.test(row.name) ? 'host end' : row.name,
-            ])
-            .sort(),
-          [
-            ['host', 'host end'],
-            ['own sandbox', 'eth0'],
-          ],
-          `the links of ${endpoint.name()}'s join are tagged with it`,
+          bridges.map((row) => row.operation).sort(),
+          networks.map((network) => `net:${network.id()}`).sort(),
         );
-      }
-      assert.equal(addresses.size, 12, 'no address was given twice');
-      const bridges = controller.store.links.all().filter((row) => row.operation?.startsWith('net:'));
-      assert.deepEqual(
-        bridges.map((row) => row.operation).sort(),
-        networks.map((network) => `net:${network.id()}`).sort(),
-      );
 
-      await Promise.all(
-        lifecycles.map(async ({ endpoint, sandbox }) => {
-          await sandbox.delete();
-          await endpoint.delete();
-        }),
-      );
-      await Promise.all(networks.map((network) => network.delete()));
-      assert.deepEqual(controller.sandboxes(), []);
-      assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
-      await kernelSettled(() => ipJson<IpAddr[]>(h.host.path as string, 'addr').length === 1);
-      assert.deepEqual(
-        ipJson<IpAddr[]>(h.host.path as string, 'addr').map((a) => a.ifname),
-        ['lo'],
-        'no link is left in the host namespace',
-      );
-    },
-    { drivers: undefined },
-  ));
+        await Promise.all(
+          lifecycles.map(async ({ endpoint, sandbox }) => {
+            await sandbox.delete();
+            await endpoint.delete();
+          }),
+        );
+        await Promise.all(networks.map((network) => network.delete()));
+        assert.deepEqual(controller.sandboxes(), []);
+        assert.deepEqual(controller.store.links.all(), [], 'no ownership row is left');
+        await kernelSettled(() => ipJson<IpAddr[]>(h.host.path as string, 'addr').length === 1);
+        assert.deepEqual(
+          ipJson<IpAddr[]>(h.host.path as string, 'addr').map((a) => a.ifname),
+          ['lo'],
+          'no link is left in the host namespace',
+        );
+      },
+      { drivers: undefined },
+    ),
+);
 
-test("races on one name or one object end with libnetwork's error for all but one", () =>
+test("races on one name or one object end with libnetwork's error for all but one", needsRoot, () =>
   withController(async (_h, controller) => {
     const names = await Promise.allSettled(
       [0, 1, 2].map(() => controller.newNetwork('bridge', 'same', { ipam: { config: [{ subnet: '10.93.0.0/24' }] } })),
@@ -203,9 +208,10 @@ test("races on one name or one object end with libnetwork's error for all but on
     for (const sandbox of controller.sandboxes()) await sandbox.delete();
     await endpoint.delete();
     await network.delete();
-  }));
+  }),
+);
 
-test('close waits for the operations already called, and refuses those called after it', () =>
+test('close waits for the operations already called, and refuses those called after it', needsRoot, () =>
   withController(async (_h, controller) => {
     const network = await controller.newNetwork('bridge', 'closing', {
       ipam: { config: [{ subnet: '10.95.0.0/24' }] },
@@ -220,4 +226,5 @@ test('close waits for the operations already called, and refuses those called af
       'the operation called before close completed',
     );
     await refusedAfterClose;
-  }));
+  }),
+);

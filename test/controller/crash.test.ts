@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { Controller } from '../../host/index.js';
 import { ipJson, kernelSettled, makeHost, ping, type IpAddr, type TestHost } from './fixtures.js';
+import { needsRoot } from '../support/root.js';
 
 const CYCLES = Number(process.env.WASMNET_CRASH_CYCLES ?? 50);
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
@@ -117,7 +118,10 @@ async function check(h: TestHost, cycle: number): Promise<void> {
   }
 }
 
-test(`crash test: ${CYCLES} SIGKILLs during a random workload leave nothing behind`, { timeout: 600_000 }, async () => {
+test(`crash test: ${CYCLES} SIGKILLs during a random workload leave nothing behind`, {
+  ...needsRoot,
+  timeout: 600_000,
+}, async () => {
   const h = makeHost();
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {

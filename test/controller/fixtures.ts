@@ -1,15 +1,16 @@
 // Hermetic fixtures for controller tests: a private directory holding this test's "host"
 // namespace (hostNetns), its sandbox namespaces and its data directory; all removed in cleanup.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriverRegistry } from '../../host/drivers/index.js';
-import { createNetns, deleteNetns, sysctlSet, type Netns } from '../../host/netlink/index.js';
+import type { Netns } from '../../host/netlink/index.js';
 import { Controller, type ControllerOptions } from '../../host/index.js';
+import { createPrivateHost, ipJson, removeWithNamespaces, uniqueId } from '../support/netns.js';
 import { TestBridgeDriver } from './test-bridge-driver.js';
 
-let counter = 0;
+export { ipJson };
 
 export interface TestHost {
   dir: string;
@@ -22,15 +23,18 @@ export interface TestHost {
   warnings: string[];
   /** A controller over this host (the same data directory every time). */
   controller(extra?: Partial<ControllerOptions>): Promise<Controller>;
+  /** A directory `dir/name` for namespaces the test makes itself (as an engine would); cleanup deletes them. */
+  namespaceDir(name: string): string;
   cleanup(): void;
 }
 
 export function makeHost(label = 'h'): TestHost {
-  const dir = `/run/wasmnet-ctl-test-${process.pid}-${counter++}`;
+  const dir = `/run/wasmnet-ctl-test-${uniqueId()}`;
   const hostDir = join(dir, 'host');
   const netnsDir = join(dir, 'sandboxes');
   const dataDir = join(dir, 'data');
-  const host = createNetns(hostDir, label, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
+  const namespaceDirs = [netnsDir, hostDir];
+  const host = createPrivateHost(hostDir, label);
   const driver = new TestBridgeDriver(host);
   const registry = new DriverRegistry();
   registry.registerDriver('bridge', driver, {
@@ -64,19 +68,12 @@ export function makeHost(label = 'h'): TestHost {
         onWarning: (message) => warnings.push(message),
         ...extra,
       }),
-    cleanup: () => {
-      for (const sub of [netnsDir, hostDir]) {
-        if (!existsSync(sub)) continue;
-        for (const file of readdirSync(sub)) {
-          try {
-            deleteNetns(join(sub, file));
-          } catch {
-            rmSync(join(sub, file), { force: true });
-          }
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
+    namespaceDir: (name) => {
+      const namespaceDir = join(dir, name);
+      namespaceDirs.unshift(namespaceDir);
+      return namespaceDir;
     },
+    cleanup: () => removeWithNamespaces(dir, namespaceDirs),
   };
 }
 
@@ -96,11 +93,6 @@ export async function withController(
     await controller.close();
     h.cleanup();
   }
-}
-
-/** `ip -j ARGS` inside the namespace at `path` (checked independently of our netlink code). */
-export function ipJson<T = unknown>(path: string, ...args: string[]): T {
-  return JSON.parse(execFileSync('nsenter', [`--net=${path}`, 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]') as T;
 }
 
 export function ping(path: string, ip: string): boolean {

@@ -17,115 +17,127 @@ import {
 } from '../../host/controller/index.js';
 import { Rtnl } from '../../host/netlink/index.js';
 import { ipJson, makeHost, ping, withController, type IpAddr, type IpRoute } from './fixtures.js';
+import { needsRoot } from '../support/root.js';
 
-test('README flow: network1, Endpoint1, container1; join, driverInfo, info, files; then everything goes', () =>
-  withController(async (h, controller) => {
-    const network = await controller.newNetwork('bridge', 'network1', {
-      ipam: { config: [{ subnet: '10.40.0.0/24' }] },
-    });
-    const ep = await network.createEndpoint('Endpoint1');
-    const sbox = await controller.newSandbox('container1', { hostname: 'test', domainname: 'docker.io' });
-    await ep.join(sbox);
-    const driverInfo = await ep.driverInfo();
-    assert.equal(driverInfo[MAC_ADDRESS], '02:42:0a:28:00:02');
-    const info = ep.info();
-    assert.equal(info.ipv4Address, '10.40.0.2/24');
-    assert.equal(info.gateway, '10.40.0.1');
-    assert.equal(info.interfaceName, 'eth0');
-    assert.equal(info.sandboxKey, sbox.key());
-    assert.equal(sbox.containerId(), 'container1');
-    assert.ok(sbox.key().startsWith(h.netnsDir));
+test(
+  'README flow: network1, Endpoint1, container1; join, driverInfo, info, files; then everything goes',
+  needsRoot,
+  () =>
+    withController(async (h, controller) => {
+      const network = await controller.newNetwork('bridge', 'network1', {
+        ipam: { config: [{ subnet: '10.40.0.0/24' }] },
+      });
+      const ep = await network.createEndpoint('Endpoint1');
+      const sbox = await controller.newSandbox('container1', { hostname: 'test', domainname: 'docker.io' });
+      await ep.join(sbox);
+      const driverInfo = await ep.driverInfo();
+      assert.equal(driverInfo[MAC_ADDRESS], '02:42:0a:28:00:02');
+      const info = ep.info();
+      assert.equal(info.ipv4Address, '10.40.0.2/24');
+      assert.equal(info.gateway, '10.40.0.1');
+      assert.equal(info.interfaceName, 'eth0');
+      assert.equal(info.sandboxKey, sbox.key());
+      assert.equal(sbox.containerId(), 'container1');
+      assert.ok(sbox.key().startsWith(h.netnsDir));
 
-    const addrs = ipJson<IpAddr[]>(sbox.key(), 'addr', 'show', 'eth0');
-    assert.deepEqual(
-      addrs[0]?.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
-      ['10.40.0.2/24'],
-    );
-    const routes = ipJson<IpRoute[]>(sbox.key(), 'route', 'show', 'default');
-    assert.deepEqual(
-      routes.map((r) => [r.gateway, r.dev]),
-      [['10.40.0.1', 'eth0']],
-    );
-    assert.ok(ping(sbox.key(), '10.40.0.1'), 'the sandbox reaches its gateway on the bridge');
+      const addrs = ipJson<IpAddr[]>(sbox.key(), 'addr', 'show', 'eth0');
+      assert.deepEqual(
+        addrs[0]?.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+        ['10.40.0.2/24'],
+      );
+      const routes = ipJson<IpRoute[]>(sbox.key(), 'route', 'show', 'default');
+      assert.deepEqual(
+        routes.map((r) => [r.gateway, r.dev]),
+        [['10.40.0.1', 'eth0']],
+      );
+      assert.ok(ping(sbox.key(), '10.40.0.1'), 'the sandbox reaches its gateway on the bridge');
 
-    const { hostsPath, resolvConfPath } = sbox.info();
-    assert.match(readFileSync(hostsPath, 'utf8'), /^10\.40\.0\.2\ttest\.docker\.io test$/m);
-    assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost$/m);
-    assert.equal(readFileSync(resolvConfPath, 'utf8'), 'nameserver 10.99.0.53\nsearch example.test\noptions ndots:2\n');
+      const { hostsPath, resolvConfPath } = sbox.info();
+      assert.match(readFileSync(hostsPath, 'utf8'), /^10\.40\.0\.2\ttest\.docker\.io test$/m);
+      assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost$/m);
+      assert.equal(
+        readFileSync(resolvConfPath, 'utf8'),
+        'nameserver 10.99.0.53\nsearch example.test\noptions ndots:2\n',
+      );
 
-    assert.equal(controller.networkByName('network1'), network);
-    assert.equal(controller.networkById(network.id()), network);
-    assert.deepEqual(controller.sandboxes(), [sbox]);
+      assert.equal(controller.networkByName('network1'), network);
+      assert.equal(controller.networkById(network.id()), network);
+      assert.deepEqual(controller.sandboxes(), [sbox]);
 
-    const inode = statSync(hostsPath).ino;
-    await ep.leave(sbox);
-    // Rewritten in place (a container bind-mounts it): same inode, the shorter text and nothing after it.
-    assert.equal(statSync(hostsPath).ino, inode);
-    assert.doesNotMatch(readFileSync(hostsPath, 'utf8'), /10\.40\.0\.2/);
-    assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost\n(.+\n)*$/);
-    assert.deepEqual(
-      ipJson<IpAddr[]>(sbox.key(), 'addr').map((a) => a.ifname),
-      ['lo'],
-    );
-    await ep.delete();
-    const key = sbox.key();
-    await sbox.delete();
-    assert.equal(existsSync(key), false);
-    assert.equal(existsSync(hostsPath), false);
-    await network.delete();
-    assert.deepEqual(controller.networks(), []);
-    assert.equal(h.driver.networks.size, 0);
-  }));
+      const inode = statSync(hostsPath).ino;
+      await ep.leave(sbox);
+      // Rewritten in place (a container bind-mounts it): same inode, the shorter text and nothing after it.
+      assert.equal(statSync(hostsPath).ino, inode);
+      assert.doesNotMatch(readFileSync(hostsPath, 'utf8'), /10\.40\.0\.2/);
+      assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost\n(.+\n)*$/);
+      assert.deepEqual(
+        ipJson<IpAddr[]>(sbox.key(), 'addr').map((a) => a.ifname),
+        ['lo'],
+      );
+      await ep.delete();
+      const key = sbox.key();
+      await sbox.delete();
+      assert.equal(existsSync(key), false);
+      assert.equal(existsSync(hostsPath), false);
+      await network.delete();
+      assert.deepEqual(controller.networks(), []);
+      assert.equal(h.driver.networks.size, 0);
+    }),
+);
 
-test('libnetwork rules: unique names, no delete in use, one sandbox per endpoint, leave only what was joined', () =>
-  withController(async (_h, controller) => {
-    const network = await controller.newNetwork('bridge', 'net', { ipam: { config: [{ subnet: '10.41.0.0/24' }] } });
-    await assert.rejects(
-      controller.newNetwork('bridge', 'net'),
-      (e: unknown) =>
-        e instanceof NetworkNameError &&
-        e.code === 'network-name' &&
-        e.kind === 'forbidden' &&
-        /net already exists/.test(e.message),
-    );
-    await assert.rejects(
-      controller.newNetwork('nosuch', 'other'),
-      (e: unknown) => e instanceof NotFoundError && e.code === 'no-such-driver',
-    );
-    const ep = await network.createEndpoint('ep');
-    await assert.rejects(network.createEndpoint('ep'), EndpointExistsError);
-    await assert.rejects(
-      network.delete(),
-      (e: unknown) => e instanceof ActiveEndpointsError && e.code === 'active-endpoints',
-    );
-    const a = await controller.newSandbox('a');
-    const b = await controller.newSandbox('b');
-    await assert.rejects(
-      controller.newSandbox('a'),
-      (e: unknown) => e instanceof ForbiddenError && e.code === 'sandbox-exists',
-    );
-    await assert.rejects(ep.leave(a), (e: unknown) => e instanceof NotJoinedError && e.code === 'not-joined');
-    await ep.join(a);
-    await assert.rejects(ep.join(b), EndpointInUseError);
-    await assert.rejects(ep.join(a), (e: unknown) => e instanceof ForbiddenError && e.code === 'already-joined');
-    const ep2 = await network.createEndpoint('ep2');
-    await assert.rejects(ep2.join(a), (e: unknown) => e instanceof ForbiddenError && e.code === 'already-connected');
-    await assert.rejects(ep.leave(b), NotJoinedError);
-    await assert.rejects(ep.delete(), ActiveContainerError);
-    await assert.rejects(network.createEndpoint('bad', { ipv4Address: '10.99.0.5' }), InvalidParameterError);
-    await assert.rejects(network.createEndpoint('bad', { ipv6Address: 'fd00::5' }), InvalidParameterError);
-    await ep.leave(a);
-    await ep.delete();
-    await assert.rejects(ep.delete(), NotFoundError);
-    await ep2.delete();
-    await a.delete();
-    await assert.rejects(a.delete(), NotFoundError);
-    await b.delete();
-    await network.delete();
-    await assert.rejects(network.delete(), InvalidParameterError);
-  }));
+test(
+  'libnetwork rules: unique names, no delete in use, one sandbox per endpoint, leave only what was joined',
+  needsRoot,
+  () =>
+    withController(async (_h, controller) => {
+      const network = await controller.newNetwork('bridge', 'net', { ipam: { config: [{ subnet: '10.41.0.0/24' }] } });
+      await assert.rejects(
+        controller.newNetwork('bridge', 'net'),
+        (e: unknown) =>
+          e instanceof NetworkNameError &&
+          e.code === 'network-name' &&
+          e.kind === 'forbidden' &&
+          /net already exists/.test(e.message),
+      );
+      await assert.rejects(
+        controller.newNetwork('nosuch', 'other'),
+        (e: unknown) => e instanceof NotFoundError && e.code === 'no-such-driver',
+      );
+      const ep = await network.createEndpoint('ep');
+      await assert.rejects(network.createEndpoint('ep'), EndpointExistsError);
+      await assert.rejects(
+        network.delete(),
+        (e: unknown) => e instanceof ActiveEndpointsError && e.code === 'active-endpoints',
+      );
+      const a = await controller.newSandbox('a');
+      const b = await controller.newSandbox('b');
+      await assert.rejects(
+        controller.newSandbox('a'),
+        (e: unknown) => e instanceof ForbiddenError && e.code === 'sandbox-exists',
+      );
+      await assert.rejects(ep.leave(a), (e: unknown) => e instanceof NotJoinedError && e.code === 'not-joined');
+      await ep.join(a);
+      await assert.rejects(ep.join(b), EndpointInUseError);
+      await assert.rejects(ep.join(a), (e: unknown) => e instanceof ForbiddenError && e.code === 'already-joined');
+      const ep2 = await network.createEndpoint('ep2');
+      await assert.rejects(ep2.join(a), (e: unknown) => e instanceof ForbiddenError && e.code === 'already-connected');
+      await assert.rejects(ep.leave(b), NotJoinedError);
+      await assert.rejects(ep.delete(), ActiveContainerError);
+      await assert.rejects(network.createEndpoint('bad', { ipv4Address: '10.99.0.5' }), InvalidParameterError);
+      await assert.rejects(network.createEndpoint('bad', { ipv6Address: 'fd00::5' }), InvalidParameterError);
+      await ep.leave(a);
+      await ep.delete();
+      await assert.rejects(ep.delete(), NotFoundError);
+      await ep2.delete();
+      await a.delete();
+      await assert.rejects(a.delete(), NotFoundError);
+      await b.delete();
+      await network.delete();
+      await assert.rejects(network.delete(), InvalidParameterError);
+    }),
+);
 
-test('two sandboxes on one network ping each other; preferred address and MAC are honoured', () =>
+test('two sandboxes on one network ping each other; preferred address and MAC are honoured', needsRoot, () =>
   withController(async (_h, controller) => {
     const network = await controller.newNetwork('bridge', 'net', { ipam: { config: [{ subnet: '10.42.0.0/24' }] } });
     const ep1 = await network.createEndpoint('ep1', { ipv4Address: '10.42.0.10', macAddress: '02:00:00:00:00:0A' });
@@ -143,95 +155,104 @@ test('two sandboxes on one network ping each other; preferred address and MAC ar
     await s1.delete();
     await s2.delete();
     assert.equal(ep1.info().sandboxKey, undefined, 'deleting a sandbox leaves its endpoints');
-  }));
+  }),
+);
 
-test('a driver registered with externalConnectivity false is never asked to program or revoke; its gateway still routes', () =>
-  withController(async (h, controller) => {
-    h.registry.registerDriver('quiet', h.driver, {
-      dataScope: 'local',
-      connectivityScope: 'local',
-      externalConnectivity: false,
-    });
-    const network = await controller.newNetwork('quiet', 'quiet', { ipam: { config: [{ subnet: '10.46.0.0/24' }] } });
-    const box = await controller.newSandbox('quiet-box');
-    const ep = await network.createEndpoint('q');
-    await ep.join(box);
-    assert.deepEqual(
-      ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
-      [['10.46.0.1', 'eth0']],
-    );
-    await ep.leave(box);
-    await ep.join(box);
-    await box.delete();
-    assert.equal(h.driver.count('programExternalConnectivity'), 0);
-    assert.equal(h.driver.count('revokeExternalConnectivity'), 0);
-    assert.equal(h.driver.count('join'), 2);
-    await ep.delete();
-    await network.delete();
-  }));
+test(
+  'a driver registered with externalConnectivity false is never asked to program or revoke; its gateway still routes',
+  needsRoot,
+  () =>
+    withController(async (h, controller) => {
+      h.registry.registerDriver('quiet', h.driver, {
+        dataScope: 'local',
+        connectivityScope: 'local',
+        externalConnectivity: false,
+      });
+      const network = await controller.newNetwork('quiet', 'quiet', { ipam: { config: [{ subnet: '10.46.0.0/24' }] } });
+      const box = await controller.newSandbox('quiet-box');
+      const ep = await network.createEndpoint('q');
+      await ep.join(box);
+      assert.deepEqual(
+        ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
+        [['10.46.0.1', 'eth0']],
+      );
+      await ep.leave(box);
+      await ep.join(box);
+      await box.delete();
+      assert.equal(h.driver.count('programExternalConnectivity'), 0);
+      assert.equal(h.driver.count('revokeExternalConnectivity'), 0);
+      assert.equal(h.driver.count('join'), 2);
+      await ep.delete();
+      await network.delete();
+    }),
+);
 
-test('a sandbox on two networks: eth0 and eth1, one gateway endpoint, internal networks give no default route', () =>
-  withController(async (h, controller) => {
-    const internal = await controller.newNetwork('bridge', 'aaa-internal', {
-      internal: true,
-      ipam: { config: [{ subnet: '10.43.0.0/24' }] },
-    });
-    const front = await controller.newNetwork('bridge', 'front', { ipam: { config: [{ subnet: '10.44.0.0/24' }] } });
-    const back = await controller.newNetwork('bridge', 'back', { ipam: { config: [{ subnet: '10.45.0.0/24' }] } });
-    const box = await controller.newSandbox('multi');
-    const epInternal = await internal.createEndpoint('i');
-    const epFront = await front.createEndpoint('f');
-    const epBack = await back.createEndpoint('b');
+test(
+  'a sandbox on two networks: eth0 and eth1, one gateway endpoint, internal networks give no default route',
+  needsRoot,
+  () =>
+    withController(async (h, controller) => {
+      const internal = await controller.newNetwork('bridge', 'aaa-internal', {
+        internal: true,
+        ipam: { config: [{ subnet: '10.43.0.0/24' }] },
+      });
+      const front = await controller.newNetwork('bridge', 'front', { ipam: { config: [{ subnet: '10.44.0.0/24' }] } });
+      const back = await controller.newNetwork('bridge', 'back', { ipam: { config: [{ subnet: '10.45.0.0/24' }] } });
+      const box = await controller.newSandbox('multi');
+      const epInternal = await internal.createEndpoint('i');
+      const epFront = await front.createEndpoint('f');
+      const epBack = await back.createEndpoint('b');
 
-    await epInternal.join(box);
-    assert.equal(epInternal.info().interfaceName, 'eth0');
-    assert.deepEqual(
-      ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default'),
-      [],
-      'an internal network gives no default route',
-    );
-    assert.equal(h.driver.count('programExternalConnectivity'), 0);
+      await epInternal.join(box);
+      assert.equal(epInternal.info().interfaceName, 'eth0');
+      assert.deepEqual(
+        ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default'),
+        [],
+        'an internal network gives no default route',
+      );
+      assert.equal(h.driver.count('programExternalConnectivity'), 0);
 
-    await epFront.join(box);
-    assert.equal(epFront.info().interfaceName, 'eth1');
-    assert.deepEqual(
-      ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
-      [['10.44.0.1', 'eth1']],
-    );
-    assert.deepEqual(
-      h.driver.calls.filter((c) => c.method === 'programExternalConnectivity').map((c) => c.args[1]),
-      [epFront.id()],
-    );
+      await epFront.join(box);
+      assert.equal(epFront.info().interfaceName, 'eth1');
+      assert.deepEqual(
+        ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
+        [['10.44.0.1', 'eth1']],
+      );
+      assert.deepEqual(
+        h.driver.calls.filter((c) => c.method === 'programExternalConnectivity').map((c) => c.args[1]),
+        [epFront.id()],
+      );
 
-    // "back" sorts before "front" by network name: it takes the gateway, as in libnetwork.
-    await epBack.join(box);
-    assert.equal(epBack.info().interfaceName, 'eth2');
-    assert.deepEqual(
-      ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
-      [['10.45.0.1', 'eth2']],
-    );
-    assert.deepEqual(
-      h.driver.calls.filter((c) => c.method === 'revokeExternalConnectivity').map((c) => c.args[1]),
-      [epFront.id()],
-    );
-    const connected = ipJson<IpRoute[]>(box.key(), 'route', 'show')
-      .map((r) => r.dst)
-      .sort();
-    assert.deepEqual(connected, ['10.43.0.0/24', '10.44.0.0/24', '10.45.0.0/24', 'default']);
+      // "back" sorts before "front" by network name: it takes the gateway, as in libnetwork.
+      await epBack.join(box);
+      assert.equal(epBack.info().interfaceName, 'eth2');
+      assert.deepEqual(
+        ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
+        [['10.45.0.1', 'eth2']],
+      );
+      assert.deepEqual(
+        h.driver.calls.filter((c) => c.method === 'revokeExternalConnectivity').map((c) => c.args[1]),
+        [epFront.id()],
+      );
+      const connected = ipJson<IpRoute[]>(box.key(), 'route', 'show')
+        .map((r) => r.dst)
+        .sort();
+      assert.deepEqual(connected, ['10.43.0.0/24', '10.44.0.0/24', '10.45.0.0/24', 'default']);
 
-    await epBack.leave(box);
-    assert.deepEqual(
-      ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
-      [['10.44.0.1', 'eth1']],
-    );
-    await epInternal.leave(box);
-    const again = await back.createEndpoint('b2');
-    await again.join(box);
-    assert.equal(again.info().interfaceName, 'eth0', 'the lowest free index is reused');
-    await box.delete();
-  }));
+      await epBack.leave(box);
+      assert.deepEqual(
+        ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default').map((r) => [r.gateway, r.dev]),
+        [['10.44.0.1', 'eth1']],
+      );
+      await epInternal.leave(box);
+      const again = await back.createEndpoint('b2');
+      await again.join(box);
+      assert.equal(again.info().interfaceName, 'eth0', 'the lowest free index is reused');
+      await box.delete();
+    }),
+);
 
-test('gateway and aux addresses are reserved; IPAM excludes the host routes and nameservers', async () => {
+test('gateway and aux addresses are reserved; IPAM excludes the host routes and nameservers', needsRoot, async () => {
   const h = makeHost();
   // A host route over 172.17.0.0/16 and a nameserver in 172.18.0.0/16: dynamic pools avoid both.
   const rtnl = new Rtnl(h.host);
@@ -274,7 +295,7 @@ test('gateway and aux addresses are reserved; IPAM excludes the host routes and 
   }
 });
 
-test('IPv6: a dual-stack network gives the endpoint both addresses, in the sandbox and in /etc/hosts', () =>
+test('IPv6: a dual-stack network gives the endpoint both addresses, in the sandbox and in /etc/hosts', needsRoot, () =>
   withController(async (h, controller) => {
     const network = await controller.newNetwork('bridge', 'v6', {
       enableIPv6: true,
@@ -298,4 +319,5 @@ test('IPv6: a dual-stack network gives the endpoint both addresses, in the sandb
     await ep.delete();
     await network.delete();
     assert.deepEqual(h.warnings, []);
-  }));
+  }),
+);

@@ -1,6 +1,5 @@
 // Shared setup for the driver runtime tests: a runtime over a fake plumbing backend that
 // records calls, an in-memory store, and a steady stream of calls to count failures.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,8 +10,8 @@ import {
   type RuntimeOptions,
 } from '../../host/drivers/index.js';
 
-/** Shared by the test files so each probe is transpiled once (the cache is keyed by hash). */
-export const DATA_DIR = join(tmpdir(), 'wasmnet-drivers-test');
+/** Shared by the test files so each probe is transpiled once (the cache is keyed by hash); one per user. */
+export const DATA_DIR = join(tmpdir(), `wasmnet-drivers-test-${process.getuid?.() ?? 0}`);
 
 export class FakePlumbing {
   readonly calls: NetlinkCall[] = [];
@@ -40,13 +39,6 @@ export function makeRuntime(options: Partial<RuntimeOptions> = {}): {
     ...options,
   });
   return { runtime, plumbing, logs };
-}
-
-/** A fresh directory under the system's temporary one, removed when the test `t` ends. */
-export function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** Calls `driver` back to back until stopped; every call must succeed. After a failure it

@@ -10,7 +10,8 @@ import {
   type WatchEvent,
 } from '../../host/drivers/index.js';
 import { probeComponent } from './fixtures.js';
-import { makeRuntime, sleep, steadyStream, tempDir } from './harness.js';
+import { tempDir } from '../support/temp-dir.js';
+import { makeRuntime, sleep, steadyStream } from './harness.js';
 
 /** Writes a file the way a deployer should: complete, then renamed into place. */
 function place(dir: string, file: string, bytes: Uint8Array): void {

@@ -11,8 +11,9 @@ import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { dockerInstalled, IMAGE, importBusybox, removeAll, startDocker, type DockerEngine } from './docker.js';
 import { ipJson } from '../controller/fixtures.js';
 import { EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { rootSkip } from '../support/root.js';
 
-const skip = !dockerInstalled() && 'needs root and Debian docker.io, containerd, busybox-static';
+const skip = rootSkip || (!dockerInstalled() && 'needs Debian docker.io, containerd, busybox-static');
 const PLUGIN = `wasmnet-t${process.pid}`;
 
 let host: EngineHost;

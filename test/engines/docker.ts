@@ -11,7 +11,7 @@ export const IMAGE = 'wasmnet-busybox:test';
 
 /** Whether the engines are installed (the CI installs them; a developer machine may not have them). */
 export function dockerInstalled(): boolean {
-  return [DOCKER, DOCKERD, CONTAINERD, BUSYBOX].every((path) => existsSync(path)) && process.getuid?.() === 0;
+  return [DOCKER, DOCKERD, CONTAINERD, BUSYBOX].every((path) => existsSync(path));
 }
 
 export interface DockerEngine {

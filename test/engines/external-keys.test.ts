@@ -2,18 +2,13 @@
 // hand-over, over the real Wasm bridge driver, inside the test's own host namespace.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type Controller, NetworkError } from '../../host/index.js';
-import { createNetns, deleteNetns } from '../../host/netlink/index.js';
+import { createNetns } from '../../host/netlink/index.js';
 import { ipJson, makeHost, ping, type IpAddr, type TestHost } from '../controller/fixtures.js';
-
-/** Deletes the namespaces the test made as the "engine" (before the fixture removes the directory). */
-function removeNamespaces(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const file of readdirSync(dir)) deleteNetns(join(dir, file));
-}
+import { needsRoot } from '../support/root.js';
 
 const linkNames = (path: string): string[] => ipJson<IpAddr[]>(path, 'link').map((link) => link.ifname);
 
@@ -22,18 +17,17 @@ async function withEngineHost(
   body: (h: TestHost, engine: string, controllers: Controller[]) => Promise<void>,
 ): Promise<void> {
   const h = makeHost();
-  const engine = join(h.dir, 'engine');
+  const engine = h.namespaceDir('engine');
   const controllers = [await h.controller({ drivers: undefined })];
   try {
     await body(h, engine, controllers);
   } finally {
     for (const controller of controllers) await controller.close();
-    removeNamespaces(engine);
     h.cleanup();
   }
 }
 
-test('external key: named interfaces, a duplicate name refused, kept across a restart, never deleted', () =>
+test('external key: named interfaces, a duplicate name refused, kept across a restart, never deleted', needsRoot, () =>
   withEngineHost(async (h, engine, controllers) => {
     let controller = controllers[0]!;
     const ns1 = createNetns(engine, 'c1').path as string;
@@ -76,9 +70,10 @@ test('external key: named interfaces, a duplicate name refused, kept across a re
       await net.delete();
     }
     assert.deepEqual(linkNames(h.host.path as string), ['lo']);
-  }));
+  }),
+);
 
-test("hand-over (Docker's way): the interface waits in the host namespace for the engine to move it", () =>
+test("hand-over (Docker's way): the interface waits in the host namespace for the engine to move it", needsRoot, () =>
   withEngineHost(async (h, engine, controllers) => {
     const controller = controllers[0]!;
     const key = join(engine, 'later');
@@ -106,4 +101,5 @@ test("hand-over (Docker's way): the interface waits in the host namespace for th
     await ep.delete();
     await network.delete();
     assert.deepEqual(linkNames(h.host.path as string), ['lo']);
-  }));
+  }),
+);

@@ -8,14 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
 import { BUSYBOX, EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { rootSkip } from '../support/root.js';
 
 const PODMAN = '/usr/bin/podman';
 const CNI_PLUGINS = '/usr/lib/cni';
 const CNI_MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 const IMAGE = 'localhost/wasmnet-busybox:test';
 const skip =
-  !([PODMAN, BUSYBOX, `${CNI_PLUGINS}/loopback`].every((path) => existsSync(path)) && process.getuid?.() === 0) &&
-  'needs root and Debian podman, containernetworking-plugins, busybox-static';
+  rootSkip ||
+  (![PODMAN, BUSYBOX, `${CNI_PLUGINS}/loopback`].every((path) => existsSync(path)) &&
+    'needs Debian podman, containernetworking-plugins, busybox-static');
 
 let host: EngineHost;
 let wasmnet: Proc;

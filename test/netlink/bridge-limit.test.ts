@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { NetlinkError } from '../../host/netlink/index.js';
 import { makeHost } from './helpers.js';
+import { needsRoot } from '../support/root.js';
 
-describe('bridge port limit', () => {
+describe('bridge port limit', needsRoot, () => {
   const t = makeHost();
   after(() => t.cleanup());
 

@@ -1,11 +1,10 @@
 // Hermetic fixtures: a private "host" namespace per test, under a private directory, removed
 // with everything in it even when the test fails. Nothing touches the machine's namespace.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../../host/netlink/index.js';
+import { type Netns, Rtnl } from '../../host/netlink/index.js';
+import { createPrivateHost, ipJson, removeWithNamespaces, uniqueId } from '../support/netns.js';
 
-let counter = 0;
+export { ipJson };
 
 export interface TestHost {
   dir: string;
@@ -17,32 +16,17 @@ export interface TestHost {
 }
 
 export function makeHost(): TestHost {
-  const n = counter++;
-  const prefix = `wnt-${process.pid}-${n}`;
-  const dir = `/run/wasmnet-test-${process.pid}-${n}`;
-  const host = createNetns(dir, `${prefix}-host`, (ns) => sysctlSet(ns, 'disable-ipv6', undefined, '1'));
+  const id = uniqueId();
+  const prefix = `wnt-${id}`;
+  const dir = `/run/wasmnet-test-${id}`;
+  const host = createPrivateHost(dir, `${prefix}-host`);
   return {
     dir,
     host,
     rtnl: new Rtnl(host),
     name: (suffix) => `${prefix}-${suffix}`,
-    cleanup: () => {
-      if (!existsSync(dir)) return;
-      for (const file of readdirSync(dir)) {
-        try {
-          deleteNetns(join(dir, file));
-        } catch {
-          rmSync(join(dir, file), { force: true });
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    cleanup: () => removeWithNamespaces(dir, [dir]),
   };
-}
-
-/** `ip -j ARGS` run inside the namespace at `path` (independent verification). */
-export function ipJson<T = unknown>(path: string, ...args: string[]): T {
-  return JSON.parse(execFileSync('nsenter', [`--net=${path}`, 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]') as T;
 }
 
 export function nsExec(path: string, command: string, ...args: string[]): string {

@@ -12,6 +12,7 @@ import {
   sysctlSet,
 } from '../../host/netlink/index.js';
 import { ipJson, ipState, makeHost, nsExec, type TestHost } from './helpers.js';
+import { needsRoot } from '../support/root.js';
 
 interface IpLink {
   ifname: string;
@@ -28,7 +29,7 @@ const unsupported = (e: unknown) => e instanceof NetlinkError && e.errnoName ===
 // A plain link to hang things on, on every kernel: one end of a veth pair.
 const plain = (name: string) => ({ name, kind: { tag: 'veth' as const, val: { name: `${name}p` } }, up: true });
 
-describe('links', () => {
+describe('links', needsRoot, () => {
   let t: TestHost;
   before(() => {
     t = makeHost();

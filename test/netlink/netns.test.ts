@@ -13,8 +13,9 @@ import {
   withNetns,
 } from '../../host/netlink/index.js';
 import { ipJson, makeHost } from './helpers.js';
+import { needsRoot } from '../support/root.js';
 
-describe('namespaces', () => {
+describe('namespaces', needsRoot, () => {
   const t = makeHost();
   after(() => t.cleanup());
 
@@ -75,7 +76,7 @@ describe('namespaces', () => {
   });
 });
 
-describe('the process namespace', () => {
+describe('the process namespace', needsRoot, () => {
   const t = makeHost();
   after(() => t.cleanup());
 

@@ -10,6 +10,7 @@ import { NetlinkError } from '../../host/netlink/index.js';
 import { NetnsPool, Sandbox } from '../../host/sandbox/index.js';
 import { PrivateProc } from '../../host/sandbox/private-proc.js';
 import { ipJson, makeHost, nsExec, type TestHost } from './helpers.js';
+import { needsRoot } from '../support/root.js';
 
 interface IpAddr {
   ifname: string;
@@ -40,7 +41,7 @@ async function filled(pool: NetnsPool, count: number): Promise<void> {
   assert.equal(pool.ready, count, `the pool made ${count} namespaces (failure: ${String(pool.failure)})`);
 }
 
-describe('netns pool', () => {
+describe('netns pool', needsRoot, () => {
   let t: TestHost;
   let pool: NetnsPool;
   before(() => {
@@ -162,7 +163,7 @@ describe('netns pool', () => {
   });
 });
 
-describe('netns pool close', () => {
+describe('netns pool close', needsRoot, () => {
   let t: TestHost;
   before(() => {
     t = makeHost();
@@ -213,7 +214,7 @@ describe('netns pool close', () => {
   });
 });
 
-describe("the pool's own procfs", () => {
+describe("the pool's own procfs", needsRoot, () => {
   let t: TestHost;
   before(() => {
     t = makeHost();

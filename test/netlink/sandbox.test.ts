@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { InvalidInputError, NetlinkError, sysctlSet } from '../../host/netlink/index.js';
 import { LinkDeleter, Sandbox } from '../../host/sandbox/index.js';
 import { ipJson, ipState, makeHost, nsExec, type TestHost } from './helpers.js';
+import { needsRoot } from '../support/root.js';
 
 interface IpAddr {
   ifname: string;
@@ -22,7 +23,7 @@ interface IpRoute {
 
 const isErrno = (name: string) => (e: unknown) => e instanceof NetlinkError && e.errnoName === name;
 
-describe('sandboxes', () => {
+describe('sandboxes', needsRoot, () => {
   let t: TestHost;
   let a: Sandbox;
   let b: Sandbox;

@@ -6,7 +6,7 @@ import { MockInterfaceInfo, MockJoinInfo, MockNetworkInfo, errorOf, loadDriver, 
 import { buildFixture } from './fixtures.js';
 
 async function full(): Promise<LoadedDriver & { h: number }> {
-  const loaded = await loadDriver((await buildFixture('full-driver')).component);
+  const loaded = await loadDriver(await buildFixture('full-driver'));
   return { ...loaded, h: loaded.handle('full') };
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { errorOf, loadIpamDriver } from '@wasmnet/sdk';
 import { buildFixture } from './fixtures.js';
 
-const load = async () => loadIpamDriver((await buildFixture('ipam-driver', 'ipam-driver')).component);
+const load = async () => loadIpamDriver(await buildFixture('ipam-driver', 'ipam-driver'));
 
 const request = (pool?: string, v6 = false) => ({
   addressSpace: 'seq-local',

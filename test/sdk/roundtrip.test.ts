@@ -25,7 +25,7 @@ const U64_MAX = 2n ** 64n - 1n;
 const RESULT_FUNCS = new Set(['echoResultUnit', 'echoResultU32', 'echoResultLinks', 'echoIpamResult']);
 
 async function load(): Promise<{ echo: Echo; seen: unknown[][] }> {
-  const { component } = await buildRoundtrip();
+  const component = await buildRoundtrip();
   const seen: unknown[][] = [];
   const host: Record<string, (...args: unknown[]) => unknown> = {};
   const names = [

@@ -5,12 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ApiClientError } from '../../host/api/client.js';
+import { needsRoot } from '../support/root.js';
 import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 
-const root = process.getuid?.() === 0;
-
 test('malformed components are refused with typed errors; neighbour and host unaffected', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const machineBefore = machineState();
