@@ -90,9 +90,7 @@ export function buildHosts(config: SandboxOptions, addresses: string[]): string 
  * directory (no directory per sandbox: one system call less to make and to remove). They are
  * rewritten in place, as libnetwork does: a container bind-mounts them, so the inode must stay
  * the same (a rename would swap it). The work is synchronous: a file this small costs a few
- * system calls, while each of libuv's thread-pool hops wakes a sleeping thread (timed in a
- * lifecycle loop on a 2-vCPU VM: the two files created in ~0.9 ms through fs/promises, ~0.1 ms
- * synchronously; a hosts rewrite ~0.5 ms there, ~0.1 ms here, ~4 µs in place: see writeHosts).
+ * system calls, while each of libuv's thread-pool hops wakes a sleeping thread.
  */
 export class SandboxFiles {
   constructor(
@@ -123,9 +121,7 @@ export class SandboxFiles {
    * Rewrites the hosts file in place, never truncated to nothing first (as writeFileSync does).
    * ext4 allocates the block of a file rewritten after a truncation to zero when it is closed
    * (auto_da_alloc), and freeing that block again (the next truncation, the unlink at sandbox
-   * delete) waits for the disk's discard on a file system mounted with `discard`, as this VM's
-   * is: ~100 µs per rewrite against ~4 µs in place (bench-free micro-timing, 2 000 rewrites).
-   * A reader sees the old or the new lines, never an empty file.
+   * delete) waits for the disk's discard on a file system mounted with `discard`. A reader sees the old or the new lines, never an empty file.
    */
   writeHosts(hosts: string): void {
     const bytes = Buffer.from(hosts);

@@ -138,7 +138,7 @@ export class Sandbox {
    * libnetwork's sandbox.Delete: leaves every endpoint, deletes the namespace (an external one,
    * or the host's, is only let go of) and the files. A namespace of wasmnet's own goes first:
    * the kernel then removes its interfaces (and their veth peers) by itself, instead of one
-   * ~28 ms link delete per interface; its file is unmounted (off this thread) while the
+   * slow link delete per interface; its file is unmounted (off this thread) while the
    * drivers leave. Locks the sandbox only: every change to a join record of its endpoints is
    * made under the lock of the sandbox joined. Written `deleting` first, so that a restart
    * finishes a delete a crash cut short.

@@ -1,5 +1,5 @@
 // A synchronous guest import answered by the main thread: the worker posts the request and
-// waits on a SharedArrayBuffer (Atomics.wait) until the main thread writes the reply (~29 µs).
+// waits on a SharedArrayBuffer (Atomics.wait) until the main thread writes the reply.
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from './errors.js';
 

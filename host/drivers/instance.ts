@@ -1,5 +1,5 @@
 // One running instance of a component: a dedicated worker thread, its init, and calls with a
-// deadline. A deadline miss terminates the worker (a runaway guest stops in ~3 ms); a trap
+// deadline. A deadline miss terminates the worker (which stops even a runaway guest); a trap
 // marks the instance dead. Either way the instance is finished and `dead` says why.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
