@@ -11,7 +11,7 @@
 // record, so a restart finds the rules again and removes those whose operation is gone.
 import { NetlinkError } from '../netlink/errors.js';
 import type { Netns } from '../netlink/netns.js';
-import { sysctlSet } from '../netlink/sysctl.js';
+import { sysctlGet, sysctlSet } from '../netlink/sysctl.js';
 import {
   commentOf,
   deleteRule,
@@ -67,6 +67,8 @@ export class NftFirewall {
   #ownTableReady = false;
   /** Published host ports ("tcp 8080") → the rule publishing it; loaded from the kernel once. */
   #ports: Map<string, OwnedRule> | undefined;
+  /** ip_forward before this firewall turned it on, put back when no network forwards any more. */
+  #forwardingBefore: string | undefined;
 
   /** `netns`: the namespace the rules act in (the controller's host namespace). */
   constructor(private readonly netns: () => Netns) {}
@@ -84,9 +86,8 @@ export class NftFirewall {
       const [table, chain] = rule.place === 'accept' ? acceptIn : [OWN_TABLE, rule.place];
       messages.push(newRule(FAMILY, { table, chain, expressions: rule.expressions, comment, append: rule.append }));
     }
-    if (owned.rule.tag === 'accept-forwarding' && owned.rule.val.external)
-      sysctlSet(this.netns(), 'ip-forward', undefined, '1');
     this.#socket_().batch(messages);
+    if (forwardsOut(owned.rule)) this.#forward(true);
     if (owned.rule.tag === 'publish') this.#portsMap().set(portKey(owned.rule.val), owned);
   }
 
@@ -210,7 +211,22 @@ export class NftFirewall {
       if (held !== undefined && ownerComment(held) === ownerComment(owned))
         this.#ports?.delete(portKey(owned.rule.val));
     }
+    if (this.#forwardingBefore !== undefined && !this.rules().some(({ rule }) => forwardsOut(rule)))
+      this.#forward(false);
     return rules.length;
+  }
+
+  /** The host forwards while a network needs it (a host-wide sysctl); the value before comes back after. */
+  #forward(on: boolean): void {
+    if (on) {
+      const before = sysctlGet(this.netns(), 'ip-forward');
+      if (before === '1') return;
+      this.#forwardingBefore ??= before;
+      sysctlSet(this.netns(), 'ip-forward', undefined, '1');
+    } else if (this.#forwardingBefore !== undefined) {
+      sysctlSet(this.netns(), 'ip-forward', undefined, this.#forwardingBefore);
+      this.#forwardingBefore = undefined;
+    }
   }
 
   /** A dump, or nothing when the table or chain does not exist. */
@@ -223,6 +239,8 @@ export class NftFirewall {
     }
   }
 }
+
+const forwardsOut = (rule: Rule): boolean => rule.tag === 'accept-forwarding' && rule.val.external;
 
 /** A host port's identity: a port is published once per protocol, whatever the address. */
 function portKey(port: PublishedPort): string {
