@@ -25,6 +25,7 @@ const WORLDS = ['network-driver', 'ipam-driver'];
 /** The interfaces the host implements, and the world whose declarations hold each. */
 const HOST_INTERFACES = {
   netlink: 'network-driver',
+  firewall: 'network-driver',
   store: 'network-driver',
   log: 'network-driver',
   'driver-callback': 'network-driver',

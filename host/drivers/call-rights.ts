@@ -1,12 +1,14 @@
 // The netlink rights a driver call grants or ends for its component: CreateNetwork grants the
-// parent links its options name (until DeleteNetwork succeeds), Join grants the sandbox (until
-// Leave, or until the Join fails).
+// parent links its options name and the firewall its IPAM pools (until DeleteNetwork succeeds),
+// Join grants the sandbox (until Leave, or until the Join fails).
+import type { IpamData } from '../generated/wit/network-driver/interfaces/wasmnet-driver-types.js';
 import type { OwnershipRegistry } from '../netlink/index.js';
 import type { Options } from './api.js';
 
 export class CallRights {
   readonly #networkParents = new Map<string, string[]>();
   readonly #endpointSandboxes = new Map<string, string>();
+  readonly #networkPools = new Map<string, string[]>();
 
   constructor(
     private readonly owner: string,
@@ -25,6 +27,11 @@ export class CallRights {
         .map(([, value]) => value);
       this.#networkParents.set(networkId, parents);
       for (const parent of parents) this.rights.grantParent(this.owner, parent);
+      const [, , v4, v6] = args as [string, Options, IpamData[], IpamData[]];
+      this.#networkPools.set(
+        networkId,
+        [...v4, ...v6].map((data) => data.pool),
+      );
     } else if (method === 'join') {
       this.#endpointSandboxes.set(endpoint, args[2] as string);
       this.rights.join(this.owner, args[2] as string);
@@ -35,10 +42,17 @@ export class CallRights {
         this.rights.leave(this.owner, sandbox);
         this.#endpointSandboxes.delete(endpoint);
       }
+      if (method === 'createNetwork' && !ok) this.#networkPools.delete(networkId);
       if (method === 'deleteNetwork' && ok) {
+        this.#networkPools.delete(networkId);
         for (const parent of this.#networkParents.get(networkId) ?? []) this.rights.revokeParent(this.owner, parent);
         this.#networkParents.delete(networkId);
       }
     };
+  }
+
+  /** The IPAM pools (CIDRs) of the networks the component's drivers created. */
+  pools(): string[] {
+    return [...this.#networkPools.values()].flat();
   }
 }

@@ -7,7 +7,7 @@ import { InvalidParameter } from './errors.js';
 const WORLD_SHAPES: Record<WorldName, { exports: string[]; imports: string[] }> = {
   [WORLDS.networkDriver]: {
     exports: ['plugin', 'driver'],
-    imports: ['log', 'store', 'netlink', 'driver-callback', 'resources', 'types'],
+    imports: ['log', 'store', 'netlink', 'firewall', 'driver-callback', 'resources', 'types'],
   },
   [WORLDS.ipamDriver]: {
     exports: ['plugin', 'ipam'],

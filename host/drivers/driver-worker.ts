@@ -4,7 +4,7 @@
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
-import { HOST_IMPORT_FUNCTIONS, type HostImports, type NetlinkOp } from '../wit/host-imports.js';
+import { HOST_IMPORT_FUNCTIONS, type HostImports } from '../wit/host-imports.js';
 import { ask } from './host-channel.js';
 import { guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
@@ -54,13 +54,13 @@ function host(op: string, ...args: unknown[]): unknown {
   return reply.value;
 }
 
-/** The guest's netlink imports: each function of the WIT forwarded to the main thread as is. */
-function netlinkForwarders(): HostImports['netlink'] {
+/** A main-thread interface's imports: each function of the WIT forwarded to the main thread as is. */
+function forwarders<I extends 'netlink' | 'firewall'>(iface: I): HostImports[I] {
   const forward =
-    (op: NetlinkOp) =>
+    (op: string) =>
     (...args: unknown[]) =>
-      host('netlink', op, ...args);
-  return Object.fromEntries(HOST_IMPORT_FUNCTIONS.netlink.map((op) => [op, forward(op)])) as HostImports['netlink'];
+      host(iface, op, ...args);
+  return Object.fromEntries(HOST_IMPORT_FUNCTIONS[iface].map((op) => [op, forward(op)])) as HostImports[I];
 }
 
 function register(kind: Registration['kind'], name: string, handle: number, capability: unknown): void {
@@ -86,7 +86,8 @@ const imports = {
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
   } satisfies HostImports['store'],
-  'wasmnet:driver/netlink': netlinkForwarders(),
+  'wasmnet:driver/netlink': forwarders('netlink'),
+  'wasmnet:driver/firewall': forwarders('firewall'),
   'wasmnet:driver/driver-callback': {
     registerDriver: (name, handle, capability) => register('driver', name, handle, capability),
   } satisfies HostImports['driver-callback'],

@@ -1,7 +1,9 @@
 // A component's host imports that need the main thread: `register` (checked against the
-// registry, once per name and instance) and `netlink` (checked against link ownership, carried
-// out by the plumbing backend, its links tagged with the controller operation being served).
-import { Forbidden } from './errors.js';
+// registry, once per name and instance), `netlink` (checked against link ownership, carried
+// out by the plumbing backend, its links tagged with the controller operation being served)
+// and `firewall` (checked against link ownership and the component's pools, rules tagged alike).
+import { Forbidden, NoService } from './errors.js';
+import { type FirewallBackend, type FirewallCall, guardedFirewall } from './firewall.js';
 import type { HostHandler } from './instance.js';
 import { guardedNetlink, type LinkOwnership, type NetlinkCall, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
@@ -14,6 +16,10 @@ export interface HostImportServices {
   plumbing: PlumbingBackend;
   /** The controller operation of the call the instance is serving now. */
   operation: () => string | undefined;
+  /** None: this host has no firewall (a runtime made without one), and says so to the guest. */
+  firewall: FirewallBackend | undefined;
+  /** The IPAM pools of the networks the component's drivers created. */
+  pools: () => readonly string[];
 }
 
 export const registrationKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
@@ -36,6 +42,14 @@ export function hostImports(services: HostImportServices): HostHandler {
         const call = { op: args[0], args: args.slice(1) } as NetlinkCall;
         const { ownership, plumbing, owner } = services;
         return guardedNetlink(ownership, plumbing, owner, call, services.operation());
+      }
+      case 'firewall': {
+        // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.firewall.
+        const call = { op: args[0], args: args.slice(1) } as FirewallCall;
+        if (services.firewall === undefined) throw new NoService('this host has no firewall');
+        const caller = { driver: services.owner, operation: services.operation(), pools: services.pools() };
+        guardedFirewall(services.firewall, services.ownership.registry, caller, call);
+        return undefined;
       }
       default:
         throw new Forbidden(`unknown host import ${op}`);

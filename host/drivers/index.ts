@@ -41,3 +41,4 @@ export type { DriverSlot } from './slot.js';
 export type { SlotHealth } from './fault-policy.js';
 export type { ReplayEvent, ReplayHook } from './replay.js';
 export { checkComponent } from './component-check.js';
+export type { FirewallBackend } from './firewall.js';

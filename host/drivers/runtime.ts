@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ComponentCompiler, type CompiledComponent } from './compiler.js';
+import type { FirewallBackend } from './firewall.js';
 import { Forbidden, InvalidParameter, NotFound } from './errors.js';
 import { prepareSpare } from './instance.js';
 import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
   registry?: DriverRegistry;
   store?: StoreBackend;
   ownership?: LinkOwnership;
+  /** Where the guests' firewall rules go; without one, the firewall import answers no-service. */
+  firewall?: FirewallBackend;
   /** Per-call deadline; 10 s by default. */
   deadlineMs?: number;
   /** Deadline of a new instance's instantiate + init; the larger of 10 s and `deadlineMs` by default. */
@@ -144,6 +147,7 @@ export class DriverRuntime {
       store: this.store,
       plumbing: o.plumbing,
       ownership: this.ownership,
+      firewall: o.firewall,
       limits: {
         deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
         initDeadlineMs: o.initDeadlineMs ?? Math.max(o.deadlineMs ?? 0, DEFAULT_DEADLINE_MS),

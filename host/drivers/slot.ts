@@ -10,7 +10,8 @@ import { type DriverError, NoService } from './errors.js';
 import { FaultPolicy, type FaultPolicyOptions, type SlotHealth } from './fault-policy.js';
 import { hostImports, registrationKey } from './host-imports.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
-import { type LinkOwnership, operationOfCall, type PlumbingBackend } from './plumbing.js';
+import type { FirewallBackend } from './firewall.js';
+import { type LinkOwnership, linkOperation, operationOfCall, type PlumbingBackend } from './plumbing.js';
 import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
@@ -28,6 +29,7 @@ export interface SlotServices {
   store: StoreBackend;
   plumbing: PlumbingBackend;
   ownership: LinkOwnership;
+  firewall: FirewallBackend | undefined;
   limits: InstanceLimits;
   faultPolicy: FaultPolicyOptions;
   /** The hook in force now (it may be set after components were loaded). */
@@ -212,6 +214,16 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     } finally {
       delete running.serving.operation;
       settle(ok);
+      if (ok && method === 'deleteNetwork') this.#sweepFirewall(linkOperation.network(args[0] as string));
+    }
+  }
+
+  /** The host owns a network's firewall rules: they go with it, whatever the driver removed. */
+  #sweepFirewall(operation: string): void {
+    try {
+      this.services.firewall?.sweep(operation);
+    } catch (error) {
+      this.services.log(this.owner, 'warn', `firewall rules of ${operation}: ${(error as Error).message}`);
     }
   }
 
@@ -276,6 +288,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         ownership: this.services.ownership,
         plumbing: this.services.plumbing,
         operation: () => serving.operation,
+        firewall: this.services.firewall,
+        pools: () => this.#rights.pools(),
       }),
       storeWrites: (writes) => {
         this.services.store.apply(this.owner, writes);

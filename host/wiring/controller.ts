@@ -17,7 +17,7 @@ import {
 } from '../controller/index.js';
 import { DEFAULT_IPAM } from '../controller/ipam-api.js';
 import { readHostResolvConf } from '../controller/sandbox-files.js';
-import type { DriverRuntime } from '../drivers/index.js';
+import { type DriverRuntime, linkOperation } from '../drivers/index.js';
 import { ControllerStore } from './lmdb-store.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
 import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
@@ -101,6 +101,7 @@ export class Controller extends NetworkController {
     );
     try {
       await controller.restore();
+      wasm?.sweepFirewall((operation) => liveOperation(controller as Controller, operation));
       return controller;
     } catch (error) {
       await wasm?.close();
@@ -127,6 +128,17 @@ function usedBy(networks: Network[], names: string[]): string | undefined {
     (network) => names.includes(network.type()) || names.includes(network.record.ipamDriver),
   );
   return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
+}
+
+/** A firewall rule's operation still has its object: the network, or the endpoint's join. */
+function liveOperation(controller: Controller, operation: string): boolean {
+  const of = linkOperation.parse(operation);
+  if (of === undefined) return true;
+  const networks = controller.networks();
+  if ('network' in of) return networks.some((network) => network.id() === of.network);
+  return networks.some((network) =>
+    network.endpoints().some((endpoint) => endpoint.id() === of.join && endpoint.record.join !== undefined),
+  );
 }
 
 /** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */

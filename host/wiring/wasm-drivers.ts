@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
 import { replayKnownState } from '../controller/driver-replay.js';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
+import { NftFirewall } from '../firewall/index.js';
+import { openNetns, selfNetns } from '../netlink/index.js';
 import type { ControllerStore } from './lmdb-store.js';
 import { NetlinkBackend } from './netlink-backend.js';
 import { nsRef, PersistentOwnershipRegistry } from './persistent-ownership.js';
@@ -24,6 +26,8 @@ export interface WasmDrivers {
   links: LinkBook;
   /** Load, upgrade, unload and health of components, for the API. */
   readonly runtime: DriverRuntime;
+  /** Removes the firewall rules whose operation is not `live` (after a crash); returns what they were. */
+  sweepFirewall(live: (operation: string) => boolean): string[];
   close(): Promise<void>;
 }
 
@@ -39,8 +43,11 @@ export async function startWasmDrivers(options: {
   const registry = new PersistentOwnershipRegistry(options.store);
   const ownership = new LinkOwnership(registry);
   const backend = new NetlinkBackend(options.hostNetns, registry);
+  const hostNetns = options.hostNetns;
+  const firewall = new NftFirewall(() => (hostNetns === undefined ? selfNetns() : openNetns(hostNetns)));
   const runtime = new DriverRuntime({
     ownership,
+    firewall,
     dataDir: join(options.dataDir, 'drivers'),
     plumbing: backend,
     store: options.store,
@@ -76,6 +83,7 @@ export async function startWasmDrivers(options: {
     directory?.stop();
     await runtime.close();
     await backend.close();
+    firewall.close();
     throw error;
   }
   return {
@@ -107,13 +115,19 @@ export async function startWasmDrivers(options: {
           registry.forgetLink(ns, link.name);
           swept.push(`${link.ns}:${link.name}`);
         }
-        return swept;
+        // The operation's firewall rules go with its links.
+        return [...swept, ...firewall.sweep(operation)];
       },
+    },
+    sweepFirewall: (live) => {
+      const orphans = new Set(firewall.rules().flatMap(({ operation }) => (live(operation) ? [] : [operation])));
+      return [...orphans].flatMap((operation) => firewall.sweep(operation));
     },
     close: async () => {
       directory?.stop();
       await runtime.close();
       await backend.close();
+      firewall.close();
     },
   };
 }

@@ -18,6 +18,8 @@ import {
   type HostRules,
 } from './generated/wit/host-imports.js';
 
+type FirewallRule = Parameters<HostImports['firewall']['addRule']>[0];
+
 /** One netlink request as the driver made it. */
 export interface NetlinkCall {
   op: string;
@@ -110,6 +112,9 @@ type NetlinkOp = HostOp<'netlink'>;
 
 export class MockHost {
   readonly netlink: NetlinkCall[] = [];
+  /** Every firewall request, in order, and the rules in force after them. */
+  readonly firewallCalls: Array<{ op: HostOp<'firewall'>; rule: FirewallRule }> = [];
+  firewallRules: FirewallRule[] = [];
   readonly store = new Map<string, Uint8Array>();
   readonly logs: { level: string; message: string }[] = [];
   readonly drivers: Registration<Capability>[] = [];
@@ -139,6 +144,18 @@ export class MockHost {
         keys: (prefix: string) => [...this.store.keys()].filter((k) => k.startsWith(prefix)).sort(),
       },
       'wasmnet:driver/netlink': this.netlinkImports(),
+      'wasmnet:driver/firewall': {
+        addRule: (rule) => {
+          this.firewallCalls.push({ op: 'addRule', rule });
+          const key = JSON.stringify(rule);
+          if (!this.firewallRules.some((held) => JSON.stringify(held) === key)) this.firewallRules.push(rule);
+        },
+        removeRule: (rule) => {
+          this.firewallCalls.push({ op: 'removeRule', rule });
+          const key = JSON.stringify(rule);
+          this.firewallRules = this.firewallRules.filter((held) => JSON.stringify(held) !== key);
+        },
+      } satisfies HostImports['firewall'],
       'wasmnet:driver/driver-callback': {
         registerDriver: (name: string, handle: number, capability: Capability) => {
           if (this.drivers.some((d) => d.name === name))

@@ -59,7 +59,7 @@ function bodies(options: ProbeOptions): Record<string, string> {
     .map(
       (_, i) => `
     i32.const ${NAMES_AT + i * NAME_SLOT} i32.const ${Buffer.byteLength(options.names[i]!)} i32.const ${i + 1}
-    i32.const 0 i32.const 0 i32.const 1 i32.const 256 call 20
+    i32.const 0 i32.const 0 i32.const 1 i32.const 256 call 22
     i32.const 256 i32.load8_u if i32.const 256 return end`,
     )
     .join('');
@@ -78,7 +78,7 @@ function bodies(options: ProbeOptions): Record<string, string> {
     [`${DRIVER}network-allocate`]: `i32.const ${OK}`,
     [`${DRIVER}create-network`]: 'local.get 1 local.get 2 local.get 1 local.get 2 i32.const 768 call 2 i32.const 768',
     [`${DRIVER}delete-network`]: `i32.const ${OK}`,
-    [`${DRIVER}create-endpoint`]: 'local.get 5 i32.const 1200 i32.const 17 i32.const 1300 call 22 i32.const 1300',
+    [`${DRIVER}create-endpoint`]: 'local.get 5 i32.const 1200 i32.const 17 i32.const 1300 call 24 i32.const 1300',
     [`${DRIVER}delete-endpoint`]: `i32.const ${OK}`,
     // Returns [(network-id, store[network-id])] when the store has it, else [].
     [`${DRIVER}endpoint-oper-info`]: `
@@ -92,7 +92,7 @@ function bodies(options: ProbeOptions): Record<string, string> {
     i32.const 1604 i32.const 1500 i32.store
     i32.const 1608 i32.const 1 i32.store
     i32.const 1600`,
-    [`${DRIVER}join`]: 'local.get 7 i32.const 1240 i32.const 8 i32.const 1300 call 29 i32.const 1300',
+    [`${DRIVER}join`]: 'local.get 7 i32.const 1240 i32.const 8 i32.const 1300 call 31 i32.const 1300',
     [`${DRIVER}leave`]: `i32.const ${OK}`,
     [`${DRIVER}program-external-connectivity`]:
       'i32.const 0 i32.const 0 i32.const 0 local.get 3 local.get 4 i32.const 1300 call 6 i32.const 1300',

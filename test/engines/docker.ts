@@ -1,5 +1,7 @@
 // containerd and dockerd (Debian docker.io) started by hand inside an EngineHost: private roots
-// and sockets, no iptables, no default bridge; a busybox image imported from busybox-static.
+// and sockets; no iptables and no default bridge, or a stock dockerd (its defaults: iptables
+// rules, FORWARD policy drop, docker0) writing only in the EngineHost's namespace; a busybox
+// image imported from busybox-static.
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { BUSYBOX, waitUntil, type EngineHost, type Proc } from './engine-host.js';
@@ -21,7 +23,7 @@ export interface DockerEngine {
   containerd: Proc;
 }
 
-export async function startDocker(host: EngineHost): Promise<DockerEngine> {
+export async function startDocker(host: EngineHost, options: { stock?: boolean } = {}): Promise<DockerEngine> {
   // Fixed places: dockerd's trust key and exec root parent, containerd's shim sockets.
   host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
   const containerdSocket = host.path('containerd.sock');
@@ -64,11 +66,9 @@ export async function startDocker(host: EngineHost): Promise<DockerEngine> {
     host.path('docker.pid'),
     '-H',
     `unix://${dockerSocket}`,
-    '--iptables=false',
-    '--ip-masq=false',
-    '--ip-forward=false',
-    '--bridge=none',
-    '--userland-proxy=false',
+    ...(options.stock === true
+      ? []
+      : ['--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false']),
     '--log-level',
     'warn',
   ]);
@@ -99,6 +99,6 @@ export function removeAll(engine: DockerEngine): void {
   const networks = engine
     .docker('network', 'ls', '--format', '{{.Name}}')
     .split('\n')
-    .filter((name) => name !== '' && name !== 'none' && name !== 'host');
+    .filter((name) => name !== '' && name !== 'none' && name !== 'host' && name !== 'bridge');
   if (networks.length > 0) engine.docker('network', 'rm', ...networks);
 }

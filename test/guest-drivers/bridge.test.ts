@@ -27,7 +27,7 @@ test('registers the bridge network type with local scope', async () => {
   const { host, driver, id } = await bridge();
   assert.deepEqual(
     host.drivers.map((d) => [d.name, d.capability]),
-    [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: false }]],
+    [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true }]],
   );
   assert.equal(driver.type(id), 'bridge');
 });
@@ -74,8 +74,8 @@ test('the bridge name and MTU options are honoured', async () => {
 test('options it does not implement are refused, never ignored', async () => {
   const { host, driver, id } = await bridge();
   for (const option of [
-    ['com.docker.network.bridge.enable_icc', 'false'],
-    ['com.docker.network.bridge.enable_ip_masquerade', 'true'],
+    ['com.docker.network.bridge.enable_icc', 'no'],
+    ['com.docker.network.bridge.enable_ip_masquerade', 'maybe'],
     ['com.docker.network.bridge.host_binding_ipv4', '0.0.0.0'],
     ['com.docker.network.driver.mtu', 'big'],
     ['com.docker.network.bridge.name', 'a-name-longer-than-15'],
@@ -121,25 +121,89 @@ test('a MAC given by the user is kept', async () => {
   assert.equal(info.mac, '02:00:00:00:00:aa');
 });
 
-test('published ports are refused until the driver can publish them', async () => {
+test('a network asks the firewall for forwarding, masquerade, isolation and, with ICC off, the drop', async () => {
+  const { host, driver, id } = await bridge();
+  driver.createNetwork(
+    id,
+    NETWORK,
+    [['com.docker.network.bridge.enable_icc', 'false']],
+    new MockNetworkInfo(),
+    POOL,
+    [],
+  );
+  const bridgeName = 'br-a1b2c3d4e5f6';
+  assert.deepEqual(host.firewallRules, [
+    { tag: 'accept-forwarding', val: { bridge: bridgeName, external: true } },
+    { tag: 'masquerade', val: { subnet: '172.18.0.0/16', bridge: bridgeName } },
+    { tag: 'isolate', val: bridgeName },
+    { tag: 'drop-inter-container', val: bridgeName },
+  ]);
+});
+
+test('an internal network forwards only between its ports and masquerades nothing', async () => {
+  const { host, driver, id } = await bridge();
+  driver.createNetwork(id, NETWORK, [['com.docker.network.internal', 'true']], new MockNetworkInfo(), POOL, []);
+  assert.deepEqual(
+    host.firewallRules.map((rule) => rule.tag),
+    ['accept-forwarding', 'isolate'],
+  );
+  assert.deepEqual(host.firewallRules[0], {
+    tag: 'accept-forwarding',
+    val: { bridge: 'br-a1b2c3d4e5f6', external: false },
+  });
+});
+
+test('ports given at join are published at ProgramExternalConnectivity and revoked after', async () => {
   const { host, driver, id } = await bridge();
   driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
-  const error = errorOf(() =>
-    driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [
-      ['com.docker.network.portmap', '[{"Proto":6,"Port":80}]'],
-    ]),
-  ) as { tag: string };
-  assert.equal(error.tag, 'invalid-parameter');
-  // A sandbox's port options reach Join (the bridge has no ProgramExternalConnectivity to do).
   driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), []);
-  const joinError = errorOf(() =>
-    driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [
-      ['com.docker.network.endpoint.exposedports', '[{"Proto":6,"Port":80}]'],
+  const portMap = '[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]';
+  driver.join(id, NETWORK, ENDPOINT, '/run/wasmnet/sb1', new MockJoinInfo(), [['com.docker.network.portmap', portMap]]);
+  driver.programExternalConnectivity(id, NETWORK, ENDPOINT, []);
+  const published = {
+    tag: 'publish',
+    val: {
+      bridge: 'br-a1b2c3d4e5f6',
+      protocol: 'tcp',
+      hostIp: undefined,
+      hostPort: 8080,
+      containerIp: '172.18.0.2',
+      containerPort: 80,
+    },
+  };
+  assert.deepEqual(host.firewallRules.at(-1), published);
+  assert.deepEqual(driver.endpointOperInfo(id, NETWORK, ENDPOINT).at(-1), ['com.docker.network.portmap', portMap]);
+  driver.revokeExternalConnectivity(id, NETWORK, ENDPOINT);
+  assert.equal(host.firewallRules.filter((rule) => rule.tag === 'publish').length, 0);
+});
+
+test('bad ports and published ports on an internal network are refused', async () => {
+  const { host, driver, id } = await bridge();
+  driver.createNetwork(id, NETWORK, [], new MockNetworkInfo(), POOL, []);
+  for (const bad of [
+    '[{"Proto":6,"Port":80,"HostPort":0}]',
+    '[{"Proto":6,"Port":80,"HostPort":70000}]',
+    '[{"Proto":132,"Port":80,"HostPort":8080}]',
+    '[{"Proto":6,"Port":80,"HostPort":8080,"HostPortEnd":8090}]',
+    'not json',
+  ]) {
+    const error = errorOf(() =>
+      driver.createEndpoint(id, NETWORK, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [
+        ['com.docker.network.portmap', bad],
+      ]),
+    ) as { tag: string };
+    assert.equal(error.tag, 'invalid-parameter', bad);
+  }
+  const internal = 'b1b2c3d4e5f6a7b8c9d0';
+  driver.createNetwork(id, internal, [['com.docker.network.internal', 'true']], new MockNetworkInfo(), POOL, []);
+  const error = errorOf(() =>
+    driver.createEndpoint(id, internal, ENDPOINT, new MockInterfaceInfo({ address: '172.18.0.2/16' }), [
+      ['com.docker.network.portmap', '[{"Proto":6,"Port":80,"HostPort":8080}]'],
     ]),
   ) as { tag: string; val: string };
-  assert.equal(joinError.tag, 'invalid-parameter');
-  assert.match(joinError.val, /exposedports is not supported/);
-  assert.equal(host.calls('linkAdd').length, 1, 'only the bridge: no veth for a refused join');
+  assert.equal(error.tag, 'invalid-parameter');
+  assert.match(error.val, /internal/);
+  assert.equal(host.firewallCalls.filter((call) => call.rule.tag === 'publish').length, 0);
 });
 
 test('join creates the veth with its peer in the sandbox, names it eth*, and sets the gateway', async () => {

@@ -6,6 +6,8 @@ import {
   Box,
   Capability,
   Driver,
+  Firewall,
+  Forwarding,
   InterfaceInfo,
   IpamData,
   JoinInfo,
@@ -16,7 +18,10 @@ import {
   Netns,
   NetworkInfo,
   Options,
+  PublishedPort,
   Result,
+  Rule,
+  Masquerade,
   Scope,
   Store,
   Tuple2,
@@ -37,13 +42,17 @@ import {
 } from '@wasmnet/sdk';
 import {
   BRIDGE_NAME,
+  ENABLE_ICC,
   ENABLE_IPV6,
+  ENABLE_MASQUERADE,
   INTERFACE_NAME,
   INTERNAL,
   MTU,
+  PORT_MAP,
   checkEndpointOptions,
   checkNetworkOptions,
 } from './options';
+import { parsePortMap } from './ports';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
@@ -135,15 +144,23 @@ class BridgeDriver extends Driver {
     const mtu: Box<u32> | null = mtuText !== null ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
     const ipv6 = optionBool(options, ENABLE_IPV6, false);
 
-    const added = Netlink.linkAdd(
+    const made = Netlink.linkAdd(
       Netns.host(),
       new LinkSpec(bridge, LinkKind.bridge(), mtu, bridgeMac(networkId), null, true),
     );
-    if (!added.isOk) return added.error;
+    if (!made.isOk) return made.error;
     let error = this.addGateways(bridge, ipv4Data);
     if (error === null && ipv6) error = this.addGateways(bridge, ipv6Data);
+    const rules = error === null ? networkRules(bridge, options, ipv4Data) : ([] as Rule[]);
+    const added: Rule[] = [];
+    for (let i = 0; error === null && i < rules.length; i++) {
+      error = Firewall.addRule(rules[i]);
+      if (error === null) added.push(rules[i]);
+    }
     if (error !== null) {
-      Netlink.linkDel(Netns.host(), bridge); // roll back: nothing half-made stays behind
+      // Roll back: nothing half-made stays behind.
+      for (let i = 0; i < added.length; i++) Firewall.removeRule(added[i]);
+      Netlink.linkDel(Netns.host(), bridge);
       return error;
     }
     storeSetString(networkKey(networkId, 'bridge'), bridge);
@@ -151,10 +168,11 @@ class BridgeDriver extends Driver {
     storeSetString(networkKey(networkId, 'internal'), optionBool(options, INTERNAL, false) ? 'true' : 'false');
     storeSetString(networkKey(networkId, 'gateway'), this.firstGateway(ipv4Data));
     storeSetString(networkKey(networkId, 'gateway6'), ipv6 ? this.firstGateway(ipv6Data) : '');
-    logInfo(`network ${networkId.substring(0, 12)}: bridge ${bridge} (index ${added.value})`);
+    logInfo(`network ${networkId.substring(0, 12)}: bridge ${bridge} (index ${made.value})`);
     return null;
   }
 
+  /** The network's firewall rules go with it: the host removes them. */
   deleteNetwork(networkId: string): WitError | null {
     const bridge = storeGetString(networkKey(networkId, 'bridge'));
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
@@ -168,11 +186,12 @@ class BridgeDriver extends Driver {
   createEndpoint(networkId: string, endpointId: string, iface: InterfaceInfo, options: Options): WitError | null {
     if (storeGetString(networkKey(networkId, 'bridge')) === null)
       return notFound(`bridge driver: network ${networkId} not found`);
-    const refused = checkEndpointOptions(options);
+    const refused = checkEndpointOptions(options, storeGetString(networkKey(networkId, 'internal')) == 'true');
     if (refused !== null) return refused;
+    const address = iface.address();
+    if (address !== null) storeSetString(endpointKey(endpointId, 'ip'), ipOf(address));
     let mac = iface.macAddress();
     if (mac === null) {
-      const address = iface.address();
       mac = address !== null ? macFromIPv4(ipOf(address)) : null;
       if (mac === null) mac = macFromId(endpointId);
       const error = iface.setMacAddress(mac);
@@ -182,22 +201,29 @@ class BridgeDriver extends Driver {
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
-    return Store.delete_(endpointKey(endpointId, 'mac'));
+    const keys = Store.keys(`ep/${endpointId}/`);
+    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    return null;
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Result<Options, WitError> {
     const mac = storeGetString(endpointKey(endpointId, 'mac'));
     if (mac === null) return Result.err<Options, WitError>(notFound(`bridge driver: endpoint ${endpointId} not found`));
-    return Result.ok<Options, WitError>([new Tuple2<string, string>(MAC_OPTION, mac)]);
+    const info: Options = [new Tuple2<string, string>(MAC_OPTION, mac)];
+    const published = storeGetString(endpointKey(endpointId, 'published'));
+    if (published !== null) info.push(new Tuple2<string, string>(PORT_MAP, published));
+    return Result.ok<Options, WitError>(info);
   }
 
   join(networkId: string, endpointId: string, sandboxKey: string, info: JoinInfo, options: Options): WitError | null {
     const bridge = storeGetString(networkKey(networkId, 'bridge'));
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
-    // The sandbox's options: libnetwork's bridge maps their ports in ProgramExternalConnectivity,
-    // which this driver does not need (see its capability); it refuses them here instead.
-    const refused = checkEndpointOptions(options);
+    // The sandbox's options: their ports are published in ProgramExternalConnectivity, from
+    // its own options when the caller gives them there, else from these.
+    const refused = checkEndpointOptions(options, storeGetString(networkKey(networkId, 'internal')) == 'true');
     if (refused !== null) return refused;
+    const portMap = optionString(options, PORT_MAP);
+    storeSetString(endpointKey(endpointId, 'portmap'), portMap !== null ? portMap : '');
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
     const mtu: Box<u32> | null =
       mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
@@ -249,7 +275,44 @@ class BridgeDriver extends Driver {
   leave(networkId: string, endpointId: string): WitError | null {
     // The host removes the sandbox's interface (or the whole namespace) and the veth's host end
     // goes with it: deleting it here would add a second link delete, which is slow in the kernel.
+    Store.delete_(endpointKey(endpointId, 'portmap'));
     return null;
+  }
+
+  programExternalConnectivity(networkId: string, endpointId: string, options: Options): WitError | null {
+    const bridge = storeGetString(networkKey(networkId, 'bridge'));
+    if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
+    const refused = checkEndpointOptions(options, storeGetString(networkKey(networkId, 'internal')) == 'true');
+    if (refused !== null) return refused;
+    const given = optionString(options, PORT_MAP);
+    const atJoin = storeGetString(endpointKey(endpointId, 'portmap'));
+    const portMap = given !== null ? given : atJoin !== null ? atJoin : '';
+    const rules = publishRules(bridge, storeGetString(endpointKey(endpointId, 'ip')), portMap);
+    if (!rules.isOk) return rules.error;
+    const added: Rule[] = [];
+    for (let i = 0; i < rules.value.length; i++) {
+      const error = Firewall.addRule(rules.value[i]);
+      if (error !== null) {
+        for (let j = 0; j < added.length; j++) Firewall.removeRule(added[j]);
+        return error;
+      }
+      added.push(rules.value[i]);
+    }
+    if (added.length > 0) storeSetString(endpointKey(endpointId, 'published'), portMap);
+    return null;
+  }
+
+  revokeExternalConnectivity(networkId: string, endpointId: string): WitError | null {
+    const bridge = storeGetString(networkKey(networkId, 'bridge'));
+    const published = storeGetString(endpointKey(endpointId, 'published'));
+    if (bridge === null || published === null) return null;
+    const rules = publishRules(bridge, storeGetString(endpointKey(endpointId, 'ip')), published);
+    if (!rules.isOk) return rules.error;
+    for (let i = 0; i < rules.value.length; i++) {
+      const error = Firewall.removeRule(rules.value[i]);
+      if (error !== null) return error;
+    }
+    return Store.delete_(endpointKey(endpointId, 'published'));
   }
 
   private addGateways(bridge: string, data: IpamData[]): WitError | null {
@@ -272,5 +335,39 @@ class BridgeDriver extends Driver {
   }
 }
 
-// No external connectivity to program (no NAT, no published ports yet): the host need not call it.
-registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, false));
+/**
+ * A network's rules, as libnetwork's bridge sets them up: forwarding accepted (only between its
+ * own ports when internal), its IPv4 pools masqueraded unless internal or turned off, isolation
+ * from the other bridge networks, and inter-container traffic dropped when ICC is off.
+ */
+function networkRules(bridge: string, options: Options, ipv4Data: IpamData[]): Rule[] {
+  const internal = optionBool(options, INTERNAL, false);
+  const rules: Rule[] = [];
+  rules.push(Rule.acceptForwarding(new Forwarding(bridge, !internal)));
+  if (!internal && optionBool(options, ENABLE_MASQUERADE, true)) {
+    for (let i = 0; i < ipv4Data.length; i++) rules.push(Rule.masquerade(new Masquerade(ipv4Data[i].pool, bridge)));
+  }
+  rules.push(Rule.isolate(bridge));
+  if (!optionBool(options, ENABLE_ICC, true)) rules.push(Rule.dropInterContainer(bridge));
+  return rules;
+}
+
+/** The rules publishing an endpoint's ports (none without an IPv4 address to publish to). */
+function publishRules(bridge: string, ip: string | null, portMap: string): Result<Rule[], WitError> {
+  const bindings = parsePortMap(portMap);
+  if (!bindings.isOk) return Result.err<Rule[], WitError>(bindings.error!);
+  const rules: Rule[] = [];
+  if (bindings.value.length == 0) return Result.ok<Rule[], WitError>(rules);
+  if (ip === null)
+    return Result.err<Rule[], WitError>(
+      invalidParameter('bridge driver: the endpoint has no IPv4 address to publish ports to'),
+    );
+  for (let i = 0; i < bindings.value.length; i++) {
+    const b = bindings.value[i];
+    rules.push(Rule.publish(new PublishedPort(bridge, b.protocol, b.hostIp, b.hostPort, ip, b.containerPort)));
+  }
+  return Result.ok<Rule[], WitError>(rules);
+}
+
+// Forwarding, NAT, isolation and published ports, through the host's firewall import.
+registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, true));

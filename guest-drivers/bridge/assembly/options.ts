@@ -1,6 +1,7 @@
 // The options the bridge driver understands (libnetwork's netlabel and bridge option names),
 // and the refusal of those it does not implement: a setting is never silently ignored.
 import { Options, WitError, invalidParameter, optionString } from '@wasmnet/sdk';
+import { checkExposedPorts, parsePortMap } from './ports';
 
 export const BRIDGE_NAME = 'com.docker.network.bridge.name';
 export const MTU = 'com.docker.network.driver.mtu';
@@ -8,10 +9,10 @@ export const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
 export const INTERNAL = 'com.docker.network.internal';
 /** Join option: the interface's name in the sandbox, offered by the host. */
 export const INTERFACE_NAME = 'com.docker.network.endpoint.ifname';
-const ENABLE_ICC = 'com.docker.network.bridge.enable_icc';
-const ENABLE_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
-const PORT_MAP = 'com.docker.network.portmap';
-const EXPOSED_PORTS = 'com.docker.network.endpoint.exposedports';
+export const ENABLE_ICC = 'com.docker.network.bridge.enable_icc';
+export const ENABLE_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+export const PORT_MAP = 'com.docker.network.portmap';
+export const EXPOSED_PORTS = 'com.docker.network.endpoint.exposedports';
 
 /** Network options this driver handles; any other `com.docker.network.bridge.*` is refused. */
 const KNOWN_BRIDGE_OPTIONS = [BRIDGE_NAME, ENABLE_ICC, ENABLE_MASQUERADE];
@@ -24,17 +25,11 @@ export function checkNetworkOptions(options: Options): WitError | null {
       return invalidParameter(`bridge driver: option ${key} is not supported`);
     }
   }
-  // Containers on one bridge always reach each other, and nothing is masqueraded yet.
-  const icc = optionString(options, ENABLE_ICC);
-  if (icc !== null && icc != 'true')
-    return invalidParameter(
-      `bridge driver: ${ENABLE_ICC}=${icc} is not supported (inter-container traffic is always allowed)`,
-    );
-  const masquerade = optionString(options, ENABLE_MASQUERADE);
-  if (masquerade !== null && masquerade != 'false') {
-    return invalidParameter(
-      `bridge driver: ${ENABLE_MASQUERADE}=${masquerade} is not supported (no NAT yet); set it to false`,
-    );
+  const flags = [ENABLE_ICC, ENABLE_MASQUERADE];
+  for (let i = 0; i < flags.length; i++) {
+    const value = optionString(options, flags[i]);
+    if (value !== null && value != 'true' && value != 'false')
+      return invalidParameter(`bridge driver: ${flags[i]}=${value} is not true or false`);
   }
   const mtu = optionString(options, MTU);
   if (mtu !== null && (!isDecimal(mtu) || I32.parseInt(mtu) < 68 || I32.parseInt(mtu) > 65535)) {
@@ -47,16 +42,17 @@ export function checkNetworkOptions(options: Options): WitError | null {
   return null;
 }
 
-/** Published or exposed ports need NAT, which this driver does not do yet. */
-export function checkEndpointOptions(options: Options): WitError | null {
-  const keys = [PORT_MAP, EXPOSED_PORTS];
-  for (let i = 0; i < keys.length; i++) {
-    const value = optionString(options, keys[i]);
-    if (value !== null && value != '' && value != '[]' && value != 'null') {
-      return invalidParameter(`bridge driver: ${keys[i]} is not supported yet (no port publishing)`);
-    }
+/** Published and exposed ports are well formed; an internal network publishes none. */
+export function checkEndpointOptions(options: Options, internal: bool): WitError | null {
+  const portMap = optionString(options, PORT_MAP);
+  if (portMap !== null) {
+    const bindings = parsePortMap(portMap);
+    if (!bindings.isOk) return bindings.error;
+    if (internal && bindings.value.length > 0)
+      return invalidParameter('bridge driver: an internal network cannot publish ports');
   }
-  return null;
+  const exposed = optionString(options, EXPOSED_PORTS);
+  return exposed !== null ? checkExposedPorts(exposed) : null;
 }
 
 function isDecimal(text: string): bool {

@@ -13,6 +13,8 @@ export const DRIVER_OPTION = 'wasmnet.driver';
 const GENERIC = 'com.docker.network.generic';
 const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
 const INTERNAL = 'com.docker.network.internal';
+/** dockerd's Join options the driver publishes ports from (dockerd publishes none for a plugin). */
+const PORT_OPTIONS = ['com.docker.network.portmap', 'com.docker.network.endpoint.exposedports'];
 
 export interface DockerPluginOptions {
   port: ControllerPort;
@@ -63,7 +65,9 @@ export class DockerPlugin {
     net('CreateEndpoint', msg.createEndpoint, (b: msg.CreateEndpoint) => this.#createEndpoint(b));
     net('EndpointOperInfo', msg.endpointRef, (b: { EndpointID: string }) => this.#operInfo(b.EndpointID));
     net('DeleteEndpoint', msg.endpointRef, (b: { EndpointID: string }) => this.#deleteEndpoint(b.EndpointID));
-    net('Join', msg.join, (b: { EndpointID: string; SandboxKey: string }) => this.#join(b.EndpointID, b.SandboxKey));
+    net('Join', msg.join, (b: { EndpointID: string; SandboxKey: string; Options?: Record<string, unknown> }) =>
+      this.#join(b.EndpointID, b.SandboxKey, b.Options ?? {}),
+    );
     net('Leave', msg.endpointRef, (b: { EndpointID: string }) => this.#leave(b.EndpointID));
     net('DiscoverNew', msg.discovery, async () => ({}));
     net('DiscoverDelete', msg.discovery, async () => ({}));
@@ -185,11 +189,21 @@ export class DockerPlugin {
     return {};
   }
 
-  async #join(eid: string, sandboxKey: string): Promise<object> {
+  async #join(eid: string, sandboxKey: string, options: Record<string, unknown>): Promise<object> {
     const ep = this.#endpoint(eid);
     // dockerd calls Join before its namespace exists (SetKey comes later), and moves the
-    // interface in itself: the driver's veth end is handed over from the host namespace.
-    const sandbox = await this.#port.createSandbox(`docker-${eid}`, { externalKey: sandboxKey });
+    // interface in itself: the driver's veth end is handed over from the host namespace. Its
+    // port map goes with the sandbox: the driver publishes it at ProgramExternalConnectivity.
+    const portOptions = Object.fromEntries(
+      PORT_OPTIONS.filter((key) => options[key] !== undefined && options[key] !== null).map((key) => [
+        key,
+        JSON.stringify(options[key]),
+      ]),
+    );
+    const sandbox = await this.#port.createSandbox(`docker-${eid}`, {
+      externalKey: sandboxKey,
+      ...(Object.keys(portOptions).length === 0 ? {} : { options: portOptions }),
+    });
     let view;
     try {
       view = await this.#port.join(ep.network, ep.endpoint, sandbox.id, { handOver: true });
