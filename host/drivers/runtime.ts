@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { ComponentCompiler, type CompiledComponent } from './compiler.js';
 import { Forbidden, InvalidParameter, NotFound } from './errors.js';
 import { prepareSpare } from './instance.js';
+import { checkDriverName } from './names.js';
 import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
 import { DriverRegistry } from './registry.js';
 import { DriverSlot, type FaultPolicy, type ReplayHook } from './slot.js';
@@ -80,6 +81,7 @@ export class DriverRuntime {
   /** Checks, compiles, instantiates and initializes a component, and registers its drivers. */
   load(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
     return this.#exclusive(owner, async () => {
+      checkDriverName('component', owner);
       if (this.#slots.has(owner)) throw new Forbidden(`${owner} is already loaded; upgrade it instead`);
       const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services());
       this.#slots.set(owner, slot);

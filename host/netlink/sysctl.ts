@@ -1,6 +1,7 @@
 // Per-namespace sysctls from an allow-list (wit `sysctl`), written under /proc/sys/net, which
 // shows the namespace of the thread that opens the file.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { excerpt } from '../excerpt.js';
 import { InvalidInputError, NetlinkError } from './errors.js';
 import type { Netns } from './netns.js';
 import type { Sysctl } from './types.js';
@@ -21,7 +22,7 @@ const TABLE: Record<Sysctl, { scope: Scope; ns?: string[]; link?: string }> = {
 /** The /proc/sys files a sysctl maps to (validated); `sysRoot`: another procfs's sys directory. */
 export function sysctlFiles(key: Sysctl, link?: string, sysRoot = '/proc/sys'): string[] {
   const entry = TABLE[key];
-  if (entry === undefined) throw new InvalidInputError(`sysctl ${JSON.stringify(key)} is not on the allow-list`);
+  if (entry === undefined) throw new InvalidInputError(`sysctl ${excerpt(key)} is not on the allow-list`);
   if (link === undefined) {
     if (entry.ns === undefined) throw new InvalidInputError(`sysctl ${key} needs a link`);
     return entry.ns.map((file) => `${sysRoot}/net/${file}`);
@@ -41,8 +42,7 @@ function wrap(error: unknown, what: string, netns: Netns, link: string | undefin
 
 export function sysctlSet(netns: Netns, key: Sysctl, link: string | undefined, value: string): void {
   const files = sysctlFiles(key, link);
-  if (!/^-?\d{1,5}$/.test(value))
-    throw new InvalidInputError(`sysctl value ${JSON.stringify(value)} is not a small integer`);
+  if (!/^-?\d{1,5}$/.test(value)) throw new InvalidInputError(`sysctl value ${excerpt(value)} is not a small integer`);
   netns.run(() => {
     for (const file of files) {
       try {

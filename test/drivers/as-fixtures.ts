@@ -1,4 +1,4 @@
-// Builds the AssemblyScript fixtures of test/drivers/fixtures/<name>/driver.as with the SDK.
+// Builds the AssemblyScript fixtures of test/drivers/fixtures/<name>/driver.as (or any .as file) with the SDK.
 // The source is copied into a temporary project linked to the SDK (a .ts file under test/
 // would be compiled by the repository's tsc); builds are cached by source hash (seconds each).
 import { createHash } from 'node:crypto';
@@ -12,13 +12,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sources = join(root, 'test', 'drivers', 'fixtures');
 
 /** Builds fixture `name` for `world`; `edit` ([from, to]) changes its source first (another version). */
-export async function buildAsFixture(
+export function buildAsFixture(name: string, edit?: [string, string], world = 'network-driver'): Promise<Uint8Array> {
+  return buildAsFile(join(sources, name, 'driver.as'), name, edit, world);
+}
+
+/** Builds the AssemblyScript driver in `file` (any directory) as `name`; see buildAsFixture. */
+export async function buildAsFile(
+  file: string,
   name: string,
   edit?: [string, string],
   world = 'network-driver',
 ): Promise<Uint8Array> {
-  const original = readFileSync(join(sources, name, 'driver.as'), 'utf8');
-  if (edit !== undefined && !original.includes(edit[0])) throw new Error(`fixture ${name} has no "${edit[0]}"`);
+  const original = readFileSync(file, 'utf8');
+  if (edit !== undefined && !original.includes(edit[0])) throw new Error(`${file} has no "${edit[0]}"`);
   const source = edit === undefined ? original : original.replace(edit[0], edit[1]);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const project = join(DATA_DIR, 'as-fixtures', `${name}-${hash}`);
