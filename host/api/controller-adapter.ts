@@ -1,6 +1,5 @@
 // The real Controller (and the driver runtime beside it) seen through ControllerPort: references
 // resolved (id, unique id prefix, name), live objects turned into views, libnetwork errors kept.
-import { readFile } from 'node:fs/promises';
 import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
   type Controller,
@@ -103,7 +102,7 @@ export class ControllerAdapter implements ControllerPort {
     return this.#driverView(slot.owner, slot);
   }
   async upgradeDriver(name: string, path: string): Promise<DriverView> {
-    const slot = await this.#runtime().upgrade(name, await readFile(path));
+    const slot = await this.#runtime().upgradeFile(name, path);
     return this.#driverView(name, slot);
   }
   async unloadDriver(name: string): Promise<void> {

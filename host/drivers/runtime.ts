@@ -1,8 +1,8 @@
 // The driver runtime: loads components (file or bytes) into slots, registers their drivers,
 // upgrades and unloads them. The functions the API calls; the directory watcher calls them too.
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ComponentCompiler, type CompiledComponent } from './compiler.js';
+import { checkComponentSize, DEFAULT_MAX_COMPONENT_BYTES, readComponentFile } from './component-file.js';
 import { Forbidden, InvalidParameter, NotFound } from './errors.js';
 import { prepareSpare } from './instance.js';
 import { checkDriverName } from './names.js';
@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   /** Linear memory cap of each driver; 64 MiB by default, overridable per owner. */
   memoryMaxBytes?: number;
   memoryMaxBytesByOwner?: Record<string, number>;
+  /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
+  maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
   maxResultBytes?: number;
   backoffMs?: number;
@@ -75,7 +77,21 @@ export class DriverRuntime {
 
   /** Loads `path`; its owner name is the file name without `.wasm` unless given. */
   async loadFile(path: string, owner = ownerOf(path)): Promise<DriverSlot> {
-    return this.load(owner, await readFile(path));
+    return this.load(owner, await this.readComponent(path));
+  }
+
+  /** Upgrades `owner` to the component in `path`. */
+  async upgradeFile(owner: string, path: string): Promise<DriverSlot> {
+    return this.upgrade(owner, await this.readComponent(path));
+  }
+
+  /** A component file's bytes: a regular file within the size limit (component-file.ts). */
+  readComponent(path: string): Promise<Uint8Array> {
+    return readComponentFile(path, this.#maxComponentBytes);
+  }
+
+  get #maxComponentBytes(): number {
+    return this.options.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
   }
 
   /** Checks, compiles, instantiates and initializes a component, and registers its drivers. */
@@ -134,6 +150,7 @@ export class DriverRuntime {
   }
 
   #compile(owner: string, bytes: Uint8Array): Promise<CompiledComponent> {
+    checkComponentSize(bytes.length, this.#maxComponentBytes, `component ${owner}`);
     const max = this.options.memoryMaxBytesByOwner?.[owner] ?? this.options.memoryMaxBytes ?? DEFAULT_MEMORY_MAX_BYTES;
     if (!(max >= 65536)) throw new InvalidParameter(`memory cap of ${owner} must be at least 64 KiB`);
     return this.#compiler.compile(bytes, max);
