@@ -6,9 +6,10 @@ import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
 import { HOST_IMPORT_FUNCTIONS, type HostImports, type NetlinkOp } from '../wit/host-imports.js';
 import { ask } from './host-channel.js';
-import { guestErrorFrom } from './guest-error.js';
+import { guestError, guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
+import { StoreUsage } from './store-quota.js';
 import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
 import type { ErrorKind, WireError } from './errors.js';
 import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
@@ -38,12 +39,25 @@ const init = await new Promise<WorkerInit>((resolve) => {
 });
 const send = (message: FromWorker): void => port.postMessage(message);
 const store = new Map(init.store);
+/** Checked before each write, so the guest gets its err; the host checks again. */
+let storeUsage = new StoreUsage(init.storeQuota, init.store);
 /** Writes not yet sent to the host: they go with the next result (see FromWorker). */
 let storeWrites: StoreWrite[] = [];
 function takeStoreWrites(): StoreWrite[] {
   const writes = storeWrites;
   storeWrites = [];
+  storeUsage.endCall();
   return writes;
+}
+
+function storeWrite(write: StoreWrite): void {
+  const refusal = storeUsage.refusal(write);
+  if (refusal !== undefined) throw guestError('forbidden', `store quota: ${refusal}`);
+  storeUsage.apply(write);
+  const [key, value] = write;
+  if (value === null) store.delete(key);
+  else store.set(key, value);
+  storeWrites.push(write);
 }
 const registrations: Registration[] = [];
 
@@ -75,14 +89,9 @@ const imports = {
   'wasmnet:driver/store': {
     get: (key: string) => store.get(key),
     // No round trip to the host: a call's writes travel with its result.
-    set: (key: string, value: Uint8Array) => {
-      const copy = value.slice();
-      store.set(key, copy);
-      storeWrites.push([key, copy]);
-    },
+    set: (key: string, value: Uint8Array) => storeWrite([key, value.slice()]),
     delete: (key: string) => {
-      store.delete(key);
-      storeWrites.push([key, null]);
+      if (store.has(key)) storeWrite([key, null]);
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
   } satisfies HostImports['store'],
@@ -262,6 +271,7 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     storeWrites = [];
     store.clear();
     for (const [key, value] of message.store) store.set(key, value);
+    storeUsage = new StoreUsage(init.storeQuota, message.store);
     return;
   }
   try {

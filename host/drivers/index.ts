@@ -36,6 +36,7 @@ export {
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
 export { LinkOwnership, linkOperation, type NetlinkCall, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
-export { FileStore, MemoryStore, type StoreBackend, type StoreWrite } from './store.js';
+export { FileStore, MemoryStore, QuotaStore, type StoreBackend, type StoreWrite } from './store.js';
+export { DEFAULT_STORE_QUOTA, StoreQuotaExceeded, type StoreQuota } from './store-quota.js';
 export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
 export { checkComponent } from './component-check.js';

@@ -8,6 +8,7 @@ import { DriverError, fromWire, Internal, type WireError } from './errors.js';
 import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
 import type { FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
+import type { StoreQuota } from './store-quota.js';
 
 /** Answers a guest's host import (register, store, netlink); throws a DriverError to refuse. */
 export type HostHandler = (op: string, args: unknown[]) => unknown;
@@ -17,6 +18,7 @@ export interface InstanceOptions {
   label: string;
   compiled: CompiledComponent;
   store: Array<[string, Uint8Array]>;
+  storeQuota: StoreQuota;
   deadlineMs: number;
   /** Deadline of instantiate + init (a background-priority thread: slow on a busy machine). */
   initDeadlineMs: number;
@@ -83,6 +85,7 @@ export class ComponentInstance {
       world: options.compiled.world,
       channel: this.#channel,
       store: options.store,
+      storeQuota: options.storeQuota,
       maxResultBytes: options.maxResultBytes,
       memoryMaxBytes: options.compiled.memoryMaxBytes,
     };

@@ -4,6 +4,7 @@
 import type { WorldName } from '../wit/contract.js';
 import type { WireError } from './errors.js';
 import type { StoreWrite } from './store.js';
+import type { StoreQuota } from './store-quota.js';
 import type { CoreModule } from './wasm.js';
 
 export interface WorkerInit {
@@ -13,6 +14,7 @@ export interface WorkerInit {
   /** Shared buffer the worker waits on while the main thread answers a host import. */
   channel: SharedArrayBuffer;
   store: Array<[string, Uint8Array]>;
+  storeQuota: StoreQuota;
   maxResultBytes: number;
   memoryMaxBytes: number;
 }

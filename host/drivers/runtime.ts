@@ -9,7 +9,8 @@ import { checkDriverName } from './names.js';
 import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
 import { DriverRegistry } from './registry.js';
 import { DriverSlot, type FaultPolicy, type ReplayHook } from './slot.js';
-import { FileStore, type StoreBackend } from './store.js';
+import { FileStore, QuotaStore, type StoreBackend } from './store.js';
+import { DEFAULT_STORE_QUOTA, type StoreQuota } from './store-quota.js';
 
 export interface RuntimeOptions {
   /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
@@ -25,6 +26,9 @@ export interface RuntimeOptions {
   /** Linear memory cap of each driver; 64 MiB by default, overridable per owner. */
   memoryMaxBytes?: number;
   memoryMaxBytesByOwner?: Record<string, number>;
+  /** Each driver's store quota (store-quota.ts; DEFAULT_STORE_QUOTA by default), overridable per owner. */
+  storeQuota?: Partial<StoreQuota>;
+  storeQuotaByOwner?: Record<string, Partial<StoreQuota>>;
   /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
   maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
@@ -55,6 +59,7 @@ export class DriverRuntime {
     this.ownership = options.ownership ?? new LinkOwnership();
     this.#compiler = new ComponentCompiler(join(options.dataDir, 'cache'));
     this.store = options.store ?? new FileStore(join(options.dataDir, 'store'));
+    this.#quotaStore = new QuotaStore(this.store, (owner) => this.#storeQuota(owner));
     this.#replay = options.replay;
     this.#ready = Promise.all([this.#compiler.ready(), prepareSpare()]).then(() => undefined);
   }
@@ -74,6 +79,7 @@ export class DriverRuntime {
   }
 
   readonly store: StoreBackend;
+  readonly #quotaStore: QuotaStore;
 
   /** Loads `path`; its owner name is the file name without `.wasm` unless given. */
   async loadFile(path: string, owner = ownerOf(path)): Promise<DriverSlot> {
@@ -99,7 +105,7 @@ export class DriverRuntime {
     return this.#exclusive(owner, async () => {
       checkDriverName('component', owner);
       if (this.#slots.has(owner)) throw new Forbidden(`${owner} is already loaded; upgrade it instead`);
-      const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services());
+      const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services(owner));
       this.#slots.set(owner, slot);
       return slot;
     });
@@ -156,7 +162,11 @@ export class DriverRuntime {
     return this.#compiler.compile(bytes, max);
   }
 
-  #services() {
+  #storeQuota(owner: string): StoreQuota {
+    return { ...DEFAULT_STORE_QUOTA, ...this.options.storeQuota, ...this.options.storeQuotaByOwner?.[owner] };
+  }
+
+  #services(owner: string) {
     const o = this.options;
     const policy: FaultPolicy = {
       deadlineMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS,
@@ -167,7 +177,8 @@ export class DriverRuntime {
     };
     return {
       registry: this.registry,
-      store: this.store,
+      store: this.#quotaStore,
+      storeQuota: this.#storeQuota(owner),
       plumbing: o.plumbing,
       ownership: this.ownership,
       policy,

@@ -17,6 +17,7 @@ import type { Registration } from './protocol.js';
 import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
 import type { StoreBackend } from './store.js';
+import type { StoreQuota } from './store-quota.js';
 
 /** Called after an instance was re-created (fault) or replaced (upgrade), before it serves calls:
  * the controller replays the networks and endpoints it knows this component has. */
@@ -46,6 +47,8 @@ export interface SlotServices {
   plumbing: PlumbingBackend;
   ownership: LinkOwnership;
   policy: FaultPolicy;
+  /** This owner's store quota (`store` enforces it too). */
+  storeQuota: StoreQuota;
   maxResultBytes: number;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
@@ -346,6 +349,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       label: this.owner,
       compiled,
       store: this.services.store.entries(this.owner),
+      storeQuota: this.services.storeQuota,
       deadlineMs: this.services.policy.deadlineMs,
       initDeadlineMs: this.services.policy.initDeadlineMs,
       maxResultBytes: this.services.maxResultBytes,
