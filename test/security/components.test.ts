@@ -54,28 +54,31 @@ test('oversized, mis-typed, FIFO and symlinked components are refused at load; n
   const daemon = await startDaemon(t, 'sec-comp');
   const hostBefore = namespaceState(daemon.hostNetns);
   const steady = neighbour(daemon, '10.154.0.0/24');
-
-  await assert.rejects(loadHostile(daemon, padded(hostile, 17 * 2 ** 20), 'big.wasm'), refused('17 MiB', /limit/));
-  await assert.rejects(loadHostile(daemon, mistyped, 'mistyped.wasm'), refused('mis-typed', /signatures/));
-  const fifos = [0, 1, 2, 3, 4].map((i) => join(daemon.host.dir, `fifo${i}.wasm`));
-  for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
-  await Promise.all(
-    fifos.map((path) =>
-      assert.rejects(daemon.api.post('/v1/drivers', { path }), refused('a FIFO', /not a regular file/)),
-    ),
-  );
-  const link = join(daemon.host.dir, 'link.wasm');
-  writeFileSync(join(daemon.host.dir, 'target.wasm'), hostile);
-  symlinkSync(join(daemon.host.dir, 'target.wasm'), link);
-  await assert.rejects(daemon.api.post('/v1/drivers', { path: link }), refused('a symlink', /not a regular file/));
-  await loadHostile(daemon, hostile);
-  await assert.rejects(
-    daemon.api.post('/v1/drivers/hostile/upgrade', { path: fifos[0] }),
-    refused('an upgrade from a FIFO', /not a regular file/),
-  );
-  const listed = (await daemon.api.get<Array<{ name: string }>>('/v1/drivers')).map((driver) => driver.name);
-  for (const owner of ['big', 'mistyped', 'fifo0', 'link']) assert.ok(!listed.includes(owner), `${owner} is loaded`);
-
+  // A failed attack must not leave the neighbour running: stop() is idempotent.
+  try {
+    await assert.rejects(loadHostile(daemon, padded(hostile, 17 * 2 ** 20), 'big.wasm'), refused('17 MiB', /limit/));
+    await assert.rejects(loadHostile(daemon, mistyped, 'mistyped.wasm'), refused('mis-typed', /signatures/));
+    const fifos = [0, 1, 2, 3, 4].map((i) => join(daemon.host.dir, `fifo${i}.wasm`));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    await Promise.all(
+      fifos.map((path) =>
+        assert.rejects(daemon.api.post('/v1/drivers', { path }), refused('a FIFO', /not a regular file/)),
+      ),
+    );
+    const link = join(daemon.host.dir, 'link.wasm');
+    writeFileSync(join(daemon.host.dir, 'target.wasm'), hostile);
+    symlinkSync(join(daemon.host.dir, 'target.wasm'), link);
+    await assert.rejects(daemon.api.post('/v1/drivers', { path: link }), refused('a symlink', /not a regular file/));
+    await loadHostile(daemon, hostile);
+    await assert.rejects(
+      daemon.api.post('/v1/drivers/hostile/upgrade', { path: fifos[0] }),
+      refused('an upgrade from a FIFO', /not a regular file/),
+    );
+    const listed = (await daemon.api.get<Array<{ name: string }>>('/v1/drivers')).map((driver) => driver.name);
+    for (const owner of ['big', 'mistyped', 'fifo0', 'link']) assert.ok(!listed.includes(owner), `${owner} is loaded`);
+  } finally {
+    await steady.stop();
+  }
   const { lifecycles, failures } = await steady.stop();
   assert.deepEqual(failures, []);
   assert.ok(lifecycles > 0, 'the neighbour ran');

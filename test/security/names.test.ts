@@ -36,22 +36,28 @@ test('bad driver names and huge values are refused with bounded messages; neighb
   const daemon = await startDaemon(t, 'sec-names');
   const hostBefore = namespaceState(daemon.hostNetns);
   const steady = neighbour(daemon, '10.152.0.0/24');
+  // A failed attack must not leave the neighbour running: stop() is idempotent.
+  try {
+    await assert.rejects(loadHostile(daemon, escapes, 'escapes.wasm'), boundedRefusal('a name with escapes'));
+    await assert.rejects(loadHostile(daemon, huge, 'huge.wasm'), boundedRefusal('a 1 MiB name'));
+    await assert.rejects(loadHostile(daemon, upper, 'upper.wasm'), boundedRefusal('an uppercase name'));
+    await assert.rejects(
+      loadHostile(daemon, hostile, 'bad\u001b[31m.wasm'),
+      boundedRefusal('a file name with escapes'),
+    );
+    const listed = JSON.stringify(await daemon.api.get('/v1/drivers'));
+    for (const owner of ['escapes', 'huge', 'upper', 'bad']) assert.doesNotMatch(listed, new RegExp(`"${owner}`));
 
-  await assert.rejects(loadHostile(daemon, escapes, 'escapes.wasm'), boundedRefusal('a name with escapes'));
-  await assert.rejects(loadHostile(daemon, huge, 'huge.wasm'), boundedRefusal('a 1 MiB name'));
-  await assert.rejects(loadHostile(daemon, upper, 'upper.wasm'), boundedRefusal('an uppercase name'));
-  await assert.rejects(loadHostile(daemon, hostile, 'bad\u001b[31m.wasm'), boundedRefusal('a file name with escapes'));
-  const listed = JSON.stringify(await daemon.api.get('/v1/drivers'));
-  for (const owner of ['escapes', 'huge', 'upper', 'bad']) assert.doesNotMatch(listed, new RegExp(`"${owner}`));
-
-  await loadHostile(daemon, hostile);
-  await attackNetwork(daemon, 'mac', '10.152.1.0/24', { attack: 'mac', size: String(4 << 20) });
-  await assert.rejects(
-    daemon.api.post('/v1/networks/mac/endpoints', { name: 'ep' }),
-    boundedRefusal('a 4 MiB MAC address'),
-  );
-  await daemon.api.delete('/v1/networks/mac');
-
+    await loadHostile(daemon, hostile);
+    await attackNetwork(daemon, 'mac', '10.152.1.0/24', { attack: 'mac', size: String(4 << 20) });
+    await assert.rejects(
+      daemon.api.post('/v1/networks/mac/endpoints', { name: 'ep' }),
+      boundedRefusal('a 4 MiB MAC address'),
+    );
+    await daemon.api.delete('/v1/networks/mac');
+  } finally {
+    await steady.stop();
+  }
   const { lifecycles, failures } = await steady.stop();
   assert.deepEqual(failures, []);
   assert.ok(lifecycles > 0, 'the neighbour ran');
