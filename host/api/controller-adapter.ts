@@ -138,6 +138,7 @@ export class ControllerAdapter implements ControllerPort {
       healthy: health.healthy,
       consecutiveFaults: health.consecutiveFaults,
       restarts: this.#restarts.get(owner) ?? 0,
+      droppedLogLines: this.#runtime().droppedLogLines(owner),
       registrations: slot.registrations.map((reg) => ({ kind: reg.kind, name: reg.name })),
     };
     if (health.lastFault !== undefined) view.lastFault = health.lastFault;

@@ -10,6 +10,7 @@ import { guestError, guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
 import { StoreUsage } from './store-quota.js';
+import { LogLimiter } from './log-limit.js';
 import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
 import type { ErrorKind, WireError } from './errors.js';
 import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
@@ -60,6 +61,13 @@ function storeWrite(write: StoreWrite): void {
   storeWrites.push(write);
 }
 const registrations: Registration[] = [];
+const logLimiter = new LogLimiter(init.logLimits);
+
+/** Sends the count of lines the limiter dropped, before the result of the call that logged them. */
+function reportDroppedLogs(): void {
+  const count = logLimiter.takeDropped();
+  if (count > 0) send({ type: 'log-dropped', count });
+}
 
 /** A host import answered synchronously by the main thread; refusals become the guest's err. */
 function host(op: string, ...args: unknown[]): unknown {
@@ -84,7 +92,10 @@ function register(kind: Registration['kind'], name: string, handle: number, capa
 
 const imports = {
   'wasmnet:driver/log': {
-    log: (level, message) => send({ type: 'log', level, message }),
+    log: (level, message) => {
+      const line = logLimiter.admit(message);
+      if (line !== undefined) send({ type: 'log', level, message: line });
+    },
   } satisfies HostImports['log'],
   'wasmnet:driver/store': {
     get: (key: string) => store.get(key),
@@ -144,6 +155,7 @@ try {
   );
   component.plugin!.init!();
   setThreadNice(0);
+  reportDroppedLogs();
   send({ type: 'ready', registrations, writes: takeStoreWrites() });
 } catch (error) {
   send({ type: 'init-failed', error: describe(error, 'init').error });
@@ -276,6 +288,7 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
   }
   try {
     const value = dispatch(message);
+    reportDroppedLogs();
     if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
       send({
         type: 'result',
@@ -292,6 +305,7 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     }
     send({ type: 'result', id: message.id, ok: true, value, writes: takeStoreWrites() });
   } catch (error) {
+    reportDroppedLogs();
     const { error: wire, fatal } = describe(error, message.method);
     const writes = takeStoreWrites();
     send(

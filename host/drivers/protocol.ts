@@ -5,6 +5,7 @@ import type { WorldName } from '../wit/contract.js';
 import type { WireError } from './errors.js';
 import type { StoreWrite } from './store.js';
 import type { StoreQuota } from './store-quota.js';
+import type { LogLimits } from './log-limit.js';
 import type { CoreModule } from './wasm.js';
 
 export interface WorkerInit {
@@ -15,6 +16,7 @@ export interface WorkerInit {
   channel: SharedArrayBuffer;
   store: Array<[string, Uint8Array]>;
   storeQuota: StoreQuota;
+  logLimits: LogLimits;
   maxResultBytes: number;
   memoryMaxBytes: number;
 }
@@ -45,4 +47,6 @@ export type FromWorker =
   | { type: 'result'; id: number; ok: false; error: WireError; fatal: false; writes: StoreWrite[] }
   | { type: 'result'; id: number; ok: false; error: WireError; fatal: true }
   | { type: 'host'; op: string; args: unknown[] }
-  | { type: 'log'; level: string; message: string };
+  | { type: 'log'; level: string; message: string }
+  /** Log lines the worker dropped (LogLimiter) during the call whose result follows. */
+  | { type: 'log-dropped'; count: number };

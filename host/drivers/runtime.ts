@@ -11,6 +11,7 @@ import { DriverRegistry } from './registry.js';
 import { DriverSlot, type FaultPolicy, type ReplayHook } from './slot.js';
 import { FileStore, QuotaStore, type StoreBackend } from './store.js';
 import { DEFAULT_STORE_QUOTA, type StoreQuota } from './store-quota.js';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
 
 export interface RuntimeOptions {
   /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
@@ -29,6 +30,9 @@ export interface RuntimeOptions {
   /** Each driver's store quota (store-quota.ts; DEFAULT_STORE_QUOTA by default), overridable per owner. */
   storeQuota?: Partial<StoreQuota>;
   storeQuotaByOwner?: Record<string, Partial<StoreQuota>>;
+  /** Each driver's log limits (log-limit.ts; DEFAULT_LOG_LIMITS by default), overridable per owner. */
+  logLimits?: Partial<LogLimits>;
+  logLimitsByOwner?: Record<string, Partial<LogLimits>>;
   /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
   maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
@@ -80,6 +84,7 @@ export class DriverRuntime {
 
   readonly store: StoreBackend;
   readonly #quotaStore: QuotaStore;
+  readonly #droppedLogLines = new Map<string, number>();
 
   /** Loads `path`; its owner name is the file name without `.wasm` unless given. */
   async loadFile(path: string, owner = ownerOf(path)): Promise<DriverSlot> {
@@ -135,6 +140,11 @@ export class DriverRuntime {
     });
   }
 
+  /** Log lines of `owner`'s instances the limits dropped since the runtime started. */
+  droppedLogLines(owner: string): number {
+    return this.#droppedLogLines.get(owner) ?? 0;
+  }
+
   slot(owner: string): DriverSlot | undefined {
     return this.#slots.get(owner);
   }
@@ -175,6 +185,10 @@ export class DriverRuntime {
       backoffMaxMs: o.backoffMaxMs ?? 30_000,
       unhealthyAfter: o.unhealthyAfter ?? 3,
     };
+    const log =
+      o.log ??
+      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`));
+    const logLimits = { ...DEFAULT_LOG_LIMITS, ...o.logLimits, ...o.logLimitsByOwner?.[owner] };
     return {
       registry: this.registry,
       store: this.#quotaStore,
@@ -183,9 +197,16 @@ export class DriverRuntime {
       ownership: this.ownership,
       policy,
       maxResultBytes: o.maxResultBytes ?? 2 ** 20,
-      log:
-        o.log ??
-        ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),
+      log,
+      logLimits,
+      logDropped: (dropped: string, count: number) => {
+        this.#droppedLogLines.set(dropped, this.droppedLogLines(dropped) + count);
+        log(
+          dropped,
+          'warn',
+          `driver ${dropped} dropped ${count} log lines (limit: ${logLimits.linesPerSecond} lines/s, bursts of ${logLimits.burst})`,
+        );
+      },
       replay: () => this.#replay,
     };
   }

@@ -18,6 +18,7 @@ import { driverProxy, ipamProxy, type Invoke } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
 import type { StoreBackend } from './store.js';
 import type { StoreQuota } from './store-quota.js';
+import type { LogLimits } from './log-limit.js';
 
 /** Called after an instance was re-created (fault) or replaced (upgrade), before it serves calls:
  * the controller replays the networks and endpoints it knows this component has. */
@@ -47,12 +48,14 @@ export interface SlotServices {
   plumbing: PlumbingBackend;
   ownership: LinkOwnership;
   policy: FaultPolicy;
-  /** This owner's store quota (`store` enforces it too). */
+  /** This owner's store quota (`store` enforces it too) and log limits. */
   storeQuota: StoreQuota;
+  logLimits: LogLimits;
   maxResultBytes: number;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
+  logDropped: (owner: string, count: number) => void;
 }
 
 export interface SlotHealth {
@@ -350,6 +353,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       compiled,
       store: this.services.store.entries(this.owner),
       storeQuota: this.services.storeQuota,
+      logLimits: this.services.logLimits,
+      logDropped: (count) => this.services.logDropped(this.owner, count),
       deadlineMs: this.services.policy.deadlineMs,
       initDeadlineMs: this.services.policy.initDeadlineMs,
       maxResultBytes: this.services.maxResultBytes,
