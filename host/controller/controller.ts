@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import { Context } from './context.js';
-import type { DriverRuntime } from '../drivers/index.js';
+import type { DriverLimits, DriverRuntime } from '../drivers/index.js';
 import type { DriverLookup } from './driver-api.js';
 import { InvalidParameterError } from './errors.js';
 import { DEFAULT_IPAM, type IpamLookup } from './ipam-api.js';
@@ -44,6 +44,8 @@ export interface ControllerOptions {
   hostId?: string;
   /** The host's resolv.conf; /etc/resolv.conf by default. */
   resolvConfPath?: string;
+  /** Memory, component size, store and log limits of the Wasm drivers, each overridable per owner. */
+  driverLimits?: DriverLimits;
   /** Where warnings go (rollback and cleanup failures that do not fail the call). */
   onWarning?: (message: string) => void;
 }
@@ -72,6 +74,7 @@ export class Controller {
           warn,
           ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
           ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
+          ...(options.driverLimits === undefined ? {} : { limits: options.driverLimits }),
           inUse: (names) => {
             const using = [...networks.values()].filter(
               (network) => names.includes(network.type()) || names.includes(network.record.ipamDriver),

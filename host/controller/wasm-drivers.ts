@@ -11,6 +11,7 @@ import {
   DriversDirectory,
   LinkOwnership,
   type Driver,
+  type DriverLimits,
   type ReplayEvent,
 } from '../drivers/index.js';
 import { toOptions, type LinkBook } from './context.js';
@@ -48,11 +49,14 @@ export async function startWasmDrivers(options: {
   /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
   inUse: (names: string[]) => string | undefined;
   warn: (message: string) => void;
+  /** Memory, component size, store and log limits of the drivers (defaults otherwise). */
+  limits?: DriverLimits;
 }): Promise<WasmDrivers> {
   const registry = new PersistentOwnershipRegistry(options.store);
   const ownership = new LinkOwnership(registry);
   const backend = new NetlinkBackend(options.hostNetns, registry);
   const runtime = new DriverRuntime({
+    ...options.limits,
     ownership,
     dataDir: join(options.dataDir, 'drivers'),
     plumbing: backend,

@@ -39,5 +39,6 @@ export { LinkOwnership, linkOperation, type NetlinkCall, type NetlinkOp, type Pl
 export { FileStore, MemoryStore, QuotaStore, type StoreBackend, type StoreWrite } from './store.js';
 export { DEFAULT_STORE_QUOTA, StoreQuotaExceeded, type StoreQuota } from './store-quota.js';
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
+export { parseDriverLimits, type DriverLimits } from './limits.js';
 export type { DriverSlot, ReplayEvent, ReplayHook, SlotHealth } from './slot.js';
 export { checkComponent } from './component-check.js';
