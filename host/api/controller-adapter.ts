@@ -1,6 +1,5 @@
 // The controller (and the driver runtime beside it) seen through ControllerPort: references
 // resolved (id, unique id prefix, name), live objects turned into views, libnetwork errors kept.
-import { readFile } from 'node:fs/promises';
 import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
   type NetworkController,
@@ -103,7 +102,7 @@ export class ControllerAdapter implements ControllerPort {
     return this.#driverView(slot.owner, slot);
   }
   async upgradeDriver(name: string, path: string): Promise<DriverView> {
-    const slot = await this.#runtime().upgrade(name, await readFile(path));
+    const slot = await this.#runtime().upgradeFile(name, path);
     return this.#driverView(name, slot);
   }
   async unloadDriver(name: string): Promise<void> {
@@ -139,6 +138,7 @@ export class ControllerAdapter implements ControllerPort {
       healthy: health.healthy,
       consecutiveFaults: health.consecutiveFaults,
       restarts: this.#restarts.get(owner) ?? 0,
+      droppedLogLines: this.#runtime().droppedLogLines(owner),
       registrations: slot.registrations.map((reg) => ({ kind: reg.kind, name: reg.name })),
     };
     if (health.lastFault !== undefined) view.lastFault = health.lastFault;

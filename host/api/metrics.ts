@@ -65,6 +65,12 @@ export class ApiMetrics {
     );
     for (const d of drivers) lines.push(`wasmnet_driver_restarts_total{driver=${label(d.name)}} ${d.restarts}`);
     lines.push(
+      '# HELP wasmnet_driver_log_lines_dropped_total Log lines of the driver its log limits dropped.',
+      '# TYPE wasmnet_driver_log_lines_dropped_total counter',
+    );
+    for (const d of drivers)
+      lines.push(`wasmnet_driver_log_lines_dropped_total{driver=${label(d.name)}} ${d.droppedLogLines}`);
+    lines.push(
       '# HELP wasmnet_ipam_pool_allocated Addresses in use per pool.',
       '# TYPE wasmnet_ipam_pool_allocated gauge',
     );

@@ -44,6 +44,8 @@ export interface DriverView {
   /** While it backs off after repeated faults: ms until a call may restart it. */
   retryAfterMs?: number;
   restarts: number;
+  /** Log lines its limits dropped since the daemon started. */
+  droppedLogLines: number;
   /** What the component registered. */
   registrations: Array<{ kind: 'driver' | 'ipam'; name: string }>;
 }

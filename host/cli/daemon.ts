@@ -1,6 +1,6 @@
 // wasmnet daemon: the controller, the REST API on its unix socket and the Docker plugin socket.
 // SIGTERM/SIGINT stop serving and close the controller: state stays, nothing users made is torn down.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultIpam } from '../../ipam/index.js';
 import { ControllerAdapter } from '../api/controller-adapter.js';
@@ -9,6 +9,7 @@ import { DOCKER_PLUGINS_DIR, DockerPluginServer } from '../api/docker/server.js'
 import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiServer } from '../api/server.js';
+import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
 import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
@@ -21,6 +22,8 @@ export interface DaemonOptions {
   /** Watched directory of driver components; `dataDir`/drivers by default. */
   driversDir?: string;
   hostNetns?: string;
+  /** Per-driver limits (memory, component size, store quota, logs), each overridable per owner. */
+  driverLimits?: DriverLimits;
   /** The Docker plugin's name (its socket is <dir>/<name>.sock), or undefined for none. */
   dockerPlugin?: { name: string; dir: string; defaultDriver: string };
   log: Logger;
@@ -37,6 +40,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     dataDir: o.dataDir,
     driversDir,
     ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
+    ...(o.driverLimits ? { driverLimits: o.driverLimits } : {}),
     onWarning: (message) => o.log('warn', message),
   });
   o.log('info', 'controller started', { dataDir: o.dataDir, driversDir, recovery: controller.recovery });
@@ -75,6 +79,14 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 
 const LEVELS: Level[] = ['debug', 'info', 'warn', 'error'];
 
+function readDriverLimits(path: string): DriverLimits {
+  try {
+    return parseDriverLimits(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new UsageError(`--driver-limits ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export const daemonCommand: Command = {
   name: 'daemon',
   summary: 'Run the wasmnet daemon (controller, API, Docker plugin)',
@@ -89,6 +101,10 @@ Options:
       --data-dir DIR             State directory (default ${DEFAULT_DATA_DIR})
       --drivers-dir DIR          Watched directory of driver components (.wasm; default DATA_DIR/drivers)
       --host-netns PATH          Plumb in this namespace instead of the host's (tests)
+      --driver-limits FILE       JSON limits of the drivers, for all and per owner, e.g.
+                                 {"storeQuota": {"totalBytes": 33554432}, "logLimitsByOwner":
+                                 {"bridge": {"burst": 5000}}}; keys: memoryMaxBytes, maxComponentBytes,
+                                 storeQuota, logLimits and their ...ByOwner maps (host/drivers/README.md)
       --docker-plugin NAME       Docker plugin name (default "wasmnet": docker network create -d wasmnet)
       --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})
       --docker-default-driver D  wasmnet driver for Docker networks without -o wasmnet.driver=… (default "bridge")
@@ -102,6 +118,7 @@ Options:
         'data-dir': { type: 'string' },
         'drivers-dir': { type: 'string' },
         'host-netns': { type: 'string' },
+        'driver-limits': { type: 'string' },
         'docker-plugin': { type: 'string' },
         'docker-plugins-dir': { type: 'string' },
         'docker-default-driver': { type: 'string' },
@@ -121,6 +138,7 @@ Options:
       dataDir: p.str('data-dir') ?? DEFAULT_DATA_DIR,
       ...(p.str('drivers-dir') ? { driversDir: p.str('drivers-dir') } : {}),
       ...(p.str('host-netns') ? { hostNetns: p.str('host-netns') } : {}),
+      ...(p.str('driver-limits') ? { driverLimits: readDriverLimits(p.str('driver-limits')!) } : {}),
       ...(p.flag('no-docker-plugin')
         ? {}
         : {

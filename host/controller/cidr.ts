@@ -1,10 +1,11 @@
 // Just enough address arithmetic for the controller's own checks (IPAM does the rest).
+import { excerpt } from '../excerpt.js';
 import { isIP } from 'node:net';
 import { InvalidParameterError } from './errors.js';
 
 function toBigInt(ip: string): { value: bigint; bits: number } {
   if (isIP(ip) === 4) return { value: ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(part), 0n), bits: 32 };
-  if (isIP(ip) !== 6) throw new InvalidParameterError(`invalid IP address "${ip}"`);
+  if (isIP(ip) !== 6) throw new InvalidParameterError(`invalid IP address ${excerpt(ip)}`);
   const [head = '', tail] = ip.split('::');
   const words = (part: string): string[] => (part === '' ? [] : part.split(':'));
   const left = words(head);
@@ -24,7 +25,7 @@ export function parseCidr(cidr: string): { ip: string; prefix: number; v6: boole
     prefix < 0 ||
     prefix > (family === 4 ? 32 : 128)
   ) {
-    throw new InvalidParameterError(`invalid CIDR "${cidr}"`);
+    throw new InvalidParameterError(`invalid CIDR ${excerpt(cidr)}`);
   }
   return { ip, prefix, v6: family === 6 };
 }

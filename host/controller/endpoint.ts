@@ -1,5 +1,6 @@
 // libnetwork's endpoint: addresses from IPAM, an interface from its driver, joined to at most
 // one sandbox at a time.
+import { excerpt } from '../excerpt.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { toOptions, withUndo, type Context } from './context.js';
@@ -53,13 +54,13 @@ export class Endpoint {
     if (name.trim() === '') throw new InvalidParameterError('an endpoint needs a name');
     if (network.endpointByName(name) !== undefined) throw new EndpointExistsError(name, network.name());
     if (options.ipv4Address !== undefined && isIP(options.ipv4Address) !== 4)
-      throw new InvalidParameterError(`invalid IPv4 address "${options.ipv4Address}"`);
+      throw new InvalidParameterError(`invalid IPv4 address ${excerpt(options.ipv4Address)}`);
     if (options.ipv6Address !== undefined && isIP(options.ipv6Address) !== 6)
-      throw new InvalidParameterError(`invalid IPv6 address "${options.ipv6Address}"`);
+      throw new InvalidParameterError(`invalid IPv6 address ${excerpt(options.ipv6Address)}`);
     if (options.ipv6Address !== undefined && !network.record.enableIPv6)
       throw new InvalidParameterError(`network ${network.name()} does not have IPv6 enabled`);
     if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress))
-      throw new InvalidParameterError(`invalid MAC address "${options.macAddress}"`);
+      throw new InvalidParameterError(`invalid MAC address ${excerpt(options.macAddress)}`);
     const driver = ctx.driver(network.type());
     const ipam = ctx.ipam(network.record.ipamDriver);
     const id = randomBytes(32).toString('hex');

@@ -1,5 +1,6 @@
 // A network's pools, gateways and aux addresses, and an endpoint's addresses, as libnetwork's
 // ipamAllocate/assignAddress do them. Every allocation pushes its release onto `undo`.
+import { excerpt } from '../excerpt.js';
 import { isIP } from 'node:net';
 import { contains, ipOf, parseCidr, withMaskOf } from './cidr.js';
 import type { Undo } from './context.js';
@@ -58,7 +59,7 @@ function checkConfig(config: IpamConfig): void {
     [string, string | undefined]
   >) {
     if (ip === undefined) continue;
-    if (isIP(ip) === 0) throw new InvalidParameterError(`invalid ${what} address "${ip}"`);
+    if (isIP(ip) === 0) throw new InvalidParameterError(`invalid ${what} address ${excerpt(ip)}`);
     if (!contains(config.subnet, ip)) {
       throw new InvalidParameterError(
         what === 'gateway'
@@ -132,7 +133,7 @@ export async function assignAddress(
 ): Promise<{ address: string; poolId: string }> {
   const candidates = preferred === undefined ? pools : pools.filter((pool) => contains(pool.pool, preferred));
   if (preferred !== undefined && candidates.length === 0)
-    throw new InvalidParameterError(`address ${preferred} is in none of the network's pools`);
+    throw new InvalidParameterError(`address ${excerpt(preferred)} is in none of the network's pools`);
   for (const pool of candidates) {
     try {
       const { address } = await ipam.requestAddress(pool.poolId, preferred, {});

@@ -1,5 +1,6 @@
 // libnetwork's network: created through its driver with IPAM pools, holds endpoints,
 // deleted only when it has none.
+import { excerpt } from '../excerpt.js';
 import { randomBytes } from 'node:crypto';
 import { hostCidr } from './cidr.js';
 import { toOptions, withUndo, type Context } from './context.js';
@@ -47,7 +48,7 @@ export class Network {
     const id = options.id;
     if (name.trim() === '') throw new InvalidParameterError('a network needs a name', 'network-name');
     for (const network of ctx.networks.values()) if (network.name() === name) throw new NetworkNameError(name);
-    if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id "${id}"`);
+    if (!/^[0-9a-zA-Z][0-9a-zA-Z_.-]*$/.test(id)) throw new InvalidParameterError(`invalid network id ${excerpt(id)}`);
     if (ctx.networks.has(id)) throw new ForbiddenError(`a network with id ${id} already exists`, 'network-id');
     const entry = ctx.drivers.driver(type);
     const driver = ctx.driver(type);

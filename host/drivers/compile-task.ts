@@ -3,7 +3,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
-import { checkComponent } from './component-check.js';
+import { checkComponent, checkSignatures } from './component-check.js';
 import { asDriverError, toWire, type WireError } from './errors.js';
 import { WORLDS, type WorldName } from '../wit/contract.js';
 import { readWitSource } from '../wit/source.js';
@@ -69,6 +69,7 @@ export default async function compile(task: CompileTask): Promise<CompileResult 
   try {
     const world = await checkComponent(bytes);
     const { files } = await transpile(bytes, TRANSPILE_OPTIONS);
+    await checkSignatures(Object.fromEntries(Object.entries(files).filter(([name]) => name.endsWith('.wasm'))), world);
     const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
     await mkdir(staging, { recursive: true });
     const coreFiles: string[] = [];

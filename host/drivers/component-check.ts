@@ -1,8 +1,12 @@
 // Is this .wasm a component of one of our worlds at a compatible version? Reads the
-// component's own WIT (jco's componentWit) and compares its imports and exports with the world.
-import { componentWit } from '@bytecodealliance/jco';
+// component's own WIT (jco's componentWit) and compares its imports and exports with the world;
+// after transpiling, checks the signatures of its core module against the world's.
+import { componentEmbed, componentNew, componentWit } from '@bytecodealliance/jco';
+import { boundedText } from '../excerpt.js';
 import { WIT_NAMESPACE, WIT_VERSION, WORLDS, type WorldName } from '../wit/contract.js';
+import { readWitSource } from '../wit/source.js';
 import { InvalidParameter } from './errors.js';
+import { wasm } from './wasm.js';
 
 const WORLD_SHAPES: Record<WorldName, { exports: string[]; imports: string[] }> = {
   [WORLDS.networkDriver]: {
@@ -90,4 +94,25 @@ function compatible(version: string): boolean {
   const [major, minor] = version.split('.');
   const [hostMajor, hostMinor] = WIT_VERSION.split('.');
   return major === hostMajor && (hostMajor !== '0' || minor === hostMinor);
+}
+
+/**
+ * The names of a component's imports and exports can match the world while their signatures do
+ * not: such a component used to pass the check and trap in `init`. Its main core module (the one
+ * exporting the plugin's functions, named by the canonical ABI) is embedded again with this
+ * host's WIT: wit-component then checks every import and export against the world's flattened
+ * signatures. Two WIT types that flatten alike (u32 and s32) cannot be told apart this way.
+ */
+export async function checkSignatures(coreModules: Record<string, Uint8Array>, world: WorldName): Promise<void> {
+  const main = Object.values(coreModules).find((bytes) =>
+    wasm.Module.exports(new wasm.Module(bytes)).some(({ name }) => name.includes(`${WIT_NAMESPACE}/plugin@`)),
+  );
+  if (main === undefined) throw new InvalidParameter(`component has no core module exporting ${WIT_NAMESPACE}/plugin`);
+  try {
+    await componentNew(await componentEmbed({ binary: main, witSource: readWitSource(), world }));
+  } catch (error) {
+    const lines = (error instanceof Error ? error.message : String(error)).split('\n').map((line) => line.trim());
+    const why = lines.find((line) => /mismatch|missing|not found|does not/i.test(line)) ?? lines.at(-1) ?? '';
+    throw new InvalidParameter(`component signatures do not match the ${world} world: ${boundedText(why, 300)}`);
+  }
 }

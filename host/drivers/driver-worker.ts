@@ -6,9 +6,11 @@ import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
 import { HOST_IMPORT_FUNCTIONS, type HostImports } from '../wit/host-imports.js';
 import { ask } from './host-channel.js';
-import { guestErrorFrom } from './guest-error.js';
+import { guestError, guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
+import { StoreUsage } from './store-quota.js';
+import { LogLimiter } from './log-limit.js';
 import { InterfaceInfo, InterfaceNameInfo, JoinInfo, NetworkInfo } from './resources.js';
 import type { ErrorKind, WireError } from './errors.js';
 import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
@@ -38,14 +40,34 @@ const init = await new Promise<WorkerInit>((resolve) => {
 });
 const send = (message: FromWorker): void => port.postMessage(message);
 const store = new Map(init.store);
+/** Checked before each write, so the guest gets its err; the host checks again. */
+let storeUsage = new StoreUsage(init.storeQuota, init.store);
 /** Writes not yet sent to the host: they go with the next result (see FromWorker). */
 let storeWrites: StoreWrite[] = [];
 function takeStoreWrites(): StoreWrite[] {
   const writes = storeWrites;
   storeWrites = [];
+  storeUsage.endCall();
   return writes;
 }
+
+function storeWrite(write: StoreWrite): void {
+  const refusal = storeUsage.refusal(write);
+  if (refusal !== undefined) throw guestError('forbidden', `store quota: ${refusal}`);
+  storeUsage.apply(write);
+  const [key, value] = write;
+  if (value === null) store.delete(key);
+  else store.set(key, value);
+  storeWrites.push(write);
+}
 const registrations: Registration[] = [];
+const logLimiter = new LogLimiter(init.logLimits);
+
+/** Sends the count of lines the limiter dropped, before the result of the call that logged them. */
+function reportDroppedLogs(): void {
+  const count = logLimiter.takeDropped();
+  if (count > 0) send({ type: 'log-dropped', count });
+}
 
 /** A host import answered synchronously by the main thread; refusals become the guest's err. */
 function host(op: string, ...args: unknown[]): unknown {
@@ -70,19 +92,17 @@ function register(kind: Registration['kind'], name: string, handle: number, capa
 
 const imports = {
   'wasmnet:driver/log': {
-    log: (level, message) => send({ type: 'log', level, message }),
+    log: (level, message) => {
+      const line = logLimiter.admit(message);
+      if (line !== undefined) send({ type: 'log', level, message: line });
+    },
   } satisfies HostImports['log'],
   'wasmnet:driver/store': {
     get: (key: string) => store.get(key),
     // No round trip to the host: a call's writes travel with its result.
-    set: (key: string, value: Uint8Array) => {
-      const copy = value.slice();
-      store.set(key, copy);
-      storeWrites.push([key, copy]);
-    },
+    set: (key: string, value: Uint8Array) => storeWrite([key, value.slice()]),
     delete: (key: string) => {
-      store.delete(key);
-      storeWrites.push([key, null]);
+      if (store.has(key)) storeWrite([key, null]);
     },
     keys: (prefix: string) => [...store.keys()].filter((key) => key.startsWith(prefix)).sort(),
   } satisfies HostImports['store'],
@@ -136,6 +156,7 @@ try {
   );
   component.plugin!.init!();
   setThreadNice(0);
+  reportDroppedLogs();
   send({ type: 'ready', registrations, writes: takeStoreWrites() });
 } catch (error) {
   send({ type: 'init-failed', error: describe(error, 'init').error });
@@ -263,10 +284,12 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     storeWrites = [];
     store.clear();
     for (const [key, value] of message.store) store.set(key, value);
+    storeUsage = new StoreUsage(init.storeQuota, message.store);
     return;
   }
   try {
     const value = dispatch(message);
+    reportDroppedLogs();
     if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
       send({
         type: 'result',
@@ -283,6 +306,7 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     }
     send({ type: 'result', id: message.id, ok: true, value, writes: takeStoreWrites() });
   } catch (error) {
+    reportDroppedLogs();
     const { error: wire, fatal } = describe(error, message.method);
     const writes = takeStoreWrites();
     send(

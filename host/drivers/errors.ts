@@ -1,5 +1,6 @@
 // libnetwork's typed errors (types.InvalidParameterError, NotFoundError, ...), as the host
 // raises them and as they cross the worker boundary (kind + message survive structured clone).
+import { boundedText } from '../excerpt.js';
 import type { Error as WitError } from '../generated/wit/network-driver/interfaces/wasmnet-driver-types.js';
 
 export type ErrorKind = WitError['tag'];
@@ -110,9 +111,14 @@ export function toWire(error: DriverError): WireError {
   };
 }
 
+/** Longest message of an error from a worker; a guest writes it, and it reaches API clients and logs. */
+export const WIRE_MESSAGE_MAX = 1024;
+
+/** An error from a worker (a guest's err, a compile failure), its text bounded and made printable. */
 export function fromWire(wire: WireError): DriverError {
-  const error = new CLASSES[wire.kind](wire.message);
-  if (wire.ipamCode !== undefined) error.ipamCode = wire.ipamCode;
+  const Kind = CLASSES[wire.kind] ?? Internal;
+  const error = new Kind(boundedText(String(wire.message), WIRE_MESSAGE_MAX));
+  if (wire.ipamCode !== undefined) error.ipamCode = boundedText(String(wire.ipamCode), 64);
   return error;
 }
 

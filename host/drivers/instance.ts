@@ -8,15 +8,21 @@ import { DriverError, fromWire, Internal, type WireError } from './errors.js';
 import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
 import type { FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
+import type { StoreQuota } from './store-quota.js';
+import { hostLogLimits, LogLimiter, type LogLimits } from './log-limit.js';
 
 /** Answers a guest's host import (register, store, netlink); throws a DriverError to refuse. */
 export type HostHandler = (op: string, args: unknown[]) => unknown;
 export type LogHandler = (level: string, message: string) => void;
+/** Told how many log lines the limits dropped, once per call that dropped some. */
+export type LogDroppedHandler = (count: number) => void;
 
 export interface InstanceOptions {
   label: string;
   compiled: CompiledComponent;
   store: Array<[string, Uint8Array]>;
+  storeQuota: StoreQuota;
+  logLimits: LogLimits;
   deadlineMs: number;
   /** Deadline of instantiate + init (a background-priority thread: slow on a busy machine). */
   initDeadlineMs: number;
@@ -25,6 +31,7 @@ export interface InstanceOptions {
   /** Persists the store writes a call (or init) made, before it settles; throws to fail it. */
   storeWrites: (writes: StoreWrite[]) => void;
   log: LogHandler;
+  logDropped: LogDroppedHandler;
 }
 
 const WORKER_URL = new URL('./driver-worker.js', import.meta.url);
@@ -75,6 +82,9 @@ export class ComponentInstance {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: string | undefined;
+  /** The worker limits its guest's logs; the host does again, trusting no worker. */
+  readonly #logLimiter: LogLimiter;
+  #logsDropped = 0;
 
   private constructor(readonly options: InstanceOptions) {
     const data: WorkerInit = {
@@ -83,9 +93,12 @@ export class ComponentInstance {
       world: options.compiled.world,
       channel: this.#channel,
       store: options.store,
+      storeQuota: options.storeQuota,
+      logLimits: options.logLimits,
       maxResultBytes: options.maxResultBytes,
       memoryMaxBytes: options.compiled.memoryMaxBytes,
     };
+    this.#logLimiter = new LogLimiter(hostLogLimits(options.logLimits));
     this.#worker = takeWorker();
     this.#worker.postMessage(data);
     this.#worker.on('message', (message: FromWorker) => this.#receive(message));
@@ -159,6 +172,7 @@ export class ComponentInstance {
   }
 
   #receive(message: FromWorker): void {
+    if (message.type === 'result' || message.type === 'ready') this.#reportDroppedLogs();
     switch (message.type) {
       case 'ready':
         if (this.#persisted(message.writes)) this.#onReady(message.registrations);
@@ -172,8 +186,13 @@ export class ComponentInstance {
         else answer(this.#channel, reply);
         return;
       }
-      case 'log':
-        this.options.log(message.level, message.message);
+      case 'log': {
+        const line = this.#logLimiter.admit(String(message.message));
+        if (line !== undefined) this.options.log(message.level, line);
+        return;
+      }
+      case 'log-dropped':
+        this.#logsDropped += message.count;
         return;
       case 'result': {
         const pending = this.#pending.get(message.id);
@@ -203,6 +222,12 @@ export class ComponentInstance {
       this.#kill(reason);
       return false;
     }
+  }
+
+  #reportDroppedLogs(): void {
+    const count = this.#logsDropped + this.#logLimiter.takeDropped();
+    this.#logsDropped = 0;
+    if (count > 0) this.options.logDropped(count);
   }
 
   /** Sync handlers answer at once; a plumbing backend may return a promise. */

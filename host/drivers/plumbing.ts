@@ -1,6 +1,7 @@
 // The guest's `netlink` import: every request goes through the ownership check (host/netlink's
 // OwnershipRegistry), then to the plumbing backend, and what it created or removed is recorded.
 import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
+import { excerpt } from '../excerpt.js';
 import { OwnershipRegistry, type LinkOp } from '../netlink/ownership.js';
 import { applyHostCall, type HostRules, type NetlinkCall } from '../wit/host-imports.js';
 import { DriverError, Forbidden, fromWire, type ErrorKind } from './errors.js';
@@ -50,7 +51,13 @@ export function operationOfCall(method: string, args: readonly unknown[]): strin
   }
 }
 
+/**
+ * The sysctls a driver may set host-wide, and the one value it may set them to: the host decides
+ * forwarding. A driver may ask for it on (its networks need it) but never turn it off for the
+ * whole host, nor give it another value.
+ */
 const HOST_WIDE_SYSCTLS = new Set<Netlink.Sysctl>(['ip-forward', 'ipv6-forwarding']);
+const HOST_WIDE_VALUE = '1';
 
 /** A link operation the ownership registry checks: what, where, on which link (none: the namespace). */
 type LinkUse = [LinkOp, Netlink.Netns, string | undefined];
@@ -104,9 +111,14 @@ export class LinkOwnership {
       }
     }
     if (call.op === 'sysctlSet') {
-      const [ns, key, link] = call.args;
+      const [ns, key, link, value] = call.args;
       if (link === undefined && ns.tag === 'host' && !HOST_WIDE_SYSCTLS.has(key)) {
         throw new Forbidden(`driver ${driver} may not set sysctl ${key} host-wide`);
+      }
+      if (link === undefined && ns.tag === 'host' && value !== HOST_WIDE_VALUE) {
+        throw new Forbidden(
+          `driver ${driver} may only turn ${key} on host-wide (value "${HOST_WIDE_VALUE}"), not set it to ${excerpt(value)}`,
+        );
       }
     }
   }

@@ -4,6 +4,8 @@
 import type { WorldName } from '../wit/contract.js';
 import type { WireError } from './errors.js';
 import type { StoreWrite } from './store.js';
+import type { StoreQuota } from './store-quota.js';
+import type { LogLimits } from './log-limit.js';
 import type { CoreModule } from './wasm.js';
 
 export interface WorkerInit {
@@ -13,6 +15,8 @@ export interface WorkerInit {
   /** Shared buffer the worker waits on while the main thread answers a host import. */
   channel: SharedArrayBuffer;
   store: Array<[string, Uint8Array]>;
+  storeQuota: StoreQuota;
+  logLimits: LogLimits;
   maxResultBytes: number;
   memoryMaxBytes: number;
 }
@@ -43,4 +47,6 @@ export type FromWorker =
   | { type: 'result'; id: number; ok: false; error: WireError; fatal: false; writes: StoreWrite[] }
   | { type: 'result'; id: number; ok: false; error: WireError; fatal: true }
   | { type: 'host'; op: string; args: unknown[] }
-  | { type: 'log'; level: string; message: string };
+  | { type: 'log'; level: string; message: string }
+  /** Log lines the worker dropped (LogLimiter) during the call whose result follows. */
+  | { type: 'log-dropped'; count: number };

@@ -2,7 +2,8 @@
 // registerDriver is the DriverCallback every driver package (in-process or Wasm) is handed.
 import { EventEmitter } from 'node:events';
 import type { Capability, Driver, Ipam, IpamCapability } from './api.js';
-import { Forbidden, InvalidParameter, NotFound } from './errors.js';
+import { Forbidden, NotFound } from './errors.js';
+import { checkDriverName } from './names.js';
 
 /** Owner of drivers registered by the host itself (in-process drivers). */
 export const HOST_OWNER = 'host';
@@ -45,7 +46,7 @@ export class DriverRegistry extends EventEmitter<{ change: [RegistryChange] }> {
 
   /** Throws the error registering `name` for `owner` would raise; `own` names may be re-registered. */
   check(kind: RegistryKind, name: string, owner: string): void {
-    if (name.trim() === '') throw new InvalidParameter(`${kind} name must not be empty`);
+    checkDriverName(kind, name);
     const builtinOwner = this.#builtins.get(name);
     if (builtinOwner !== undefined && builtinOwner !== owner) {
       throw new Forbidden(`${kind} name "${name}" is built in and cannot be taken by ${owner}`);

@@ -2,6 +2,7 @@
 // InterfaceNameInfo, JoinInfo). They live in the worker and record what the guest sets;
 // the recorded effects travel back with the call's result.
 import type { InterfaceData, JoinEffects, NetworkInfoEffects } from './api.js';
+import { excerpt } from '../excerpt.js';
 import { guestError } from './guest-error.js';
 import type { ObjectType, RouteType } from '../generated/wit/network-driver/interfaces/wasmnet-driver-resources.js';
 
@@ -19,7 +20,7 @@ export class InterfaceInfo {
 
   setMacAddress(mac: string): void {
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac))
-      throw guestError('invalid-parameter', `invalid MAC address "${mac}"`);
+      throw guestError('invalid-parameter', `invalid MAC address ${excerpt(mac)}`);
     if (this.data.mac !== undefined) throw guestError('forbidden', `endpoint already has MAC address ${this.data.mac}`);
     this.data.mac = mac;
   }
@@ -27,7 +28,7 @@ export class InterfaceInfo {
   setIpAddress(cidr: string): void {
     const v6 = cidr.includes(':');
     if (!/^[0-9a-f.:]+\/\d{1,3}$/i.test(cidr))
-      throw guestError('invalid-parameter', `invalid address "${cidr}" (CIDR expected)`);
+      throw guestError('invalid-parameter', `invalid address ${excerpt(cidr)} (CIDR expected)`);
     const current = v6 ? this.data.addressIpv6 : this.data.address;
     if (current !== undefined)
       throw guestError('forbidden', `endpoint already has ${v6 ? 'IPv6' : 'IPv4'} address ${current}`);

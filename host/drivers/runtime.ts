@@ -1,16 +1,19 @@
 // The driver runtime: loads components (file or bytes) into slots, registers their drivers,
 // upgrades and unloads them. The functions the API calls; the directory watcher calls them too.
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ComponentCompiler, type CompiledComponent } from './compiler.js';
+import { checkComponentSize, DEFAULT_MAX_COMPONENT_BYTES, readComponentFile } from './component-file.js';
 import type { FirewallBackend } from './firewall.js';
 import { Forbidden, InvalidParameter, NotFound } from './errors.js';
 import { prepareSpare } from './instance.js';
+import { checkDriverName } from './names.js';
 import { LinkOwnership, type PlumbingBackend } from './plumbing.js';
 import { DriverRegistry } from './registry.js';
 import type { ReplayHook } from './replay.js';
 import { DriverSlot, type SlotServices } from './slot.js';
-import { FileStore, type StoreBackend } from './store.js';
+import { FileStore, QuotaStore, type StoreBackend } from './store.js';
+import { DEFAULT_STORE_QUOTA, type StoreQuota } from './store-quota.js';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
 
 export interface RuntimeOptions {
   /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
@@ -28,6 +31,14 @@ export interface RuntimeOptions {
   /** Linear memory cap of each driver; 64 MiB by default, overridable per owner. */
   memoryMaxBytes?: number;
   memoryMaxBytesByOwner?: Record<string, number>;
+  /** Each driver's store quota (store-quota.ts; DEFAULT_STORE_QUOTA by default), overridable per owner. */
+  storeQuota?: Partial<StoreQuota>;
+  storeQuotaByOwner?: Record<string, Partial<StoreQuota>>;
+  /** Each driver's log limits (log-limit.ts; DEFAULT_LOG_LIMITS by default), overridable per owner. */
+  logLimits?: Partial<LogLimits>;
+  logLimitsByOwner?: Record<string, Partial<LogLimits>>;
+  /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
+  maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
   maxResultBytes?: number;
   backoffMs?: number;
@@ -56,6 +67,7 @@ export class DriverRuntime {
     this.ownership = options.ownership ?? new LinkOwnership();
     this.#compiler = new ComponentCompiler(join(options.dataDir, 'cache'));
     this.store = options.store ?? new FileStore(join(options.dataDir, 'store'));
+    this.#quotaStore = new QuotaStore(this.store, (owner) => this.#storeQuota(owner));
     this.#replay = options.replay;
     this.#ready = Promise.all([this.#compiler.ready(), prepareSpare()]).then(() => undefined);
   }
@@ -74,17 +86,34 @@ export class DriverRuntime {
   }
 
   readonly store: StoreBackend;
+  readonly #quotaStore: QuotaStore;
+  readonly #droppedLogLines = new Map<string, number>();
 
   /** Loads `path`; its owner name is the file name without `.wasm` unless given. */
   async loadFile(path: string, owner = ownerOf(path)): Promise<DriverSlot> {
-    return this.load(owner, await readFile(path));
+    return this.load(owner, await this.readComponent(path));
+  }
+
+  /** Upgrades `owner` to the component in `path`. */
+  async upgradeFile(owner: string, path: string): Promise<DriverSlot> {
+    return this.upgrade(owner, await this.readComponent(path));
+  }
+
+  /** A component file's bytes: a regular file within the size limit (component-file.ts). */
+  readComponent(path: string): Promise<Uint8Array> {
+    return readComponentFile(path, this.#maxComponentBytes);
+  }
+
+  get #maxComponentBytes(): number {
+    return this.options.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
   }
 
   /** Checks, compiles, instantiates and initializes a component, and registers its drivers. */
   load(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
     return this.#exclusive(owner, async () => {
+      checkDriverName('component', owner);
       if (this.#slots.has(owner)) throw new Forbidden(`${owner} is already loaded; upgrade it instead`);
-      const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services());
+      const slot = await DriverSlot.load(owner, await this.#compile(owner, bytes), this.#services(owner));
       this.#slots.set(owner, slot);
       return slot;
     });
@@ -114,6 +143,11 @@ export class DriverRuntime {
     });
   }
 
+  /** Log lines of `owner`'s instances the limits dropped since the runtime started. */
+  droppedLogLines(owner: string): number {
+    return this.#droppedLogLines.get(owner) ?? 0;
+  }
+
   slot(owner: string): DriverSlot | undefined {
     return this.#slots.get(owner);
   }
@@ -135,16 +169,26 @@ export class DriverRuntime {
   }
 
   #compile(owner: string, bytes: Uint8Array): Promise<CompiledComponent> {
+    checkComponentSize(bytes.length, this.#maxComponentBytes, `component ${owner}`);
     const max = this.options.memoryMaxBytesByOwner?.[owner] ?? this.options.memoryMaxBytes ?? DEFAULT_MEMORY_MAX_BYTES;
     if (!(max >= 65536)) throw new InvalidParameter(`memory cap of ${owner} must be at least 64 KiB`);
     return this.#compiler.compile(bytes, max);
   }
 
-  #services(): SlotServices {
+  #storeQuota(owner: string): StoreQuota {
+    return { ...DEFAULT_STORE_QUOTA, ...this.options.storeQuota, ...this.options.storeQuotaByOwner?.[owner] };
+  }
+
+  #services(owner: string): SlotServices {
     const o = this.options;
+    const log =
+      o.log ??
+      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`));
+    const logLimits = { ...DEFAULT_LOG_LIMITS, ...o.logLimits, ...o.logLimitsByOwner?.[owner] };
     return {
       registry: this.registry,
-      store: this.store,
+      store: this.#quotaStore,
+      storeQuota: this.#storeQuota(owner),
       plumbing: o.plumbing,
       ownership: this.ownership,
       firewall: o.firewall,
@@ -158,9 +202,16 @@ export class DriverRuntime {
         backoffMaxMs: o.backoffMaxMs ?? 30_000,
         unhealthyAfter: o.unhealthyAfter ?? 3,
       },
-      log:
-        o.log ??
-        ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`)),
+      log,
+      logLimits,
+      logDropped: (dropped: string, count: number) => {
+        this.#droppedLogLines.set(dropped, this.droppedLogLines(dropped) + count);
+        log(
+          dropped,
+          'warn',
+          `driver ${dropped} dropped ${count} log lines (limit: ${logLimits.linesPerSecond} lines/s, bursts of ${logLimits.burst})`,
+        );
+      },
       replay: () => this.#replay,
     };
   }

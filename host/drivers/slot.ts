@@ -17,6 +17,8 @@ import { driverProxy, ipamProxy } from './proxies.js';
 import type { DriverRegistry } from './registry.js';
 import { type ReplayEvent, type ReplayHook, replayEvent } from './replay.js';
 import type { StoreBackend } from './store.js';
+import type { StoreQuota } from './store-quota.js';
+import type { LogLimits } from './log-limit.js';
 
 export interface InstanceLimits {
   deadlineMs: number;
@@ -32,9 +34,13 @@ export interface SlotServices {
   firewall: FirewallBackend | undefined;
   limits: InstanceLimits;
   faultPolicy: FaultPolicyOptions;
+  /** This owner's store quota (`store` enforces it too) and log limits. */
+  storeQuota: StoreQuota;
+  logLimits: LogLimits;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
+  logDropped: (owner: string, count: number) => void;
 }
 
 interface Running {
@@ -281,6 +287,9 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       deadlineMs: limits.deadlineMs,
       initDeadlineMs: limits.initDeadlineMs,
       maxResultBytes: limits.maxResultBytes,
+      storeQuota: this.services.storeQuota,
+      logLimits: this.services.logLimits,
+      logDropped: (count) => this.services.logDropped(this.owner, count),
       log: (level, message) => this.services.log(this.owner, level, message),
       host: hostImports({
         owner: this.owner,

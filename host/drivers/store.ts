@@ -3,6 +3,7 @@
 // The controller may back it with LMDB; these two serve tests and a plain data directory.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type StoreQuota, StoreQuotaExceeded, StoreUsage } from './store-quota.js';
 
 /** A key set to a value, or deleted (null). */
 export type StoreWrite = [key: string, value: Uint8Array | null];
@@ -75,5 +76,42 @@ export class FileStore extends MemoryStore {
     const file = this.#file(owner);
     writeFileSync(`${file}.tmp`, JSON.stringify(saved));
     renameSync(`${file}.tmp`, file);
+  }
+}
+
+/**
+ * The host's check of the quota (store-quota.ts) over a backend: a call's writes past it are
+ * refused whole (the worker that sent them is not trusted: the instance is replaced), and a
+ * store already over its quota (written before the quota, or by a quota since lowered) is
+ * handed to no instance.
+ */
+export class QuotaStore implements StoreBackend {
+  readonly #usage = new Map<string, StoreUsage>();
+
+  constructor(
+    private readonly backend: StoreBackend,
+    private readonly quotaOf: (owner: string) => StoreQuota,
+  ) {}
+
+  entries(owner: string): Array<[string, Uint8Array]> {
+    const entries = this.backend.entries(owner);
+    const usage = new StoreUsage(this.quotaOf(owner), entries);
+    const over = usage.overTotal();
+    if (over !== undefined) throw new StoreQuotaExceeded(owner, `${over}; raise the owner's store quota to start it`);
+    this.#usage.set(owner, usage);
+    return entries;
+  }
+
+  apply(owner: string, writes: readonly StoreWrite[]): void {
+    const usage = this.#usage.get(owner) ?? new StoreUsage(this.quotaOf(owner), this.backend.entries(owner));
+    this.#usage.delete(owner);
+    for (const write of writes) {
+      const refusal = usage.refusal(write);
+      if (refusal !== undefined) throw new StoreQuotaExceeded(owner, refusal);
+      usage.apply(write);
+    }
+    this.backend.apply(owner, writes);
+    usage.endCall();
+    this.#usage.set(owner, usage);
   }
 }

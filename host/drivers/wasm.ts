@@ -5,6 +5,10 @@ export type CoreModule = object;
 
 interface WebAssemblyApi {
   compile(bytes: Uint8Array): Promise<CoreModule>;
+  Module: {
+    new (bytes: Uint8Array): CoreModule;
+    exports(module: CoreModule): Array<{ name: string; kind: string }>;
+  };
 }
 
 export const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;

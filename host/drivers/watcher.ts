@@ -3,9 +3,10 @@
 // Writers should rename a finished file into place; a half-written file fails and is retried
 // on its next change event.
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashComponent } from './compiler.js';
+import { NotFound } from './errors.js';
 import { ownerOf, type DriverRuntime } from './runtime.js';
 
 export interface WatchEvent {
@@ -42,8 +43,8 @@ export class DriversDirectory {
   async sync(file: string): Promise<void> {
     const owner = ownerOf(file);
     try {
-      const bytes = await readFile(join(this.dir, file)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
+      const bytes = await this.runtime.readComponent(join(this.dir, file)).catch((error: unknown) => {
+        if (error instanceof NotFound) return undefined;
         throw error;
       });
       const slot = this.runtime.slot(owner);

@@ -1,5 +1,6 @@
 // Input checks done before anything reaches the kernel.
 import { isIPv4, isIPv6 } from 'node:net';
+import { excerpt } from '../excerpt.js';
 import { InvalidInputError } from './errors.js';
 
 export const AF_INET = 2;
@@ -18,9 +19,9 @@ export interface Cidr extends Ip {
 /** Interface names: 1..15 bytes, no '/', no whitespace, not "." or "..". */
 export function checkLinkName(name: string, what = 'link name'): string {
   const bytes = Buffer.byteLength(name);
-  if (bytes === 0 || bytes > 15) throw new InvalidInputError(`${what} ${JSON.stringify(name)} must be 1 to 15 bytes`);
+  if (bytes === 0 || bytes > 15) throw new InvalidInputError(`${what} ${excerpt(name)} must be 1 to 15 bytes`);
   if (/[/\s:]/.test(name) || name === '.' || name === '..') {
-    throw new InvalidInputError(`${what} ${JSON.stringify(name)} contains '/', ':' or whitespace`);
+    throw new InvalidInputError(`${what} ${excerpt(name)} contains '/', ':' or whitespace`);
   }
   return name;
 }
@@ -35,14 +36,14 @@ export function checkNetnsName(name: string): string {
     name === '..' ||
     name.includes('\0')
   ) {
-    throw new InvalidInputError(`namespace name ${JSON.stringify(name)} is not a single path component`);
+    throw new InvalidInputError(`namespace name ${excerpt(name)} is not a single path component`);
   }
   return name;
 }
 
 export function parseMac(mac: string): Buffer {
   if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac))
-    throw new InvalidInputError(`malformed MAC address ${JSON.stringify(mac)}`);
+    throw new InvalidInputError(`malformed MAC address ${excerpt(mac)}`);
   return Buffer.from(mac.replaceAll(':', ''), 'hex');
 }
 
@@ -53,22 +54,22 @@ export function formatMac(bytes: Buffer): string {
 export function parseIp(text: string): Ip {
   if (isIPv4(text)) return { family: AF_INET, bytes: Buffer.from(text.split('.').map(Number)), text };
   if (isIPv6(text) && !text.includes('%')) return { family: AF_INET6, bytes: ipv6Bytes(text), text };
-  throw new InvalidInputError(`malformed IP address ${JSON.stringify(text)}`);
+  throw new InvalidInputError(`malformed IP address ${excerpt(text)}`);
 }
 
 export function parseCidr(text: string): Cidr {
   const slash = text.indexOf('/');
   const prefixText = text.slice(slash + 1);
-  if (slash < 0 || !/^\d{1,3}$/.test(prefixText)) throw new InvalidInputError(`malformed CIDR ${JSON.stringify(text)}`);
+  if (slash < 0 || !/^\d{1,3}$/.test(prefixText)) throw new InvalidInputError(`malformed CIDR ${excerpt(text)}`);
   let ip: Ip;
   try {
     ip = parseIp(text.slice(0, slash));
   } catch {
-    throw new InvalidInputError(`malformed CIDR ${JSON.stringify(text)}`);
+    throw new InvalidInputError(`malformed CIDR ${excerpt(text)}`);
   }
   const prefix = Number(prefixText);
   if (prefix > (ip.family === AF_INET ? 32 : 128))
-    throw new InvalidInputError(`prefix length out of range in ${JSON.stringify(text)}`);
+    throw new InvalidInputError(`prefix length out of range in ${excerpt(text)}`);
   return { ...ip, prefix };
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../controller/index.js';
 import { DEFAULT_IPAM } from '../controller/ipam-api.js';
 import { readHostResolvConf } from '../controller/sandbox-files.js';
-import { type DriverRuntime, linkOperation } from '../drivers/index.js';
+import { type DriverLimits, type DriverRuntime, linkOperation } from '../drivers/index.js';
 import { ControllerStore } from './lmdb-store.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
 import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
@@ -45,6 +45,8 @@ export interface ControllerOptions {
   hostId?: string;
   /** The host's resolv.conf; /etc/resolv.conf by default. */
   resolvConfPath?: string;
+  /** Memory, component size, store and log limits of the Wasm drivers, each overridable per owner. */
+  driverLimits?: DriverLimits;
   /** Where warnings go (rollback and cleanup failures that do not fail the call). */
   onWarning?: (message: string) => void;
 }
@@ -76,6 +78,7 @@ export class Controller extends NetworkController {
           warn,
           ...(options.driversDir === undefined ? {} : { driversDir: options.driversDir }),
           ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
+          ...(options.driverLimits === undefined ? {} : { limits: options.driverLimits }),
           inUse: (names) => usedBy(controller?.networks() ?? [], names),
         });
       } catch (error) {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
 import { replayKnownState } from '../controller/driver-replay.js';
-import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership } from '../drivers/index.js';
+import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type DriverLimits } from '../drivers/index.js';
 import { NftFirewall } from '../firewall/index.js';
 import { openNetns, selfNetns } from '../netlink/index.js';
 import type { ControllerStore } from './lmdb-store.js';
@@ -39,6 +39,8 @@ export async function startWasmDrivers(options: {
   /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
   inUse: (names: string[]) => string | undefined;
   warn: (message: string) => void;
+  /** Memory, component size, store and log limits of the drivers (defaults otherwise). */
+  limits?: DriverLimits;
 }): Promise<WasmDrivers> {
   const registry = new PersistentOwnershipRegistry(options.store);
   const ownership = new LinkOwnership(registry);
@@ -46,6 +48,7 @@ export async function startWasmDrivers(options: {
   const hostNetns = options.hostNetns;
   const firewall = new NftFirewall(() => (hostNetns === undefined ? selfNetns() : openNetns(hostNetns)));
   const runtime = new DriverRuntime({
+    ...options.limits,
     ownership,
     firewall,
     dataDir: join(options.dataDir, 'drivers'),

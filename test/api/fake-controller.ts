@@ -44,6 +44,7 @@ export class InMemoryControllerPort implements ControllerPort {
         healthy: true,
         consecutiveFaults: 0,
         restarts: 0,
+        droppedLogLines: 0,
         registrations: [{ kind: 'driver', name: 'bridge' }],
       },
     ],
@@ -209,6 +210,7 @@ export class InMemoryControllerPort implements ControllerPort {
       healthy: true,
       consecutiveFaults: 0,
       restarts: 0,
+      droppedLogLines: 0,
       registrations: [{ kind: 'driver', name: owner }],
     };
     this.drivers.set(owner, view);

@@ -329,6 +329,10 @@ test('ownership check: links created in a joined sandbox, parents named by the n
     () => ownership.check('br', { op: 'sysctlSet', args: [host, 'rp-filter', undefined, '0'] }),
     /may not set sysctl rp-filter host-wide/,
   );
+  assert.throws(
+    () => ownership.check('br', { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '0'] }),
+    /may only turn ip-forward on host-wide/,
+  );
   ownership.check('br', { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '1'] });
   ownership.record('br', { op: 'linkSet', args: [host, 'br0', { name: 'br1' }] });
   assert.deepEqual(ownership.registry.linksOf('br', host).sort(), ['br1', 'veth0']);

@@ -213,6 +213,7 @@ describe('links', needsRoot, () => {
     assert.throws(() => sysctlSet(t.host, 'proxy-arp', undefined, '1'), InvalidInputError);
     assert.throws(() => sysctlSet(t.host, 'tcp-syncookies' as never, undefined, '1'), InvalidInputError);
     assert.throws(() => sysctlSet(t.host, 'proxy-arp', 'a0', '1; rm'), InvalidInputError);
+    assert.throws(() => sysctlSet(t.host, 'rp-filter', 'a0', '7'), /rp-filter takes 0, 1, 2, not "7"/);
     assert.throws(() => sysctlSet(t.host, 'proxy-arp', 'nope0', '1'), isErrno('ENODEV'));
   });
 

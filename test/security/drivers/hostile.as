@@ -1,0 +1,106 @@
+// A hostile AssemblyScript driver (built with the SDK by test/security/drivers.ts). A network
+// names its attack in its options (`attack`, with `count`, `size`, `sysctl`, `value`, `link`);
+// CreateNetwork only records it (and makes the network's bridge when `link` is set), so the
+// attack runs in CreateEndpoint and a refused attack leaves nothing half-made.
+//   store:  `count` values of `size` bytes under keys of the endpoint
+//   log:    `count` warn lines of `size` bytes
+//   sysctl: sets `sysctl` to `value` host-wide, or on the network's bridge with `link`
+//   mac:    sets a MAC address of `size` bytes
+import {
+  Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, Netlink, Netns, NetworkInfo, Options,
+  Scope, Store, Sysctl, WitError, invalidParameter, optionBool, optionString, optionU32, registerDriver,
+} from '@wasmnet/sdk';
+
+const NAME = 'hostile';
+
+class Attack {
+  constructor(
+    public kind: string,
+    public count: u32,
+    public size: u32,
+    public sysctl: string,
+    public value: string,
+    public link: bool,
+  ) {}
+}
+
+const attacks = new Map<string, Attack>();
+
+function bridgeName(networkId: string): string {
+  return `hs-${networkId.substring(0, 8)}`;
+}
+
+function sysctlOf(name: string): i32 {
+  if (name == 'ip-forward') return Sysctl.IpForward;
+  if (name == 'ipv6-forwarding') return Sysctl.Ipv6Forwarding;
+  if (name == 'disable-ipv6') return Sysctl.DisableIpv6;
+  if (name == 'proxy-arp') return Sysctl.ProxyArp;
+  if (name == 'accept-ra') return Sysctl.AcceptRa;
+  if (name == 'arp-ignore') return Sysctl.ArpIgnore;
+  if (name == 'rp-filter') return Sysctl.RpFilter;
+  return -1;
+}
+
+function storeAttack(endpointId: string, attack: Attack): WitError | null {
+  const value = new Uint8Array(attack.size);
+  for (let i: u32 = 0; i < attack.count; i++) {
+    const error = Store.set(`${endpointId}/${i}`, value);
+    if (error !== null) return error;
+  }
+  return null;
+}
+
+function logAttack(attack: Attack): WitError | null {
+  const line = 'x'.repeat(attack.size);
+  for (let i: u32 = 0; i < attack.count; i++) Log.log(Level.Warn, line);
+  return null;
+}
+
+function sysctlAttack(networkId: string, attack: Attack): WitError | null {
+  const key = sysctlOf(attack.sysctl);
+  if (key < 0) return invalidParameter(`unknown sysctl ${attack.sysctl}`);
+  return Netlink.sysctlSet(Netns.host(), <Sysctl>key, attack.link ? bridgeName(networkId) : null, attack.value);
+}
+
+class Hostile extends Driver {
+  createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4: IpamData[], ipv6: IpamData[]): WitError | null {
+    const kind = optionString(options, 'attack');
+    const attack = new Attack(
+      kind === null ? '' : kind,
+      optionU32(options, 'count', 1),
+      optionU32(options, 'size', 1),
+      optionString(options, 'sysctl') || '',
+      optionString(options, 'value') || '',
+      optionBool(options, 'link', false),
+    );
+    if (attack.link) {
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, false));
+      if (!added.isOk) return added.error;
+    }
+    attacks.set(networkId, attack);
+    return null;
+  }
+
+  deleteNetwork(networkId: string): WitError | null {
+    const attack = attacks.has(networkId) ? attacks.get(networkId) : null;
+    attacks.delete(networkId);
+    if (attack !== null && attack.link) return Netlink.linkDel(Netns.host(), bridgeName(networkId));
+    return null;
+  }
+
+  createEndpoint(networkId: string, endpointId: string, iface: InterfaceInfo, options: Options): WitError | null {
+    if (!attacks.has(networkId)) return null;
+    const attack = attacks.get(networkId);
+    if (attack.kind == 'store') return storeAttack(endpointId, attack);
+    if (attack.kind == 'log') return logAttack(attack);
+    if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
+    if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
+    return null;
+  }
+
+  deleteEndpoint(networkId: string, endpointId: string): WitError | null {
+    return null;
+  }
+}
+
+registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, false));
