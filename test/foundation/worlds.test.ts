@@ -14,7 +14,7 @@ const versioned = (name: string): string => WIT_PACKAGE.replace('@', `/${name}@`
 /** The interfaces each world imports and exports. */
 const WORLD_INTERFACES = {
   'network-driver': {
-    imports: ['log', 'types', 'store', 'netlink', 'driver-callback', 'resources'],
+    imports: ['log', 'types', 'store', 'netlink', 'firewall', 'driver-callback', 'resources'],
     exports: ['plugin', 'driver'],
   },
   'ipam-driver': {
