@@ -160,8 +160,8 @@ export async function joinSandbox(
     // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
     const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
     if (routedAfter !== routedBefore && !routedWithInterface) {
-      await sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter));
-      undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(routedBefore)));
+      await setDefaultGateway(ctx, sandbox, routedAfter);
+      undo.push('restore the default gateway', () => setDefaultGateway(ctx, sandbox, routedBefore));
     }
     if (after !== before && after !== undefined) {
       await program(ctx, after);
@@ -229,11 +229,7 @@ export async function leaveSandbox(
       ctx.warn,
     );
   if (plumbed && routedAfter !== routedBefore)
-    await tolerate(
-      () => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)),
-      'set the default gateway',
-      ctx.warn,
-    );
+    await tolerate(() => setDefaultGateway(ctx, sandbox, routedAfter), 'set the default gateway', ctx.warn);
   if (plumbed && after !== before && after !== undefined)
     await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
@@ -291,6 +287,15 @@ export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
 /** The driver set a gateway and did not disable the gateway service. */
 function offersGateway(effects: JoinEffects): boolean {
   return !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
+}
+
+/** The sandbox's default routes through the endpoint's interface; a foreign default route is a warning. */
+async function setDefaultGateway(ctx: Context, sandbox: Sandbox, endpoint: Endpoint | undefined): Promise<void> {
+  const own = sandbox
+    .endpoints()
+    .filter(inside)
+    .map((joined) => joined.record.join?.dstName as string);
+  for (const warning of await sandbox.namespace.setDefaultGateway(defaultGateway(endpoint), own)) ctx.warn(warning);
 }
 
 function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefined {

@@ -58,7 +58,9 @@ export class Sandbox {
       if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
       else
         namespace =
-          external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
+          external === undefined
+            ? await ctx.plumbing.create(nsName, options)
+            : ctx.plumbing.attach(external, { ...options, verify: true });
     } catch (error) {
       removeFiles();
       throw asNetworkError(error, `create the namespace of ${containerId}`);
