@@ -15,6 +15,10 @@ export class HostNamespace implements SandboxNamespace {
 
   async removeInterface(): Promise<void> {}
 
+  async hasInterface(): Promise<boolean> {
+    return false;
+  }
+
   /** The host's routes are never the controller's to change. */
   async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<string[]> {
     if (gateway !== undefined)

@@ -62,6 +62,16 @@ export async function joinSandbox(
       'interface-exists',
     );
   }
+  // In a namespace wasmnet did not make, the name may be taken by a link of someone else's: a
+  // failed rename would come only after the driver's Join.
+  if (options.handOver !== true && !sandbox.ownsNamespace() && !sandbox.usesHostNamespace()) {
+    const wanted = options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX);
+    if (await sandbox.namespace.hasInterface(wanted))
+      throw new ForbiddenError(
+        `namespace ${sandbox.key()} of sandbox ${sandbox.containerId()} already has an interface ${wanted}`,
+        'interface-exists',
+      );
+  }
   const driver = ctx.driver(network.type());
   const before = gatewayEndpoint(sandbox.endpoints());
   const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
@@ -95,6 +105,9 @@ export async function joinSandbox(
     } catch (error) {
       throw asNetworkError(error, `driver ${network.type()} Join`);
     }
+    // What the driver made for this join and its Leave left (a veth pair, when the interface
+    // could not be set up), as leaveSandbox sweeps it.
+    undo.push("remove the join's links", async () => ctx.links?.sweep(linkOperation.join(endpoint.id())));
     undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
 
     if (effects.names !== undefined && options.handOver === true) {

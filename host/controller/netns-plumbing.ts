@@ -208,6 +208,10 @@ class NetnsSandbox implements SandboxNamespace {
     else await this.deleter.delete(this.key, dstName);
   }
 
+  async hasInterface(name: string): Promise<boolean> {
+    return this.sandbox.rtnl.linkList().some((link) => link.name === name);
+  }
+
   /**
    * Only default routes through `own` interfaces are wasmnet's: any other (an engine's, in a
    * namespace it made) stays, and then no default route of that family is added beside it.

@@ -26,6 +26,8 @@ export interface SandboxNamespace {
   readonly key: string;
   addInterface(config: InterfaceConfig): Promise<void>;
   removeInterface(dstName: string): Promise<void>;
+  /** True when the namespace has a link of that name (wasmnet's or not). */
+  hasInterface(name: string): Promise<boolean>;
   /**
    * Replaces the default routes through `own` (the interfaces wasmnet put in) with the gateway's
    * (none: no default route). A default route wasmnet did not add is never deleted: then none of

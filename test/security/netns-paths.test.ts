@@ -1,9 +1,9 @@
 // Attack: sandbox keys (`externalKey`, the CLI's --netns, CNI_NETNS) that are not a namespace of
 // the caller's own: a FIFO, a plain file, a missing path, the daemon's host namespace, the
-// machine's, another sandbox's; a caller's namespace with its own default route. Each is
-// refused with a typed error (or, for the default route, left alone with a warning), the daemon
-// keeps answering, the neighbour on the built-in bridge never fails and the host namespace is
-// unchanged.
+// machine's, another sandbox's; a caller's namespace with its own default route; one that
+// already has the interface name asked for. Each is refused with a typed error (or, for the
+// default route, left alone with a warning), nothing leaks, the daemon keeps answering, the
+// neighbour on the built-in bridge never fails and the host namespace is unchanged.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -142,6 +142,25 @@ test('sandbox keys that are not a caller namespace are refused; the daemon never
     assert.deepEqual(defaults(), ['10.152.9.1 up0'], 'the leave kept it too');
     await api.delete('/v1/networks/target/endpoints/ep-routed');
     await api.delete(`/v1/sandboxes/${sandbox.id}`);
+  });
+
+  await t.test('a name taken in the caller namespace is refused before anything is made (item 11)', async () => {
+    const caller = makeNetns(t, daemon, 'taken', [['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth9']]);
+    const callerBefore = namespaceState(caller);
+    const sandbox = await api.post<SandboxView>('/v1/sandboxes', { containerId: 'taken', externalKey: caller });
+    await api.post('/v1/networks/target/endpoints', { name: 'ep-taken' });
+    for (let retry = 0; retry < 3; retry++)
+      await refused(
+        api.post('/v1/networks/target/endpoints/ep-taken/join', { sandbox: sandbox.id, interfaceName: 'eth0' }),
+        403,
+        'interface-exists',
+      );
+    assert.equal(namespaceState(caller), callerBefore);
+    await api.post('/v1/networks/target/endpoints/ep-taken/join', { sandbox: sandbox.id, interfaceName: 'eth1' });
+    await api.post('/v1/networks/target/endpoints/ep-taken/leave', { sandbox: sandbox.id });
+    await api.delete('/v1/networks/target/endpoints/ep-taken');
+    await api.delete(`/v1/sandboxes/${sandbox.id}`);
+    assert.equal(namespaceState(caller), callerBefore);
   });
 
   await api.delete('/v1/networks/target');
