@@ -14,6 +14,7 @@ const mountFn = libc.func('int mount(const char *, const char *, const char *, u
 const umount2Fn = libc.func('int umount2(const char *, int)');
 const fstatfsFn = libc.func('int fstatfs(int, _Out_ uint8_t *buf)');
 const ioctlFn = libc.func('int ioctl(int, unsigned long)');
+const flockFn = libc.func('int flock(int, int)');
 
 /** A failed system call: `errno` is the raw number, named later by errors.ts. */
 export class SyscallError extends Error {
@@ -53,6 +54,9 @@ const MOUNT_ATTR_NOSUID_NODEV_NOEXEC = 0x2 | 0x4 | 0x8;
 export const CLONE_NEWNET = 0x40000000;
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 2;
+/** flock(2) operations. */
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 /** struct statfs is 120 bytes on 64-bit Linux; f_type is its first field (a long). */
 const STATFS_SIZE = 120;
 
@@ -75,6 +79,7 @@ export const sys = {
   },
   /** An ioctl without an argument (e.g. NS_GET_NSTYPE). */
   ioctl: (fd: number, request: number): number => check('ioctl', ioctlFn(fd, request)),
+  flock: (fd: number, operation: number): number => check('flock', flockFn(fd, operation)),
   /** A new procfs, mounted nowhere: an fd of its root, the only way to it (closing it frees it). */
   detachedProc: (): number => {
     const api = newMountApi();
