@@ -99,11 +99,13 @@ export class ControllerAdapter implements ControllerPort {
   }
   async loadDriver(path: string, name?: string): Promise<DriverView> {
     const runtime = this.#runtime();
-    const slot = name === undefined ? await runtime.loadFile(path) : await runtime.loadFile(path, name);
+    const slot = await missingAsNotFound(path, () =>
+      name === undefined ? runtime.loadFile(path) : runtime.loadFile(path, name),
+    );
     return this.#driverView(slot.owner, slot);
   }
   async upgradeDriver(name: string, path: string): Promise<DriverView> {
-    const slot = await this.#runtime().upgrade(name, await readFile(path));
+    const slot = await this.#runtime().upgrade(name, await missingAsNotFound(path, () => readFile(path)));
     return this.#driverView(name, slot);
   }
   async unloadDriver(name: string): Promise<void> {
@@ -226,4 +228,14 @@ export function poolView(
 // Endpoint addresses carry the pool's mask, so "same subnet" is "same family and same mask".
 function sameSubnet(address: string, pool: string): boolean {
   return address.includes(':') === pool.includes(':') && address.split('/')[1] === pool.split('/')[1];
+}
+
+/** A component file that is not there is a typed not-found, not an internal error. */
+async function missingAsNotFound<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`no file ${path}`, 'no-such-file');
+    throw error;
+  }
 }
