@@ -81,6 +81,8 @@ export class DefaultIpam implements Ipam {
     }
     // "0.0.0.0/N" (or "::/N") asks for any predefined pool of length N.
     const dynamic = pool === undefined || pool.first === 0n;
+    // A pool of length 0 (0.0.0.0/0, ::/0) would be every address: the request is wrong, not the supply.
+    if (dynamic && pool?.length === 0) throw new IpamError('ErrInvalidPool', `pool ${req.pool} covers every address`);
     if (hasSub && dynamic) throw new IpamError('ErrInvalidSubPool', 'a sub-pool needs an explicit pool');
     if (dynamic) {
       const v6 = pool?.v6 ?? req.v6 ?? false;

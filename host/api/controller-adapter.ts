@@ -1,5 +1,6 @@
 // The controller (and the driver runtime beside it) seen through ControllerPort: references
 // resolved (id, unique id prefix, name), live objects turned into views, libnetwork errors kept.
+import { lstat } from 'node:fs/promises';
 import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
   type NetworkController,
@@ -98,10 +99,12 @@ export class ControllerAdapter implements ControllerPort {
   }
   async loadDriver(path: string, name?: string): Promise<DriverView> {
     const runtime = this.#runtime();
+    await requireFile(path);
     const slot = name === undefined ? await runtime.loadFile(path) : await runtime.loadFile(path, name);
     return this.#driverView(slot.owner, slot);
   }
   async upgradeDriver(name: string, path: string): Promise<DriverView> {
+    await requireFile(path);
     const slot = await this.#runtime().upgradeFile(name, path);
     return this.#driverView(name, slot);
   }
@@ -226,4 +229,16 @@ export function poolView(
 // Endpoint addresses carry the pool's mask, so "same subnet" is "same family and same mask".
 function sameSubnet(address: string, pool: string): boolean {
   return address.includes(':') === pool.includes(':') && address.split('/')[1] === pool.split('/')[1];
+}
+
+/** A component file that is not there is a typed not-found, not an internal error. */
+/** A client's path that does not exist is the client's mistake (404), not the server's. */
+async function requireFile(path: string): Promise<void> {
+  try {
+    await lstat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`no file ${path}`, 'no-such-file');
+    throw error;
+  }
 }

@@ -42,13 +42,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
   res.end(text);
 }
 
+/**
+ * Connections the kernel queues before they are accepted. Node's default (511) reset 310 of
+ * 1 000 simultaneous clients; the kernel caps it at net.core.somaxconn (4096 by default).
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** Listens on a unix socket: stale socket removed, directory created, file mode applied. */
 export async function listenUnix(server: Server, path: string, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
+    server.listen({ path, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,10 +1,22 @@
 // The request bodies of the REST API, as schemas.
+import {
+  DNS_OPTION,
+  HOSTNAME,
+  isIpAddress,
+  MAX_DNS_ENTRIES,
+  MAX_EXTRA_HOSTS,
+  SEARCH_DOMAIN,
+} from '../controller/sandbox-options.js';
 import { array, bool, int, object, optional, record, str, type Infer } from './schema.js';
 
 const name = str({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ });
 const cidr = str({ min: 1, max: 64 });
 const ip = str({ min: 1, max: 64 });
 const strings = record(str({ max: 4096 }));
+const ipAddress = str({ min: 1, max: 64, is: { what: 'an IP address', test: isIpAddress } });
+/** Written to /etc/hosts: one RFC 1123 name, nothing that could start another line or entry. */
+const hostname = str({ min: 1, max: 253, pattern: HOSTNAME });
+const hostnameOrNone = str({ max: 253, pattern: new RegExp(`^$|${HOSTNAME.source}`) });
 
 export const networkCreate = object({
   name,
@@ -51,12 +63,12 @@ export const leave = object({ sandbox: str({ min: 1, max: 255 }) });
 
 export const sandboxCreate = object({
   containerId: str({ min: 1, max: 255 }),
-  hostname: optional(str({ max: 253 })),
-  domainname: optional(str({ max: 253 })),
-  extraHosts: optional(array(object({ name: str({ min: 1, max: 253 }), ip }), 256)),
-  dns: optional(array(ip, 16)),
-  dnsSearch: optional(array(str({ max: 253 }), 16)),
-  dnsOptions: optional(array(str({ max: 255 }), 16)),
+  hostname: optional(hostnameOrNone),
+  domainname: optional(hostnameOrNone),
+  extraHosts: optional(array(object({ name: hostname, ip: ipAddress }), MAX_EXTRA_HOSTS)),
+  dns: optional(array(ipAddress, MAX_DNS_ENTRIES)),
+  dnsSearch: optional(array(str({ max: 254, pattern: SEARCH_DOMAIN }), MAX_DNS_ENTRIES)),
+  dnsOptions: optional(array(str({ max: 255, pattern: DNS_OPTION }), MAX_DNS_ENTRIES)),
   ipv6: optional(bool()),
   options: optional(strings),
   externalKey: optional(str({ min: 1, max: 4096, pattern: /^\// })),

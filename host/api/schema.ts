@@ -31,8 +31,11 @@ function wrongType(path: string, want: string, value: unknown): SchemaError {
   return new SchemaError('wrong-type', path, `expected ${want}, got ${typeOf(value)}`);
 }
 
-export function str(check: { min?: number; max?: number; pattern?: RegExp } = {}): Schema<string> {
-  const { min = 0, max = 4096, pattern } = check;
+/** `is`: a check a pattern cannot say (e.g. an IP address), and what it wants. */
+export function str(
+  check: { min?: number; max?: number; pattern?: RegExp; is?: { what: string; test(value: string): boolean } } = {},
+): Schema<string> {
+  const { min = 0, max = 4096, pattern, is } = check;
   return {
     parse(value, path = '') {
       if (typeof value !== 'string') throw wrongType(path, 'a string', value);
@@ -40,6 +43,7 @@ export function str(check: { min?: number; max?: number; pattern?: RegExp } = {}
         throw new SchemaError('invalid-value', path, `length must be ${min}..${max}`);
       if (pattern !== undefined && !pattern.test(value))
         throw new SchemaError('invalid-value', path, `must match ${pattern}`);
+      if (is !== undefined && !is.test(value)) throw new SchemaError('invalid-value', path, `must be ${is.what}`);
       return value;
     },
   };

@@ -25,22 +25,26 @@ Global options (anywhere on the line):
 Run 'wasmnet COMMAND --help' for more information on a command.
 `;
 
-/** Takes `--name value` / `--name=value` out of argv. */
+/**
+ * Takes every `--name value` / `--name=value` out of argv. Given twice it is a usage error, as
+ * Docker's CLI answers two -H ("Specify only one -H"): which daemon is meant is not guessed.
+ */
 function takeGlobal(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i += 1) {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; ) {
     const arg = argv[i]!;
     if (arg === `--${name}`) {
       const value = argv[i + 1];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       argv.splice(i, 2);
-      return value;
-    }
-    if (arg.startsWith(`--${name}=`)) {
+      values.push(value);
+    } else if (arg.startsWith(`--${name}=`)) {
       argv.splice(i, 1);
-      return arg.slice(name.length + 3);
-    }
+      values.push(arg.slice(name.length + 3));
+    } else i += 1;
   }
-  return undefined;
+  if (values.length > 1) throw new UsageError(`specify only one --${name} (got ${values.length})`);
+  return values[0];
 }
 
 export async function run(argvIn: string[], io: Io): Promise<number> {

@@ -13,6 +13,7 @@ import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
 import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
 
@@ -34,18 +35,26 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
-  const driversDir = o.driversDir ?? join(o.dataDir, 'drivers');
-  mkdirSync(driversDir, { recursive: true, mode: 0o700 });
-  const controller = await Controller.create({
-    dataDir: o.dataDir,
-    driversDir,
-    ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
-    ...(o.driverLimits ? { driverLimits: o.driverLimits } : {}),
-    onWarning: (message) => o.log('warn', message),
-  });
-  o.log('info', 'controller started', { dataDir: o.dataDir, driversDir, recovery: controller.recovery });
+  // Before anything else: a second daemon must not touch the first's database or sockets.
+  const lock = lockDataDir(o.dataDir);
+  let controller: Controller;
+  try {
+    const driversDir = o.driversDir ?? join(o.dataDir, 'drivers');
+    mkdirSync(driversDir, { recursive: true, mode: 0o700 });
+    controller = await Controller.create({
+      dataDir: o.dataDir,
+      driversDir,
+      ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
+      ...(o.driverLimits ? { driverLimits: o.driverLimits } : {}),
+      onWarning: (message) => o.log('warn', message),
+    });
+    o.log('info', 'controller started', { dataDir: o.dataDir, driversDir, recovery: controller.recovery });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const port = new ControllerAdapter(controller, controller.runtime);
-  const closers: Array<() => Promise<void>> = [() => controller.close()];
+  const closers: Array<() => Promise<void>> = [() => controller.close(), async () => lock.release()];
   const close = async () => {
     for (const step of closers)
       await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));

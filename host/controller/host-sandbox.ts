@@ -15,10 +15,15 @@ export class HostNamespace implements SandboxNamespace {
 
   async removeInterface(): Promise<void> {}
 
+  async hasInterface(): Promise<boolean> {
+    return false;
+  }
+
   /** The host's routes are never the controller's to change. */
-  async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void> {
+  async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<string[]> {
     if (gateway !== undefined)
       throw new ForbiddenError("a host-network sandbox cannot set the host's default route", 'host-network');
+    return [];
   }
 
   async destroy(): Promise<void> {}

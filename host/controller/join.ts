@@ -62,6 +62,16 @@ export async function joinSandbox(
       'interface-exists',
     );
   }
+  // In a namespace wasmnet did not make, the name may be taken by a link of someone else's: a
+  // failed rename would come only after the driver's Join.
+  if (options.handOver !== true && !sandbox.ownsNamespace() && !sandbox.usesHostNamespace()) {
+    const wanted = options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX);
+    if (await sandbox.namespace.hasInterface(wanted))
+      throw new ForbiddenError(
+        `namespace ${sandbox.key()} of sandbox ${sandbox.containerId()} already has an interface ${wanted}`,
+        'interface-exists',
+      );
+  }
   const driver = ctx.driver(network.type());
   const before = gatewayEndpoint(sandbox.endpoints());
   const routedBefore = gatewayEndpoint(sandbox.endpoints().filter(inside));
@@ -95,6 +105,9 @@ export async function joinSandbox(
     } catch (error) {
       throw asNetworkError(error, `driver ${network.type()} Join`);
     }
+    // What the driver made for this join and its Leave left (a veth pair, when the interface
+    // could not be set up), as leaveSandbox sweeps it.
+    undo.push("remove the join's links", async () => ctx.links?.sweep(linkOperation.join(endpoint.id())));
     undo.push('driver Leave', () => driver.leave(network.id(), endpoint.id()));
 
     if (effects.names !== undefined && options.handOver === true) {
@@ -160,8 +173,8 @@ export async function joinSandbox(
     // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
     const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
     if (routedAfter !== routedBefore && !routedWithInterface) {
-      await sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter));
-      undo.push('restore the default gateway', () => sandbox.namespace.setDefaultGateway(defaultGateway(routedBefore)));
+      await setDefaultGateway(ctx, sandbox, routedAfter);
+      undo.push('restore the default gateway', () => setDefaultGateway(ctx, sandbox, routedBefore));
     }
     if (after !== before && after !== undefined) {
       await program(ctx, after);
@@ -229,11 +242,7 @@ export async function leaveSandbox(
       ctx.warn,
     );
   if (plumbed && routedAfter !== routedBefore)
-    await tolerate(
-      () => sandbox.namespace.setDefaultGateway(defaultGateway(routedAfter)),
-      'set the default gateway',
-      ctx.warn,
-    );
+    await tolerate(() => setDefaultGateway(ctx, sandbox, routedAfter), 'set the default gateway', ctx.warn);
   if (plumbed && after !== before && after !== undefined)
     await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
@@ -291,6 +300,15 @@ export function gatewayEndpoint(endpoints: Endpoint[]): Endpoint | undefined {
 /** The driver set a gateway and did not disable the gateway service. */
 function offersGateway(effects: JoinEffects): boolean {
   return !effects.disableGatewayService && (effects.gateway !== undefined || effects.gatewayIpv6 !== undefined);
+}
+
+/** The sandbox's default routes through the endpoint's interface; a foreign default route is a warning. */
+async function setDefaultGateway(ctx: Context, sandbox: Sandbox, endpoint: Endpoint | undefined): Promise<void> {
+  const own = sandbox
+    .endpoints()
+    .filter(inside)
+    .map((joined) => joined.record.join?.dstName as string);
+  for (const warning of await sandbox.namespace.setDefaultGateway(defaultGateway(endpoint), own)) ctx.warn(warning);
 }
 
 function defaultGateway(endpoint: Endpoint | undefined): DefaultGateway | undefined {

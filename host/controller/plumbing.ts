@@ -26,8 +26,14 @@ export interface SandboxNamespace {
   readonly key: string;
   addInterface(config: InterfaceConfig): Promise<void>;
   removeInterface(dstName: string): Promise<void>;
-  /** Replaces the default routes (none: no default route). */
-  setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void>;
+  /** True when the namespace has a link of that name (wasmnet's or not). */
+  hasInterface(name: string): Promise<boolean>;
+  /**
+   * Replaces the default routes through `own` (the interfaces wasmnet put in) with the gateway's
+   * (none: no default route). A default route wasmnet did not add is never deleted: then none of
+   * that family is added, and a warning says so.
+   */
+  setDefaultGateway(gateway: DefaultGateway | undefined, own: string[]): Promise<string[]>;
   destroy(): Promise<void>;
 }
 
@@ -37,9 +43,10 @@ export interface SandboxPlumbing {
   create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace>;
   /**
    * A namespace someone else made (an external key): opened when first used, never deleted;
-   * destroy() only lets go of it.
+   * destroy() only lets go of it. `verify`: refuse now, when the path exists, what the first
+   * use would refuse (not a network namespace file, the host's namespace, another sandbox's).
    */
-  attach(path: string, options: { ipv6: boolean }): SandboxNamespace;
+  attach(path: string, options: { ipv6: boolean; verify?: boolean }): SandboxNamespace;
   /** The host namespace's path: where drivers create interfaces that are handed over. */
   hostKey(): string;
   /** Re-attaches to a namespace a previous run created; undefined when it is gone. */

@@ -12,6 +12,7 @@ import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
 import { buildHosts, buildResolvConf, SandboxFiles } from './sandbox-files.js';
+import { checkSandboxOptions } from './sandbox-options.js';
 
 export class Sandbox {
   /** @internal the controller creates sandboxes */
@@ -25,6 +26,7 @@ export class Sandbox {
   /** @internal */
   static async create(ctx: Context, containerId: string, config: SandboxOptions): Promise<Sandbox> {
     if (containerId.trim() === '') throw new InvalidParameterError('a sandbox needs a container id');
+    checkSandboxOptions(config);
     const existing = ctx.sandboxes.byContainer(containerId);
     if (existing !== undefined)
       throw new ForbiddenError(
@@ -58,7 +60,9 @@ export class Sandbox {
       if (config.useDefaultSandbox === true) namespace = new HostNamespace(ctx.plumbing.hostKey());
       else
         namespace =
-          external === undefined ? await ctx.plumbing.create(nsName, options) : ctx.plumbing.attach(external, options);
+          external === undefined
+            ? await ctx.plumbing.create(nsName, options)
+            : ctx.plumbing.attach(external, { ...options, verify: true });
     } catch (error) {
       removeFiles();
       throw asNetworkError(error, `create the namespace of ${containerId}`);

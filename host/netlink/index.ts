@@ -14,6 +14,7 @@ export {
   withNetns,
   type UnboundNetns,
 } from './netns.js';
+export { netnsIdentity, netnsIdentityOf, openNetnsFile } from './netns-file.js';
 export { Batch, Rtnl } from './rtnl.js';
 export { NetlinkSocket, type Outcome, type Reply, type Request } from './socket.js';
 export { sysctlFiles, sysctlGet, sysctlSet } from './sysctl.js';

@@ -12,6 +12,9 @@ const setnsFn = libc.func('int setns(int, int)');
 const unshareFn = libc.func('int unshare(int)');
 const mountFn = libc.func('int mount(const char *, const char *, const char *, unsigned long, const void *)');
 const umount2Fn = libc.func('int umount2(const char *, int)');
+const fstatfsFn = libc.func('int fstatfs(int, _Out_ uint8_t *buf)');
+const ioctlFn = libc.func('int ioctl(int, unsigned long)');
+const flockFn = libc.func('int flock(int, int)');
 
 /** A failed system call: `errno` is the raw number, named later by errors.ts. */
 export class SyscallError extends Error {
@@ -51,6 +54,11 @@ const MOUNT_ATTR_NOSUID_NODEV_NOEXEC = 0x2 | 0x4 | 0x8;
 export const CLONE_NEWNET = 0x40000000;
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 2;
+/** flock(2) operations. */
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+/** struct statfs is 120 bytes on 64-bit Linux; f_type is its first field (a long). */
+const STATFS_SIZE = 120;
 
 export const sys = {
   socket: (domain: number, type: number, protocol: number): number => check('socket', socketFn(domain, type, protocol)),
@@ -63,6 +71,15 @@ export const sys = {
   unshare: (flags: number): number => check('unshare', unshareFn(flags)),
   bindMount: (source: string, target: string): number => check('mount', mountFn(source, target, null, MS_BIND, null)),
   detach: (target: string): number => check('umount2', umount2Fn(target, MNT_DETACH)),
+  /** The type of the file system the fd is on (statfs's f_type: a magic number). */
+  fsType: (fd: number): number => {
+    const buf = Buffer.alloc(STATFS_SIZE);
+    check('fstatfs', fstatfsFn(fd, buf));
+    return Number(buf.readBigInt64LE(0));
+  },
+  /** An ioctl without an argument (e.g. NS_GET_NSTYPE). */
+  ioctl: (fd: number, request: number): number => check('ioctl', ioctlFn(fd, request)),
+  flock: (fd: number, operation: number): number => check('flock', flockFn(fd, operation)),
   /** A new procfs, mounted nowhere: an fd of its root, the only way to it (closing it frees it). */
   detachedProc: (): number => {
     const api = newMountApi();

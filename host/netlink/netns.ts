@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NetlinkError } from './errors.js';
 import { CLONE_NEWNET, SyscallError, sys } from './libc.js';
+import { openNetnsFile } from './netns-file.js';
 import { NetlinkSocket } from './socket.js';
 import { checkNetnsName } from './validate.js';
 
@@ -129,17 +130,11 @@ export function selfNetns(): Netns {
   return self;
 }
 
-/** Opens (or returns the cached handle of) a namespace by its file path. */
+/** Opens (or returns the cached handle of) a namespace by its file path: only a network namespace file. */
 export function openNetns(path: string): Netns {
   const cached = opened.get(path);
   if (cached) return cached;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    fail(error, 'open namespace', path);
-  }
-  const netns = new Netns(path, fd);
+  const netns = new Netns(path, openNetnsFile(path));
   opened.set(path, netns);
   return netns;
 }
@@ -149,12 +144,7 @@ export function withNetns<T>(path: string | null, fn: () => T): T {
   if (path === null) return selfNetns().run(fn);
   const cached = opened.get(path);
   if (cached) return cached.run(fn);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    fail(error, 'open namespace', path);
-  }
+  const fd = openNetnsFile(path);
   try {
     return enter(fd, path, fn);
   } finally {

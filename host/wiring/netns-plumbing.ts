@@ -1,9 +1,20 @@
 // SandboxPlumbing on real namespaces (host/sandbox, host/netlink). Sandboxes live in a
 // private directory; the "host" is the namespace at `hostNetns` (the process's own when absent).
-import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, fstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { deleteNetns, isBoundNetns, openNetns, releaseNetns, Rtnl, selfNetns } from '../netlink/index.js';
+import {
+  deleteNetns,
+  InvalidInputError,
+  isBoundNetns,
+  netnsIdentity,
+  netnsIdentityOf,
+  openNetns,
+  releaseNetns,
+  Rtnl,
+  selfNetns,
+} from '../netlink/index.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
+import { asNetworkError, ForbiddenError, InvalidParameterError } from '../controller/errors.js';
 import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from '../controller/plumbing.js';
 
 /**
@@ -17,6 +28,8 @@ export class NetnsPlumbing implements SandboxPlumbing {
   readonly #pool = new NetnsPool();
   /** Keys of the namespaces handed out and not destroyed: their handles are let go on close. */
   readonly #live = new Set<string>();
+  /** The sandboxes' namespaces by identity (netnsIdentity): a namespace serves one sandbox. */
+  readonly #claims = new Map<string, { path: string; by: object }>();
 
   constructor(
     readonly dir: string,
@@ -25,23 +38,83 @@ export class NetnsPlumbing implements SandboxPlumbing {
 
   async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
     const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
-    return this.#sandbox({ key: sandbox.path, open: () => sandbox, external: false });
+    const identity = netnsIdentity(fstatSync(sandbox.netns.fd));
+    const by = {};
+    this.#claims.set(identity, { path: sandbox.path, by });
+    return this.#sandbox({
+      key: sandbox.path,
+      open: () => sandbox,
+      external: false,
+      release: () => this.#release(identity, by),
+    });
   }
 
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined {
     const path = join(this.dir, name);
     // A plain file left by a crash mid-create or mid-delete holds no namespace: the sandbox is gone.
     if (!isBoundNetns(path)) return undefined;
+    const identity = lenient(() => netnsIdentityOf(path));
+    const by = {};
+    if (identity !== undefined) this.#claims.set(identity, { path, by });
     return this.#sandbox({
       key: path,
       open: () => Sandbox.open({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool }),
       external: false,
+      release: () => {
+        if (identity !== undefined) this.#release(identity, by);
+      },
     });
   }
 
-  attach(path: string, options: { ipv6: boolean }): SandboxNamespace {
-    const open = (): Sandbox => Sandbox.open({ dir: dirname(path), key: basename(path), ipv6: options.ipv6 });
-    return this.#sandbox({ key: path, open, external: true });
+  /**
+   * A client's path is used only as a network namespace file (never opened otherwise: a FIFO
+   * would block the event loop), never the host's or this process's namespace, never one
+   * another sandbox has. Checked now when `verify` is set and the path exists (it may not yet:
+   * dockerd's SetKey comes after Join), and again when the namespace is first opened.
+   */
+  attach(path: string, options: { ipv6: boolean; verify?: boolean }): SandboxNamespace {
+    let claimed: string | undefined;
+    const by = {};
+    const claim = (identity: string | undefined): void => {
+      if (identity === undefined || identity === claimed) return;
+      this.#claim(identity, path, by);
+      if (claimed !== undefined) this.#release(claimed, by);
+      claimed = identity;
+    };
+    if (options.verify === true) claim(typed(() => netnsIdentityOf(path), path));
+    else claim(lenient(() => netnsIdentityOf(path)));
+    const open = (): Sandbox => {
+      const sandbox = typed(() => Sandbox.open({ dir: dirname(path), key: basename(path), ipv6: options.ipv6 }), path);
+      try {
+        claim(netnsIdentity(fstatSync(sandbox.netns.fd)));
+      } catch (error) {
+        releaseNetns(path);
+        throw error;
+      }
+      return sandbox;
+    };
+    return this.#sandbox({
+      key: path,
+      open,
+      external: true,
+      release: () => {
+        if (claimed !== undefined) this.#release(claimed, by);
+      },
+    });
+  }
+
+  #claim(identity: string, path: string, by: object): void {
+    const host = [this.hostKey(), PROCESS_NETNS].map((key) => lenient(() => netnsIdentityOf(key)));
+    if (host.includes(identity))
+      throw new ForbiddenError(`${path} is the host's network namespace: a sandbox cannot use it`, 'host-namespace');
+    const holder = this.#claims.get(identity);
+    if (holder !== undefined && holder.by !== by)
+      throw new ForbiddenError(`${path} is the namespace of another sandbox (${holder.path})`, 'namespace-in-use');
+    this.#claims.set(identity, { path, by });
+  }
+
+  #release(identity: string, by: object): void {
+    if (this.#claims.get(identity)?.by === by) this.#claims.delete(identity);
   }
 
   hostKey(): string {
@@ -99,6 +172,26 @@ export function hostRoutes(hostNetns?: string): string[] {
     .filter((destination) => destination !== '0.0.0.0/0' && destination !== '::/0');
 }
 
+/** A client's path that is not a network namespace file is an invalid parameter. */
+function typed<T>(fn: () => T, path: string): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidParameterError(error.message, 'invalid-sandbox-key');
+    if ((error as { errnoName?: unknown }).errnoName === 'ENOENT')
+      throw new InvalidParameterError(`no network namespace at ${path}`, 'invalid-sandbox-key');
+    throw asNetworkError(error, `open namespace ${path}`);
+  }
+}
+
+function lenient<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
 interface NetnsSandboxOptions {
   key: string;
   deleter: LinkDeleter;
@@ -106,6 +199,8 @@ interface NetnsSandboxOptions {
   open: () => Sandbox;
   /** Someone else's namespace: destroy() only lets go of it. */
   external: boolean;
+  /** Lets go of the namespace's claim (its identity may serve another sandbox again). */
+  release: () => void;
   destroyed: () => void;
 }
 
@@ -140,19 +235,47 @@ class NetnsSandbox implements SandboxNamespace {
     else await this.options.deleter.delete(this.key, dstName);
   }
 
-  async setDefaultGateway(gateway: DefaultGateway | undefined): Promise<void> {
+  async hasInterface(name: string): Promise<boolean> {
+    return this.sandbox.rtnl.linkList().some((link) => link.name === name);
+  }
+
+  /**
+   * Only default routes through `own` interfaces are wasmnet's: any other (an engine's, in a
+   * namespace it made) stays, and then no default route of that family is added beside it.
+   */
+  async setDefaultGateway(gateway: DefaultGateway | undefined, own: string[]): Promise<string[]> {
     const rtnl = this.sandbox.rtnl;
+    const ownLinks = new Map(
+      rtnl
+        .linkList()
+        .filter((link) => own.includes(link.name))
+        .map((link) => [link.index, link.name]),
+    );
+    const foreign = new Map<string, string>();
     // Read the current default routes: a sandbox restored after a restart has them too.
     for (const route of rtnl.routeList()) {
-      if ((route.destination === '0.0.0.0/0' || route.destination === '::/0') && route.gateway !== undefined) {
-        rtnl.routeDel({ gateway: route.gateway, scope: route.scope });
-      }
+      if (route.destination !== '0.0.0.0/0' && route.destination !== '::/0') continue;
+      const link = route.index === undefined ? undefined : ownLinks.get(route.index);
+      if (link === undefined) foreign.set(route.destination, `via ${route.gateway ?? '-'} (#${route.index ?? '-'})`);
+      else if (route.gateway !== undefined) rtnl.routeDel({ gateway: route.gateway, link, scope: route.scope });
     }
-    if (gateway?.v4 !== undefined) rtnl.routeAdd({ gateway: gateway.v4, link: gateway.dstName, scope: 'universe' });
-    if (gateway?.v6 !== undefined) rtnl.routeAdd({ gateway: gateway.v6, link: gateway.dstName, scope: 'universe' });
+    const warnings: string[] = [];
+    const add = (destination: string, via: string | undefined): void => {
+      if (via === undefined || gateway === undefined) return;
+      const other = foreign.get(destination);
+      if (other === undefined) rtnl.routeAdd({ gateway: via, link: gateway.dstName, scope: 'universe' });
+      else
+        warnings.push(
+          `namespace ${this.key} has a default route wasmnet did not add (${other}): left in place, none added via ${via} on ${gateway.dstName}`,
+        );
+    };
+    add('0.0.0.0/0', gateway?.v4);
+    add('::/0', gateway?.v6);
+    return warnings;
   }
 
   async destroy(): Promise<void> {
+    this.options.release();
     if (this.options.external) {
       // Let go of the cached handle (the drivers' backend shares the cache): a namespace later
       // mounted on the same path is another one.

@@ -33,7 +33,6 @@ export async function startDaemon(
   extraArgs: string[] = [],
 ): Promise<Daemon> {
   const host = makeHost(label);
-  t.after(() => host.cleanup());
   const socket = join(host.dir, 'run', 'wasmnet.sock');
   const dataDir = join(host.dir, 'daemon');
   const driversDir = join(dataDir, 'drivers');
@@ -69,7 +68,11 @@ export async function startDaemon(
     clearTimeout(timer);
     return code;
   };
-  t.after(() => stop(2_000));
+  // The daemon goes first: its namespaces stay mounted while it runs, and the host's cleanup removes them.
+  t.after(async () => {
+    await stop(2_000);
+    host.cleanup();
+  });
   for (let i = 0; !existsSync(socket); i++) {
     if (i > 600 || child.exitCode !== null) throw new Error(`the daemon did not start; logs:\n${logs}`);
     await sleep(50);
