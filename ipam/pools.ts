@@ -46,6 +46,11 @@ export class AddressSpace {
     if (master === undefined && this.occupied(pool.v6).overlapEnd(pool.first, pool.last) !== undefined) {
       throw new IpamError('ErrPoolOverlap', `${poolText} overlaps a pool already allocated in ${this.name}`);
     }
+    // libnetwork's updatePoolDBOnAdd: the same pool twice is an overlap too (Docker refuses a second
+    // network on a subnet), and so is the same sub-pool; another sub-pool of a pool shares it.
+    if (sub === undefined ? master !== undefined : this.views.has(id)) {
+      throw new IpamError('ErrPoolOverlap', `${id.slice(this.name.length + 1)} is already allocated in ${this.name}`);
+    }
     if (master === undefined) {
       master = { prefix: pool, addresses: openPoolAddresses(pool), refs: 0 };
       this.masters.set(poolText, master);

@@ -9,6 +9,7 @@ import {
   ActiveContainerError,
   asNetworkError,
   EndpointExistsError,
+  ForbiddenError,
   InvalidParameterError,
   NoSuchEndpointError,
 } from './errors.js';
@@ -61,6 +62,11 @@ export class Endpoint {
       throw new InvalidParameterError(`network ${network.name()} does not have IPv6 enabled`);
     if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress))
       throw new InvalidParameterError(`invalid MAC address ${excerpt(options.macAddress)}`);
+    const mac = options.macAddress?.toLowerCase();
+    // Two interfaces with one MAC on one L2 segment steal each other's traffic.
+    const holder = mac === undefined ? undefined : network.endpoints().find((endpoint) => endpoint.record.mac === mac);
+    if (holder !== undefined)
+      throw new ForbiddenError(`MAC address ${mac} is taken by endpoint ${holder.name()}`, 'mac-in-use');
     const driver = ctx.driver(network.type());
     const ipam = ctx.ipam(network.record.ipamDriver);
     const id = randomBytes(32).toString('hex');
@@ -71,7 +77,7 @@ export class Endpoint {
       options: { ...options.options },
       state: 'creating',
     };
-    if (options.macAddress !== undefined) record.mac = options.macAddress.toLowerCase();
+    if (mac !== undefined) record.mac = mac;
     return withUndo(ctx.warn, async (undo) => {
       ctx.store.endpoints.put(id, record);
       undo.push('forget the endpoint', () => ctx.store.endpoints.delete(id));

@@ -4,7 +4,7 @@ import { excerpt } from '../excerpt.js';
 import { isIP } from 'node:net';
 import { contains, ipOf, parseCidr, withMaskOf } from './cidr.js';
 import type { Undo } from './context.js';
-import { asNetworkError, InvalidParameterError, ipamCode, NoServiceError } from './errors.js';
+import { asNetworkError, ForbiddenError, InvalidParameterError, ipamCode, NoServiceError } from './errors.js';
 import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE, type Ipam } from './ipam-api.js';
 import type { IpamConfig, PoolRecord } from './model.js';
 
@@ -15,6 +15,8 @@ export interface PoolsRequest {
   options: Record<string, string>;
   /** What a dynamic pool must not overlap: host routes and nameservers. */
   exclude: () => string[];
+  /** The host's own addresses (CIDRs): an explicit subnet must hold none. */
+  hostAddresses: () => string[];
 }
 
 export async function allocatePools(
@@ -38,6 +40,8 @@ export async function allocatePools(
     for (const config of v6Configs.length > 0 ? v6Configs : [{}])
       ipv6.push(await allocatePool(allocation, config, true));
   }
+  // After IPAM: a subnet another network holds is an overlap first (the undo releases the pools).
+  checkHostAddresses(request);
   return { ipv4, ipv6 };
 }
 
@@ -53,6 +57,9 @@ function checkConfig(config: IpamConfig): void {
     return;
   }
   const subnet = parseCidr(config.subnet);
+  // A single address cannot be both the network's gateway and an endpoint's address.
+  if (subnet.prefix === (subnet.v6 ? 128 : 32))
+    throw new InvalidParameterError(`subnet ${config.subnet} holds one address: no room for a gateway and an endpoint`);
   if (config.ipRange !== undefined && parseCidr(config.ipRange).v6 !== subnet.v6)
     throw new InvalidParameterError(`ipRange ${config.ipRange} and subnet ${config.subnet} are of different families`);
   for (const [what, ip] of [['gateway', config.gateway], ...Object.entries(config.auxAddresses ?? {})] as Array<
@@ -67,6 +74,17 @@ function checkConfig(config: IpamConfig): void {
           : `auxiliary address: (${what}:${ip}) must belong to the master pool: ${config.subnet}`,
       );
     }
+  }
+}
+
+/** A subnet holding one of the host's addresses would hand it to a bridge or a container. */
+function checkHostAddresses(request: PoolsRequest): void {
+  const subnets = request.configs.flatMap((config) => (config.subnet === undefined ? [] : [config.subnet]));
+  if (subnets.length === 0) return;
+  for (const address of request.hostAddresses().map(ipOf)) {
+    const holder = subnets.find((subnet) => contains(subnet, address));
+    if (holder !== undefined)
+      throw new ForbiddenError(`subnet ${holder} holds the host's address ${address}`, 'host-address');
   }
 }
 

@@ -11,6 +11,7 @@ import {
   asNetworkError,
   InvalidParameterError,
   NetworkNameError,
+  NoSuchNetworkError,
   ForbiddenError,
 } from './errors.js';
 import { allocatePools, releasePools } from './ipam-alloc.js';
@@ -80,6 +81,7 @@ export class Network {
           configs: options.ipam?.config ?? [],
           options: record.ipamOptions,
           exclude: () => exclude(ctx),
+          hostAddresses: () => ctx.plumbing.hostAddresses(),
         },
         undo,
       );
@@ -229,8 +231,7 @@ export class Network {
   }
 
   #assertLive(): void {
-    if (this.ctx.networks.get(this.id()) !== this)
-      throw new InvalidParameterError(`network ${this.name()} was deleted`, 'no-such-network');
+    if (this.ctx.networks.get(this.id()) !== this) throw new NoSuchNetworkError(this.name());
   }
 }
 

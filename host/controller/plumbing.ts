@@ -57,5 +57,7 @@ export interface SandboxPlumbing {
   remove(name: string): Promise<void>;
   /** Destination CIDRs of the host's routes (IPAM must not hand them out). */
   hostRoutes(): string[];
+  /** The host's own addresses (CIDRs): no network's subnet may hold one. */
+  hostAddresses(): string[];
   close(): Promise<void>;
 }

@@ -144,6 +144,11 @@ export class NetnsPlumbing implements SandboxPlumbing {
     return hostRoutes(this.hostNetns);
   }
 
+  hostAddresses(): string[] {
+    const host = this.hostNetns === undefined ? selfNetns() : openNetns(this.hostNetns);
+    return new Rtnl(host).addrList().map((address) => address.cidr);
+  }
+
   /**
    * Also lets go of this process's handles on the namespaces still in use: an open handle keeps
    * a namespace, and the veths in it, alive after whoever runs next deletes it.

@@ -75,19 +75,28 @@ test('a preferred pool is checked against allocated pools only, not exclude', as
   assert.equal((await ipam.requestPool({ addressSpace: 'GlobalDefault', pool: '10.1.0.0/16' })).pool, '10.1.0.0/16');
 });
 
-test('pools are reference counted; the last release frees the pool', async () => {
+test('a pool is allocated once; its sub-pools share it, and the last release frees it', async () => {
   const ipam = new DefaultIpam();
-  const a = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16' });
-  const b = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16' });
-  assert.equal(a.poolId, b.poolId);
-  await ipam.requestAddress(a.poolId, '172.30.0.9');
-  await ipam.releasePool(a.poolId);
-  await rejectsWith(ipam.requestAddress(a.poolId, '172.30.0.9'), 'ErrIPAlreadyAllocated');
+  const a = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16', subPool: '172.30.1.0/24' });
+  // As Docker answers a second network on the same subnet: "Pool overlaps with other one on this address space".
+  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16' }), 'ErrPoolOverlap');
+  await rejectsWith(
+    ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16', subPool: '172.30.1.0/24' }),
+    'ErrPoolOverlap',
+  );
+  const b = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/16', subPool: '172.30.2.0/24' });
+  assert.notEqual(a.poolId, b.poolId);
+  await ipam.requestAddress(a.poolId, '172.30.1.9');
   await ipam.releasePool(a.poolId);
   await rejectsWith(ipam.requestAddress(a.poolId), 'ErrPoolNotFound');
-  await rejectsWith(ipam.releasePool(a.poolId), 'ErrPoolNotFound');
+  // b still holds the pool.
+  await rejectsWith(ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/24' }), 'ErrPoolOverlap');
+  assert.equal((await ipam.requestAddress(b.poolId, '172.30.2.9')).address, '172.30.2.9/16');
+  await ipam.releasePool(b.poolId);
+  await rejectsWith(ipam.releasePool(b.poolId), 'ErrPoolNotFound');
   // Freed: it can be requested again, empty, and overlapping pools are allowed again.
   const c = await ipam.requestPool({ addressSpace: 'LocalDefault', pool: '172.30.0.0/24' });
+  assert.equal(await ipam.requestAddress(c.poolId, '172.30.1.9').catch(() => undefined), undefined);
   assert.equal((await ipam.requestAddress(c.poolId, '172.30.0.9')).address, '172.30.0.9/24');
 });
 

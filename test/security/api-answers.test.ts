@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ApiClientError } from '../../host/api/client.js';
 import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { needsRoot } from '../support/root.js';
 
-const root = process.getuid?.() === 0;
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
 /** GET `path` on a connection of its own; resolves with the status or the error's code. */
@@ -37,7 +37,7 @@ async function status(call: Promise<unknown>): Promise<string> {
 }
 
 test('typed answers to connection floods and bad requests; neighbour and host unaffected', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const machineBefore = machineState();

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../host/api/client.js';
 import { type Daemon, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { needsRoot } from '../support/root.js';
 
-const root = process.getuid?.() === 0;
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
 /** Runs another daemon on `daemon`'s data directory; `exited` resolves with its exit code and output. */
@@ -60,7 +60,7 @@ async function refusal(
 }
 
 test('a second daemon on a data directory in use exits with a clear error', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const machineBefore = machineState();

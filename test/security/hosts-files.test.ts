@@ -12,8 +12,7 @@ import type { SandboxView } from '../../host/api/port.js';
 import { InvalidParameterError, type SandboxOptions } from '../../host/controller/index.js';
 import { withController } from '../controller/fixtures.js';
 import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
-
-const root = process.getuid?.() === 0;
+import { needsRoot } from '../support/root.js';
 
 const INJECTIONS: Array<[string, SandboxOptions]> = [
   ['hostname with a newline', { hostname: 'web\n6.6.6.6 google.com' }],
@@ -32,7 +31,7 @@ const INJECTIONS: Array<[string, SandboxOptions]> = [
 ];
 
 test('text injected into hosts and resolv.conf is refused by the API; neighbour and host unaffected', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 120_000,
 }, async (t) => {
   const machineBefore = machineState();
@@ -79,7 +78,7 @@ test('text injected into hosts and resolv.conf is refused by the API; neighbour 
 });
 
 test('the controller refuses the same options from a library user', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
 }, async () => {
   await withController(async (_, controller) => {
     for (const [what, options] of INJECTIONS) {

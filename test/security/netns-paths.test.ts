@@ -14,8 +14,7 @@ import type { SandboxView } from '../../host/api/port.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson } from '../netlink/helpers.js';
 import { type Daemon, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
-
-const root = process.getuid?.() === 0;
+import { needsRoot } from '../support/root.js';
 
 /** A namespace of the test's own, next to the daemon's host namespace (the host's cleanup deletes it too). */
 function makeNetns(
@@ -44,7 +43,7 @@ async function refused(call: Promise<unknown>, status: number, code?: string): P
 }
 
 test('sandbox keys that are not a caller namespace are refused; the daemon never blocks', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 180_000,
 }, async (t) => {
   const machineBefore = machineState();
