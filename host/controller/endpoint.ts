@@ -19,6 +19,9 @@ import type { Network } from './network.js';
 import type { Sandbox } from './sandbox.js';
 import { ipOf } from './cidr.js';
 
+/** Labels of letters, digits, '-' and '_' (Docker's names have them), dot-separated. */
+const DNS_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+
 /** netlabel.MacAddress: what driverInfo() always reports. */
 export const MAC_ADDRESS = 'com.docker.network.endpoint.macaddress';
 
@@ -27,6 +30,8 @@ export interface EndpointInfo {
   name: string;
   networkId: string;
   macAddress?: string;
+  /** Names its container also has on this network (`--alias`). */
+  aliases?: string[];
   /** CIDRs. */
   ipv4Address?: string;
   ipv6Address?: string;
@@ -60,6 +65,8 @@ export class Endpoint {
       throw new InvalidParameterError(`network ${network.name()} does not have IPv6 enabled`);
     if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress))
       throw new InvalidParameterError(`invalid MAC address "${options.macAddress}"`);
+    const badAlias = options.aliases?.find((alias) => !DNS_NAME.test(alias) || alias.length > 253);
+    if (badAlias !== undefined) throw new InvalidParameterError(`invalid alias "${badAlias}": not a DNS name`);
     const driver = ctx.driver(network.type());
     const ipam = ctx.ipam(network.record.ipamDriver);
     const id = randomBytes(32).toString('hex');
@@ -68,6 +75,9 @@ export class Endpoint {
       name,
       networkId: network.id(),
       options: { ...options.options },
+      ...(options.aliases === undefined || options.aliases.length === 0
+        ? {}
+        : { aliases: [...new Set(options.aliases)] }),
       state: 'creating',
     };
     if (options.macAddress !== undefined) record.mac = options.macAddress.toLowerCase();
@@ -125,6 +135,7 @@ export class Endpoint {
       staticRoutes: structuredClone(effects?.staticRoutes ?? []),
     };
     if (r.mac !== undefined) info.macAddress = r.mac;
+    if (r.aliases !== undefined) info.aliases = [...r.aliases];
     if (r.address !== undefined) info.ipv4Address = r.address;
     if (r.addressIpv6 !== undefined) info.ipv6Address = r.addressIpv6;
     if (effects?.gateway !== undefined) info.gateway = effects.gateway;

@@ -51,7 +51,8 @@ test('README flow: network1, Endpoint1, container1; join, driverInfo, info, file
     const { hostsPath, resolvConfPath } = sbox.info();
     assert.match(readFileSync(hostsPath, 'utf8'), /^10\.40\.0\.2\ttest\.docker\.io test$/m);
     assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost$/m);
-    assert.equal(readFileSync(resolvConfPath, 'utf8'), 'nameserver 10.99.0.53\nsearch example.test\noptions ndots:2\n');
+    // The embedded DNS serves it: its resolver, then the host's search domains and options.
+    assert.equal(readFileSync(resolvConfPath, 'utf8'), 'nameserver 127.0.0.11\nsearch example.test\noptions ndots:2\n');
 
     assert.equal(controller.networkByName('network1'), network);
     assert.equal(controller.networkById(network.id()), network);
