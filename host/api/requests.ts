@@ -37,6 +37,7 @@ export const endpointCreate = object({
   ipv4Address: optional(ip),
   ipv6Address: optional(ip),
   macAddress: optional(str({ pattern: /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/ })),
+  aliases: optional(array(str({ min: 1, max: 253 }), 64)),
   options: optional(strings),
 });
 
@@ -58,6 +59,7 @@ export const sandboxCreate = object({
   dnsSearch: optional(array(str({ max: 253 }), 16)),
   dnsOptions: optional(array(str({ max: 255 }), 16)),
   ipv6: optional(bool()),
+  embeddedDns: optional(bool()),
   options: optional(strings),
   externalKey: optional(str({ min: 1, max: 4096, pattern: /^\// })),
 });
