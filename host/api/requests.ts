@@ -49,6 +49,7 @@ export const endpointCreate = object({
   ipv4Address: optional(ip),
   ipv6Address: optional(ip),
   macAddress: optional(str({ pattern: /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/ })),
+  aliases: optional(array(str({ min: 1, max: 253 }), 64)),
   options: optional(strings),
 });
 
@@ -70,6 +71,7 @@ export const sandboxCreate = object({
   dnsSearch: optional(array(str({ max: 254, pattern: SEARCH_DOMAIN }), MAX_DNS_ENTRIES)),
   dnsOptions: optional(array(str({ max: 255, pattern: DNS_OPTION }), MAX_DNS_ENTRIES)),
   ipv6: optional(bool()),
+  embeddedDns: optional(bool()),
   options: optional(strings),
   externalKey: optional(str({ min: 1, max: 4096, pattern: /^\// })),
 });

@@ -142,6 +142,12 @@ Options:
     const log: Logger = (l, msg, fields) => {
       if (LEVELS.indexOf(l) >= LEVELS.indexOf(level)) write(l, msg, fields);
     };
+    // Listen for signals before the sockets appear: a SIGTERM during start-up then stops the daemon
+    // cleanly once it has started, instead of killing it half-way (the default action).
+    const signal = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
     const daemon = await startDaemon({
       socketPath: ctx.client.socketPath,
       dataDir: p.str('data-dir') ?? DEFAULT_DATA_DIR,
@@ -159,11 +165,7 @@ Options:
           }),
       log,
     });
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
-    log('info', 'shutting down', { signal });
+    log('info', 'shutting down', { signal: await signal });
     await daemon.close();
     log('info', 'stopped');
     return EXIT_OK;

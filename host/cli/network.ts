@@ -133,6 +133,7 @@ Options:
       --ip6 IP            IPv6 address
       --mac MAC           MAC address
       --name NAME         Endpoint name (default SANDBOX's container id)
+      --alias NAME        Another name the sandbox resolves as on NETWORK (repeatable)
       --priority N        Gateway priority (higher wins the default route)
       --interface NAME    Interface name in the sandbox (default eth0, eth1, ...)
 `,
@@ -144,6 +145,7 @@ Options:
         ip6: { type: 'string' },
         mac: { type: 'string' },
         name: { type: 'string' },
+        alias: { type: 'string', multiple: true },
         priority: { type: 'string' },
         interface: { type: 'string' },
       },
@@ -159,6 +161,7 @@ Options:
       ...(p.str('ip') ? { ipv4Address: p.str('ip') } : {}),
       ...(p.str('ip6') ? { ipv6Address: p.str('ip6') } : {}),
       ...(p.str('mac') ? { macAddress: p.str('mac') } : {}),
+      ...(p.list('alias').length > 0 ? { aliases: p.list('alias') } : {}),
     });
     try {
       const joined = await ctx.client.post<EndpointView>(

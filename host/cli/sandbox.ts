@@ -39,6 +39,8 @@ Options:
       --dns-option OPT      resolv.conf option (repeatable)
       --add-host NAME:IP    Extra /etc/hosts entry (repeatable)
       --ipv6                Keep IPv6 on in the namespace
+      --no-embedded-dns     Give it the host's resolvers, not the embedded DNS (127.0.0.11)
+                            that resolves the names of the containers on its networks
       --netns PATH          Use this existing namespace (e.g. /run/netns/NAME) instead of
                             creating one; wasmnet never deletes it
 `,
@@ -53,6 +55,7 @@ Options:
         'dns-option': { type: 'string', multiple: true },
         'add-host': { type: 'string', multiple: true },
         ipv6: { type: 'boolean' },
+        'no-embedded-dns': { type: 'boolean' },
         netns: { type: 'string' },
       },
       { min: 1, max: 1, names: 'CONTAINER_ID' },
@@ -71,6 +74,7 @@ Options:
       ...(p.list('dns-option').length ? { dnsOptions: p.list('dns-option') } : {}),
       ...(extraHosts.length ? { extraHosts } : {}),
       ...(p.flag('ipv6') ? { ipv6: true } : {}),
+      ...(p.flag('no-embedded-dns') ? { embeddedDns: false } : {}),
     };
     const sandbox = await ctx.client.post<SandboxView>('/v1/sandboxes', body);
     ctx.io.stdout(ctx.json ? `${JSON.stringify(sandbox, null, 2)}\n` : `${sandbox.id}\n`);

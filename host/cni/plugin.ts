@@ -4,6 +4,7 @@
 import { ApiClient, ApiClientError, seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
 import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/resolver.js';
 import {
   CODES,
   CniError,
@@ -128,10 +129,17 @@ async function add(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<object> 
   }
   let sandbox = await optional(api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`));
   const ownSandbox = sandbox === undefined;
-  sandbox ??= await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns });
+  // The engine made the namespace, but through CNI it does no DNS of its own: wasmnet's embedded
+  // DNS serves it (its address goes back in the result's dns, which the runtime puts in resolv.conf).
+  sandbox ??= await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns, embeddedDns: true });
   const undo: Array<() => Promise<void>> = ownSandbox ? [() => api.delete(`/v1/sandboxes/${seg(sandbox!.id)}`)] : [];
   try {
-    const created = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, { name });
+    // The container's name (K8S_POD_NAME, which podman passes) is what its neighbours resolve.
+    const containerName = cni.args.K8S_POD_NAME;
+    const created = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
+      name,
+      ...(containerName ? { aliases: [containerName] } : {}),
+    });
     undo.unshift(() => api.delete(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}`));
     const ep = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}/join`, {
       sandbox: sandbox.id,
@@ -166,7 +174,7 @@ function result(cniVersion: string, ifname: string, netns: string, ep: EndpointV
     interfaces: [{ name: ifname, ...(ep.macAddress ? { mac: ep.macAddress } : {}), sandbox: netns }],
     ips,
     routes,
-    dns: {},
+    dns: { nameservers: [EMBEDDED_DNS_ADDRESS] },
   };
 }
 

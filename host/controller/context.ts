@@ -1,4 +1,5 @@
 // What the controller's parts share: the ports it was given, its objects, its locks.
+import type { EmbeddedDnsPort } from './dns-api.js';
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { ControllerClosedError, NotFoundError } from './errors.js';
@@ -59,6 +60,8 @@ export interface ControllerPorts {
   warn: (message: string) => void;
   /** Absent when the drivers keep no link ownership (drivers other than the Wasm runtime). */
   links?: LinkBook;
+  /** Absent: no sandbox gets the embedded DNS. */
+  dns?: EmbeddedDnsPort;
 }
 
 export class Context {
@@ -72,6 +75,7 @@ export class Context {
   readonly hostResolvConf: () => ResolvConf;
   readonly warn: (message: string) => void;
   readonly links: LinkBook | undefined;
+  readonly dns: EmbeddedDnsPort | undefined;
   readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
@@ -90,6 +94,7 @@ export class Context {
     this.hostResolvConf = ports.hostResolvConf;
     this.warn = ports.warn;
     this.links = ports.links;
+    this.dns = ports.dns;
   }
 
   driver(type: string): Driver {

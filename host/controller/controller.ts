@@ -74,6 +74,7 @@ export class NetworkController {
       for (const network of this.#ctx.networks.values()) network.unsubscribeTables();
       this.#ctx.closed = true;
     });
+    this.#ctx.dns?.close();
     await this.stopDrivers?.();
     await this.#ctx.plumbing.close();
     await this.#ctx.store.close();

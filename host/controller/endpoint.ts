@@ -21,6 +21,9 @@ import type { Network } from './network.js';
 import type { Sandbox } from './sandbox.js';
 import { ipOf } from './cidr.js';
 
+/** Labels of letters, digits, '-' and '_' (Docker's names have them), dot-separated. */
+const DNS_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+
 /** netlabel.MacAddress: what driverInfo() always reports. */
 export const MAC_ADDRESS = 'com.docker.network.endpoint.macaddress';
 
@@ -29,6 +32,8 @@ export interface EndpointInfo {
   name: string;
   networkId: string;
   macAddress?: string;
+  /** Names its container also has on this network (`--alias`). */
+  aliases?: string[];
   /** CIDRs. */
   ipv4Address?: string;
   ipv6Address?: string;
@@ -67,6 +72,8 @@ export class Endpoint {
     const holder = mac === undefined ? undefined : network.endpoints().find((endpoint) => endpoint.record.mac === mac);
     if (holder !== undefined)
       throw new ForbiddenError(`MAC address ${mac} is taken by endpoint ${holder.name()}`, 'mac-in-use');
+    const badAlias = options.aliases?.find((alias) => !DNS_NAME.test(alias) || alias.length > 253);
+    if (badAlias !== undefined) throw new InvalidParameterError(`invalid alias ${excerpt(badAlias)}: not a DNS name`);
     const driver = ctx.driver(network.type());
     const ipam = ctx.ipam(network.record.ipamDriver);
     const id = randomBytes(32).toString('hex');
@@ -75,6 +82,9 @@ export class Endpoint {
       name,
       networkId: network.id(),
       options: { ...options.options },
+      ...(options.aliases === undefined || options.aliases.length === 0
+        ? {}
+        : { aliases: [...new Set(options.aliases)] }),
       state: 'creating',
     };
     if (mac !== undefined) record.mac = mac;
@@ -132,6 +142,7 @@ export class Endpoint {
       staticRoutes: structuredClone(effects?.staticRoutes ?? []),
     };
     if (r.mac !== undefined) info.macAddress = r.mac;
+    if (r.aliases !== undefined) info.aliases = [...r.aliases];
     if (r.address !== undefined) info.ipv4Address = r.address;
     if (r.addressIpv6 !== undefined) info.ipv6Address = r.addressIpv6;
     if (effects?.gateway !== undefined) info.gateway = effects.gateway;

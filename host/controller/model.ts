@@ -22,6 +22,8 @@ export interface EndpointOptions {
   ipv4Address?: string;
   ipv6Address?: string;
   macAddress?: string;
+  /** Names the endpoint's container also has on this network (libnetwork's CreateOptionMyAlias, `--alias`). */
+  aliases?: string[];
   /** Generic options handed to the driver's CreateEndpoint. */
   options?: Record<string, string>;
 }
@@ -37,6 +39,12 @@ export interface SandboxOptions {
   dnsOptions?: string[];
   /** Keep IPv6 on in the namespace. */
   ipv6?: boolean;
+  /**
+   * Serve the embedded DNS (127.0.0.11) in the sandbox and point its resolv.conf to it. Default:
+   * on for a namespace of wasmnet's own, off for an external one (its engine does its own DNS);
+   * never in the host's namespace (Docker's host network keeps the host's resolv.conf).
+   */
+  embeddedDns?: boolean;
   /** Generic options handed to the drivers' Join. */
   options?: Record<string, string>;
   /** Share the host's namespace (libnetwork's default sandbox): only `host` network endpoints join it. */
@@ -115,6 +123,7 @@ export interface EndpointRecord {
   poolV4?: string;
   poolV6?: string;
   options: Record<string, string>;
+  aliases?: string[];
   join?: JoinRecord;
   state: RecordState;
 }
@@ -130,6 +139,8 @@ export interface SandboxRecord {
   config: SandboxOptions;
   /** Endpoint ids in join order (eth0 first). */
   endpoints: string[];
+  /** The embedded DNS serves it (chosen at creation; a restart serves it again). */
+  embeddedDns?: true;
   /** Written before a delete starts: a restart finishes the delete a crash cut short. */
   state?: 'deleting';
 }

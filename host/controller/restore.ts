@@ -40,7 +40,21 @@ export async function restore(ctx: Context): Promise<RecoveryReport> {
   await removeUnclaimedNamespaces(ctx, report);
   removeUnclaimedFiles(ctx);
   forgetLinksOfVanishedNamespaces(ctx, report);
+  startResolvers(ctx);
   return report;
+}
+
+/** The embedded DNS serves again the sandboxes it served (the last run's sockets died with it). */
+function startResolvers(ctx: Context): void {
+  for (const sandbox of ctx.sandboxes.values()) {
+    try {
+      sandbox.startResolver();
+    } catch (error) {
+      ctx.warn(
+        `embedded DNS of sandbox ${sandbox.containerId()}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
 }
 
 const quiet = (): void => undefined;

@@ -73,6 +73,34 @@ export function buildResolvConf(host: ResolvConf, config: SandboxOptions): strin
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The resolv.conf of a sandbox the embedded DNS serves, as Docker writes it: only its resolver,
+ * the search domains and options the sandbox would have had, and `ndots:0` unless an ndots is
+ * set (a container's name then goes to the resolver as it is, before any search domain).
+ */
+export function buildEmbeddedResolvConf(host: ResolvConf, config: SandboxOptions, resolver: string): string {
+  const search = config.dnsSearch ?? host.search;
+  const options = [...(config.dnsOptions ?? host.options)];
+  if (!options.some((option) => option.startsWith('ndots:'))) options.push('ndots:0');
+  const lines = [`nameserver ${resolver}`];
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Docker's resolver asks at most this many upstreams. */
+const MAX_UPSTREAMS = 3;
+
+/**
+ * Where the embedded DNS forwards the names it does not know: the nameservers the sandbox would
+ * otherwise have had, loopback ones included (forwards leave from the host's namespace, where
+ * they answer), Google's when there are none.
+ */
+export function upstreamResolvers(host: ResolvConf, config: SandboxOptions): string[] {
+  const nameservers = config.dns ?? host.nameservers;
+  return (nameservers.length > 0 ? nameservers : DEFAULT_V4_NAMESERVERS).slice(0, MAX_UPSTREAMS);
+}
+
 /** `addresses`: the IPs (no mask) of the joined endpoints, in join order. */
 export function buildHosts(config: SandboxOptions, addresses: string[]): string {
   const lines = [...DEFAULT_HOSTS];

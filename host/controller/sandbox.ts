@@ -5,14 +5,22 @@ import { isAbsolute, join } from 'node:path';
 import { ipOf } from './cidr.js';
 import type { Context } from './context.js';
 import type { Endpoint } from './endpoint.js';
+import { EMBEDDED_DNS_ADDRESS } from './dns-api.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
 import { leaveSandbox } from './join.js';
 import { lockKey } from './locks.js';
 import type { SandboxOptions, SandboxRecord } from './model.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
-import { buildHosts, buildResolvConf, SandboxFiles } from './sandbox-files.js';
 import { checkSandboxOptions } from './sandbox-options.js';
+import { sandboxNames } from './sandbox-names.js';
+import {
+  buildEmbeddedResolvConf,
+  buildHosts,
+  buildResolvConf,
+  SandboxFiles,
+  upstreamResolvers,
+} from './sandbox-files.js';
 
 export class Sandbox {
   /** @internal the controller creates sandboxes */
@@ -41,9 +49,16 @@ export class Sandbox {
       throw new InvalidParameterError("a sandbox uses the host's namespace or an external key, not both");
     // libnetwork names the namespace file after the first 12 characters of the sandbox id.
     const nsName = external === undefined ? id.slice(0, 12) : '';
+    const embeddedDns = servesEmbeddedDns(ctx, containerId, config);
     const files = new SandboxFiles(filesDir(ctx), id);
     try {
-      files.create(buildHosts(config, []), buildResolvConf(ctx.hostResolvConf(), config));
+      const hostResolvConf = ctx.hostResolvConf();
+      files.create(
+        buildHosts(config, []),
+        embeddedDns
+          ? buildEmbeddedResolvConf(hostResolvConf, config, EMBEDDED_DNS_ADDRESS)
+          : buildResolvConf(hostResolvConf, config),
+      );
     } catch (error) {
       throw asNetworkError(error, `create the files of sandbox ${containerId}`);
     }
@@ -75,11 +90,14 @@ export class Sandbox {
       ...(external === undefined ? {} : { external: true }),
       config: structuredClone(config),
       endpoints: [],
+      ...(embeddedDns ? { embeddedDns: true as const } : {}),
     };
     const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
+      sandbox.startResolver();
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
+      ctx.dns?.stop(namespace.key);
       removeFiles();
       await namespace
         .destroy()
@@ -128,6 +146,13 @@ export class Sandbox {
     };
   }
 
+  /** @internal serves the embedded DNS in the namespace, if the sandbox has it (at creation and restore). */
+  startResolver(): void {
+    if (this.record.embeddedDns !== true || this.ctx.dns === undefined) return;
+    const upstreams = upstreamResolvers(this.ctx.hostResolvConf(), this.record.config);
+    this.ctx.dns.serve(this.key(), sandboxNames(this.ctx, this, upstreams));
+  }
+
   /** True for a sandbox in the host's namespace (libnetwork's default sandbox). */
   usesHostNamespace(): boolean {
     return this.record.config.useDefaultSandbox === true;
@@ -156,6 +181,7 @@ export class Sandbox {
       if (!ownNamespace)
         for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
+      this.ctx.dns?.stop(this.key());
       const destroyed = this.namespace.destroy().then(
         () => {
           if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());
@@ -191,6 +217,26 @@ export class Sandbox {
   assertLive(): void {
     if (this.ctx.sandboxes.get(this.id()) !== this) throw new NoSuchSandboxError(this.containerId());
   }
+}
+
+/**
+ * Whether a new sandbox gets the embedded DNS (Docker's rules: never in the host's namespace; by
+ * default only in a namespace of wasmnet's own, since an engine that made the namespace does its
+ * own DNS). Past the DNS's budget of resolvers a sandbox keeps the host's resolvers, with a warning.
+ */
+function servesEmbeddedDns(ctx: Context, containerId: string, config: SandboxOptions): boolean {
+  if (config.embeddedDns === true && config.useDefaultSandbox === true)
+    throw new InvalidParameterError(
+      "a sandbox in the host's namespace uses the host's resolvers, not the embedded DNS",
+    );
+  if (!(config.embeddedDns ?? (config.externalKey === undefined && config.useDefaultSandbox !== true))) return false;
+  if (ctx.dns === undefined) {
+    if (config.embeddedDns === true) throw new InvalidParameterError('this controller serves no embedded DNS');
+    return false;
+  }
+  if (ctx.dns.hasRoom()) return true;
+  ctx.warn(`no room for another embedded DNS resolver: sandbox ${containerId} uses the host's resolvers`);
+  return false;
 }
 
 /** Where the sandboxes' hosts and resolv.conf files are. */

@@ -8,6 +8,7 @@ const setsockoptFn = libc.func('int setsockopt(int, int, int, const void *, uint
 const sendFn = libc.func('long send(int, const void *, size_t, int)');
 const recvFn = libc.func('long recv(int, void *, size_t, int)');
 const closeFn = libc.func('int close(int)');
+const bindFn = libc.func('int bind(int, const void *, uint32_t)');
 const setnsFn = libc.func('int setns(int, int)');
 const unshareFn = libc.func('int unshare(int)');
 const mountFn = libc.func('int mount(const char *, const char *, const char *, unsigned long, const void *)');
@@ -67,6 +68,8 @@ export const sys = {
   send: (fd: number, data: Buffer, length: number): number => check('send', sendFn(fd, data, length, 0)),
   recv: (fd: number, into: Buffer, flags: number): number => check('recv', recvFn(fd, into, into.length, flags)),
   close: (fd: number): number => check('close', closeFn(fd)),
+  /** `address`: a sockaddr as the kernel reads it (sockaddr_in / sockaddr_in6). */
+  bind: (fd: number, address: Buffer): number => check('bind', bindFn(fd, address, address.length)),
   setns: (fd: number, nstype: number): number => check('setns', setnsFn(fd, nstype)),
   unshare: (flags: number): number => check('unshare', unshareFn(flags)),
   bindMount: (source: string, target: string): number => check('mount', mountFn(source, target, null, MS_BIND, null)),

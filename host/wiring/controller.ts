@@ -17,6 +17,7 @@ import {
 } from '../controller/index.js';
 import { DEFAULT_IPAM } from '../controller/ipam-api.js';
 import { readHostResolvConf } from '../controller/sandbox-files.js';
+import { EmbeddedDns, type EmbeddedDnsOptions } from '../dns/embedded-dns.js';
 import { type DriverLimits, type DriverRuntime, linkOperation } from '../drivers/index.js';
 import { ControllerStore } from './lmdb-store.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
@@ -49,6 +50,8 @@ export interface ControllerOptions {
   driverLimits?: DriverLimits;
   /** Where warnings go (rollback and cleanup failures that do not fail the call). */
   onWarning?: (message: string) => void;
+  /** The embedded DNS's budgets (host/dns), or false for none: sandboxes then get the host's resolvers. */
+  embeddedDns?: Omit<EmbeddedDnsOptions, 'hostNetns'> | false;
 }
 
 export class Controller extends NetworkController {
@@ -98,6 +101,9 @@ export class Controller extends NetworkController {
         hostResolvConf: () => readHostResolvConf(resolvConfPath),
         warn,
         ...(wasm === undefined ? {} : { links: wasm.links }),
+        ...(options.embeddedDns === false
+          ? {}
+          : { dns: new EmbeddedDns({ ...options.embeddedDns, hostNetns: options.hostNetns ?? null }) }),
       },
       store,
       wasm,

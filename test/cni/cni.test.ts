@@ -83,7 +83,7 @@ test('ADD, CHECK, DEL, DEL again', async (t) => {
     interfaces: [{ name: 'eth0', mac: add.json.interfaces[0].mac, sandbox: '/var/run/netns/ctr1' }],
     ips: [{ address: '10.88.0.2/24', gateway: '10.88.0.1', interface: 0 }],
     routes: [{ dst: '0.0.0.0/0', gw: '10.88.0.1' }],
-    dns: {},
+    dns: { nameservers: ['127.0.0.11'] },
   });
   assert.equal([...port.sandboxes.values()][0]!.key, '/var/run/netns/ctr1');
   const dup = await cni('ADD', conf());

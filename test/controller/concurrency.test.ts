@@ -10,7 +10,7 @@ import {
   EndpointExistsError,
   EndpointInUseError,
   ForbiddenError,
-  InvalidParameterError,
+  NotFoundError,
   NetworkNameError,
 } from '../../host/controller/index.js';
 import { OperationLocks } from '../../host/controller/locks.js';
@@ -200,7 +200,7 @@ test("races on one name or one object end with libnetwork's error for all but on
     const [deletedFirst, createdLate] = await Promise.allSettled([spare.delete(), spare.createEndpoint('later')]);
     assert.equal(deletedFirst.status, 'fulfilled', 'called first, the network is deleted first');
     assert.ok(
-      createdLate.status === 'rejected' && createdLate.reason instanceof InvalidParameterError,
+      createdLate.status === 'rejected' && createdLate.reason instanceof NotFoundError,
       'no endpoint on a deleted network',
     );
     assert.equal(controller.networkByName('spare'), undefined);

@@ -55,9 +55,10 @@ test(
       const { hostsPath, resolvConfPath } = sbox.info();
       assert.match(readFileSync(hostsPath, 'utf8'), /^10\.40\.0\.2\ttest\.docker\.io test$/m);
       assert.match(readFileSync(hostsPath, 'utf8'), /^127\.0\.0\.1\tlocalhost$/m);
+      // The embedded DNS serves it: its resolver, then the host's search domains and options.
       assert.equal(
         readFileSync(resolvConfPath, 'utf8'),
-        'nameserver 10.99.0.53\nsearch example.test\noptions ndots:2\n',
+        'nameserver 127.0.0.11\nsearch example.test\noptions ndots:2\n',
       );
 
       assert.equal(controller.networkByName('network1'), network);
@@ -133,7 +134,7 @@ test(
       await assert.rejects(a.delete(), NotFoundError);
       await b.delete();
       await network.delete();
-      await assert.rejects(network.delete(), InvalidParameterError);
+      await assert.rejects(network.delete(), NotFoundError);
     }),
 );
 

@@ -117,7 +117,7 @@ after(async () => {
   }
 });
 
-test('podman (CNI backend): two containers on a wasmnet network ping each other; nothing is left after', {
+test('podman (CNI backend): two containers on a wasmnet network ping each other and resolve names; nothing is left after', {
   skip,
   timeout: 120_000,
 }, async () => {
@@ -127,6 +127,12 @@ test('podman (CNI backend): two containers on a wasmnet network ping each other;
   assert.match(ipOf('pa'), /^10\.94\.0\.\d+$/);
   assert.match(podman('exec', 'pa', 'ping', '-c', '1', '-W', '2', ipOf('pb')), /1 packets received/);
   assert.match(podman('exec', 'pb', 'ping', '-c', '1', '-W', '2', ipOf('pa')), /1 packets received/);
+  // Names: podman puts the result's nameserver (the embedded DNS, 127.0.0.11) in resolv.conf.
+  assert.match(podman('exec', 'pa', 'busybox', 'cat', '/etc/resolv.conf'), /^nameserver 127\.0\.0\.11$/m);
+  assert.match(
+    podman('exec', 'pa', 'busybox', 'nslookup', 'pb'),
+    new RegExp(`Address:\\s+${ipOf('pb').replaceAll('.', '\\.')}`),
+  );
   const api = new ApiClient(host.path('wasmnet.sock'));
   assert.equal((await api.get<SandboxView[]>('/v1/sandboxes')).length, 2);
 

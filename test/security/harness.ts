@@ -132,7 +132,9 @@ export function neighbour(
       failures.push(`create network: ${String(error)}`);
       return;
     }
-    for (let i = 0; running; i++) {
+    // A test that fails before it stops the neighbour stops the daemon in its after hook: end with it.
+    const daemonAlive = (): boolean => daemon.child.exitCode === null && daemon.child.signalCode === null;
+    for (let i = 0; running && daemonAlive(); i++) {
       const sandbox = `nb-${i}`;
       const endpoint = `nb-ep-${i}`;
       const step = async (what: string, call: () => Promise<unknown>): Promise<boolean> => {

@@ -61,10 +61,8 @@ test('text injected into hosts and resolv.conf is refused by the API; neighbour 
   const hosts = readFileSync(join(filesDir, `${sandbox.id}.hosts`), 'utf8');
   assert.match(hosts, /^10\.0\.0\.1\tdb\.internal$/m);
   const resolv = readFileSync(join(filesDir, `${sandbox.id}.resolv.conf`), 'utf8');
-  assert.equal(
-    resolv,
-    'nameserver 10.0.0.53\nnameserver 2001:db8::53\nsearch example.com corp.example.com.\noptions ndots:2 edns0\n',
-  );
+  // The embedded DNS answers in the sandbox and forwards to the given nameservers (as Docker's does).
+  assert.equal(resolv, 'nameserver 127.0.0.11\nsearch example.com corp.example.com.\noptions ndots:2 edns0\n');
   await daemon.api.delete(`/v1/sandboxes/${sandbox.id}`);
   for (const file of existsSync(filesDir) ? readdirSync(filesDir) : [])
     assert.doesNotMatch(readFileSync(join(filesDir, file), 'utf8'), /6\.6\.6\.6|google|evil/, `${file}: injected`);
