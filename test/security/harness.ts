@@ -33,7 +33,14 @@ export async function startDaemon(
   extraArgs: string[] = [],
 ): Promise<Daemon> {
   const host = makeHost(label);
-  t.after(() => host.cleanup());
+  // After hooks run in the order they were added: one hook stops the daemon, then removes the
+  // host with the sandbox namespaces the daemon left (a failed test may leave some).
+  host.namespaceDir(join('daemon', 'netns'));
+  let stopDaemon = async (_graceMs: number): Promise<unknown> => undefined;
+  t.after(async () => {
+    await stopDaemon(2_000);
+    host.cleanup();
+  });
   const socket = join(host.dir, 'run', 'wasmnet.sock');
   const dataDir = join(host.dir, 'daemon');
   const driversDir = join(dataDir, 'drivers');
@@ -69,7 +76,7 @@ export async function startDaemon(
     clearTimeout(timer);
     return code;
   };
-  t.after(() => stop(2_000));
+  stopDaemon = stop;
   for (let i = 0; !existsSync(socket); i++) {
     if (i > 600 || child.exitCode !== null) throw new Error(`the daemon did not start; logs:\n${logs}`);
     await sleep(50);
