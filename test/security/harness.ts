@@ -97,16 +97,36 @@ export async function startDaemon(
 /** Sysctls a driver could reach host-wide, read inside the namespace at `path`. */
 const WATCHED_SYSCTLS = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding', 'net/ipv4/conf/all/rp_filter'];
 
+/** Where Debian's nftables puts its CLI; without it the ruleset is not compared. */
+const NFT = '/usr/sbin/nft';
+
 /**
- * What an attack must leave unchanged in a namespace: its links, addresses, routes and the
- * watched sysctls (read through nsenter, independently of wasmnet's own code).
+ * What an attack must leave unchanged in a namespace: its links, addresses, routes, the watched
+ * sysctls and, where `nft` is installed, its ruleset without counters (read through nsenter,
+ * independently of wasmnet's own code).
  */
 export function namespaceState(path: string): string {
   const sysctls = WATCHED_SYSCTLS.map((key) => {
     const value = execFileSync('nsenter', [`--net=${path}`, 'cat', join('/proc/sys', key)], { encoding: 'utf8' });
     return `${key}=${value.trim()}`;
   });
-  return JSON.stringify({ ip: JSON.parse(ipState(path)) as unknown, sysctls });
+  const nft = existsSync(NFT) ? nftRules(path) : 'nft not installed';
+  return JSON.stringify({ ip: JSON.parse(ipState(path)) as unknown, sysctls, nft });
+}
+
+/**
+ * The namespace's nftables rules and set elements, without counters or handles. Tables and
+ * chains are left out: the empty table the host's firewall makes on first use is its own.
+ */
+function nftRules(path: string): unknown[] {
+  const listed = execFileSync('nsenter', [`--net=${path}`, NFT, '--stateless', '--json', 'list', 'ruleset'], {
+    encoding: 'utf8',
+  });
+  const items = (JSON.parse(listed) as { nftables: Array<Record<string, Record<string, unknown>>> }).nftables;
+  return items.flatMap(({ rule, set }): unknown[] => {
+    if (rule !== undefined) return [{ ...rule, handle: undefined }];
+    return set?.elem === undefined ? [] : [{ set: set.name, elem: set.elem }];
+  });
 }
 
 /** The namespace the tests run in (the machine's own): wasmnet must never touch it. */
