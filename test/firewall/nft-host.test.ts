@@ -64,15 +64,20 @@ async function world(t: { after(fn: () => unknown): void }, label: string): Prom
   };
 }
 
-/** busybox httpd serving `body` on port 80 inside the sandbox's namespace; stopped by pid in t.after. */
-function httpd(t: { after(fn: () => unknown): void }, dir: string, key: string, body: string): void {
+/**
+ * busybox httpd serving `body` on port 80 inside the sandbox's namespace. Returns its stop; also
+ * stopped in t.after (nsenter execs busybox: the child's pid is the server's).
+ */
+function httpd(t: { after(fn: () => unknown): void }, dir: string, key: string, body: string): () => void {
   const root = join(dir, 'www');
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, 'index.html'), `${body}\n`);
   const child = spawn('nsenter', [`--net=${key}`, BUSYBOX, 'httpd', '-f', '-p', '80', '-h', root], {
     stdio: 'ignore',
   });
-  t.after(() => void child.kill('SIGKILL'));
+  const stop = () => void child.kill('SIGKILL');
+  t.after(stop);
+  return stop;
 }
 
 /** GET http://ip:port/ from the namespace at `netns` (Node as the client; busybox's wget is static-NSS broken). */
@@ -106,9 +111,13 @@ test('nftables-only host: sandboxes reach each other, the outside (masquerade) a
   assert.ok(ping(a.key, b.ip), 'a pings b');
   assert.ok(ping(b.key, a.ip), 'b pings a');
   assert.ok(ping(a.key, OUTSIDE_IP), 'a pings the outside namespace, which has no route back: masquerade');
-  httpd(t, w.daemon.host.dir, b.key, 'hello-nft');
-  assert.match(await eventually('from outside', () => fetchFrom(w.outside, HOST_IP, 8080)), /hello-nft/);
-  assert.match(fetchFrom(w.daemon.hostNetns, HOST_IP, 8080) ?? '', /hello-nft/, 'from the host namespace');
+  const stopHttpd = httpd(t, w.daemon.host.dir, b.key, 'hello-nft');
+  try {
+    assert.match(await eventually('from outside', () => fetchFrom(w.outside, HOST_IP, 8080)), /hello-nft/);
+    assert.match(fetchFrom(w.daemon.hostNetns, HOST_IP, 8080) ?? '', /hello-nft/, 'from the host namespace');
+  } finally {
+    stopHttpd();
+  }
   await w.wasmnet('sandbox', 'rm', 'sb');
   assert.equal(fetchFrom(w.outside, HOST_IP, 8080), undefined, 'the port goes with the sandbox');
 });
