@@ -76,13 +76,17 @@ export class NftFirewall {
   /** Adds the nftables rules of `owned` (nothing when the same owner has it already). */
   add(owned: OwnedRule): void {
     const comment = ownerComment(owned);
-    if (this.#find((rule) => ownerComment(rule.owned) === comment, chainsOf(owned.rule)).length > 0) return;
+    const rules = nftRules(owned.rule);
+    // A rule's nftables rules are added in one atomic batch: one of them present means all are.
+    const probe = rules.find((rule) => rule.place !== 'accept');
+    const probed = probe === undefined ? chainsOf(owned.rule) : [[OWN_TABLE, probe.place] as [string, string]];
+    if (this.#find((rule) => ownerComment(rule.owned) === comment, probed).length > 0) return;
     this.#ensureOwnTable();
     const acceptIn = this.#acceptChain();
     const messages: NftMessage[] = [];
     const element = isolatedElement(owned.rule);
     if (element !== undefined) messages.push(setElement(FAMILY, OWN_TABLE, ISOLATED_SET, element, true));
-    for (const rule of nftRules(owned.rule)) {
+    for (const rule of rules) {
       const [table, chain] = rule.place === 'accept' ? acceptIn : [OWN_TABLE, rule.place];
       messages.push(newRule(FAMILY, { table, chain, expressions: rule.expressions, comment, append: rule.append }));
     }
