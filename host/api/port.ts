@@ -2,7 +2,14 @@
 // plugin and the metrics need. The real controller is adapted to it (controller-adapter.ts);
 // views are plain JSON-ready records so the routes never hold live controller objects.
 import type { EndpointInfo } from '../controller/endpoint.js';
-import type { EndpointOptions, IpamConfig, JoinOptions, NetworkRecord, SandboxOptions } from '../controller/model.js';
+import type {
+  EndpointOptions,
+  IpamConfig,
+  JoinOptions,
+  NetworkRecord,
+  PortBinding,
+  SandboxOptions,
+} from '../controller/model.js';
 
 /** A network as the controller records it (without internal bookkeeping), with its endpoint ids. */
 export type NetworkView = Omit<NetworkRecord, 'ipamOptions' | 'tables' | 'state'> & { endpoints: string[] };
@@ -26,6 +33,8 @@ export interface SandboxView {
   key: string;
   /** Endpoint ids in join order. */
   endpoints: string[];
+  /** The ports its joins published. */
+  ports: PortBinding[];
 }
 
 /** A sandbox's options; `externalKey` puts it on a namespace dockerd or a CNI runtime made. */

@@ -7,7 +7,7 @@ import {
   MAX_EXTRA_HOSTS,
   SEARCH_DOMAIN,
 } from '../controller/sandbox-options.js';
-import { array, bool, int, object, optional, record, str, type Infer } from './schema.js';
+import { array, bool, int, object, oneOf, optional, record, str, type Infer } from './schema.js';
 
 const name = str({ min: 1, max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ });
 const cidr = str({ min: 1, max: 64 });
@@ -58,6 +58,17 @@ export const join = object({
   priority: optional(int(-1000000, 1000000)),
   interfaceName: optional(str({ min: 1, max: 15, pattern: /^[A-Za-z0-9_.-]+$/ })),
   handOver: optional(bool()),
+  publish: optional(
+    array(
+      object({
+        protocol: oneOf('tcp', 'udp'),
+        hostIp: optional(ip),
+        hostPort: int(1, 65535),
+        containerPort: int(1, 65535),
+      }),
+      256,
+    ),
+  ),
 });
 
 export const leave = object({ sandbox: str({ min: 1, max: 255 }) });

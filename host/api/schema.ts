@@ -49,6 +49,18 @@ export function str(
   };
 }
 
+/** One of a fixed set of strings. */
+export function oneOf<T extends string>(...values: T[]): Schema<T> {
+  return {
+    parse(value, path = '') {
+      if (typeof value !== 'string') throw wrongType(path, 'a string', value);
+      if (!(values as string[]).includes(value))
+        throw new SchemaError('invalid-value', path, `must be one of ${values.join(', ')}`);
+      return value as T;
+    },
+  };
+}
+
 export function bool(): Schema<boolean> {
   return {
     parse(value, path = '') {

@@ -3,6 +3,7 @@ import { seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
 import { EXIT_FAILED, EXIT_OK, group, pairs, parse, removeEach, UsageError, type Command } from './command.js';
 import { print, shortId } from './output.js';
+import { parsePublish } from './ports.js';
 
 const ls: Command = {
   name: 'ls',
@@ -136,6 +137,9 @@ Options:
       --alias NAME        Another name the sandbox resolves as on NETWORK (repeatable)
       --priority N        Gateway priority (higher wins the default route)
       --interface NAME    Interface name in the sandbox (default eth0, eth1, ...)
+  -p, --publish [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]
+                          Publish a port of the sandbox on the host (repeatable; tcp by
+                          default); the endpoint must become the sandbox's gateway endpoint
 `,
   async run(args, ctx) {
     const p = parse(
@@ -148,12 +152,14 @@ Options:
         alias: { type: 'string', multiple: true },
         priority: { type: 'string' },
         interface: { type: 'string' },
+        publish: { type: 'string', short: 'p', multiple: true },
       },
       { min: 2, max: 2, names: 'NETWORK and SANDBOX' },
     );
     const [networkRef, sandboxRef] = p.positionals as [string, string];
     const priority = p.str('priority');
     if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new UsageError('--priority wants an integer');
+    const publish = p.list('publish').map(parsePublish);
     const sandbox = await ctx.client.get<SandboxView>(`/v1/sandboxes/${seg(sandboxRef)}`);
     const network = await ctx.client.get<NetworkView>(`/v1/networks/${seg(networkRef)}`);
     const endpoint = await ctx.client.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
@@ -170,6 +176,7 @@ Options:
           sandbox: sandbox.id,
           ...(priority === undefined ? {} : { priority: Number(priority) }),
           ...(p.str('interface') ? { interfaceName: p.str('interface') } : {}),
+          ...(publish.length > 0 ? { publish } : {}),
         },
       );
       ctx.io.stdout(ctx.json ? `${JSON.stringify(joined, null, 2)}\n` : `${joined.id}\n`);

@@ -1,25 +1,44 @@
-// wasmnet sandbox ls|create|rm.
+// wasmnet sandbox ls|inspect|create|rm.
 import { resolve } from 'node:path';
+import { seg } from '../api/client.js';
 import type { SandboxView } from '../api/port.js';
 import { EXIT_OK, group, parse, removeEach, type Command } from './command.js';
 import { print, shortId } from './output.js';
+import { formatPort } from './ports.js';
 
 const ls: Command = {
   name: 'ls',
   summary: 'List sandboxes',
   help: `Usage: wasmnet sandbox ls [--format table|json]
 
-List sandboxes: id, container id, namespace path and endpoint count.
+List sandboxes: id, container id, namespace path, endpoint count and published ports.
 `,
   async run(args, ctx) {
     parse(args, {}, { min: 0, max: 0, names: '' });
     const sandboxes = await ctx.client.get<SandboxView[]>('/v1/sandboxes');
-    print(ctx, sandboxes, ['SANDBOX ID', 'CONTAINER', 'KEY', 'ENDPOINTS'], (s) => [
+    print(ctx, sandboxes, ['SANDBOX ID', 'CONTAINER', 'KEY', 'ENDPOINTS', 'PORTS'], (s) => [
       shortId(s.id),
       s.containerId,
       s.key,
       String(s.endpoints.length),
+      s.ports.map(formatPort).join(',') || '-',
     ]);
+    return EXIT_OK;
+  },
+};
+
+const inspect: Command = {
+  name: 'inspect',
+  summary: 'Show sandboxes in detail (JSON), with their published ports',
+  help: `Usage: wasmnet sandbox inspect SANDBOX [SANDBOX...]
+
+Print each sandbox (by id or container id) as JSON.
+`,
+  async run(args, ctx) {
+    const p = parse(args, {}, { min: 1, max: Infinity, names: 'SANDBOX' });
+    const out: SandboxView[] = [];
+    for (const ref of p.positionals) out.push(await ctx.client.get<SandboxView>(`/v1/sandboxes/${seg(ref)}`));
+    ctx.io.stdout(`${JSON.stringify(out, null, 2)}\n`);
     return EXIT_OK;
   },
 };
@@ -95,4 +114,9 @@ Remove sandboxes by id or container id: their endpoints leave, the namespace goe
   },
 };
 
-export const sandboxCommand = group('sandbox', 'Manage sandboxes (container network namespaces)', [ls, create, rm]);
+export const sandboxCommand = group('sandbox', 'Manage sandboxes (container network namespaces)', [
+  ls,
+  inspect,
+  create,
+  rm,
+]);

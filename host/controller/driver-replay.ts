@@ -13,6 +13,7 @@ import { replayAddresses, replayPools } from './ipam-replay.js';
 import { pickGateway } from './join.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 import { driverOptions, ipamData } from './network.js';
+import { joinDriverOptions } from './ports.js';
 import type { RecordStore } from './record-store.js';
 
 /** A component's new instance: its drivers and IPAM drivers, called directly (not queued). */
@@ -101,7 +102,7 @@ class KnownStateReplay {
       const join = endpoint.join;
       const sandbox = join === undefined || join.state === 'creating' ? undefined : this.#sandboxes.get(join.sandboxId);
       if (sandbox === undefined) continue;
-      const options = toOptions(sandbox.config.options ?? {});
+      const options = joinDriverOptions(sandbox.config.options, join?.publish);
       await this.#attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, options));
       if (programs && !network.internal && this.#gatewayOf(sandbox.id)?.id === endpoint.id) {
         await this.#attempt(`ProgramExternalConnectivity ${endpoint.name}`, () =>

@@ -2,13 +2,14 @@
 // sandbox, the join's table entries, the gateway endpoint's default route and external
 // connectivity, and the hosts file. A failed join undoes all of it.
 import { linkOperation } from '../drivers/index.js';
-import { toOptions, withUndo, type Context } from './context.js';
+import { withUndo, type Context } from './context.js';
 import { programsExternalConnectivity, type JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
 import { tolerate } from './ipam-alloc.js';
 import type { JoinOptions, JoinRecord } from './model.js';
 import type { DefaultGateway } from './plumbing.js';
+import { joinDriverOptions } from './ports.js';
 import type { Sandbox } from './sandbox.js';
 
 /** libnetwork's host network type: its endpoints share the host's namespace. */
@@ -82,7 +83,9 @@ export async function joinSandbox(
     options.handOver !== true && sandbox.ownsNamespace()
       ? (options.interfaceName ?? freeName(sandbox, DEFAULT_DST_PREFIX))
       : undefined;
-  const joinOptions = toOptions(sandbox.record.config.options ?? {}).filter(([key]) => key !== INTERFACE_NAME_OPTION);
+  const joinOptions = joinDriverOptions(sandbox.record.config.options, options.publish).filter(
+    ([key]) => key !== INTERFACE_NAME_OPTION,
+  );
   if (offeredName !== undefined) joinOptions.push([INTERFACE_NAME_OPTION, offeredName]);
   await withUndo(ctx.warn, async (undo) => {
     const effects: JoinEffects = { staticRoutes: [], disableGatewayService: false, tableEntries: [] };
@@ -91,6 +94,7 @@ export async function joinSandbox(
       sandboxId: sandbox.id(),
       dstName: '',
       priority: options.priority ?? 0,
+      ...(options.publish === undefined || options.publish.length === 0 ? {} : { publish: options.publish }),
       effects,
       state: 'creating',
     };
@@ -166,6 +170,7 @@ export async function joinSandbox(
     });
     sandbox.refreshHosts();
     const after = gatewayEndpoint(sandbox.endpoints());
+    checkPublishing(ctx, endpoint, before, after);
     if (after !== before && before !== undefined) {
       await revoke(ctx, before);
       undo.push('re-program the former gateway endpoint', () => program(ctx, before));
@@ -334,6 +339,30 @@ function freeName(sandbox: Sandbox, prefix: string): string {
   return `${prefix}${index}`;
 }
 
+/**
+ * A join's ports are published on the sandbox's gateway endpoint only (as libnetwork publishes
+ * a container's): a join that publishes must become it, and no join may take that place from an
+ * endpoint that publishes (its ports would go). Refused rather than ignored.
+ */
+function checkPublishing(
+  ctx: Context,
+  endpoint: Endpoint,
+  before: Endpoint | undefined,
+  after: Endpoint | undefined,
+): void {
+  const network = endpoint.network;
+  if (endpoint.record.join?.publish !== undefined && (after !== endpoint || !hasExternalConnectivity(ctx, network)))
+    throw new ForbiddenError(
+      `endpoint ${endpoint.name()} cannot publish ports: ${network.internal() ? `network ${network.name()} is internal` : 'it would not be the gateway endpoint of its sandbox (raise its --priority)'}`,
+      'not-gateway',
+    );
+  if (before !== undefined && after !== before && before.record.join?.publish !== undefined)
+    throw new ForbiddenError(
+      `endpoint ${endpoint.name()} would take the gateway from ${before.name()}, which publishes ports (lower its --priority)`,
+      'gateway-publishes',
+    );
+}
+
 /** libnetwork skips internal networks; a driver may say it has nothing to program (its capability). */
 function hasExternalConnectivity(ctx: Context, network: Endpoint['network']): boolean {
   return !network.internal() && programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability);
@@ -346,7 +375,11 @@ async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
   try {
     await ctx
       .driver(network.type())
-      .programExternalConnectivity(network.id(), endpoint.id(), toOptions(sandbox?.record.config.options ?? {}));
+      .programExternalConnectivity(
+        network.id(),
+        endpoint.id(),
+        joinDriverOptions(sandbox?.record.config.options, endpoint.record.join?.publish),
+      );
   } catch (error) {
     throw asNetworkError(error, `driver ${network.type()} ProgramExternalConnectivity`);
   }

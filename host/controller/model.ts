@@ -66,6 +66,16 @@ export interface JoinOptions {
    * engine to move into its sandbox; the endpoint's info() names it (srcName, dstPrefix).
    */
   handOver?: boolean;
+  /** Ports to publish on this endpoint (it must become the sandbox's gateway endpoint). */
+  publish?: PortBinding[];
+}
+
+/** A published port: the host's port (on every address of the host unless `hostIp`) to the endpoint's. */
+export interface PortBinding {
+  protocol: 'tcp' | 'udp';
+  hostIp?: string;
+  hostPort: number;
+  containerPort: number;
 }
 
 /** One IPAM pool of a network, with its gateway and aux addresses (CIDRs with the pool's mask). */
@@ -108,6 +118,8 @@ export interface JoinRecord {
   /** A handed-over interface: its name in the host namespace and the prefix the engine names it with. */
   handedOver?: { srcName: string; dstPrefix: string };
   priority: number;
+  /** The ports the join asked to publish (JoinOptions.publish). */
+  publish?: PortBinding[];
   effects: JoinEffects;
   state: RecordState;
 }

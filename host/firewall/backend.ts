@@ -76,13 +76,17 @@ export class NftFirewall {
   /** Adds the nftables rules of `owned` (nothing when the same owner has it already). */
   add(owned: OwnedRule): void {
     const comment = ownerComment(owned);
-    if (this.#find((rule) => ownerComment(rule.owned) === comment).length > 0) return;
+    const rules = nftRules(owned.rule);
+    // A rule's nftables rules are added in one atomic batch: one of them present means all are.
+    const probe = rules.find((rule) => rule.place !== 'accept');
+    const probed = probe === undefined ? chainsOf(owned.rule) : [[OWN_TABLE, probe.place] as [string, string]];
+    if (this.#find((rule) => ownerComment(rule.owned) === comment, probed).length > 0) return;
     this.#ensureOwnTable();
     const acceptIn = this.#acceptChain();
     const messages: NftMessage[] = [];
     const element = isolatedElement(owned.rule);
     if (element !== undefined) messages.push(setElement(FAMILY, OWN_TABLE, ISOLATED_SET, element, true));
-    for (const rule of nftRules(owned.rule)) {
+    for (const rule of rules) {
       const [table, chain] = rule.place === 'accept' ? acceptIn : [OWN_TABLE, rule.place];
       messages.push(newRule(FAMILY, { table, chain, expressions: rule.expressions, comment, append: rule.append }));
     }
@@ -94,7 +98,11 @@ export class NftFirewall {
   /** Removes `driver`'s rule (whatever operation added it); false when it had none. */
   remove(driver: string, rule: Rule): boolean {
     const key = ruleKey(rule);
-    return this.#delete(this.#find((found) => found.owned.driver === driver && ruleKey(found.owned.rule) === key)) > 0;
+    const found = this.#find(
+      (rule) => rule.owned.driver === driver && ruleKey(rule.owned.rule) === key,
+      chainsOf(rule),
+    );
+    return this.#delete(found) > 0;
   }
 
   /** Removes every rule of `operation`; returns what each was. */
@@ -175,12 +183,8 @@ export class NftFirewall {
     return [DOCKER_TABLE, ACCEPT_CHAIN];
   }
 
-  /** The firewall's nftables rules that `wanted` picks, in every chain they can be in. */
-  #find(wanted: (rule: Located) => boolean): Located[] {
-    const chains: Array<[string, string]> = [
-      ...Object.keys(OWN_CHAINS).map((chain): [string, string] => [OWN_TABLE, chain]),
-      [DOCKER_TABLE, ACCEPT_CHAIN],
-    ];
+  /** The firewall's nftables rules that `wanted` picks, in `chains` (default: every chain they can be in). */
+  #find(wanted: (rule: Located) => boolean, chains = ALL_CHAINS): Located[] {
     const found: Located[] = [];
     for (const [table, chain] of chains) {
       for (const rule of this.#dumpOrNone(dump('rules', FAMILY, table, chain))) {
@@ -238,6 +242,28 @@ export class NftFirewall {
       throw error;
     }
   }
+}
+
+/** Every chain the firewall's rules can be in. */
+const ALL_CHAINS: ReadonlyArray<[string, string]> = [
+  ...Object.keys(OWN_CHAINS).map((chain): [string, string] => [OWN_TABLE, chain]),
+  [DOCKER_TABLE, ACCEPT_CHAIN],
+];
+
+/** The chains `rule`'s nftables rules can be in: a lookup of one rule reads only those. */
+function chainsOf(rule: Rule): Array<[string, string]> {
+  const chains = new Map<string, [string, string]>();
+  for (const { place } of nftRules(rule)) {
+    const where: Array<[string, string]> =
+      place === 'accept'
+        ? [
+            [OWN_TABLE, 'forward'],
+            [DOCKER_TABLE, ACCEPT_CHAIN],
+          ]
+        : [[OWN_TABLE, place]];
+    for (const chain of where) chains.set(chain.join(' '), chain);
+  }
+  return [...chains.values()];
 }
 
 const forwardsOut = (rule: Rule): boolean => rule.tag === 'accept-forwarding' && rule.val.external;

@@ -178,6 +178,7 @@ export class InMemoryControllerPort implements ControllerPort {
       containerId,
       key: options.externalKey ?? `/run/wasmnet/netns/${id.slice(0, 12)}`,
       endpoints: [],
+      ports: [],
     };
     this.sandboxes.set(id, view);
     return clone(view);

@@ -24,7 +24,7 @@ const HELPS: string[][] = [
   ['daemon', '--help'],
   ...['network', 'sandbox', 'driver', 'ipam'].map((g) => [g, '--help']),
   ...['ls', 'create', 'inspect', 'rm', 'connect', 'disconnect'].map((v) => ['network', v, '--help']),
-  ...['ls', 'create', 'rm'].map((v) => ['sandbox', v, '--help']),
+  ...['ls', 'inspect', 'create', 'rm'].map((v) => ['sandbox', v, '--help']),
   ...['ls', 'load', 'upgrade', 'unload', 'inspect'].map((v) => ['driver', v, '--help']),
   ['ipam', 'ls', '--help'],
 ];
@@ -108,7 +108,7 @@ test('network, sandbox, connect, disconnect, rm against a daemon', async (t) => 
   const again = await cli(['network', 'disconnect', 'net1', 'c1'], env);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /not connected/);
-  assert.match((await cli(['sandbox', 'ls'], env)).stdout, /SANDBOX ID\s+CONTAINER\s+KEY\s+ENDPOINTS\n.*c1/);
+  assert.match((await cli(['sandbox', 'ls'], env)).stdout, /SANDBOX ID\s+CONTAINER\s+KEY\s+ENDPOINTS\s+PORTS\n.*c1/);
   assert.equal((await cli(['sandbox', 'rm', 'c1'], env)).code, 0);
   assert.equal((await cli(['network', 'rm', 'net1', 'ghost'], env)).code, 1);
   assert.equal(port.networks.size, 0);

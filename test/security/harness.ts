@@ -33,6 +33,14 @@ export async function startDaemon(
   extraArgs: string[] = [],
 ): Promise<Daemon> {
   const host = makeHost(label);
+  // After hooks run in the order they were added: one hook stops the daemon, then removes the
+  // host with the sandbox namespaces the daemon left (a failed test may leave some).
+  host.namespaceDir(join('daemon', 'netns'));
+  let stopDaemon = async (_graceMs: number): Promise<unknown> => undefined;
+  t.after(async () => {
+    await stopDaemon(2_000);
+    host.cleanup();
+  });
   const socket = join(host.dir, 'run', 'wasmnet.sock');
   const dataDir = join(host.dir, 'daemon');
   const driversDir = join(dataDir, 'drivers');
@@ -68,11 +76,7 @@ export async function startDaemon(
     clearTimeout(timer);
     return code;
   };
-  // The daemon goes first: its namespaces stay mounted while it runs, and the host's cleanup removes them.
-  t.after(async () => {
-    await stop(2_000);
-    host.cleanup();
-  });
+  stopDaemon = stop;
   for (let i = 0; !existsSync(socket); i++) {
     if (i > 600 || child.exitCode !== null) throw new Error(`the daemon did not start; logs:\n${logs}`);
     await sleep(50);
@@ -93,16 +97,36 @@ export async function startDaemon(
 /** Sysctls a driver could reach host-wide, read inside the namespace at `path`. */
 const WATCHED_SYSCTLS = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding', 'net/ipv4/conf/all/rp_filter'];
 
+/** Where Debian's nftables puts its CLI; without it the ruleset is not compared. */
+const NFT = '/usr/sbin/nft';
+
 /**
- * What an attack must leave unchanged in a namespace: its links, addresses, routes and the
- * watched sysctls (read through nsenter, independently of wasmnet's own code).
+ * What an attack must leave unchanged in a namespace: its links, addresses, routes, the watched
+ * sysctls and, where `nft` is installed, its ruleset without counters (read through nsenter,
+ * independently of wasmnet's own code).
  */
 export function namespaceState(path: string): string {
   const sysctls = WATCHED_SYSCTLS.map((key) => {
     const value = execFileSync('nsenter', [`--net=${path}`, 'cat', join('/proc/sys', key)], { encoding: 'utf8' });
     return `${key}=${value.trim()}`;
   });
-  return JSON.stringify({ ip: JSON.parse(ipState(path)) as unknown, sysctls });
+  const nft = existsSync(NFT) ? nftRules(path) : 'nft not installed';
+  return JSON.stringify({ ip: JSON.parse(ipState(path)) as unknown, sysctls, nft });
+}
+
+/**
+ * The namespace's nftables rules and set elements, without counters or handles. Tables and
+ * chains are left out: the empty table the host's firewall makes on first use is its own.
+ */
+function nftRules(path: string): unknown[] {
+  const listed = execFileSync('nsenter', [`--net=${path}`, NFT, '--stateless', '--json', 'list', 'ruleset'], {
+    encoding: 'utf8',
+  });
+  const items = (JSON.parse(listed) as { nftables: Array<Record<string, Record<string, unknown>>> }).nftables;
+  return items.flatMap(({ rule, set }): unknown[] => {
+    if (rule !== undefined) return [{ ...rule, handle: undefined }];
+    return set?.elem === undefined ? [] : [{ set: set.name, elem: set.elem }];
+  });
 }
 
 /** The namespace the tests run in (the machine's own): wasmnet must never touch it. */

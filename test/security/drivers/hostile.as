@@ -6,9 +6,13 @@
 //   log:    `count` warn lines of `size` bytes
 //   sysctl: sets `sysctl` to `value` host-wide, or on the network's bridge with `link`
 //   mac:    sets a MAC address of `size` bytes
+//   firewall: adds the `rule` (masquerade of `subnet`, publish of host port `port` to the
+//           endpoint's address, forward) on `bridge` (default: the network's own), in Join
+//           (a call that may make rules), or in CreateEndpoint with `phase` = endpoint
 import {
-  Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, Netlink, Netns, NetworkInfo, Options,
-  Scope, Store, Sysctl, WitError, invalidParameter, optionBool, optionString, optionU32, registerDriver,
+  Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
+  Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Rule, Scope, Store, Sysctl, WitError,
+  invalidParameter, optionBool, optionString, optionU32, registerDriver,
 } from '@wasmnet/sdk';
 
 const NAME = 'hostile';
@@ -21,10 +25,13 @@ class Attack {
     public sysctl: string,
     public value: string,
     public link: bool,
+    public options: Options,
   ) {}
 }
 
 const attacks = new Map<string, Attack>();
+/** Endpoint id → its IPv4 address (no prefix), for a publish to point at. */
+const addresses = new Map<string, string>();
 
 function bridgeName(networkId: string): string {
   return `hs-${networkId.substring(0, 8)}`;
@@ -62,6 +69,29 @@ function sysctlAttack(networkId: string, attack: Attack): WitError | null {
   return Netlink.sysctlSet(Netns.host(), <Sysctl>key, attack.link ? bridgeName(networkId) : null, attack.value);
 }
 
+function firewallRule(networkId: string, endpointId: string, attack: Attack): Rule | null {
+  const named = optionString(attack.options, 'bridge');
+  const bridge = named !== null ? named : bridgeName(networkId);
+  const rule = optionString(attack.options, 'rule');
+  if (rule == 'masquerade') {
+    const subnet = optionString(attack.options, 'subnet');
+    return Rule.masquerade(new Masquerade(subnet !== null ? subnet : '', bridge));
+  }
+  if (rule == 'publish') {
+    const ip = addresses.has(endpointId) ? addresses.get(endpointId) : '';
+    const port = <u16>optionU32(attack.options, 'port', 8080);
+    return Rule.publish(new PublishedPort(bridge, Protocol.Tcp, null, port, ip, 80));
+  }
+  if (rule == 'forward') return Rule.acceptForwarding(new Forwarding(bridge, true));
+  return null;
+}
+
+function firewallAttack(networkId: string, endpointId: string, attack: Attack): WitError | null {
+  const rule = firewallRule(networkId, endpointId, attack);
+  if (rule === null) return invalidParameter('unknown firewall rule');
+  return Firewall.addRule(rule);
+}
+
 class Hostile extends Driver {
   createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4: IpamData[], ipv6: IpamData[]): WitError | null {
     const kind = optionString(options, 'attack');
@@ -72,6 +102,7 @@ class Hostile extends Driver {
       optionString(options, 'sysctl') || '',
       optionString(options, 'value') || '',
       optionBool(options, 'link', false),
+      options,
     );
     if (attack.link) {
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, false));
@@ -95,10 +126,29 @@ class Hostile extends Driver {
     if (attack.kind == 'log') return logAttack(attack);
     if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
+    if (attack.kind == 'firewall') {
+      const address = iface.address();
+      if (address !== null) addresses.set(endpointId, address.substring(0, address.indexOf('/')));
+      if (optionString(attack.options, 'phase') == 'endpoint') return firewallAttack(networkId, endpointId, attack);
+    }
     return null;
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
+    addresses.delete(endpointId);
+    return null;
+  }
+
+  /** Joins without an interface; a firewall attack runs here unless it runs in CreateEndpoint. */
+  join(networkId: string, endpointId: string, sandboxKey: string, info: JoinInfo, options: Options): WitError | null {
+    if (!attacks.has(networkId)) return null;
+    const attack = attacks.get(networkId);
+    if (attack.kind == 'firewall' && optionString(attack.options, 'phase') != 'endpoint')
+      return firewallAttack(networkId, endpointId, attack);
+    return null;
+  }
+
+  leave(networkId: string, endpointId: string): WitError | null {
     return null;
   }
 }

@@ -1,0 +1,34 @@
+// Published ports as drivers read them: libnetwork's port map option
+// (`com.docker.network.portmap`, []types.PortBinding as JSON), the form dockerd passes too.
+import type { PortBinding } from './model.js';
+
+export const PORT_MAP_OPTION = 'com.docker.network.portmap';
+
+const PROTOCOL_NUMBERS = { tcp: 6, udp: 17 } as const;
+
+/** The bindings in Docker's JSON shape. */
+export function portMapJson(ports: readonly PortBinding[]): string {
+  return JSON.stringify(
+    ports.map((port) => ({
+      Proto: PROTOCOL_NUMBERS[port.protocol],
+      IP: '',
+      Port: port.containerPort,
+      HostIP: port.hostIp ?? '',
+      HostPort: port.hostPort,
+      HostPortEnd: port.hostPort,
+    })),
+  );
+}
+
+/**
+ * The options a driver's Join and ProgramExternalConnectivity get: the sandbox's, with the
+ * join's published ports in place of the sandbox's port map when the join names some.
+ */
+export function joinDriverOptions(
+  sandboxOptions: Record<string, string> | undefined,
+  publish: readonly PortBinding[] | undefined,
+): Array<[string, string]> {
+  const options = Object.entries(sandboxOptions ?? {});
+  if (publish === undefined || publish.length === 0) return options;
+  return [...options.filter(([key]) => key !== PORT_MAP_OPTION), [PORT_MAP_OPTION, portMapJson(publish)]];
+}
