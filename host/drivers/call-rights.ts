@@ -21,6 +21,8 @@ export class CallRights {
     const endpoint = `${networkId}/${endpointId}`;
     // A replayed join of an endpoint already joined there must not end the right if it fails.
     const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
+    // Nor a replayed CreateNetwork (after a restart or an upgrade) end the pools of a live network.
+    const createdBefore = this.#networkPools.has(networkId);
     if (method === 'createNetwork') {
       const parents = (args[1] as Options)
         .filter(([key]) => key === 'parent' || key.endsWith('.parent'))
@@ -42,7 +44,7 @@ export class CallRights {
         this.rights.leave(this.owner, sandbox);
         this.#endpointSandboxes.delete(endpoint);
       }
-      if (method === 'createNetwork' && !ok) this.#networkPools.delete(networkId);
+      if (method === 'createNetwork' && !ok && !createdBefore) this.#networkPools.delete(networkId);
       if (method === 'deleteNetwork' && ok) {
         this.#networkPools.delete(networkId);
         for (const parent of this.#networkParents.get(networkId) ?? []) this.rights.revokeParent(this.owner, parent);

@@ -40,8 +40,8 @@ export function hostImports(services: HostImportServices): HostHandler {
       case 'netlink': {
         // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.netlink, with their WIT arguments.
         const call = { op: args[0], args: args.slice(1) } as NetlinkCall;
-        const { ownership, plumbing, owner } = services;
-        return guardedNetlink(ownership, plumbing, owner, call, services.operation());
+        const caller = { driver: services.owner, pools: services.pools() };
+        return guardedNetlink(services.ownership, services.plumbing, caller, call, services.operation());
       }
       case 'firewall': {
         // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.firewall.

@@ -5,6 +5,7 @@ import { excerpt } from '../excerpt.js';
 import { OwnershipRegistry, type LinkOp } from '../netlink/ownership.js';
 import { applyHostCall, type HostRules, type NetlinkCall } from '../wit/host-imports.js';
 import { DriverError, Forbidden, fromWire, type ErrorKind } from './errors.js';
+import { checkHostAddress, checkHostRoute } from './host-routes.js';
 
 export type { NetlinkCall, NetlinkOp } from '../wit/host-imports.js';
 
@@ -97,12 +98,20 @@ const LINK_USES: HostRules<'netlink', LinkUse[]> = {
   },
 };
 
+/** What the check needs to know of the calling component. */
+export interface NetlinkCaller {
+  driver: string;
+  /** The IPAM pools (CIDRs) of the networks the component's drivers created (CallRights.pools). */
+  pools: readonly string[];
+}
+
 /** Translates each netlink request into the link operations the ownership registry checks. */
 export class LinkOwnership {
   constructor(readonly registry = new OwnershipRegistry()) {}
 
-  /** Throws Forbidden unless `driver` may make the request. */
-  check(driver: string, call: NetlinkCall): void {
+  /** Throws Forbidden unless the caller may make the request. */
+  check(caller: NetlinkCaller, call: NetlinkCall): void {
+    const { driver } = caller;
     for (const [linkOp, where, name] of applyHostCall<'netlink', LinkUse[]>(LINK_USES, call)) {
       try {
         this.registry.check(driver, linkOp, where, name);
@@ -110,6 +119,8 @@ export class LinkOwnership {
         throw new Forbidden((error as Error).message);
       }
     }
+    if (call.op === 'addrAdd' && call.args[0].tag === 'host') checkHostAddress(driver, call.args[1].cidr, caller.pools);
+    if (call.op === 'routeAdd' && call.args[0].tag === 'host') checkHostRoute(driver, call.args[1], caller.pools);
     if (call.op === 'sysctlSet') {
       const [ns, key, link, value] = call.args;
       if (link === undefined && ns.tag === 'host' && !HOST_WIDE_SYSCTLS.has(key)) {
@@ -142,11 +153,12 @@ export class LinkOwnership {
 export function guardedNetlink(
   ownership: LinkOwnership,
   backend: PlumbingBackend,
-  driver: string,
+  caller: NetlinkCaller,
   call: NetlinkCall,
   operation?: string,
 ): unknown {
-  ownership.check(driver, call);
+  ownership.check(caller, call);
+  const { driver } = caller;
   const ns = call.args[0];
   const done = (value: unknown): unknown => {
     ownership.record(driver, call, operation);

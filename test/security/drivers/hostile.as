@@ -6,9 +6,12 @@
 //   log:    `count` warn lines of `size` bytes
 //   sysctl: sets `sysctl` to `value` host-wide, or on the network's bridge with `link`
 //   mac:    sets a MAC address of `size` bytes
+//   address: adds the address `cidr` on the network's bridge (`link`) in the host namespace
+//   route:  adds a route to `cidr` (`default`: none) through the network's bridge in the host namespace
 import {
-  Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, Netlink, Netns, NetworkInfo, Options,
-  Scope, Store, Sysctl, WitError, invalidParameter, optionBool, optionString, optionU32, registerDriver,
+  Address, Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, Netlink, Netns, NetworkInfo,
+  Options, Route, RouteScope, Scope, Store, Sysctl, WitError, invalidParameter, optionBool, optionString, optionU32,
+  registerDriver,
 } from '@wasmnet/sdk';
 
 const NAME = 'hostile';
@@ -21,6 +24,7 @@ class Attack {
     public sysctl: string,
     public value: string,
     public link: bool,
+    public cidr: string,
   ) {}
 }
 
@@ -72,9 +76,10 @@ class Hostile extends Driver {
       optionString(options, 'sysctl') || '',
       optionString(options, 'value') || '',
       optionBool(options, 'link', false),
+      optionString(options, 'cidr') || '',
     );
     if (attack.link) {
-      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, false));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, true));
       if (!added.isOk) return added.error;
     }
     attacks.set(networkId, attack);
@@ -95,6 +100,11 @@ class Hostile extends Driver {
     if (attack.kind == 'log') return logAttack(attack);
     if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
+    if (attack.kind == 'address') return Netlink.addrAdd(Netns.host(), new Address(bridgeName(networkId), attack.cidr, true));
+    if (attack.kind == 'route') {
+      const destination: string | null = attack.cidr == 'default' ? null : attack.cidr;
+      return Netlink.routeAdd(Netns.host(), new Route(destination, null, bridgeName(networkId), RouteScope.Link));
+    }
     return null;
   }
 
