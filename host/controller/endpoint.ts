@@ -19,6 +19,7 @@ import type { EndpointOptions, EndpointRecord, JoinOptions } from './model.js';
 import type { Network } from './network.js';
 import type { Sandbox } from './sandbox.js';
 import { ipOf } from './cidr.js';
+import { linkOperation } from '../drivers/index.js';
 
 /** netlabel.MacAddress: what driverInfo() always reports. */
 export const MAC_ADDRESS = 'com.docker.network.endpoint.macaddress';
@@ -85,7 +86,9 @@ export class Endpoint {
         record.addressIpv6 = v6.address;
         record.poolV6 = v6.poolId;
       }
-      // A CreateEndpoint that failed half way may have left plumbing behind: DeleteEndpoint cleans it.
+      // A CreateEndpoint that failed half way may have left plumbing behind: DeleteEndpoint cleans
+      // it, then the host removes whatever of it is left.
+      undo.push('remove what CreateEndpoint made', () => ctx.links?.sweep(linkOperation.endpoint(id)));
       undo.push('driver DeleteEndpoint', () => driver.deleteEndpoint(network.id(), id));
       let result;
       try {

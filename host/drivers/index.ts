@@ -45,6 +45,7 @@ export {
 } from './plumbing.js';
 export { FileStore, MemoryStore, QuotaStore, type StoreBackend, type StoreWrite } from './store.js';
 export { DEFAULT_STORE_QUOTA, StoreQuotaExceeded, type StoreQuota } from './store-quota.js';
+export { DEFAULT_MAX_LINKS, LinkLimitExceeded } from './link-limit.js';
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
 export { parseDriverLimits, type DriverLimits } from './limits.js';
 export type { DriverSlot } from './slot.js';

@@ -14,6 +14,7 @@ import { DriverSlot, type SlotServices } from './slot.js';
 import { FileStore, QuotaStore, type StoreBackend } from './store.js';
 import { DEFAULT_STORE_QUOTA, type StoreQuota } from './store-quota.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
+import { DEFAULT_MAX_LINKS } from './link-limit.js';
 
 export interface RuntimeOptions {
   /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
@@ -37,6 +38,9 @@ export interface RuntimeOptions {
   /** Each driver's log limits (log-limit.ts; DEFAULT_LOG_LIMITS by default), overridable per owner. */
   logLimits?: Partial<LogLimits>;
   logLimitsByOwner?: Record<string, Partial<LogLimits>>;
+  /** How many links each driver may own at once; DEFAULT_MAX_LINKS by default, overridable per owner. */
+  maxLinks?: number;
+  maxLinksByOwner?: Record<string, number>;
   /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
   maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
@@ -204,6 +208,7 @@ export class DriverRuntime {
       },
       log,
       logLimits,
+      maxLinks: o.maxLinksByOwner?.[owner] ?? o.maxLinks ?? DEFAULT_MAX_LINKS,
       logDropped: (dropped: string, count: number) => {
         this.#droppedLogLines.set(dropped, this.droppedLogLines(dropped) + count);
         log(

@@ -37,6 +37,8 @@ export interface SlotServices {
   /** This owner's store quota (`store` enforces it too) and log limits. */
   storeQuota: StoreQuota;
   logLimits: LogLimits;
+  /** How many links this owner may own at once. */
+  maxLinks: number;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
@@ -299,6 +301,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         operation: () => serving.operation,
         firewall: this.services.firewall,
         pools: () => this.#rights.pools(),
+        maxLinks: this.services.maxLinks,
       }),
       storeWrites: (writes) => {
         this.services.store.apply(this.owner, writes);

@@ -8,9 +8,12 @@
 //   mac:    sets a MAC address of `size` bytes
 //   address: adds the address `cidr` on the network's bridge (`link`) in the host namespace
 //   route:  adds a route to `cidr` (`default`: none) through the network's bridge in the host namespace
+//   links:  creates `count` bridges in the host namespace, then fails (in CreateNetwork with `stage`
+//           `network`, which fails the network; with `count` 0 it only fails)
+//   macvlan: creates a macvlan on the parent link `value`
 import {
-  Address, Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, Netlink, Netns, NetworkInfo,
-  Options, Route, RouteScope, Scope, Store, Sysctl, WitError, invalidParameter, optionBool, optionString, optionU32,
+  Address, Capability, Driver, InterfaceInfo, IpamData, Level, LinkKind, LinkSpec, Log, MacvlanConfig, MacvlanMode,
+  Netlink, Netns, NetworkInfo, Options, Route, RouteScope, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
   registerDriver,
 } from '@wasmnet/sdk';
 
@@ -66,6 +69,14 @@ function sysctlAttack(networkId: string, attack: Attack): WitError | null {
   return Netlink.sysctlSet(Netns.host(), <Sysctl>key, attack.link ? bridgeName(networkId) : null, attack.value);
 }
 
+function linksAttack(id: string, attack: Attack): WitError | null {
+  for (let i: u32 = 0; i < attack.count; i++) {
+    const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`h${i}-${id.substring(0, 8)}`, LinkKind.bridge(), null, null, null, false));
+    if (!added.isOk) return added.error;
+  }
+  return internalError(`made ${attack.count} links, then failed`);
+}
+
 class Hostile extends Driver {
   createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4: IpamData[], ipv6: IpamData[]): WitError | null {
     const kind = optionString(options, 'attack');
@@ -82,6 +93,7 @@ class Hostile extends Driver {
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, true));
       if (!added.isOk) return added.error;
     }
+    if (attack.kind == 'links' && optionString(options, 'stage') == 'network') return linksAttack(networkId, attack);
     attacks.set(networkId, attack);
     return null;
   }
@@ -100,6 +112,12 @@ class Hostile extends Driver {
     if (attack.kind == 'log') return logAttack(attack);
     if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
+    if (attack.kind == 'links') return linksAttack(endpointId, attack);
+    if (attack.kind == 'macvlan') {
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
+      return added.isOk ? null : added.error;
+    }
     if (attack.kind == 'address') return Netlink.addrAdd(Netns.host(), new Address(bridgeName(networkId), attack.cidr, true));
     if (attack.kind == 'route') {
       const destination: string | null = attack.cidr == 'default' ? null : attack.cidr;
