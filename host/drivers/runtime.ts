@@ -123,12 +123,18 @@ export class DriverRuntime {
     });
   }
 
-  /** Swaps in a new version between two calls; the new instance starts with the old one's store. */
+  /**
+   * Swaps in a new version between two calls; the new instance starts with the old one's store.
+   * Logged (a warning): an upgrade replaces what serves live networks, built-in ones included.
+   */
   upgrade(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
     return this.#exclusive(owner, async () => {
       const slot = this.#slot(owner);
       const compiled = await this.#compile(owner, bytes);
-      if (compiled.hash !== slot.hash) await slot.upgrade(compiled);
+      const before = slot.hash;
+      if (compiled.hash === before) return slot;
+      await slot.upgrade(compiled);
+      this.#log(owner, 'warn', `${owner} upgraded from ${before.slice(0, 12)} to ${compiled.hash.slice(0, 12)}`);
       return slot;
     });
   }
@@ -183,11 +189,16 @@ export class DriverRuntime {
     return { ...DEFAULT_STORE_QUOTA, ...this.options.storeQuota, ...this.options.storeQuotaByOwner?.[owner] };
   }
 
+  get #log(): (owner: string, level: string, message: string) => void {
+    return (
+      this.options.log ??
+      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`))
+    );
+  }
+
   #services(owner: string): SlotServices {
     const o = this.options;
-    const log =
-      o.log ??
-      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`));
+    const log = this.#log;
     const logLimits = { ...DEFAULT_LOG_LIMITS, ...o.logLimits, ...o.logLimitsByOwner?.[owner] };
     return {
       registry: this.registry,

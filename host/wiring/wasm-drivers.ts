@@ -77,9 +77,14 @@ export async function startWasmDrivers(options: {
       if (existsSync(path)) await runtime.loadFile(path);
     }
     if (options.driversDir !== undefined) {
-      directory = new DriversDirectory(runtime, options.driversDir, (event) => {
-        if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
-      });
+      directory = new DriversDirectory(
+        runtime,
+        options.driversDir,
+        (event) => {
+          if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
+        },
+        new Set(BUILTINS),
+      );
       await directory.start();
     }
   } catch (error) {
