@@ -67,7 +67,7 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   runtime.registry.on('change', (change) => {
     if (change.change === 'added') loaded.get(change.owner)?.();
   });
-  const watcher = new DriversDirectory(runtime, dir, () => undefined, 1);
+  const watcher = new DriversDirectory(runtime, dir, () => undefined, new Set(), 1);
   await watcher.start();
   const hotLoad = async (owner: string, bytes: Uint8Array): Promise<number> => {
     const registered = new Promise<void>((resolve) => loaded.set(owner, resolve));

@@ -112,7 +112,7 @@ Options:
       --host-netns PATH          Plumb in this namespace instead of the host's (tests)
       --driver-limits FILE       JSON limits of the drivers, for all and per owner, e.g.
                                  {"storeQuota": {"totalBytes": 33554432}, "logLimitsByOwner":
-                                 {"bridge": {"burst": 5000}}}; keys: memoryMaxBytes, maxComponentBytes,
+                                 {"bridge": {"burst": 5000}}}; keys: memoryMaxBytes, maxComponentBytes, maxLinks,
                                  storeQuota, logLimits and their ...ByOwner maps (host/drivers/README.md)
       --docker-plugin NAME       Docker plugin name (default "wasmnet": docker network create -d wasmnet)
       --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})

@@ -20,6 +20,7 @@ import type { EndpointOptions, EndpointRecord, JoinOptions } from './model.js';
 import type { Network } from './network.js';
 import type { Sandbox } from './sandbox.js';
 import { ipOf } from './cidr.js';
+import { linkOperation } from '../drivers/index.js';
 
 /** Labels of letters, digits, '-' and '_' (Docker's names have them), dot-separated. */
 const DNS_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
@@ -101,7 +102,9 @@ export class Endpoint {
         record.addressIpv6 = v6.address;
         record.poolV6 = v6.poolId;
       }
-      // A CreateEndpoint that failed half way may have left plumbing behind: DeleteEndpoint cleans it.
+      // A CreateEndpoint that failed half way may have left plumbing behind: DeleteEndpoint cleans
+      // it, then the host removes whatever of it is left.
+      undo.push('remove what CreateEndpoint made', () => ctx.links?.sweep(linkOperation.endpoint(id)));
       undo.push('driver DeleteEndpoint', () => driver.deleteEndpoint(network.id(), id));
       let result;
       try {

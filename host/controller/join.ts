@@ -103,6 +103,7 @@ export async function joinSandbox(
       ctx.store.endpoints.put(endpoint.id(), endpoint.record);
     });
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
+    undo.push('remove what Join made', () => ctx.links?.sweep(linkOperation.join(endpoint.id())));
 
     try {
       Object.assign(effects, await driver.join(network.id(), endpoint.id(), driverKey, joinOptions));

@@ -166,4 +166,6 @@ export interface LinkRecord {
   operation?: string;
   /** The other end of a veth pair. */
   peer?: { ns: string; name: string };
+  /** The index the link got at creation in its namespace: the link is this index, whatever bears its name now. */
+  index?: number;
 }

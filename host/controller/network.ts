@@ -15,6 +15,7 @@ import {
   ForbiddenError,
 } from './errors.js';
 import { allocatePools, releasePools } from './ipam-alloc.js';
+import { linkOperation } from '../drivers/index.js';
 import { DEFAULT_IPAM } from './ipam-api.js';
 import { lockKey } from './locks.js';
 import type { EndpointOptions, NetworkOptions, NetworkRecord, PoolRecord } from './model.js';
@@ -87,6 +88,8 @@ export class Network {
       );
       record.ipv4 = pools.ipv4;
       record.ipv6 = pools.ipv6;
+      // What a failed (or undone) CreateNetwork made goes, whatever the driver removed itself.
+      undo.push('remove what CreateNetwork made', () => ctx.links?.sweep(linkOperation.network(id)));
       let effects;
       try {
         effects = await driver.createNetwork(id, driverOptions(record), ipamData(record.ipv4), ipamData(record.ipv6));

@@ -180,7 +180,11 @@ async function sweepOrphanedLinks(ctx: Context, report: RecoveryReport): Promise
     const of = linkOperation.parse(operation);
     const live =
       of === undefined ||
-      ('network' in of ? ctx.networks.has(of.network) : ctx.endpoint(of.join)?.record.join !== undefined);
+      ('network' in of
+        ? ctx.networks.has(of.network)
+        : 'endpoint' in of
+          ? ctx.endpoint(of.endpoint) !== undefined
+          : ctx.endpoint(of.join)?.record.join !== undefined);
     if (!live) await sweepLinks(ctx, operation, report);
   }
 }

@@ -1,6 +1,6 @@
 // The netlink rights a driver call grants or ends for its component: CreateNetwork grants the
-// parent links its options name and the firewall its IPAM pools (until DeleteNetwork succeeds),
-// Join grants the sandbox (until Leave, or until the Join fails).
+// parent links its options name and its IPAM pools (until DeleteNetwork succeeds, or until the
+// CreateNetwork fails), Join grants the sandbox (until Leave, or until the Join fails).
 import type { IpamData } from '../generated/wit/network-driver/interfaces/wasmnet-driver-types.js';
 import type { OwnershipRegistry } from '../netlink/index.js';
 import type { Options } from './api.js';
@@ -21,6 +21,8 @@ export class CallRights {
     const endpoint = `${networkId}/${endpointId}`;
     // A replayed join of an endpoint already joined there must not end the right if it fails.
     const joinedBefore = this.#endpointSandboxes.get(endpoint) === args[2];
+    // Nor a replayed CreateNetwork (after a restart or an upgrade) end the pools of a live network.
+    const createdBefore = this.#networkPools.has(networkId);
     if (method === 'createNetwork') {
       const parents = (args[1] as Options)
         .filter(([key]) => key === 'parent' || key.endsWith('.parent'))
@@ -42,13 +44,18 @@ export class CallRights {
         this.rights.leave(this.owner, sandbox);
         this.#endpointSandboxes.delete(endpoint);
       }
-      if (method === 'createNetwork' && !ok) this.#networkPools.delete(networkId);
-      if (method === 'deleteNetwork' && ok) {
-        this.#networkPools.delete(networkId);
-        for (const parent of this.#networkParents.get(networkId) ?? []) this.rights.revokeParent(this.owner, parent);
-        this.#networkParents.delete(networkId);
-      }
+      if ((method === 'createNetwork' && !ok && !createdBefore) || (method === 'deleteNetwork' && ok))
+        this.#endNetwork(networkId);
     };
+  }
+
+  /** The network's pools and parent grants go; a parent another network still names stays granted. */
+  #endNetwork(networkId: string): void {
+    this.#networkPools.delete(networkId);
+    const parents = this.#networkParents.get(networkId) ?? [];
+    this.#networkParents.delete(networkId);
+    const stillNamed = new Set([...this.#networkParents.values()].flat());
+    for (const parent of parents) if (!stillNamed.has(parent)) this.rights.revokeParent(this.owner, parent);
   }
 
   /** The IPAM pools (CIDRs) of the networks the component's drivers created. */

@@ -7,6 +7,7 @@ import { checkLinkName, parseCidr } from '../netlink/validate.js';
 import type { OwnershipRegistry } from '../netlink/ownership.js';
 import type { HostCall } from '../wit/host-imports.js';
 import { DriverError, Forbidden, InvalidParameter } from './errors.js';
+import { linkOperation } from './plumbing.js';
 
 export type FirewallCall = HostCall<'firewall'>;
 
@@ -43,7 +44,9 @@ export function guardedFirewall(
     wrap(() => backend.remove(caller.driver, rule));
     return;
   }
-  if (caller.operation === undefined)
+  // A network's calls and a join's make rules; CreateEndpoint (tagged too, for its links) makes none.
+  const of = caller.operation === undefined ? undefined : linkOperation.parse(caller.operation);
+  if (of === undefined || 'endpoint' in of)
     throw new Forbidden('firewall rules are made while serving CreateNetwork, Join or ProgramExternalConnectivity');
   checkRule(links, caller, rule, true);
   if (rule.tag === 'publish') {

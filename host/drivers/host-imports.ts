@@ -20,6 +20,8 @@ export interface HostImportServices {
   firewall: FirewallBackend | undefined;
   /** The IPAM pools of the networks the component's drivers created. */
   pools: () => readonly string[];
+  /** How many links the component may own at once. */
+  maxLinks: number;
 }
 
 export const registrationKey = (kind: Registration['kind'], name: string): string => `${kind}:${name}`;
@@ -40,8 +42,8 @@ export function hostImports(services: HostImportServices): HostHandler {
       case 'netlink': {
         // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.netlink, with their WIT arguments.
         const call = { op: args[0], args: args.slice(1) } as NetlinkCall;
-        const { ownership, plumbing, owner } = services;
-        return guardedNetlink(ownership, plumbing, owner, call, services.operation());
+        const caller = { driver: services.owner, pools: services.pools(), maxLinks: services.maxLinks };
+        return guardedNetlink(services.ownership, services.plumbing, caller, call, services.operation());
       }
       case 'firewall': {
         // The worker forwards exactly the functions of HOST_IMPORT_FUNCTIONS.firewall.

@@ -35,9 +35,17 @@ export {
 } from './registry.js';
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
-export { LinkOwnership, linkOperation, type NetlinkCall, type NetlinkOp, type PlumbingBackend } from './plumbing.js';
+export {
+  LinkOwnership,
+  linkOperation,
+  type NetlinkCall,
+  type NetlinkCaller,
+  type NetlinkOp,
+  type PlumbingBackend,
+} from './plumbing.js';
 export { FileStore, MemoryStore, QuotaStore, type StoreBackend, type StoreWrite } from './store.js';
 export { DEFAULT_STORE_QUOTA, StoreQuotaExceeded, type StoreQuota } from './store-quota.js';
+export { DEFAULT_MAX_LINKS, LinkLimitExceeded } from './link-limit.js';
 export { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
 export { parseDriverLimits, type DriverLimits } from './limits.js';
 export type { DriverSlot } from './slot.js';

@@ -12,10 +12,12 @@ export type DriverLimits = Pick<
   | 'storeQuotaByOwner'
   | 'logLimits'
   | 'logLimitsByOwner'
+  | 'maxLinks'
+  | 'maxLinksByOwner'
 >;
 
-const NUMBERS = new Set(['memoryMaxBytes', 'maxComponentBytes']);
-const NUMBERS_BY_OWNER = new Set(['memoryMaxBytesByOwner']);
+const NUMBERS = new Set(['memoryMaxBytes', 'maxComponentBytes', 'maxLinks']);
+const NUMBERS_BY_OWNER = new Set(['memoryMaxBytesByOwner', 'maxLinksByOwner']);
 const RECORDS: Record<string, string[]> = {
   storeQuota: ['valueBytes', 'callBytes', 'callKeys', 'totalBytes', 'totalKeys'],
   logLimits: ['lineBytes', 'linesPerSecond', 'burst'],

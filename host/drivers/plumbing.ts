@@ -5,6 +5,8 @@ import { excerpt } from '../excerpt.js';
 import { OwnershipRegistry, type LinkOp } from '../netlink/ownership.js';
 import { applyHostCall, type HostRules, type NetlinkCall } from '../wit/host-imports.js';
 import { DriverError, Forbidden, fromWire, type ErrorKind } from './errors.js';
+import { checkHostAddress, checkHostRoute } from './host-routes.js';
+import { checkLinkLimit } from './link-limit.js';
 
 export type { NetlinkCall, NetlinkOp } from '../wit/host-imports.js';
 
@@ -23,17 +25,19 @@ export interface PlumbingBackend {
 export const linkOperation = {
   network: (networkId: string): string => `net:${networkId}`,
   join: (endpointId: string): string => `join:${endpointId}`,
-  /** What a tag names: a network, or an endpoint's join. */
-  parse: (operation: string): { network: string } | { join: string } | undefined => {
+  endpoint: (endpointId: string): string => `ep:${endpointId}`,
+  /** What a tag names: a network, an endpoint, or an endpoint's join. */
+  parse: (operation: string): { network: string } | { join: string } | { endpoint: string } | undefined => {
     if (operation.startsWith('net:')) return { network: operation.slice('net:'.length) };
     if (operation.startsWith('join:')) return { join: operation.slice('join:'.length) };
+    if (operation.startsWith('ep:')) return { endpoint: operation.slice('ep:'.length) };
     return undefined;
   },
 };
 
 /**
  * The operation a driver call serves: a network's CreateNetwork and DeleteNetwork; an endpoint's
- * Join, Leave and external connectivity. A component serves one call at a time, so each of its
+ * CreateEndpoint and DeleteEndpoint; an endpoint's Join, Leave and external connectivity. A component serves one call at a time, so each of its
  * netlink requests belongs to the call it is serving, whatever else the controller runs meanwhile.
  */
 export function operationOfCall(method: string, args: readonly unknown[]): string | undefined {
@@ -41,6 +45,9 @@ export function operationOfCall(method: string, args: readonly unknown[]): strin
     case 'createNetwork':
     case 'deleteNetwork':
       return linkOperation.network(args[0] as string);
+    case 'createEndpoint':
+    case 'deleteEndpoint':
+      return linkOperation.endpoint(args[1] as string);
     case 'join':
     case 'leave':
     case 'programExternalConnectivity':
@@ -97,12 +104,22 @@ const LINK_USES: HostRules<'netlink', LinkUse[]> = {
   },
 };
 
+/** What the check needs to know of the calling component. */
+export interface NetlinkCaller {
+  driver: string;
+  /** The IPAM pools (CIDRs) of the networks the component's drivers created (CallRights.pools). */
+  pools: readonly string[];
+  /** How many links the component may own at once (link-limit.ts). */
+  maxLinks: number;
+}
+
 /** Translates each netlink request into the link operations the ownership registry checks. */
 export class LinkOwnership {
   constructor(readonly registry = new OwnershipRegistry()) {}
 
-  /** Throws Forbidden unless `driver` may make the request. */
-  check(driver: string, call: NetlinkCall): void {
+  /** Throws Forbidden unless the caller may make the request. */
+  check(caller: NetlinkCaller, call: NetlinkCall): void {
+    const { driver } = caller;
     for (const [linkOp, where, name] of applyHostCall<'netlink', LinkUse[]>(LINK_USES, call)) {
       try {
         this.registry.check(driver, linkOp, where, name);
@@ -110,6 +127,12 @@ export class LinkOwnership {
         throw new Forbidden((error as Error).message);
       }
     }
+    if (call.op === 'linkAdd') {
+      const adding = call.args[1].kind.tag === 'veth' ? 2 : 1;
+      checkLinkLimit(driver, this.registry.linkCount(driver), adding, caller.maxLinks);
+    }
+    if (call.op === 'addrAdd' && call.args[0].tag === 'host') checkHostAddress(driver, call.args[1].cidr, caller.pools);
+    if (call.op === 'routeAdd' && call.args[0].tag === 'host') checkHostRoute(driver, call.args[1], caller.pools);
     if (call.op === 'sysctlSet') {
       const [ns, key, link, value] = call.args;
       if (link === undefined && ns.tag === 'host' && !HOST_WIDE_SYSCTLS.has(key)) {
@@ -142,11 +165,12 @@ export class LinkOwnership {
 export function guardedNetlink(
   ownership: LinkOwnership,
   backend: PlumbingBackend,
-  driver: string,
+  caller: NetlinkCaller,
   call: NetlinkCall,
   operation?: string,
 ): unknown {
-  ownership.check(driver, call);
+  ownership.check(caller, call);
+  const { driver } = caller;
   const ns = call.args[0];
   const done = (value: unknown): unknown => {
     ownership.record(driver, call, operation);

@@ -14,6 +14,7 @@ import { DriverSlot, type SlotServices } from './slot.js';
 import { FileStore, QuotaStore, type StoreBackend } from './store.js';
 import { DEFAULT_STORE_QUOTA, type StoreQuota } from './store-quota.js';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './log-limit.js';
+import { DEFAULT_MAX_LINKS } from './link-limit.js';
 
 export interface RuntimeOptions {
   /** Holds the transpile cache (cache/) and, by default, the drivers' stores (store/). */
@@ -37,6 +38,9 @@ export interface RuntimeOptions {
   /** Each driver's log limits (log-limit.ts; DEFAULT_LOG_LIMITS by default), overridable per owner. */
   logLimits?: Partial<LogLimits>;
   logLimitsByOwner?: Record<string, Partial<LogLimits>>;
+  /** How many links each driver may own at once; DEFAULT_MAX_LINKS by default, overridable per owner. */
+  maxLinks?: number;
+  maxLinksByOwner?: Record<string, number>;
   /** Largest component file or bytes accepted by a load or an upgrade; 16 MiB by default. */
   maxComponentBytes?: number;
   /** Largest result a guest may return (strings, lists); 1 MiB by default. */
@@ -119,12 +123,18 @@ export class DriverRuntime {
     });
   }
 
-  /** Swaps in a new version between two calls; the new instance starts with the old one's store. */
+  /**
+   * Swaps in a new version between two calls; the new instance starts with the old one's store.
+   * Logged (a warning): an upgrade replaces what serves live networks, built-in ones included.
+   */
   upgrade(owner: string, bytes: Uint8Array): Promise<DriverSlot> {
     return this.#exclusive(owner, async () => {
       const slot = this.#slot(owner);
       const compiled = await this.#compile(owner, bytes);
-      if (compiled.hash !== slot.hash) await slot.upgrade(compiled);
+      const before = slot.hash;
+      if (compiled.hash === before) return slot;
+      await slot.upgrade(compiled);
+      this.#log(owner, 'warn', `${owner} upgraded from ${before.slice(0, 12)} to ${compiled.hash.slice(0, 12)}`);
       return slot;
     });
   }
@@ -179,11 +189,16 @@ export class DriverRuntime {
     return { ...DEFAULT_STORE_QUOTA, ...this.options.storeQuota, ...this.options.storeQuotaByOwner?.[owner] };
   }
 
+  get #log(): (owner: string, level: string, message: string) => void {
+    return (
+      this.options.log ??
+      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`))
+    );
+  }
+
   #services(owner: string): SlotServices {
     const o = this.options;
-    const log =
-      o.log ??
-      ((owner: string, level: string, message: string) => process.emitWarning(`${owner} [${level}] ${message}`));
+    const log = this.#log;
     const logLimits = { ...DEFAULT_LOG_LIMITS, ...o.logLimits, ...o.logLimitsByOwner?.[owner] };
     return {
       registry: this.registry,
@@ -204,6 +219,7 @@ export class DriverRuntime {
       },
       log,
       logLimits,
+      maxLinks: o.maxLinksByOwner?.[owner] ?? o.maxLinks ?? DEFAULT_MAX_LINKS,
       logDropped: (dropped: string, count: number) => {
         this.#droppedLogLines.set(dropped, this.droppedLogLines(dropped) + count);
         log(

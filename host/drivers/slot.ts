@@ -6,7 +6,7 @@ import type { Capability, Driver, Ipam, IpamCapability } from './api.js';
 import { CallQueue } from './call-queue.js';
 import { CallRights } from './call-rights.js';
 import type { CompiledComponent } from './compiler.js';
-import { type DriverError, NoService } from './errors.js';
+import { type DriverError, Forbidden, NoService } from './errors.js';
 import { FaultPolicy, type FaultPolicyOptions, type SlotHealth } from './fault-policy.js';
 import { hostImports, registrationKey } from './host-imports.js';
 import { ComponentInstance, InstanceFault } from './instance.js';
@@ -37,6 +37,8 @@ export interface SlotServices {
   /** This owner's store quota (`store` enforces it too) and log limits. */
   storeQuota: StoreQuota;
   logLimits: LogLimits;
+  /** How many links this owner may own at once. */
+  maxLinks: number;
   /** The hook in force now (it may be set after components were loaded). */
   replay(): ReplayHook | undefined;
   log: (owner: string, level: string, message: string) => void;
@@ -66,6 +68,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
   readonly #rights: CallRights;
   #storeVersion = 0;
   #closed = false;
+  /** What the component registered at load (kind:name): an upgrade keeps exactly these. */
+  #names: ReadonlySet<string> = new Set();
 
   private constructor(
     readonly owner: string,
@@ -94,6 +98,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       throw error;
     }
     slot.#running = running;
+    slot.#names = new Set(running.handles.keys());
     return slot;
   }
 
@@ -114,13 +119,23 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
     return this.#running?.instance.threadId;
   }
 
-  /** Replaces the instance with one of `compiled` between two calls; no call fails. */
+  /**
+   * Replaces the instance with one of `compiled` between two calls; no call fails. Refused, with
+   * the old version serving on, when the new one registers other names (the networks of a
+   * dropped name would lose their driver; a new name is loaded, not upgraded into) or its replay fails.
+   */
   async upgrade(compiled: CompiledComponent): Promise<void> {
     if (this.#closed) throw new NoService(`${this.owner} was unloaded`);
     const version = this.#storeVersion;
     const next = await this.#start(compiled);
     try {
+      const before = [...this.#names].sort().join(', ');
+      const after = [...next.handles.keys()].sort().join(', ');
+      if (before !== after)
+        throw new Forbidden(`upgrade of ${this.owner} refused: it registers ${after} instead of ${before}`);
       await this.#replay(next, 'upgrade');
+      if (next.instance.dead !== undefined)
+        throw new Forbidden(`upgrade of ${this.owner} refused: its replay failed (${next.instance.dead})`);
     } catch (error) {
       await next.instance.terminate();
       throw error;
@@ -131,7 +146,8 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       if (this.#storeVersion !== version) next.instance.syncStore(this.services.store.entries(this.owner));
       this.#running = next;
       this.#compiled = compiled;
-      this.#swapRegistrations(old, next);
+      for (const reg of next.handles.values())
+        this.services.registry.changed(reg.kind, reg.name, reg.capability as Capability);
       this.#faults.reset();
       void old?.instance.terminate();
     });
@@ -151,18 +167,6 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
       this.#running = undefined;
       await running?.instance.terminate();
     });
-  }
-
-  /** New names are registered, kept ones told their capability may have changed, dropped ones unregistered. */
-  #swapRegistrations(old: Running | undefined, next: Running): void {
-    const before = new Set(old?.handles.keys());
-    for (const [key, reg] of next.handles) {
-      if (!before.has(key)) this.#register(reg);
-      else this.services.registry.changed(reg.kind, reg.name, reg.capability as Capability);
-    }
-    for (const [key, reg] of old?.handles ?? []) {
-      if (!next.handles.has(key)) this.services.registry.unregister(reg.kind, reg.name, this.owner);
-    }
   }
 
   #register(reg: Registration): void {
@@ -299,6 +303,7 @@ export class DriverSlot extends EventEmitter<{ health: [SlotHealth] }> {
         operation: () => serving.operation,
         firewall: this.services.firewall,
         pools: () => this.#rights.pools(),
+        maxLinks: this.services.maxLinks,
       }),
       storeWrites: (writes) => {
         this.services.store.apply(this.owner, writes);

@@ -1,12 +1,13 @@
 // Hot load, unload and upgrade from a watched drivers directory: a .wasm that appears is
 // loaded, one that changes is upgraded, one that disappears is unloaded (unless in use).
 // Writers should rename a finished file into place; a half-written file fails and is retried
-// on its next change event.
+// on its next change event. A file named after a built-in owner is refused (and reported): it
+// would take over the built-in's networks and links; a built-in is upgraded only through the API.
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashComponent } from './compiler.js';
-import { NotFound } from './errors.js';
+import { Forbidden, NotFound } from './errors.js';
 import { ownerOf, type DriverRuntime } from './runtime.js';
 
 export interface WatchEvent {
@@ -22,6 +23,8 @@ export class DriversDirectory {
     private readonly runtime: DriverRuntime,
     readonly dir: string,
     private readonly report: (event: WatchEvent | { owner: string; error: Error }) => void,
+    /** Owners the directory may not load, upgrade or unload (the built-in drivers). */
+    private readonly builtins: ReadonlySet<string> = new Set(),
     private readonly debounceMs = 10,
   ) {}
 
@@ -43,6 +46,10 @@ export class DriversDirectory {
   async sync(file: string): Promise<void> {
     const owner = ownerOf(file);
     try {
+      if (this.builtins.has(owner))
+        throw new Forbidden(
+          `${file} is ignored: ${owner} is a built-in driver, which a file cannot replace (upgrade it through the API)`,
+        );
       const bytes = await this.runtime.readComponent(join(this.dir, file)).catch((error: unknown) => {
         if (error instanceof NotFound) return undefined;
         throw error;

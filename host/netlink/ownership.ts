@@ -30,6 +30,8 @@ function nsText(ns: NsRef): string {
 export class OwnershipRegistry {
   /** "ns\0name" → driver */
   private readonly links = new Map<string, string>();
+  /** driver → how many links it owns */
+  private readonly counts = new Map<string, number>();
   private readonly joins = new Set<string>();
   private readonly parents = new Set<string>();
 
@@ -38,7 +40,13 @@ export class OwnershipRegistry {
    * controller operation the driver was serving, which a persistent registry keeps with the row.
    */
   recordLink(driver: string, ns: NsRef, name: string, _operation?: string): void {
-    this.links.set(`${nsKey(ns)}\0${name}`, driver);
+    this.#set(`${nsKey(ns)}\0${name}`, driver);
+  }
+
+  #set(key: string, driver: string): void {
+    this.#forget(key);
+    this.links.set(key, driver);
+    this.counts.set(driver, this.linkCount(driver) + 1);
   }
 
   /** Records the links one request created (a veth's two ends): a persistent registry writes them together. */
@@ -47,7 +55,19 @@ export class OwnershipRegistry {
   }
 
   forgetLink(ns: NsRef, name: string): void {
-    this.links.delete(`${nsKey(ns)}\0${name}`);
+    this.#forget(`${nsKey(ns)}\0${name}`);
+  }
+
+  #forget(key: string): void {
+    const driver = this.links.get(key);
+    if (driver === undefined) return;
+    this.links.delete(key);
+    this.counts.set(driver, this.linkCount(driver) - 1);
+  }
+
+  /** How many links `driver` owns, in every namespace. */
+  linkCount(driver: string): number {
+    return this.counts.get(driver) ?? 0;
   }
 
   renameLink(ns: NsRef, from: string, to: string, operation?: string): void {
@@ -60,7 +80,7 @@ export class OwnershipRegistry {
   /** Forgets every link of a namespace (e.g. a destroyed sandbox). */
   forgetNamespace(ns: NsRef): void {
     const prefix = `${nsKey(ns)}\0`;
-    for (const key of [...this.links.keys()]) if (key.startsWith(prefix)) this.links.delete(key);
+    for (const key of [...this.links.keys()]) if (key.startsWith(prefix)) this.#forget(key);
     if (ns.tag === 'sandbox')
       for (const join of [...this.joins]) if (join.endsWith(`\0${ns.val}`)) this.joins.delete(join);
   }
@@ -142,7 +162,7 @@ export class OwnershipRegistry {
 
   static fromJSON(state: OwnershipState): OwnershipRegistry {
     const registry = new OwnershipRegistry();
-    for (const link of state.links) registry.links.set(`${link.ns}\0${link.name}`, link.driver);
+    for (const link of state.links) registry.#set(`${link.ns}\0${link.name}`, link.driver);
     for (const join of state.joins) registry.join(join.driver, join.sandbox);
     for (const parent of state.parents) registry.grantParent(parent.driver, parent.name);
     return registry;

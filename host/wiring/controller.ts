@@ -46,7 +46,7 @@ export interface ControllerOptions {
   hostId?: string;
   /** The host's resolv.conf; /etc/resolv.conf by default. */
   resolvConfPath?: string;
-  /** Memory, component size, store and log limits of the Wasm drivers, each overridable per owner. */
+  /** Memory, component size, link, store and log limits of the Wasm drivers, each overridable per owner. */
   driverLimits?: DriverLimits;
   /** Where warnings go (rollback and cleanup failures that do not fail the call). */
   onWarning?: (message: string) => void;
@@ -139,15 +139,15 @@ function usedBy(networks: Network[], names: string[]): string | undefined {
   return using.length === 0 ? undefined : `network ${using.map((network) => network.name()).join(', ')} uses it`;
 }
 
-/** A firewall rule's operation still has its object: the network, or the endpoint's join. */
+/** A firewall rule's operation still has its object: the network, the endpoint, or the endpoint's join. */
 function liveOperation(controller: Controller, operation: string): boolean {
   const of = linkOperation.parse(operation);
   if (of === undefined) return true;
   const networks = controller.networks();
   if ('network' in of) return networks.some((network) => network.id() === of.network);
-  return networks.some((network) =>
-    network.endpoints().some((endpoint) => endpoint.id() === of.join && endpoint.record.join !== undefined),
-  );
+  const endpoints = networks.flatMap((network) => network.endpoints());
+  if ('endpoint' in of) return endpoints.some((endpoint) => endpoint.id() === of.endpoint);
+  return endpoints.some((endpoint) => endpoint.id() === of.join && endpoint.record.join !== undefined);
 }
 
 /** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */

@@ -3,7 +3,7 @@
 // or in the sandbox whose key (namespace path) the driver was given.
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { DriverError, type NetlinkCall, type PlumbingBackend } from '../drivers/index.js';
-import { applyHostCall, type HostHandlers } from '../wit/host-imports.js';
+import { applyHostCall, type HostHandlers, type HostRules } from '../wit/host-imports.js';
 import { NetlinkError, openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
 import { LinkDeleter } from '../sandbox/index.js';
 import { KnownIndexes } from './known-indexes.js';
@@ -17,6 +17,12 @@ export interface LinkJournal {
     operation: string | undefined,
   ): void;
   abandon(ns: Wit.Netns, name: string): void;
+  /** The index the kernel gave a link just created. */
+  learnIndex(ns: Wit.Netns, name: string, index: number): void;
+  /** The index a recorded link got at creation, if known. */
+  createdIndex(ns: Wit.Netns, name: string): number | undefined;
+  /** The name now belongs to another link: the row of the one the driver made goes. */
+  forgetLink(ns: Wit.Netns, name: string): void;
 }
 
 export class NetlinkBackend implements PlumbingBackend {
@@ -56,6 +62,12 @@ export class NetlinkBackend implements PlumbingBackend {
 
   netlink(call: NetlinkCall, operation?: string): unknown {
     const ns = call.args[0];
+    try {
+      for (const link of applyHostCall<'netlink', Array<string | undefined>>(NAMED_LINKS, call))
+        if (link !== undefined) this.#checkSameLink(ns, link, call.op === 'linkDel');
+    } catch (error) {
+      throw typed(error);
+    }
     const created = call.op === 'linkAdd' ? newLinks(ns, call.args[1]) : [];
     if (created.length > 0) {
       this.journal?.intend(
@@ -95,28 +107,57 @@ export class NetlinkBackend implements PlumbingBackend {
     return new Rtnl(this.#netns(ns));
   }
 
+  /**
+   * Ownership follows the link, not its name: a link deleted behind the host's back whose name
+   * another link took is not the driver's to change or delete: the request answers not-found
+   * (the link the driver made is gone). A delete (`forget`) also forgets its row, so the
+   * driver's DeleteNetwork, or the host's sweep, ends cleanly.
+   */
+  #checkSameLink(ns: Wit.Netns, name: string, forget: boolean): void {
+    const created = this.journal?.createdIndex(ns, name);
+    if (created === undefined) return;
+    let now: number | undefined;
+    try {
+      now = this.#rtnl(ns).linkGet(name).index;
+    } catch (error) {
+      if (!(error instanceof NetlinkError && error.errnoName === 'ENODEV')) throw error;
+    }
+    if (now === created) return;
+    if (forget) this.journal?.forgetLink(ns, name);
+    throw new DriverError(
+      'not-found',
+      now === undefined
+        ? `link ${name} is gone`
+        : `link ${name} is gone: the name now belongs to another link (index ${now}, not ${created})`,
+    );
+  }
+
   /** Creates a link, under a master whose index is known when it can, and learns the indexes. */
   #linkAdd(rtnl: Rtnl, ns: Wit.Netns, spec: Wit.LinkSpec): number {
     const local = this.#spec(spec);
-    const knownMaster = spec.master === undefined ? undefined : this.indexes.master(ns, spec.master);
+    const master = spec.master;
+    // The master a driver made is the index it got; only a master of unknown index goes by name.
+    const madeMaster = master === undefined ? undefined : this.journal?.createdIndex(ns, master);
+    const knownMaster = madeMaster ?? (master === undefined ? undefined : this.indexes.master(ns, master));
     let created;
     try {
       created = rtnl.linkAdd(local, knownMaster);
     } catch (error) {
       // A master deleted or re-made behind the backend's back: the kernel refuses its old index.
-      if (
-        knownMaster === undefined ||
-        !(error instanceof NetlinkError) ||
-        !['EINVAL', 'ENODEV'].includes(error.errnoName)
-      )
+      if (master === undefined || !(error instanceof NetlinkError) || !['EINVAL', 'ENODEV'].includes(error.errnoName))
         throw error;
-      this.indexes.forget(ns, spec.master as string);
+      this.indexes.forget(ns, master);
+      if (madeMaster !== undefined)
+        throw new DriverError('not-found', `link ${master} is gone: its index ${madeMaster} no longer exists`);
       created = rtnl.linkAdd(local);
     }
     if (spec.master !== undefined && created.masterIndex !== undefined)
       this.indexes.learnMaster(ns, spec.master, created.masterIndex);
-    if (spec.kind.tag === 'veth' && created.linkIndex !== undefined)
+    this.journal?.learnIndex(ns, spec.name, created.index);
+    if (spec.kind.tag === 'veth' && created.linkIndex !== undefined) {
       this.indexes.learnPeer(spec.kind.val.netns, spec.kind.val.name, created.linkIndex);
+      this.journal?.learnIndex(spec.kind.val.netns, spec.kind.val.name, created.linkIndex);
+    }
     return created.index;
   }
 
@@ -133,6 +174,28 @@ export class NetlinkBackend implements PlumbingBackend {
     return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;
   }
 }
+
+/**
+ * The existing links a request acts on by name (a new link's name is checked as free instead,
+ * and a new link's master goes by its index in #linkAdd).
+ */
+const NAMED_LINKS: HostRules<'netlink', Array<string | undefined>> = {
+  linkAdd: () => [],
+  linkDel: (_ns, name) => [name],
+  linkSet: (_ns, name, change) => [name, change.master?.tag === 'set' ? change.master.val : undefined],
+  linkGet: (_ns, name) => [name],
+  linkList: () => [],
+  addrAdd: (_ns, address) => [address.link],
+  addrDel: (_ns, address) => [address.link],
+  addrList: (_ns, link) => [link],
+  routeAdd: (_ns, route) => [route.link],
+  routeDel: (_ns, route) => [route.link],
+  neighAdd: (_ns, neighbour) => [neighbour.link],
+  neighDel: (_ns, neighbour) => [neighbour.link],
+  fdbAdd: (_ns, entry) => [entry.link],
+  fdbDel: (_ns, entry) => [entry.link],
+  sysctlSet: (_ns, _key, link) => [link],
+};
 
 function newLinks(ns: Wit.Netns, spec: Wit.LinkSpec): Array<[Wit.Netns, string]> {
   return spec.kind.tag === 'veth'

@@ -2,13 +2,16 @@
 // a driver created stays its own across a restart or a crash (the driver can delete it then).
 // Each row also names the controller operation that created it (`net:<id>`, `join:<endpoint id>`),
 // so links of an operation a crash cut short can be removed even when the driver cannot, and a
-// veth's row names its peer: the host end goes with a deleted sandbox.
+// veth's row names its peer: the host end goes with a deleted sandbox. A row keeps the index
+// the link got at creation: the link is that index, not whatever bears its name later.
 import { OwnershipRegistry, type NsRef } from '../netlink/index.js';
 import type { LinkRecord } from '../controller/model.js';
 import type { ControllerStore } from './lmdb-store.js';
 
 export class PersistentOwnershipRegistry extends OwnershipRegistry {
   readonly #store: ControllerStore;
+  /** "ns\0name" → the index the kernel gave a link being created. */
+  readonly #learned = new Map<string, number>();
 
   constructor(store: ControllerStore) {
     super();
@@ -41,18 +44,40 @@ export class PersistentOwnershipRegistry extends OwnershipRegistry {
   }
 
   abandon(ns: NsRef, name: string): void {
+    this.#learned.delete(`${nsKey(ns)}\0${name}`);
     if (this.owner(ns, name) === undefined) this.#store.links.delete({ ns: nsKey(ns), name });
+  }
+
+  /** Kept until recordLink completes the link's row with it (no write of its own). */
+  learnIndex(ns: NsRef, name: string, index: number): void {
+    this.#learned.set(`${nsKey(ns)}\0${name}`, index);
+  }
+
+  createdIndex(ns: NsRef, name: string): number | undefined {
+    return this.#store.links.get({ ns: nsKey(ns), name })?.index;
+  }
+
+  /** A renamed link is the same link: it keeps its index. */
+  override renameLink(ns: NsRef, from: string, to: string, operation?: string): void {
+    const index = this.createdIndex(ns, from);
+    if (index !== undefined) this.learnIndex(ns, to, index);
+    super.renameLink(ns, from, to, operation);
+    this.#learned.delete(`${nsKey(ns)}\0${to}`);
   }
 
   override recordLink(driver: string, ns: NsRef, name: string, operation?: string): void {
     super.recordLink(driver, ns, name, operation);
     const intent = this.#store.links.get({ ns: nsKey(ns), name });
+    const learned = `${nsKey(ns)}\0${name}`;
+    const index = this.#learned.get(learned) ?? intent?.index;
+    this.#learned.delete(learned);
     this.#store.links.put({
       driver,
       ns: nsKey(ns),
       name,
       ...(operation === undefined ? {} : { operation }),
       ...(intent?.peer === undefined ? {} : { peer: intent.peer }),
+      ...(index === undefined ? {} : { index }),
     });
   }
 

@@ -77,9 +77,14 @@ export async function startWasmDrivers(options: {
       if (existsSync(path)) await runtime.loadFile(path);
     }
     if (options.driversDir !== undefined) {
-      directory = new DriversDirectory(runtime, options.driversDir, (event) => {
-        if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
-      });
+      directory = new DriversDirectory(
+        runtime,
+        options.driversDir,
+        (event) => {
+          if ('error' in event) options.warn(`driver ${event.owner}: ${event.error.message}`);
+        },
+        new Set(BUILTINS),
+      );
       await directory.start();
     }
   } catch (error) {
@@ -105,21 +110,27 @@ export async function startWasmDrivers(options: {
       },
       claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
       sweep: async (operation) => {
-        const swept: string[] = [];
-        for (const link of options.store.links.madeBy(operation)) {
-          const ns = nsRef(link.ns);
-          // The host deletes it itself: the driver that made it did not (or could not). A link
-          // in a sandbox goes with its veth peer or its namespace.
-          try {
-            if (ns.tag === 'host') await backend.netlink({ op: 'linkDel', args: [ns, link.name] });
-          } catch (error) {
-            if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
-          }
-          registry.forgetLink(ns, link.name);
-          swept.push(`${link.ns}:${link.name}`);
-        }
+        // The host deletes them itself: the driver that made them did not (or could not). A link
+        // in a sandbox goes with its veth peer or its namespace. Deletes overlap on the deleter's threads.
+        const deleted = await Promise.allSettled(
+          options.store.links.madeBy(operation).map(async (link) => {
+            const ns = nsRef(link.ns);
+            try {
+              if (ns.tag === 'host') await backend.netlink({ op: 'linkDel', args: [ns, link.name] });
+            } catch (error) {
+              if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
+            }
+            registry.forgetLink(ns, link.name);
+            return `${link.ns}:${link.name}`;
+          }),
+        );
+        const failed = deleted.find((result) => result.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
         // The operation's firewall rules go with its links.
-        return [...swept, ...firewall.sweep(operation)];
+        return [
+          ...deleted.map((result) => (result as PromiseFulfilledResult<string>).value),
+          ...firewall.sweep(operation),
+        ];
       },
     },
     sweepFirewall: (live) => {

@@ -171,45 +171,46 @@ test(
     ),
 );
 
-test("Wasm bridge: a bridge re-made behind the host's back (a new index) still takes the next veth", needsRoot, () =>
-  withController(
-    async (h, controller) => {
-      const network = await controller.newNetwork('bridge', 'remade', {
-        ipam: { config: [{ subnet: '10.82.0.0/24' }] },
-      });
-      const bridge = `br-${network.id().slice(0, 12)}`;
-      const first = await network.createEndpoint('first');
-      const box1 = await controller.newSandbox('c1');
-      await first.join(box1); // the backend learns the bridge's index here
-      const hostIp = (...args: string[]): void => {
-        execFileSync('nsenter', [`--net=${h.host.path as string}`, 'ip', ...args], { stdio: 'ignore' });
-      };
-      const indexOf = (): number =>
-        ipJson<Array<{ ifindex: number }>>(h.host.path as string, 'link', 'show', bridge)[0]!.ifindex;
-      const before = indexOf();
-      hostIp('link', 'del', bridge);
-      hostIp('link', 'add', bridge, 'type', 'bridge');
-      hostIp('link', 'set', bridge, 'up');
-      assert.notEqual(indexOf(), before);
-      const second = await network.createEndpoint('second');
-      const box2 = await controller.newSandbox('c2');
-      await second.join(box2);
-      const ports = ipJson<Array<{ ifname: string; master?: string }>>(
-        h.host.path as string,
-        'link',
-        'show',
-        'master',
-        bridge,
-      );
-      assert.equal(ports.length, 1, 'the new veth is a port of the re-made bridge');
-      await box1.delete();
-      await box2.delete();
-      await first.delete();
-      await second.delete();
-      await network.delete();
-    },
-    { drivers: undefined },
-  ),
+test(
+  "Wasm bridge: a bridge re-made behind the host's back (a new index) is not the driver's: no veth goes under it",
+  needsRoot,
+  () =>
+    withController(
+      async (h, controller) => {
+        const network = await controller.newNetwork('bridge', 'remade', {
+          ipam: { config: [{ subnet: '10.82.0.0/24' }] },
+        });
+        const bridge = `br-${network.id().slice(0, 12)}`;
+        const first = await network.createEndpoint('first');
+        const box1 = await controller.newSandbox('c1');
+        await first.join(box1);
+        const hostIp = (...args: string[]): void => {
+          execFileSync('nsenter', [`--net=${h.host.path as string}`, 'ip', ...args], { stdio: 'ignore' });
+        };
+        const indexOf = (): number =>
+          ipJson<Array<{ ifindex: number }>>(h.host.path as string, 'link', 'show', bridge)[0]!.ifindex;
+        const before = indexOf();
+        hostIp('link', 'del', bridge);
+        hostIp('link', 'add', bridge, 'type', 'bridge');
+        hostIp('link', 'set', bridge, 'up');
+        const foreign = indexOf();
+        assert.notEqual(foreign, before);
+        const second = await network.createEndpoint('second');
+        const box2 = await controller.newSandbox('c2');
+        // Ownership follows the link, not its name: the bridge the driver made is gone.
+        await assert.rejects(second.join(box2), { code: 'not-found' });
+        const ports = ipJson<Array<{ ifname: string }>>(h.host.path as string, 'link', 'show', 'master', bridge);
+        assert.deepEqual(ports, [], 'no veth is a port of the foreign bridge');
+        await box1.delete();
+        await box2.delete();
+        await first.delete();
+        await second.delete();
+        await network.delete();
+        assert.equal(indexOf(), foreign, 'network rm left the foreign bridge');
+        hostIp('link', 'del', bridge);
+      },
+      { drivers: undefined },
+    ),
 );
 
 test(

@@ -96,10 +96,20 @@ test('the same operations as functions: load, upgrade, unload; a refused upgrade
     );
     await assert.rejects(runtime.upgrade('fn', new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])), /not a component/);
     assert.deepEqual(await runtime.registry.driver('fn')!.driver.endpointOperInfo('n', 'e'), []);
-    await runtime.upgrade('fn', await probeComponent({ names: ['fn', 'fn-extra'] }));
-    assert.ok(runtime.registry.driver('fn-extra'), 'a name the new version adds is registered');
+    const before = runtime.slot('fn')!.hash;
+    await assert.rejects(
+      runtime.upgrade('fn', await probeComponent({ names: ['fn', 'fn-extra'] })),
+      /upgrade of fn refused: it registers driver:fn, driver:fn-extra instead of driver:fn/,
+    );
+    assert.equal(runtime.registry.driver('fn-extra'), undefined, 'a name the new version adds is not registered');
+    await assert.rejects(
+      runtime.upgrade('fn', await probeComponent({ names: ['fn-other'], version: 2 })),
+      /upgrade of fn refused/,
+    );
+    assert.equal(runtime.slot('fn')!.hash, before, 'the old version serves on');
+    assert.deepEqual(await runtime.registry.driver('fn')!.driver.endpointOperInfo('n', 'e'), []);
     await runtime.upgrade('fn', await probeComponent({ names: ['fn'], version: 3 }));
-    assert.equal(runtime.registry.driver('fn-extra'), undefined, 'a name the new version drops is unregistered');
+    assert.notEqual(runtime.slot('fn')!.hash, before, 'the same names: upgraded');
     await runtime.unload('fn');
     assert.equal(runtime.registry.driver('fn'), undefined);
     await assert.rejects(runtime.unload('fn'), /no component fn is loaded/);

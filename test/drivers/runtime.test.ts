@@ -289,7 +289,7 @@ test('ownership check: links created in a joined sandbox, parents named by the n
   ownership.registry.join('br', 'sb1');
   ownership.registry.grantParent('br', 'eth1');
   const bridge: LinkSpec = { name: 'br0', kind: { tag: 'bridge' }, up: true };
-  ownership.check('br', { op: 'linkAdd', args: [host, bridge] });
+  ownership.check({ driver: 'br', pools: [], maxLinks: 16 }, { op: 'linkAdd', args: [host, bridge] });
   ownership.record('br', { op: 'linkAdd', args: [host, bridge] });
   const veth: LinkSpec = {
     name: 'veth0',
@@ -297,43 +297,75 @@ test('ownership check: links created in a joined sandbox, parents named by the n
     master: 'br0',
     up: true,
   };
-  ownership.check('br', { op: 'linkAdd', args: [host, veth] });
+  ownership.check({ driver: 'br', pools: [], maxLinks: 16 }, { op: 'linkAdd', args: [host, veth] });
   ownership.record('br', { op: 'linkAdd', args: [host, veth] });
   assert.throws(
-    () => ownership.check('x', { op: 'linkAdd', args: [host, { ...veth, name: 'veth9', kind: { tag: 'dummy' } }] }),
+    () =>
+      ownership.check(
+        { driver: 'x', pools: [], maxLinks: 16 },
+        { op: 'linkAdd', args: [host, { ...veth, name: 'veth9', kind: { tag: 'dummy' } }] },
+      ),
     /may not master link br0/,
   );
-  ownership.check('br', { op: 'addrAdd', args: [sb1, { link: 'eth0', cidr: '10.0.0.2/24', nodad: false }] });
-  ownership.check('br', { op: 'routeAdd', args: [sb1, { gateway: '10.0.0.1', scope: 'universe' }] });
-  assert.throws(
-    () => ownership.check('br', { op: 'routeAdd', args: [host, { gateway: '10.0.0.1', scope: 'universe' }] }),
-    Forbidden,
+  ownership.check(
+    { driver: 'br', pools: [], maxLinks: 16 },
+    { op: 'addrAdd', args: [sb1, { link: 'eth0', cidr: '10.0.0.2/24', nodad: false }] },
   );
-  ownership.check('br', {
-    op: 'linkAdd',
-    args: [host, { name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }],
-  });
+  ownership.check(
+    { driver: 'br', pools: [], maxLinks: 16 },
+    { op: 'routeAdd', args: [sb1, { gateway: '10.0.0.1', scope: 'universe' }] },
+  );
   assert.throws(
     () =>
-      ownership.check('br', {
-        op: 'linkAdd',
-        args: [host, { name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }],
-      }),
+      ownership.check(
+        { driver: 'br', pools: [], maxLinks: 16 },
+        { op: 'routeAdd', args: [host, { gateway: '10.0.0.1', scope: 'universe' }] },
+      ),
+    Forbidden,
+  );
+  ownership.check(
+    { driver: 'br', pools: [], maxLinks: 16 },
+    {
+      op: 'linkAdd',
+      args: [host, { name: 'mv0', kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge' } }, up: true }],
+    },
+  );
+  assert.throws(
+    () =>
+      ownership.check(
+        { driver: 'br', pools: [], maxLinks: 16 },
+        {
+          op: 'linkAdd',
+          args: [host, { name: 'mv1', kind: { tag: 'macvlan', val: { parent: 'eth2', mode: 'bridge' } }, up: true }],
+        },
+      ),
     /may not parent link eth2/,
   );
   assert.throws(
-    () => ownership.check('x', { op: 'linkSet', args: [host, 'br0', { up: false }] }),
+    () =>
+      ownership.check({ driver: 'x', pools: [], maxLinks: 16 }, { op: 'linkSet', args: [host, 'br0', { up: false }] }),
     /belongs to driver br/,
   );
   assert.throws(
-    () => ownership.check('br', { op: 'sysctlSet', args: [host, 'rp-filter', undefined, '0'] }),
+    () =>
+      ownership.check(
+        { driver: 'br', pools: [], maxLinks: 16 },
+        { op: 'sysctlSet', args: [host, 'rp-filter', undefined, '0'] },
+      ),
     /may not set sysctl rp-filter host-wide/,
   );
   assert.throws(
-    () => ownership.check('br', { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '0'] }),
+    () =>
+      ownership.check(
+        { driver: 'br', pools: [], maxLinks: 16 },
+        { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '0'] },
+      ),
     /may only turn ip-forward on host-wide/,
   );
-  ownership.check('br', { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '1'] });
+  ownership.check(
+    { driver: 'br', pools: [], maxLinks: 16 },
+    { op: 'sysctlSet', args: [host, 'ip-forward', undefined, '1'] },
+  );
   ownership.record('br', { op: 'linkSet', args: [host, 'br0', { name: 'br1' }] });
   assert.deepEqual(ownership.registry.linksOf('br', host).sort(), ['br1', 'veth0']);
 });

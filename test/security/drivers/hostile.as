@@ -9,10 +9,16 @@
 //   firewall: adds the `rule` (masquerade of `subnet`, publish of host port `port` to the
 //           endpoint's address, forward) on `bridge` (default: the network's own), in Join
 //           (a call that may make rules), or in CreateEndpoint with `phase` = endpoint
+//   address: adds the address `cidr` on the network's bridge (`link`) in the host namespace
+//   route:  adds a route to `cidr` (`default`: none) through the network's bridge in the host namespace
+//   links:  creates `count` bridges in the host namespace, then fails (in CreateNetwork with `stage`
+//           `network`, which fails the network; with `count` 0 it only fails)
+//   macvlan: creates a macvlan on the parent link `value`
 import {
-  Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
-  Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Rule, Scope, Store, Sysctl, WitError,
-  invalidParameter, optionBool, optionString, optionU32, registerDriver,
+  Address, Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
+  MacvlanConfig, MacvlanMode, Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
+  Rule, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
+  registerDriver,
 } from '@wasmnet/sdk';
 
 const NAME = 'hostile';
@@ -26,6 +32,7 @@ class Attack {
     public value: string,
     public link: bool,
     public options: Options,
+    public cidr: string,
   ) {}
 }
 
@@ -92,6 +99,14 @@ function firewallAttack(networkId: string, endpointId: string, attack: Attack): 
   return Firewall.addRule(rule);
 }
 
+function linksAttack(id: string, attack: Attack): WitError | null {
+  for (let i: u32 = 0; i < attack.count; i++) {
+    const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`h${i}-${id.substring(0, 8)}`, LinkKind.bridge(), null, null, null, false));
+    if (!added.isOk) return added.error;
+  }
+  return internalError(`made ${attack.count} links, then failed`);
+}
+
 class Hostile extends Driver {
   createNetwork(networkId: string, options: Options, info: NetworkInfo, ipv4: IpamData[], ipv6: IpamData[]): WitError | null {
     const kind = optionString(options, 'attack');
@@ -103,11 +118,13 @@ class Hostile extends Driver {
       optionString(options, 'value') || '',
       optionBool(options, 'link', false),
       options,
+      optionString(options, 'cidr') || '',
     );
     if (attack.link) {
-      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, false));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, true));
       if (!added.isOk) return added.error;
     }
+    if (attack.kind == 'links' && optionString(options, 'stage') == 'network') return linksAttack(networkId, attack);
     attacks.set(networkId, attack);
     return null;
   }
@@ -126,6 +143,17 @@ class Hostile extends Driver {
     if (attack.kind == 'log') return logAttack(attack);
     if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
+    if (attack.kind == 'links') return linksAttack(endpointId, attack);
+    if (attack.kind == 'macvlan') {
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
+      return added.isOk ? null : added.error;
+    }
+    if (attack.kind == 'address') return Netlink.addrAdd(Netns.host(), new Address(bridgeName(networkId), attack.cidr, true));
+    if (attack.kind == 'route') {
+      const destination: string | null = attack.cidr == 'default' ? null : attack.cidr;
+      return Netlink.routeAdd(Netns.host(), new Route(destination, null, bridgeName(networkId), RouteScope.Link));
+    }
     if (attack.kind == 'firewall') {
       const address = iface.address();
       if (address !== null) addresses.set(endpointId, address.substring(0, address.indexOf('/')));
