@@ -14,6 +14,8 @@
 //   links:  creates `count` bridges in the host namespace, then fails (in CreateNetwork with `stage`
 //           `network`, which fails the network; with `count` 0 it only fails)
 //   macvlan: creates a macvlan on the parent link `value`
+//   loop:   never returns;  trap: traps;  memory: allocates until its memory cap traps it
+//   foreign: deletes the host-namespace link `value` (the host's `lo`, another driver's bridge)
 import {
   Address, Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
   MacvlanConfig, MacvlanMode, Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
@@ -144,6 +146,13 @@ class Hostile extends Driver {
     if (attack.kind == 'sysctl') return sysctlAttack(networkId, attack);
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
     if (attack.kind == 'links') return linksAttack(endpointId, attack);
+    if (attack.kind == 'loop') while (attacks.has(networkId)) attack.count++;
+    if (attack.kind == 'trap') unreachable();
+    if (attack.kind == 'memory') {
+      const chunks: Uint8Array[] = [];
+      while (attacks.has(networkId)) chunks.push(new Uint8Array(1 << 20));
+    }
+    if (attack.kind == 'foreign') return Netlink.linkDel(Netns.host(), attack.value);
     if (attack.kind == 'macvlan') {
       const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
