@@ -190,6 +190,9 @@ export function neighbour(
   })();
   return {
     stop: async () => {
+      // An attack refused at once must not stop the neighbour before its first lifecycle.
+      const alive = (): boolean => daemon.child.exitCode === null && daemon.child.signalCode === null;
+      while (lifecycles === 0 && failures.length === 0 && alive()) await sleep(10);
       running = false;
       await loop;
       return { lifecycles, failures };
