@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 import { Rtnl } from '../../host/netlink/index.js';
 import { makeHost } from '../controller/fixtures.js';
 import { DnsClient, StubUpstream, TYPE } from './client.js';
+import { rootSkip } from '../support/root.js';
 
-const skip = process.getuid?.() !== 0 && 'needs root (namespaces)';
+const skip = rootSkip;
 
 test('sandboxes resolve names and aliases of their networks only; others are forwarded upstream', {
   skip,

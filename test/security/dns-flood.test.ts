@@ -11,8 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxView } from '../../host/api/port.js';
 import { DnsClient, encodeQuery, TYPE } from '../dns/client.js';
 import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
-
-const root = process.getuid?.() === 0;
+import { needsRoot } from '../support/root.js';
 
 /** Messages a resolver must survive: none is a query it can answer. */
 function malformed(): Buffer[] {
@@ -64,7 +63,7 @@ function tcpAbuse(key: string, holdMs: number): Promise<void> {
 }
 
 test('a DNS flood and malformed messages leave the resolver answering and the neighbours unaffected', {
-  skip: !root && 'needs root (private namespaces)',
+  ...needsRoot,
   timeout: 180_000,
 }, async (t) => {
   const machineBefore = machineState();
