@@ -20,17 +20,17 @@ export interface StoreQuota {
 }
 
 /**
- * A driver keeps a few short records per network and endpoint (the built-in bridge: one of
- * ~200 bytes per network): 10 000 keys and 16 MiB hold thousands of networks, and one call
- * never needs more than a few keys. Small enough that every driver at its quota together stays
- * far below the daemon's memory; raise it per owner for a driver that needs more.
+ * A driver keeps a few short records per network and endpoint (the built-in bridge: five keys
+ * per network, up to three per endpoint): 100 000 keys and 16 MiB hold tens of thousands of
+ * endpoints, and one call never needs more than a few keys. The bytes keep every driver at its
+ * quota together far below the daemon's memory; raise it per owner for a driver that needs more.
  */
 export const DEFAULT_STORE_QUOTA: StoreQuota = {
   valueBytes: 2 ** 20,
   callBytes: 4 * 2 ** 20,
   callKeys: 1000,
   totalBytes: 16 * 2 ** 20,
-  totalKeys: 10_000,
+  totalKeys: 100_000,
 };
 
 /** LMDB refuses keys over ~2 KB (the owner's prefix included): a longer key would fail the write. */

@@ -1,6 +1,6 @@
 // Attack: a driver filling its store. Values copied out of Wasm memory escape the memory cap (120
 // values of 16 MiB in one call OOM-killed the daemon): a value over 1 MiB, a call setting over
-// 4 MiB or 1 000 keys, and a store past 16 MiB or 10 000 keys are refused with the store's typed
+// 4 MiB or 1 000 keys, and a store past 16 MiB or 100 000 keys are refused with the store's typed
 // error (forbidden), and what the store holds stays within the quota. The neighbour on the
 // built-in bridge keeps working; the host namespace is unchanged.
 import assert from 'node:assert/strict';
