@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ApiClientError } from '../../host/api/client.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { answerOf, assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
@@ -24,16 +23,6 @@ function getOnNewConnection(socketPath: string, path: string): Promise<string> {
     req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     req.end();
   });
-}
-
-async function status(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof ApiClientError, String(error));
-    return `${error.status} ${error.code}`;
-  }
 }
 
 test('typed answers to connection floods and bad requests; neighbour and host unaffected', {
@@ -66,7 +55,7 @@ test('typed answers to connection floods and bad requests; neighbour and host un
   await t.test('a pool of every address is an invalid parameter, not a missing service', async () => {
     for (const subnet of ['0.0.0.0/0', '::/0'])
       assert.equal(
-        await status(
+        await answerOf(
           daemon.api.post('/v1/networks', {
             name: 'everything',
             enableIPv6: subnet === '::/0',
@@ -80,8 +69,8 @@ test('typed answers to connection floods and bad requests; neighbour and host un
 
   await t.test('a driver file that does not exist is not found', async () => {
     const path = join(daemon.host.dir, 'no-such-driver.wasm');
-    assert.equal(await status(daemon.api.post('/v1/drivers', { path })), '404 no-such-file');
-    assert.equal(await status(daemon.api.post('/v1/drivers/bridge/upgrade', { path })), '404 no-such-file');
+    assert.equal(await answerOf(daemon.api.post('/v1/drivers', { path })), '404 no-such-file');
+    assert.equal(await answerOf(daemon.api.post('/v1/drivers/bridge/upgrade', { path })), '404 no-such-file');
   });
 
   await t.test('the CLI given two sockets says so (as Docker answers two -H)', async () => {
@@ -94,10 +83,5 @@ test('typed answers to connection floods and bad requests; neighbour and host un
     });
   });
 
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

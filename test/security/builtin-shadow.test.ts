@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { buildHostile } from './drivers.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 test('a file cannot replace a built-in driver, nor remove it; neighbour and host unaffected', {
@@ -39,10 +39,5 @@ test('a file cannot replace a built-in driver, nor remove it; neighbour and host
   } finally {
     await steady.stop();
   }
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

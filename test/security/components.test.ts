@@ -12,7 +12,7 @@ import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { ApiClientError } from '../../host/api/client.js';
 import { readWitSource } from '../../host/wit/source.js';
 import { buildHostile, loadHostile } from './drivers.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 function refused(what: string, pattern: RegExp, status = 400): (error: unknown) => boolean {
@@ -78,10 +78,5 @@ test('oversized, mis-typed, FIFO and symlinked components are refused at load; n
   } finally {
     await steady.stop();
   }
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

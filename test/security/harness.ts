@@ -1,12 +1,13 @@
 // The attack bench of test/security/: a real `wasmnet daemon` process plumbing inside a private
 // "host" namespace, a neighbour that keeps using the built-in bridge while an attack runs and
 // counts its failed calls, and a snapshot of the host namespace to compare before and after.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../../host/api/client.js';
+import { ApiClient, ApiClientError } from '../../host/api/client.js';
 import { makeHost, type TestHost } from '../controller/fixtures.js';
 import { ipState } from '../netlink/helpers.js';
 
@@ -198,4 +199,33 @@ export function neighbour(
       return { lifecycles, failures };
     },
   };
+}
+
+/**
+ * The verdict every attack ends with: the neighbour saw no failed call, the daemon's host
+ * namespace and the machine's own are as they were, and the daemon stops cleanly.
+ */
+export async function assertUnharmed(o: {
+  daemon: Daemon;
+  steady: { stop(): Promise<{ lifecycles: number; failures: string[] }> };
+  hostBefore: string;
+  machineBefore: string;
+}): Promise<void> {
+  const { lifecycles, failures } = await o.steady.stop();
+  assert.deepEqual(failures, []);
+  assert.ok(lifecycles > 0, 'the neighbour ran');
+  assert.equal(namespaceState(o.daemon.hostNetns), o.hostBefore);
+  assert.equal(await o.daemon.stop(), 0);
+  assert.equal(machineState(), o.machineBefore);
+}
+
+/** An API call's answer as "ok" or "STATUS code" (a typed error), for tables of expected refusals. */
+export async function answerOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'ok';
+  } catch (error) {
+    assert.ok(error instanceof ApiClientError, String(error));
+    return `${error.status} ${error.code}`;
+  }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiClientError } from '../../host/api/client.js';
 import { attackNetwork, buildHostile, loadHostile } from './drivers.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 test('a driver adds addresses and routes in the host namespace only inside its pools; neighbour and host unaffected', {
@@ -58,10 +58,5 @@ test('a driver adds addresses and routes in the host namespace only inside its p
   } finally {
     await steady.stop();
   }
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

@@ -11,7 +11,7 @@ import { ApiClientError } from '../../host/api/client.js';
 import type { SandboxView } from '../../host/api/port.js';
 import { InvalidParameterError, type SandboxOptions } from '../../host/controller/index.js';
 import { withController } from '../controller/fixtures.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 const INJECTIONS: Array<[string, SandboxOptions]> = [
@@ -67,12 +67,7 @@ test('text injected into hosts and resolv.conf is refused by the API; neighbour 
   for (const file of existsSync(filesDir) ? readdirSync(filesDir) : [])
     assert.doesNotMatch(readFileSync(join(filesDir, file), 'utf8'), /6\.6\.6\.6|google|evil/, `${file}: injected`);
 
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });
 
 test('the controller refuses the same options from a library user', {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ApiClientError } from '../../host/api/client.js';
 import { needsRoot } from '../support/root.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 
 test('malformed components are refused with typed errors; neighbour and host unaffected', {
   ...needsRoot,
@@ -30,10 +30,5 @@ test('malformed components are refused with typed errors; neighbour and host una
       return true;
     });
   }
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiClientError } from '../../host/api/client.js';
 import { attackNetwork, buildHostile, loadHostile } from './drivers.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 /** The API refused with a 4xx whose message is short and free of control characters. */
@@ -57,10 +57,5 @@ test('bad driver names and huge values are refused with bounded messages; neighb
   } finally {
     await steady.stop();
   }
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

@@ -13,7 +13,7 @@ import { ApiClient, ApiClientError } from '../../host/api/client.js';
 import type { SandboxView } from '../../host/api/port.js';
 import { createNetns, deleteNetns } from '../../host/netlink/index.js';
 import { ipJson } from '../netlink/helpers.js';
-import { type Daemon, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon, type Daemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 /** A namespace of the test's own, next to the daemon's host namespace (the host's cleanup deletes it too). */
@@ -163,10 +163,5 @@ test('sandbox keys that are not a caller namespace are refused; the daemon never
   });
 
   await api.delete('/v1/networks/target');
-  const { lifecycles, failures } = await steady.stop();
-  assert.deepEqual(failures, []);
-  assert.ok(lifecycles > 0, 'the neighbour ran');
-  assert.equal(namespaceState(daemon.hostNetns), hostBefore);
-  assert.equal(await daemon.stop(), 0);
-  assert.equal(machineState(), machineBefore);
+  await assertUnharmed({ daemon, steady, hostBefore, machineBefore });
 });

@@ -5,19 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ApiClientError } from '../../host/api/client.js';
 import { needsRoot } from '../support/root.js';
-import { machineState, namespaceState, neighbour, startDaemon } from './harness.js';
-
-async function status(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (error) {
-    assert.ok(error instanceof ApiClientError, String(error));
-    return `${error.status} ${error.code}`;
-  }
-}
+import { answerOf, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
 
 test('overlapping, host-holding and one-address subnets, taken MACs, deleted networks: typed answers', {
   ...needsRoot,
@@ -35,23 +24,23 @@ test('overlapping, host-holding and one-address subnets, taken MACs, deleted net
     const network = (name: string, subnet: string) =>
       daemon.api.post('/v1/networks', { name, driver: 'bridge', ipam: { config: [{ subnet }] } });
     await network('first', '10.158.1.0/24');
-    assert.equal(await status(network('second', '10.158.1.0/24')), '403 ErrPoolOverlap');
-    assert.equal(await status(network('inside', '10.158.1.128/25')), '403 ErrPoolOverlap');
-    assert.equal(await status(network('hostly', '10.158.9.0/24')), '403 host-address');
-    assert.equal(await status(network('single', '10.158.2.1/32')), '400 invalid-parameter');
+    assert.equal(await answerOf(network('second', '10.158.1.0/24')), '403 ErrPoolOverlap');
+    assert.equal(await answerOf(network('inside', '10.158.1.128/25')), '403 ErrPoolOverlap');
+    assert.equal(await answerOf(network('hostly', '10.158.9.0/24')), '403 host-address');
+    assert.equal(await answerOf(network('single', '10.158.2.1/32')), '400 invalid-parameter');
 
     const mac = '02:42:0a:9e:01:07';
     await daemon.api.post('/v1/networks/first/endpoints', { name: 'a', macAddress: mac });
     assert.equal(
-      await status(daemon.api.post('/v1/networks/first/endpoints', { name: 'b', macAddress: mac.toUpperCase() })),
+      await answerOf(daemon.api.post('/v1/networks/first/endpoints', { name: 'b', macAddress: mac.toUpperCase() })),
       '403 mac-in-use',
     );
     await daemon.api.delete('/v1/networks/first/endpoints/a');
 
     // An endpoint racing its network's delete: created first, or told the network is gone (never a 400).
     const [created, deleted] = await Promise.all([
-      status(daemon.api.post('/v1/networks/first/endpoints', { name: 'late' })),
-      status(daemon.api.delete('/v1/networks/first')),
+      answerOf(daemon.api.post('/v1/networks/first/endpoints', { name: 'late' })),
+      answerOf(daemon.api.delete('/v1/networks/first')),
     ]);
     assert.ok(
       (created === 'ok' && deleted === '409 active-endpoints') ||
