@@ -3,7 +3,7 @@
 // port nobody publishes), then carried out by the firewall backend, tagged with the operation.
 import type * as Firewall from '../generated/wit/network-driver/interfaces/wasmnet-driver-firewall.js';
 import type { OwnedRule } from '../firewall/index.js';
-import { checkLinkName, parseCidr } from '../netlink/validate.js';
+import { AF_INET, type Cidr, checkLinkName, cidrContains, parseCidr } from '../netlink/validate.js';
 import type { OwnershipRegistry } from '../netlink/ownership.js';
 import type { HostCall } from '../wit/host-imports.js';
 import { DriverError, Forbidden, InvalidParameter } from './errors.js';
@@ -70,7 +70,7 @@ function checkRule(links: OwnershipRegistry, caller: FirewallCaller, rule: Firew
     case 'masquerade': {
       ownedBridge(links, caller.driver, rule.val.bridge, adding);
       const subnet = ipv4Cidr(rule.val.subnet);
-      if (adding && !caller.pools.some((pool) => inside(subnet, pool)))
+      if (adding && !insidePools(subnet, caller.pools))
         throw new Forbidden(`subnet ${rule.val.subnet} is not inside a pool of driver ${caller.driver}'s networks`);
       return;
     }
@@ -81,7 +81,7 @@ function checkRule(links: OwnershipRegistry, caller: FirewallCaller, rule: Firew
         throw new InvalidParameter(`ports must be 1..65535 (host ${port.hostPort}, container ${port.containerPort})`);
       if (port.hostIp !== undefined) ipv4Cidr(`${port.hostIp}/32`);
       const container = ipv4Cidr(`${port.containerIp}/32`);
-      if (adding && !caller.pools.some((pool) => inside(container, pool)))
+      if (adding && !insidePools(container, caller.pools))
         throw new Forbidden(`address ${port.containerIp} is not inside a pool of driver ${caller.driver}'s networks`);
     }
   }
@@ -98,23 +98,16 @@ function ownedBridge(links: OwnershipRegistry, driver: string, name: string, add
     );
 }
 
-interface V4Cidr {
-  address: number;
-  prefix: number;
-}
-
-function ipv4Cidr(text: string): V4Cidr {
+/** A subnet or address the firewall acts on: IPv4 only. */
+function ipv4Cidr(text: string): Cidr {
   const cidr = wrap(() => parseCidr(text));
-  if (cidr.family !== 2) throw new InvalidParameter(`${text}: the firewall handles IPv4 only`);
-  return { address: cidr.bytes.readUInt32BE(0), prefix: cidr.prefix };
+  if (cidr.family !== AF_INET) throw new InvalidParameter(`${text}: the firewall handles IPv4 only`);
+  return cidr;
 }
 
-/** `cidr` lies inside `pool` (an IPv6 pool holds no IPv4 subnet). */
-function inside(cidr: V4Cidr, pool: string): boolean {
-  const parsed = parseCidr(pool);
-  if (parsed.family !== 2 || parsed.prefix > cidr.prefix) return false;
-  const mask = parsed.prefix === 0 ? 0 : (0xffffffff << (32 - parsed.prefix)) >>> 0;
-  return (cidr.address & mask) >>> 0 === (parsed.bytes.readUInt32BE(0) & mask) >>> 0;
+/** `cidr` lies inside one of the pools (an IPv6 pool holds no IPv4 subnet). */
+function insidePools(cidr: Cidr, pools: readonly string[]): boolean {
+  return pools.some((pool) => cidrContains(parseCidr(pool), cidr));
 }
 
 /** Malformed values are the guest's `invalid-parameter`; kernel refusals keep their kind. */

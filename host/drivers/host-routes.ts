@@ -3,7 +3,7 @@
 // enough: a default route, a loopback address or a host-wide prefix on it would take the host's
 // traffic. In a sandbox it is joining, the driver configures the container as it likes.
 import type * as Netlink from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
-import { AF_INET, type Cidr, parseCidr } from '../netlink/validate.js';
+import { AF_INET, type Cidr, cidrContains, parseCidr } from '../netlink/validate.js';
 import { Forbidden, InvalidParameter } from './errors.js';
 
 /** Shorter prefixes cover more than any one network: a driver's routes never reach that wide. */
@@ -28,7 +28,7 @@ function checkInsidePools(driver: string, what: string, cidr: Cidr, pools: reado
     throw new Forbidden(`driver ${driver} may not add ${what} in the host namespace: a host-wide prefix`);
   if (isLoopback(cidr))
     throw new Forbidden(`driver ${driver} may not add ${what} in the host namespace: loopback belongs to the host`);
-  if (!pools.some((pool) => inside(cidr, parseCidr(pool))))
+  if (!pools.some((pool) => cidrContains(parseCidr(pool), cidr)))
     throw new Forbidden(
       `driver ${driver} may not add ${what} in the host namespace: it is not inside a pool of its networks`,
     );
@@ -45,15 +45,4 @@ function parsed(text: string): Cidr {
 function isLoopback(cidr: Cidr): boolean {
   if (cidr.family === AF_INET) return cidr.bytes[0] === 127;
   return cidr.bytes.subarray(0, 15).every((byte) => byte === 0) && cidr.bytes[15] === 1;
-}
-
-/** `cidr`'s network lies inside `pool` (same family, at least as long a prefix, same leading bits). */
-function inside(cidr: Cidr, pool: Cidr): boolean {
-  if (cidr.family !== pool.family || cidr.prefix < pool.prefix) return false;
-  const whole = Math.floor(pool.prefix / 8);
-  for (let i = 0; i < whole; i++) if (cidr.bytes[i] !== pool.bytes[i]) return false;
-  const rest = pool.prefix % 8;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return ((cidr.bytes[whole] as number) & mask) === ((pool.bytes[whole] as number) & mask);
 }

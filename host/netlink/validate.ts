@@ -73,6 +73,17 @@ export function parseCidr(text: string): Cidr {
   return { ...ip, prefix };
 }
 
+/** `inner`'s network lies inside `outer`: the same family, at least as long a prefix, the same leading bits. */
+export function cidrContains(outer: Cidr, inner: Cidr): boolean {
+  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false;
+  const whole = Math.floor(outer.prefix / 8);
+  for (let i = 0; i < whole; i++) if (inner.bytes[i] !== outer.bytes[i]) return false;
+  const rest = outer.prefix % 8;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return ((inner.bytes[whole] as number) & mask) === ((outer.bytes[whole] as number) & mask);
+}
+
 export function formatIp(family: number, bytes: Buffer): string {
   if (family === AF_INET) return [...bytes.subarray(0, 4)].join('.');
   const groups: string[] = [];
