@@ -4,17 +4,15 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
+import { SOCK_CLOEXEC, SOL_SOCKET } from '../netlink/constants.js';
 import { sys } from '../netlink/libc.js';
 import { withNetns } from '../netlink/netns.js';
+import { AF_INET, AF_INET6 } from '../netlink/validate.js';
 import { addressBytes } from './wire.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 
 /** The UDP and TCP sockets of a DNS server, bound to `address`:`port` inside the namespace at `netns`. */

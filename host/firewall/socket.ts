@@ -3,21 +3,23 @@
 // It acts in the namespace it was opened in (Netns.run). No maintained npm package speaks
 // nftables netlink (checked: none is kept up to date), hence this encoder, in host/netlink's style.
 import { parseAttrs } from '../netlink/codec.js';
+import {
+  AF_NETLINK,
+  NLM_F_ACK,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  SO_RCVTIMEO,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_SOCKET,
+} from '../netlink/constants.js';
 import { NetlinkError } from '../netlink/errors.js';
 import { SyscallError, sys } from '../netlink/libc.js';
 import type { Netns } from '../netlink/netns.js';
 import { type NftMessage, nfgenmsg } from './codec.js';
 import { NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES } from './constants.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0x80000;
-const SOL_SOCKET = 1;
-const SO_RCVTIMEO = 20;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_ACK = 0x4;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
 const EINTR = 4;
 const RECV_BUFFER = Buffer.alloc(256 * 1024);
 
