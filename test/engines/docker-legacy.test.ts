@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { legacyIptablesInstalled } from './docker.js';
-import { firstAnswer, HOST_IP, httpGet, OUTSIDE_IP, runHttpd, stockSkip, stockWorldPerFile } from './stock-world.js';
+import { firstAnswer, HOST_IP, httpGet, OUTSIDE_IP, runHttpd } from './stock-world.js';
+import { stockSkip, stockWorldPerFile } from './stock-world-per-file.js';
 
 const skip = stockSkip || (!legacyIptablesInstalled() && 'needs iptables-legacy');
 const world = stockWorldPerFile('dkl', { legacyIptables: true }, skip);

@@ -5,7 +5,8 @@
 // dockerd's rules and wasmnet's live in the test's namespace only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstAnswer, HOST_IP, httpGet, OUTSIDE_IP, runHttpd, stockSkip, stockWorldPerFile } from './stock-world.js';
+import { firstAnswer, HOST_IP, httpGet, OUTSIDE_IP, runHttpd } from './stock-world.js';
+import { stockSkip, stockWorldPerFile } from './stock-world-per-file.js';
 
 const skip = stockSkip;
 const world = stockWorldPerFile('dks', {}, skip);

@@ -1,22 +1,13 @@
 // A stock dockerd (its defaults: iptables on, FORWARD policy drop) in a private namespace, with
 // an "outside" namespace linked to it that has no route back to container subnets, and a wasmnet
 // daemon serving dockerd as a network and IPAM plugin. dockerd's rules and wasmnet's live in
-// that namespace only. Shared by the tests of dockerd on iptables-nft and on iptables-legacy.
+// that namespace only. Shared by the tests of dockerd on iptables-nft and on iptables-legacy, and
+// by bench/firewall.
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { after, afterEach, before } from 'node:test';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, type Netns } from '../../host/netlink/index.js';
-import {
-  type DockerEngine,
-  type DockerOptions,
-  dockerInstalled,
-  IMAGE,
-  importBusybox,
-  removeAll,
-  startDocker,
-} from './docker.js';
-import { rootSkip } from '../support/root.js';
+import { type DockerEngine, type DockerOptions, IMAGE, importBusybox, removeAll, startDocker } from './docker.js';
 import { EngineHost, type Proc, waitUntil } from './engine-host.js';
 
 export const HOST_IP = '192.0.2.1';
@@ -107,30 +98,6 @@ export async function startStockWorld(label: string, options: DockerOptions): Pr
     await close();
     throw error;
   }
-}
-
-/** Why a test of a stock dockerd skips here, or false where it runs. */
-export const stockSkip: string | false =
-  rootSkip || (!dockerInstalled() && 'needs Debian docker.io, containerd, busybox-static');
-
-/**
- * One world for a test file: started before its tests, emptied after each, closed after all.
- * Returns the world's getter; nothing starts when `skip` says why not.
- */
-export function stockWorldPerFile(label: string, options: DockerOptions, skip: string | false): () => StockWorld {
-  let world: StockWorld | undefined;
-  before(
-    async () => {
-      if (!skip) world = await startStockWorld(label, options);
-    },
-    { timeout: 120_000 },
-  );
-  afterEach(() => world?.reset());
-  after(async () => world?.close());
-  return () => {
-    if (world === undefined) throw new Error('the stock dockerd world did not start');
-    return world;
-  };
 }
 
 /** busybox httpd on port 80 in a new container on `net`, publishing `publish` (e.g. 8080:80). */
