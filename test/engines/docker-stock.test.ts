@@ -61,5 +61,34 @@ test('stock dockerd: docker run -p 8080:80 is reachable from outside and from th
   );
   assert.match(fromOutside, /hello-wasmnet/, 'from the outside namespace');
   assert.match(httpGet(w.host.run.bind(w.host), HOST_IP, 8080), /hello-wasmnet/, 'from the host namespace');
+  // `docker port` stays empty: dockerd 20.10 reads a driver's port map from EndpointOperInfo as
+  // []types.PortBinding, which a remote driver's JSON (decoded as []interface{}) never is.
   process.stdout.write(`# docker port web: ${JSON.stringify(w.engine.docker('port', 'web'))}\n`);
+});
+
+test('stock dockerd: a host port already published, or a port on an internal network, is refused; nothing is left', {
+  skip,
+  timeout: 180_000,
+}, () => {
+  const w = world();
+  const dnats = (): number => (w.host.run('nft', ['list', 'table', 'ip', 'wasmnet']).match(/ dnat to /g) ?? []).length;
+  const links = (): string[] => w.host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname);
+  w.network('wdup', '10.91.0.0/24');
+  w.network('wdint', '10.92.0.0/24', '--internal');
+  w.run('first', 'wdup', '-p', '8081:80');
+  const before = { dnats: dnats(), links: links() };
+  assert.equal(before.dnats, 2, 'the first container publishes 8081 (from outside and from the host)');
+  const refused = (name: string, net: string, publish: string): string => {
+    try {
+      w.run(name, net, '-p', publish);
+    } catch (error) {
+      return String((error as { stderr?: string }).stderr);
+    }
+    return assert.fail(`docker run -p ${publish} on ${net} was accepted`);
+  };
+  assert.match(refused('second', 'wdup', '8081:80'), /already published/);
+  assert.match(refused('inside', 'wdint', '8082:80'), /internal network cannot publish/);
+  assert.equal(dnats(), before.dnats, 'no rule of the refused containers');
+  assert.deepEqual(links(), before.links, 'no link of the refused containers');
+  assert.equal(w.engine.docker('inspect', '-f', '{{.State.Running}}', 'first'), 'true', 'the first one still runs');
 });
