@@ -222,8 +222,9 @@ export class NftFirewall {
     const found: Located[] = [];
     for (const { number, comment } of legacy ? this.#legacy.ours() : []) {
       const owned = parseOwnerComment(comment);
-      const located: Located = { legacy: true, number, owned: owned as OwnedRule };
-      if (owned !== undefined && wanted(located)) found.push(located);
+      if (owned === undefined) continue;
+      const located: Located = { legacy: true, number, owned };
+      if (wanted(located)) found.push(located);
     }
     for (const [table, chain] of chains) {
       for (const rule of this.#dumpOrNone(dump('rules', FAMILY, table, chain))) {
