@@ -154,7 +154,7 @@ class Hostile extends Driver {
     }
     if (attack.kind == 'foreign') return Netlink.linkDel(Netns.host(), attack.value);
     if (attack.kind == 'macvlan') {
-      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge, null));
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
       return added.isOk ? null : added.error;
     }
