@@ -13,7 +13,9 @@
 //   route:  adds a route to `cidr` (`default`: none) through the network's bridge in the host namespace
 //   links:  creates `count` bridges in the host namespace, then fails (in CreateNetwork with `stage`
 //           `network`, which fails the network; with `count` 0 it only fails)
-//   macvlan: creates a macvlan on the parent link `value`
+//   macvlan: creates a macvlan on the parent link `value`; with `into` in Join instead, inside the
+//           sandbox `into` (`joined`: the one it is joining)
+//   read:   reads the host-namespace link `value` (a parent its network names, or not)
 //   loop:   never returns;  trap: traps;  memory: allocates until its memory cap traps it
 //   foreign: deletes the host-namespace link `value` (the host's `lo`, another driver's bridge)
 import {
@@ -158,8 +160,12 @@ class Hostile extends Driver {
       while (attacks.has(networkId)) chunks.push(new Uint8Array(1 << 20));
     }
     if (attack.kind == 'foreign') return Netlink.linkDel(Netns.host(), attack.value);
-    if (attack.kind == 'macvlan') {
-      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
+    if (attack.kind == 'read') {
+      const read = Netlink.linkGet(Netns.host(), attack.value);
+      return read.isOk ? null : read.error;
+    }
+    if (attack.kind == 'macvlan' && optionString(attack.options, 'into') === null) {
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge, null));
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
       return added.isOk ? null : added.error;
     }
@@ -187,6 +193,13 @@ class Hostile extends Driver {
     const attack = attacks.get(networkId);
     if (attack.kind == 'firewall' && optionString(attack.options, 'phase') != 'endpoint')
       return firewallAttack(networkId, endpointId, attack);
+    const into = optionString(attack.options, 'into');
+    if (attack.kind == 'macvlan' && into !== null) {
+      const target = Netns.sandbox(into == 'joined' ? sandboxKey : into);
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge, target));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
+      return added.isOk ? null : added.error;
+    }
     return null;
   }
 
