@@ -3,7 +3,19 @@
 // touch the machine's own network. cleanup() stops those processes by pid, unmounts what they
 // left under the directory, and deletes the namespace and the directory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +53,10 @@ export class EngineHost {
     return join(this.dir, ...parts);
   }
 
-  /** Removes these paths in cleanup unless they exist already (engines' fixed state directories). */
+  /**
+   * Removes these paths in cleanup unless they exist already (engines' fixed state directories);
+   * what other tests' engines keep there stays.
+   */
   strays(...paths: string[]): void {
     this.#strays.push(...paths.filter((path) => !existsSync(path)));
   }
@@ -128,7 +143,34 @@ export class EngineHost {
     }
     deleteNetns(this.netns);
     rmSync(this.dir, { recursive: true, force: true });
-    for (const path of this.#strays) rmSync(path, { recursive: true, force: true });
+    for (const path of this.#strays) removeOwnStray(path);
+  }
+}
+
+/**
+ * Removes a machine path an engine made, but not what another test's engines still keep in it
+ * (other tests run at the same time: their plugin sockets in /run/docker/plugins, their shims'
+ * sockets in /run/containerd): a directory goes only once empty, bottom up; a file goes.
+ */
+function removeOwnStray(path: string): void {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stat.isDirectory()) {
+    rmSync(path, { force: true });
+    return;
+  }
+  for (const entry of readdirSync(path)) {
+    const child = join(path, entry);
+    if (lstatSync(child).isDirectory()) removeOwnStray(child);
+  }
+  try {
+    rmdirSync(path);
+  } catch {
+    // Not empty: someone else's files are still in it.
   }
 }
 
