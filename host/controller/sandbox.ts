@@ -9,7 +9,8 @@ import { EMBEDDED_DNS_ADDRESS } from './dns-api.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
 import { leaveSandbox } from './join.js';
 import { lockKey } from './locks.js';
-import type { SandboxOptions, SandboxRecord } from './model.js';
+import type { PortBinding, SandboxOptions, SandboxRecord } from './model.js';
+import { PORT_MAP_OPTION, portMapBindings } from './ports.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
 import { checkSandboxOptions } from './sandbox-options.js';
@@ -126,6 +127,17 @@ export class Sandbox {
     return this.record.endpoints
       .map((id) => this.ctx.endpoint(id))
       .filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
+  }
+
+  /**
+   * The ports its joins published: each join's own, else, once an endpoint is joined, the
+   * sandbox's port map (what dockerd passes for `docker run -p`, published by the driver).
+   */
+  publishedPorts(): PortBinding[] {
+    const endpoints = this.endpoints();
+    const own = endpoints.flatMap((endpoint) => endpoint.record.join?.publish ?? []);
+    if (own.length > 0 || endpoints.length === 0) return own;
+    return portMapBindings(this.record.config.options?.[PORT_MAP_OPTION]);
   }
 
   info(): {
