@@ -119,6 +119,42 @@ test('macvlan modes: each link has its mode; private isolates the sandboxes; pas
   }),
 );
 
+test('macvlan: IPv6 addresses and gateway when enabled; an internal network gets no default route', needsRoot, () =>
+  withMacvlanHost(async (_h, controller) => {
+    const dual = await controller.newNetwork('macvlan', 'dual', {
+      enableIPv6: true,
+      driverOptions: { parent: 'uplink0' },
+      ipam: { config: [{ subnet: '10.90.0.0/24' }, { subnet: 'fd00:90::/64' }] },
+    });
+    const [ep1, ep2] = [await dual.createEndpoint('ep1'), await dual.createEndpoint('ep2')];
+    const [s1, s2] = [await controller.newSandbox('c1'), await controller.newSandbox('c2')];
+    await ep1.join(s1);
+    await ep2.join(s2);
+    const v6 = ipJson<IpRoute[]>(s1.key(), '-6', 'route', 'show', 'default').map((r) => [r.gateway, r.dev]);
+    assert.deepEqual(v6, [['fd00:90::1', 'eth0']], 'the IPv6 default route goes through the IPv6 gateway');
+    const peer = (ep2.info().ipv6Address ?? '').split('/')[0] as string;
+    execFileSync('nsenter', [`--net=${s1.key()}`, 'ping', '-6', '-c', '1', '-W', '2', peer], { stdio: 'ignore' });
+    for (const box of [s1, s2]) await box.delete();
+    for (const ep of [ep1, ep2]) await ep.delete();
+    await dual.delete();
+
+    const internal = await controller.newNetwork('macvlan', 'internal', {
+      internal: true,
+      driverOptions: { parent: 'uplink0' },
+      ipam: { config: [{ subnet: '10.90.0.0/24' }] },
+    });
+    const ep = await internal.createEndpoint('ep');
+    const box = await controller.newSandbox('c3');
+    await ep.join(box);
+    assert.deepEqual(ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default'), [], 'no way out');
+    assert.equal(ping(box.key(), GATEWAY), true, 'the parent network itself is still reached on-link');
+    await box.delete();
+    await ep.delete();
+    await internal.delete();
+    assert.deepEqual(controller.store.links.all(), []);
+  }),
+);
+
 test('macvlan: bad input is a typed error and leaves no network or link behind', needsRoot, () =>
   withMacvlanHost(async (h, controller) => {
     const before = hostLinks(h);
