@@ -79,6 +79,15 @@ test('macvlan, bridge mode: two sandboxes on one parent ping each other and the 
     assert.deepEqual(links(s1.key()), ['lo'], 'the link leaves with the endpoint');
     await ep1.join(s1);
     assert.ok(ping(s1.key(), '10.90.0.3'), 'and comes back with a re-join');
+    // A deleted sandbox's macvlan lingers until the kernel frees its namespace: it must not keep
+    // the MAC a new endpoint given the same address gets.
+    await s1.delete();
+    await ep1.delete();
+    const ep3 = await net.createEndpoint('ep3');
+    assert.equal(ep3.info().ipv4Address, '10.90.0.2/24', 'the address, and so the MAC, is given again');
+    const s3 = await controller.newSandbox('c3');
+    await ep3.join(s3);
+    assert.ok(ping(s3.key(), '10.90.0.3'), 'c3 reaches c2 with the MAC c1 had');
     for (const box of controller.sandboxes()) await box.delete();
     for (const ep of net.endpoints()) await ep.delete();
     await net.delete();
