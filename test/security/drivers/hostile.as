@@ -1,7 +1,7 @@
 // A hostile AssemblyScript driver (built with the SDK by test/security/drivers.ts). A network
 // names its attack in its options (`attack`, with `count`, `size`, `sysctl`, `value`, `link`);
-// CreateNetwork only records it (and makes the network's bridge when `link` is set), so the
-// attack runs in CreateEndpoint and a refused attack leaves nothing half-made.
+// CreateNetwork only records it (and makes the network's bridge when `link` is set, named `name`
+// when given), so the attack runs in CreateEndpoint and a refused attack leaves nothing half-made.
 //   store:  `count` values of `size` bytes under keys of the endpoint
 //   log:    `count` warn lines of `size` bytes
 //   sysctl: sets `sysctl` to `value` host-wide, or on the network's bridge with `link`
@@ -44,8 +44,11 @@ const attacks = new Map<string, Attack>();
 /** Endpoint id → its IPv4 address (no prefix), for a publish to point at. */
 const addresses = new Map<string, string>();
 
+/** Network id → the name its bridge was given (option `name`), when not the default one. */
+const bridgeNames = new Map<string, string>();
+
 function bridgeName(networkId: string): string {
-  return `hs-${networkId.substring(0, 8)}`;
+  return bridgeNames.has(networkId) ? bridgeNames.get(networkId) : `hs-${networkId.substring(0, 8)}`;
 }
 
 function sysctlOf(name: string): i32 {
@@ -124,6 +127,8 @@ class Hostile extends Driver {
       options,
       optionString(options, 'cidr') || '',
     );
+    const name = optionString(options, 'name');
+    if (name !== null) bridgeNames.set(networkId, name);
     if (attack.link) {
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, true));
       if (!added.isOk) return added.error;
