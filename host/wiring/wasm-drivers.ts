@@ -17,7 +17,7 @@ import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
 const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
-const BUILTINS = ['null', 'host', 'bridge'];
+const BUILTINS = ['null', 'host', 'bridge', 'overlay'];
 
 export interface WasmDrivers {
   registry: DriverLookup;

@@ -6,3 +6,4 @@ export * from './ipam';
 export * from './net';
 export * from './store';
 export * from './single-network';
+export * from './veth';

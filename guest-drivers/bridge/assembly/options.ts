@@ -7,8 +7,6 @@ export const BRIDGE_NAME = 'com.docker.network.bridge.name';
 export const MTU = 'com.docker.network.driver.mtu';
 export const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
 export const INTERNAL = 'com.docker.network.internal';
-/** Join option: the interface's name in the sandbox, offered by the host. */
-export const INTERFACE_NAME = 'com.docker.network.endpoint.ifname';
 export const ENABLE_ICC = 'com.docker.network.bridge.enable_icc';
 export const ENABLE_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
 export const PORT_MAP = 'com.docker.network.portmap';
