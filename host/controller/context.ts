@@ -1,4 +1,5 @@
 // What the controller's parts share: the ports it was given, its objects, its locks.
+import { type ClusterNode, NodeDiscovery } from './discovery.js';
 import type { EmbeddedDnsPort } from './dns-api.js';
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
@@ -48,6 +49,8 @@ export class SandboxMap extends Map<string, Sandbox> {
 export interface ControllerPorts {
   /** This host's name in table events. */
   hostId: string;
+  /** This node as its drivers' DiscoverNew names it (`self`). */
+  node: ClusterNode;
   /** Holds the sandboxes' hosts and resolv.conf files. */
   dataDir: string;
   store: RecordStore;
@@ -76,6 +79,7 @@ export class Context {
   readonly warn: (message: string) => void;
   readonly links: LinkBook | undefined;
   readonly dns: EmbeddedDnsPort | undefined;
+  readonly discovery: NodeDiscovery;
   readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
@@ -95,6 +99,7 @@ export class Context {
     this.warn = ports.warn;
     this.links = ports.links;
     this.dns = ports.dns;
+    this.discovery = new NodeDiscovery(ports.node, ports.drivers, ports.warn);
   }
 
   driver(type: string): Driver {

@@ -2,6 +2,7 @@
 // them all from its store when it starts again. It talks to the world only through its ports;
 // host/wiring plugs in the real ones (the public `Controller`).
 import { Context, type ControllerPorts } from './context.js';
+import type { NodeDiscovery } from './discovery.js';
 import { lockKey } from './locks.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
@@ -24,6 +25,12 @@ export class NetworkController {
   /** Rebuilds the model from the store and sweeps what a crash left behind; once, before serving. */
   protected async restore(): Promise<void> {
     this.#recovery = await this.#ctx.alone(() => restore(this.#ctx));
+    await this.#ctx.discovery.announceToAll();
+  }
+
+  /** Node discovery: this node, the others as they come and go, and drivers that register late. */
+  get discovery(): NodeDiscovery {
+    return this.#ctx.discovery;
   }
 
   /** What the start-up sweep removed. */

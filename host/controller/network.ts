@@ -3,8 +3,8 @@
 import { excerpt } from '../excerpt.js';
 import { randomBytes } from 'node:crypto';
 import { hostCidr } from './cidr.js';
-import { toOptions, withUndo, type Context } from './context.js';
-import type { IpamData } from './driver-api.js';
+import { toOptions, withUndo, type Context, type Undo } from './context.js';
+import { type Driver, type IpamData, isGlobal, type Options } from './driver-api.js';
 import { Endpoint } from './endpoint.js';
 import {
   ActiveEndpointsError,
@@ -71,13 +71,14 @@ export class Network {
       tables: [],
       state: 'creating',
     };
+    const global = isGlobal(entry?.capability);
     return withUndo(ctx.warn, async (undo) => {
       ctx.store.networks.put(id, record);
       undo.push('forget the network', () => ctx.store.networks.delete(id));
       const pools = await allocatePools(
         ipam,
         {
-          global: entry?.capability.dataScope === 'global',
+          global,
           enableIPv6: record.enableIPv6,
           configs: options.ipam?.config ?? [],
           options: record.ipamOptions,
@@ -88,6 +89,7 @@ export class Network {
       );
       record.ipv4 = pools.ipv4;
       record.ipv6 = pools.ipv6;
+      if (global) await allocate(ctx, driver, record, undo);
       // What a failed (or undone) CreateNetwork made goes, whatever the driver removed itself.
       undo.push('remove what CreateNetwork made', () => ctx.links?.sweep(linkOperation.network(id)));
       let effects;
@@ -177,12 +179,21 @@ export class Network {
       if (this.#endpoints.size > 0) throw new ActiveEndpointsError(this.name(), this.id(), this.#endpoints.size);
       this.record.state = 'deleting';
       this.ctx.store.networks.put(this.id(), this.record);
+      const driver = this.ctx.driver(this.type());
       try {
-        await this.ctx.driver(this.type()).deleteNetwork(this.id());
+        await driver.deleteNetwork(this.id());
       } catch (error) {
         this.record.state = 'ready';
         this.ctx.store.networks.put(this.id(), this.record);
         throw asNetworkError(error, `driver ${this.type()} DeleteNetwork`);
+      }
+      if (isGlobal(this.ctx.drivers.driver(this.type())?.capability)) {
+        // Once per network, after its last DeleteNetwork: what NetworkAllocate took goes back.
+        await driver.networkFree(this.id()).catch((error: unknown) => {
+          this.ctx.warn(
+            `driver ${this.type()} NetworkFree ${this.name()}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
       }
       // From here on the network is gone for the driver: finish the cleanup whatever fails.
       this.unsubscribeTables();
@@ -236,6 +247,28 @@ export class Network {
   #assertLive(): void {
     if (this.ctx.networks.get(this.id()) !== this) throw new NoSuchNetworkError(this.name());
   }
+}
+
+/**
+ * libnetwork's NetworkAllocate, once per network of a global driver, on the node that creates it:
+ * the options it returns join the network's driver options, so every node's CreateNetwork (and
+ * replay) gets them.
+ */
+async function allocate(ctx: Context, driver: Driver, record: NetworkRecord, undo: Undo): Promise<void> {
+  let allocated: Options;
+  try {
+    allocated = await driver.networkAllocate(
+      record.id,
+      driverOptions(record),
+      ipamData(record.ipv4),
+      ipamData(record.ipv6),
+    );
+  } catch (error) {
+    throw asNetworkError(error, `driver ${record.type} NetworkAllocate`);
+  }
+  undo.push('driver NetworkFree', () => driver.networkFree(record.id));
+  record.driverOptions = { ...record.driverOptions, ...Object.fromEntries(allocated) };
+  ctx.store.networks.put(record.id, record);
 }
 
 /** The generic options a driver's CreateNetwork receives (labels, then driver options, then flags). */

@@ -1,6 +1,7 @@
 // The composition root: `Controller.create` opens the LMDB store, the namespace plumbing and the
 // Wasm driver runtime (netlink backend, link ownership in LMDB), plugs them into the model's
 // ports and restores the model.
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
@@ -18,7 +19,13 @@ import {
 import { DEFAULT_IPAM } from '../controller/ipam-api.js';
 import { readHostResolvConf } from '../controller/sandbox-files.js';
 import { EmbeddedDns, type EmbeddedDnsOptions } from '../dns/embedded-dns.js';
-import { type DriverLimits, type DriverRuntime, linkOperation } from '../drivers/index.js';
+import {
+  type DriverLimits,
+  DriverRegistry,
+  type DriverRuntime,
+  linkOperation,
+  type RegistryChange,
+} from '../drivers/index.js';
 import { ControllerStore } from './lmdb-store.js';
 import { NetnsPlumbing } from './netns-plumbing.js';
 import { startWasmDrivers, type WasmDrivers } from './wasm-drivers.js';
@@ -44,6 +51,12 @@ export interface ControllerOptions {
   plumbing?: SandboxPlumbing;
   /** This host's name in table events; `hostNetns`, else the machine's host name. */
   hostId?: string;
+  /**
+   * The address other nodes reach this one at, handed to its drivers' DiscoverNew (`self`) as
+   * the node's address and bind address (an overlay's VTEP). Default: the host namespace's first
+   * IPv4 address that is not loopback, else 127.0.0.1.
+   */
+  advertiseAddress?: string;
   /** The host's resolv.conf; /etc/resolv.conf by default. */
   resolvConfPath?: string;
   /** Memory, component size, link, store and log limits of the Wasm drivers, each overridable per owner. */
@@ -83,15 +96,19 @@ export class Controller extends NetworkController {
           ...(options.hostNetns === undefined ? {} : { hostNetns: options.hostNetns }),
           ...(options.driverLimits === undefined ? {} : { limits: options.driverLimits }),
           inUse: (names) => usedBy(controller?.networks() ?? [], names),
+          announce: async (name, driver) => controller?.discovery.announceTo(name, driver),
         });
       } catch (error) {
         await store.close();
         throw error;
       }
     }
+    const hostId = options.hostId ?? options.hostNetns ?? hostname();
+    const address = options.advertiseAddress ?? defaultAdvertiseAddress(plumbing);
     controller = new Controller(
       {
-        hostId: options.hostId ?? options.hostNetns ?? hostname(),
+        hostId,
+        node: { name: hostId, address, bindAddress: address },
         dataDir: options.dataDir,
         store,
         drivers: options.drivers ?? (wasm as WasmDrivers).registry,
@@ -111,6 +128,7 @@ export class Controller extends NetworkController {
     try {
       await controller.restore();
       wasm?.sweepFirewall((operation) => liveOperation(controller as Controller, operation));
+      controller.#announceLateDrivers(options.drivers ?? wasm?.registry);
       return controller;
     } catch (error) {
       await wasm?.close();
@@ -118,6 +136,25 @@ export class Controller extends NetworkController {
       await store.close();
       throw error;
     }
+  }
+
+  /** A driver registered after the start hears of the cluster's nodes (components loaded later). */
+  #announceLateDrivers(lookup: DriverLookup | undefined): void {
+    if (!(lookup instanceof DriverRegistry)) return;
+    const registry = lookup;
+    const onChange = (change: RegistryChange): void => {
+      const entry = change.kind === 'driver' && change.change === 'added' ? registry.driver(change.name) : undefined;
+      if (entry !== undefined) void this.discovery.announceTo(change.name, entry.driver);
+    };
+    registry.on('change', onChange);
+    this.#stopAnnouncing = () => registry.off('change', onChange);
+  }
+
+  #stopAnnouncing: () => void = () => undefined;
+
+  override async close(): Promise<void> {
+    this.#stopAnnouncing();
+    await super.close();
   }
 
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
@@ -148,6 +185,15 @@ function liveOperation(controller: Controller, operation: string): boolean {
   const endpoints = networks.flatMap((network) => network.endpoints());
   if ('endpoint' in of) return endpoints.some((endpoint) => endpoint.id() === of.endpoint);
   return endpoints.some((endpoint) => endpoint.id() === of.join && endpoint.record.join !== undefined);
+}
+
+/** The host namespace's first IPv4 address that is not loopback (a single host advertises it to itself). */
+function defaultAdvertiseAddress(plumbing: SandboxPlumbing): string {
+  const ipv4 = plumbing
+    .hostAddresses()
+    .map((cidr) => cidr.split('/')[0] as string)
+    .filter((ip) => isIPv4(ip) && !ip.startsWith('127.'));
+  return ipv4[0] ?? '127.0.0.1';
 }
 
 /** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */
