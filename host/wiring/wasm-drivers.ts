@@ -1,5 +1,5 @@
 // The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
-// (null, host, bridge) and every component in `driversDir`, loaded and followed as it changes;
+// (null, host, bridge, overlay) and every component in `driversDir`, loaded and followed as it changes;
 // their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB, and
 // a component re-created after a fault or upgraded is told the networks and endpoints it has.
 import { existsSync } from 'node:fs';
