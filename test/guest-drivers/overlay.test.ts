@@ -174,6 +174,22 @@ test('create-network: a bridge and a VXLAN enslaved to it (no learning, ARP prox
   );
 });
 
+test('create-network refuses a VNI another network of this node uses, until that one is deleted', async () => {
+  const { driver, id } = await overlay();
+  driver.discoverNew(id, node('192.0.2.1', true));
+  driver.createNetwork(id, NETWORK, [[VXLANID, '5000']], new MockNetworkInfo(), POOL, []);
+  const other = 'f'.repeat(20);
+  assert.deepEqual(
+    errorOf(() => driver.createNetwork(id, other, [[VXLANID, '5000']], new MockNetworkInfo(), POOL, [])),
+    {
+      tag: 'invalid-parameter',
+      val: `overlay driver: VNI 5000 is already used by network ${NETWORK} on this node`,
+    },
+  );
+  driver.deleteNetwork(id, NETWORK);
+  driver.createNetwork(id, other, [[VXLANID, '5000']], new MockNetworkInfo(), POOL, []);
+});
+
 test('create-network refuses options it does not implement, and rolls back when the VXLAN cannot be made', async () => {
   const { host, driver, id } = await overlay();
   driver.discoverNew(id, node('192.0.2.1', true));

@@ -61,6 +61,10 @@ function networkKey(networkId: string, field: string): string {
 function endpointKey(endpointId: string, field: string): string {
   return `ep/${endpointId}/${field}`;
 }
+/** The network whose VXLAN device on this node has the VNI. */
+function vniInUseKey(vni: u32): string {
+  return `used/${vni.toString()}`;
+}
 /** A peer programmed on this node's VXLAN device of the network. */
 function peerKey(networkId: string, endpointId: string): string {
   return `peer/${networkId}/${endpointId}`;
@@ -104,6 +108,11 @@ class OverlayDriver extends Driver {
       return invalidParameter(`overlay driver: network ${networkId} has no VNI (NetworkAllocate did not run)`);
     const vni = vniOption(vniText);
     if (!vni.isOk) return vni.error;
+    // Two networks created on different nodes may have picked the same VNI (vni.ts): refused here,
+    // where both would meet, rather than by the kernel's EEXIST.
+    const holder = storeGetString(vniInUseKey(vni.value));
+    if (holder !== null && holder != networkId)
+      return invalidParameter(`overlay driver: VNI ${vni.value} is already used by network ${holder} on this node`);
     const registered = info.tableEventRegister(PEER_TABLE, ObjectType.Endpoint);
     if (registered !== null) return registered;
 
@@ -128,6 +137,8 @@ class OverlayDriver extends Driver {
       Netlink.linkDel(Netns.host(), bridge); // roll back: nothing half-made stays behind
       return madeVxlan.error;
     }
+    storeSetString(vniInUseKey(vni.value), networkId);
+    storeSetString(networkKey(networkId, 'vni'), vni.value.toString());
     storeSetString(networkKey(networkId, 'bridge'), bridge);
     storeSetString(networkKey(networkId, 'vxlan'), vxlan);
     storeSetString(networkKey(networkId, 'mtu'), mtu.value.toString());
@@ -143,6 +154,8 @@ class OverlayDriver extends Driver {
     let error = Netlink.linkDel(Netns.host(), vxlan);
     if (error === null || isNotFound(error)) error = Netlink.linkDel(Netns.host(), bridge);
     if (error !== null && !isNotFound(error)) return error;
+    const vni = storeGetString(networkKey(networkId, 'vni'));
+    if (vni !== null) Store.delete_(vniInUseKey(<u32>I32.parseInt(vni)));
     deleteKeys(`net/${networkId}/`);
     deleteKeys(`peer/${networkId}/`);
     return null;
