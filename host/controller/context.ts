@@ -1,4 +1,5 @@
 // What the controller's parts share: the ports it was given, its objects, its locks.
+import type { ClusterPort } from './cluster-api.js';
 import { type ClusterNode, NodeDiscovery } from './discovery.js';
 import type { EmbeddedDnsPort } from './dns-api.js';
 import type { Driver, DriverLookup } from './driver-api.js';
@@ -65,6 +66,8 @@ export interface ControllerPorts {
   links?: LinkBook;
   /** Absent: no sandbox gets the embedded DNS. */
   dns?: EmbeddedDnsPort;
+  /** Absent: a single host (its own cluster). */
+  cluster?: ClusterPort;
 }
 
 export class Context {
@@ -80,6 +83,7 @@ export class Context {
   readonly links: LinkBook | undefined;
   readonly dns: EmbeddedDnsPort | undefined;
   readonly discovery: NodeDiscovery;
+  readonly cluster: ClusterPort | undefined;
   readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
@@ -100,6 +104,7 @@ export class Context {
     this.links = ports.links;
     this.dns = ports.dns;
     this.discovery = new NodeDiscovery(ports.node, ports.drivers, ports.warn);
+    this.cluster = ports.cluster;
   }
 
   driver(type: string): Driver {

@@ -1,6 +1,7 @@
 // libnetwork's NetworkController: creates networks and sandboxes, looks them up, and restores
 // them all from its store when it starts again. It talks to the world only through its ports;
 // host/wiring plugs in the real ones (the public `Controller`).
+import { joinCluster } from './cluster-sync.js';
 import { Context, type ControllerPorts } from './context.js';
 import type { NodeDiscovery } from './discovery.js';
 import { lockKey } from './locks.js';
@@ -26,6 +27,7 @@ export class NetworkController {
   protected async restore(): Promise<void> {
     this.#recovery = await this.#ctx.alone(() => restore(this.#ctx));
     await this.#ctx.discovery.announceToAll();
+    await joinCluster(this.#ctx);
   }
 
   /** Node discovery: this node, the others as they come and go, and drivers that register late. */

@@ -18,6 +18,7 @@ import {
 } from '../controller/index.js';
 import { DEFAULT_IPAM } from '../controller/ipam-api.js';
 import { readHostResolvConf } from '../controller/sandbox-files.js';
+import { Cluster, type ClusterOptions } from '../cluster/index.js';
 import { EmbeddedDns, type EmbeddedDnsOptions } from '../dns/embedded-dns.js';
 import {
   type DriverLimits,
@@ -65,6 +66,12 @@ export interface ControllerOptions {
   onWarning?: (message: string) => void;
   /** The embedded DNS's budgets (host/dns), or false for none: sandboxes then get the host's resolvers. */
   embeddedDns?: Omit<EmbeddedDnsOptions, 'hostNetns'> | false;
+  /**
+   * Cluster mode on etcd (host/cluster): the node's name becomes its `hostId`, its advertise
+   * address the drivers' `self`, table events go through etcd (unless `tableStore` is given)
+   * and global networks are shared. Absent: a single host.
+   */
+  cluster?: ClusterOptions;
 }
 
 export class Controller extends NetworkController {
@@ -72,6 +79,8 @@ export class Controller extends NetworkController {
     ports: ControllerPorts,
     private readonly lmdb: ControllerStore,
     private readonly wasm: WasmDrivers | undefined,
+    /** The cluster this controller is a node of, or undefined for a single host. */
+    readonly cluster: Cluster | undefined,
   ) {
     super(ports, wasm === undefined ? undefined : () => wasm.close());
   }
@@ -82,7 +91,14 @@ export class Controller extends NetworkController {
     const plumbing =
       options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
-    const store = ControllerStore.open(options.dataDir);
+    const cluster = options.cluster === undefined ? undefined : await Cluster.join(options.cluster, warn);
+    let store: ControllerStore;
+    try {
+      store = ControllerStore.open(options.dataDir);
+    } catch (error) {
+      await cluster?.close();
+      throw error;
+    }
     // Assigned before the restore: a component is in use as soon as a restored network uses it.
     let controller: Controller | undefined;
     let wasm: WasmDrivers | undefined;
@@ -100,11 +116,12 @@ export class Controller extends NetworkController {
         });
       } catch (error) {
         await store.close();
+        await cluster?.close();
         throw error;
       }
     }
-    const hostId = options.hostId ?? options.hostNetns ?? hostname();
-    const address = options.advertiseAddress ?? defaultAdvertiseAddress(plumbing);
+    const hostId = cluster?.nodeName ?? options.hostId ?? options.hostNetns ?? hostname();
+    const address = cluster?.node.address ?? options.advertiseAddress ?? defaultAdvertiseAddress(plumbing);
     controller = new Controller(
       {
         hostId,
@@ -114,16 +131,18 @@ export class Controller extends NetworkController {
         drivers: options.drivers ?? (wasm as WasmDrivers).registry,
         ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, wasm?.ipams),
         plumbing,
-        tables: options.tableStore ?? new InProcessTableStore(),
+        tables: options.tableStore ?? cluster?.tables ?? new InProcessTableStore(),
         hostResolvConf: () => readHostResolvConf(resolvConfPath),
         warn,
         ...(wasm === undefined ? {} : { links: wasm.links }),
+        ...(cluster === undefined ? {} : { cluster }),
         ...(options.embeddedDns === false
           ? {}
           : { dns: new EmbeddedDns({ ...options.embeddedDns, hostNetns: options.hostNetns ?? null }) }),
       },
       store,
       wasm,
+      cluster,
     );
     try {
       await controller.restore();
@@ -134,6 +153,7 @@ export class Controller extends NetworkController {
       await wasm?.close();
       await plumbing.close();
       await store.close();
+      await cluster?.close();
       throw error;
     }
   }
@@ -152,9 +172,11 @@ export class Controller extends NetworkController {
 
   #stopAnnouncing: () => void = () => undefined;
 
+  /** Stops serving; a node leaves its cluster last (its record and table entries go with its lease). */
   override async close(): Promise<void> {
     this.#stopAnnouncing();
     await super.close();
+    await this.cluster?.close();
   }
 
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */
