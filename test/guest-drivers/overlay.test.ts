@@ -1,6 +1,7 @@
 // The built-in overlay driver (guest-drivers/overlay), driven through the driver API against the
 // SDK's mock host: the VNI it allocates, the bridge and VXLAN it asks for, the peer rows it
-// writes and programs, what it refuses. test/cluster/overlay-*.test.ts run it on the kernel.
+// writes and programs, what it refuses. overlay-hosts.test.ts and test/cluster/overlay-daemons.test.ts
+// run it on the kernel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
