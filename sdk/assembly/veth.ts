@@ -4,10 +4,8 @@
 import { Box, Result } from './wit-rt';
 import { LinkKind, LinkSpec, Netlink, Netns, Options, VethPeer, WitError, WitErrorTag } from './generated/bindings';
 import { errorMessage } from './errors';
+import { INTERFACE_NAME } from './labels';
 import { optionString } from './net';
-
-/** Join option: the interface's name in the sandbox, offered by the host. */
-export const INTERFACE_NAME_OPTION = 'com.docker.network.endpoint.ifname';
 
 /** A deleted sandbox's veths linger until the kernel has freed its namespace: try other names. */
 const VETH_NAME_ATTEMPTS = 10;
@@ -25,14 +23,8 @@ export function hostVethName(endpointId: string, attempt: i32): string {
  * need not rename it), else a temporary one the host renames (eth0, ...).
  */
 export function sandboxVethName(endpointId: string, joinOptions: Options): string {
-  const offered = optionString(joinOptions, INTERFACE_NAME_OPTION);
+  const offered = optionString(joinOptions, INTERFACE_NAME);
   return offered !== null ? offered : `wn${endpointId.substring(0, 13)}`;
-}
-
-/** "172.18.0.1/16" -> "172.18.0.1" */
-export function ipOf(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  return slash < 0 ? cidr : cidr.substring(0, slash);
 }
 
 /** The kernel's "no such device", whichever way the host reports it. */

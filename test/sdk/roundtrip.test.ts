@@ -178,9 +178,9 @@ const LINK_KINDS = [
     tag: 'vxlan',
     val: { vni: 0, local: undefined, port: undefined, underlay: undefined, learning: false, proxy: true },
   },
-  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode) => ({
+  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode, i) => ({
     tag: 'macvlan',
-    val: { parent: 'eth0', mode },
+    val: { parent: 'eth0', mode, netns: [undefined, sandbox, { tag: 'host' }][i % 3] },
   })),
   ...['l2', 'l3', 'l3s'].map((mode) => ({ tag: 'ipvlan', val: { parent: 'eth0', mode } })),
   { tag: 'dummy' },

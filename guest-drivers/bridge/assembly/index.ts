@@ -26,6 +26,11 @@ import {
   Tuple2,
   WitError,
   addSandboxVeth,
+  ENABLE_IPV6,
+  INTERNAL,
+  MAC_ADDRESS,
+  MTU,
+  PORT_MAP,
   errorMessage,
   invalidParameter,
   ipOf,
@@ -38,25 +43,15 @@ import {
   parseCidr,
   registerDriver,
   sandboxVethName,
+  storeDeletePrefix,
   storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
-import {
-  BRIDGE_NAME,
-  ENABLE_ICC,
-  ENABLE_IPV6,
-  ENABLE_MASQUERADE,
-  INTERNAL,
-  MTU,
-  PORT_MAP,
-  checkEndpointOptions,
-  checkNetworkOptions,
-} from './options';
+import { BRIDGE_NAME, ENABLE_ICC, ENABLE_MASQUERADE, checkEndpointOptions, checkNetworkOptions } from './options';
 import { parsePortMap } from './ports';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
-const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
 
 function networkKey(networkId: string, field: string): string {
   return `net/${networkId}/${field}`;
@@ -152,8 +147,7 @@ class BridgeDriver extends Driver {
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
     const error = Netlink.linkDel(Netns.host(), bridge);
     if (error !== null && !isNotFound(error)) return error;
-    const keys = Store.keys(`net/${networkId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`net/${networkId}/`);
     return null;
   }
 
@@ -175,15 +169,14 @@ class BridgeDriver extends Driver {
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
-    const keys = Store.keys(`ep/${endpointId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`ep/${endpointId}/`);
     return null;
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Result<Options, WitError> {
     const mac = storeGetString(endpointKey(endpointId, 'mac'));
     if (mac === null) return Result.err<Options, WitError>(notFound(`bridge driver: endpoint ${endpointId} not found`));
-    const info: Options = [new Tuple2<string, string>(MAC_OPTION, mac)];
+    const info: Options = [new Tuple2<string, string>(MAC_ADDRESS, mac)];
     const published = storeGetString(endpointKey(endpointId, 'published'));
     if (published !== null) info.push(new Tuple2<string, string>(PORT_MAP, published));
     return Result.ok<Options, WitError>(info);

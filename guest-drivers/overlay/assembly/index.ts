@@ -6,6 +6,7 @@
 // FDB entry on its VXLAN device, and removes them when the entry goes.
 import {
   Box,
+  MAC_ADDRESS,
   Capability,
   Discovery,
   DiscoveryTag,
@@ -41,6 +42,7 @@ import {
   parseIPv4,
   registerDriver,
   sandboxVethName,
+  storeDeletePrefix,
   storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
@@ -51,7 +53,6 @@ import { VXLANID_OPTION, allocateVni, freeVni, vniOption } from './vni';
 const VXLAN_PORT: u16 = 4789;
 /** What VXLAN adds to each frame: outer Ethernet 14, IPv4 20, UDP 8, VXLAN 8. */
 const VXLAN_OVERHEAD: u32 = 50;
-const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
 /** This node's VTEP: the address DiscoverNew gave for the node itself. */
 const SELF_VTEP = 'self/vtep';
 
@@ -156,8 +157,8 @@ class OverlayDriver extends Driver {
     if (error !== null && !isNotFound(error)) return error;
     const vni = storeGetString(networkKey(networkId, 'vni'));
     if (vni !== null) Store.delete_(vniInUseKey(<u32>I32.parseInt(vni)));
-    deleteKeys(`net/${networkId}/`);
-    deleteKeys(`peer/${networkId}/`);
+    storeDeletePrefix(`net/${networkId}/`);
+    storeDeletePrefix(`peer/${networkId}/`);
     return null;
   }
 
@@ -178,7 +179,7 @@ class OverlayDriver extends Driver {
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
-    deleteKeys(`ep/${endpointId}/`);
+    storeDeletePrefix(`ep/${endpointId}/`);
     return null;
   }
 
@@ -186,7 +187,7 @@ class OverlayDriver extends Driver {
     const mac = storeGetString(endpointKey(endpointId, 'mac'));
     if (mac === null)
       return Result.err<Options, WitError>(notFound(`overlay driver: endpoint ${endpointId} not found`));
-    return Result.ok<Options, WitError>([new Tuple2<string, string>(MAC_OPTION, mac)]);
+    return Result.ok<Options, WitError>([new Tuple2<string, string>(MAC_ADDRESS, mac)]);
   }
 
   join(networkId: string, endpointId: string, sandboxKey: string, info: JoinInfo, options: Options): WitError | null {
@@ -293,11 +294,6 @@ function forgetPeer(networkId: string, endpointId: string, vxlan: string): void 
     Netlink.fdbDel(Netns.host(), new FdbEntry(vxlan, peer.mac, peer.vtep));
   }
   Store.delete_(key);
-}
-
-function deleteKeys(prefix: string): void {
-  const keys = Store.keys(prefix);
-  for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
 }
 
 registerDriver('overlay', new OverlayDriver(), new Capability(Scope.Global, Scope.Global, false));

@@ -1,10 +1,8 @@
 // The network options the overlay driver understands; any other overlay option is refused, so a
 // setting is never silently ignored.
-import { Options, WitError, invalidParameter, optionString, optionU32 } from '@wasmnet/sdk';
+import { MTU, Options, WitError, invalidParameter, optionString, optionU32 } from '@wasmnet/sdk';
 import { VXLANID_OPTION, vniOption } from './vni';
 
-/** The underlay's MTU (1500 when absent): the network's links get it less the VXLAN overhead. */
-export const MTU = 'com.docker.network.driver.mtu';
 /**
  * The underlay link the VXLAN device sends through, by name (the same on every node); without
  * it the kernel routes each packet to the remote VTEP.
@@ -26,6 +24,7 @@ export function checkNetworkOptions(options: Options): WitError | null {
     const parsed = vniOption(vni);
     if (!parsed.isOk) return parsed.error;
   }
+  // The underlay's MTU (1500 when absent): the network's links get it less the VXLAN overhead.
   const mtu = optionString(options, MTU);
   if (mtu !== null) {
     const value = optionU32(options, MTU, 0);
