@@ -1,6 +1,7 @@
 // libnetwork's `overlay` driver as a wasmnet guest: one VXLAN segment per network across the
-// cluster's nodes. On each node that uses the network, a bridge with a VXLAN device enslaved to
-// it (learning off, ARP proxy on), and per endpoint a veth pair whose container end is created in
+// cluster's nodes. On each node where the network is created (CreateNetwork: its links then go
+// with the network, never with an endpoint), a bridge with a VXLAN device enslaved to it
+// (learning off, ARP proxy on), and per endpoint a veth pair whose container end is created in
 // the sandbox. Each endpoint's address, MAC and node (VTEP) go to the network's
 // `overlay_peer_table`; every other node programs them as a permanent neighbour and a permanent
 // FDB entry on its VXLAN device, and removes them when the entry goes.
