@@ -3,6 +3,7 @@
 // ports and restores the model.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SplitIpam } from '../../ipam/global/index.js';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import {
   type ControllerPorts,
@@ -36,6 +37,12 @@ export interface ControllerOptions {
   defaultAddressPools?: Array<{ base: string; size: number }>;
   /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
   drivers?: DriverLookup;
+  /**
+   * The cluster's GlobalDefault address space (a GlobalIpam, in cluster mode): the default IPAM
+   * sends the pools of global-scope networks to it and keeps LocalDefault here. Without it,
+   * DefaultIpam holds both spaces on this host.
+   */
+  globalIpam?: Ipam;
   /** IPAM drivers by name; when absent, DefaultIpam (with defaultAddressPools) as "default" and the Wasm runtime's IPAM drivers by their names. */
   ipams?: IpamLookup;
   /** Table events: share one store between controllers to make them peers. */
@@ -95,7 +102,7 @@ export class Controller extends NetworkController {
         dataDir: options.dataDir,
         store,
         drivers: options.drivers ?? (wasm as WasmDrivers).registry,
-        ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, wasm?.ipams),
+        ipams: options.ipams ?? defaultIpams(options, wasm?.ipams),
         plumbing,
         tables: options.tableStore ?? new InProcessTableStore(),
         hostResolvConf: () => readHostResolvConf(resolvConfPath),
@@ -150,8 +157,15 @@ function liveOperation(controller: Controller, operation: string): boolean {
   return endpoints.some((endpoint) => endpoint.id() === of.join && endpoint.record.join !== undefined);
 }
 
-/** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */
-function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools'], drivers?: IpamLookup): IpamLookup {
-  const ipam = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+/**
+ * DefaultIpam as "default" (its GlobalDefault space in `globalIpam` when given), any other name
+ * from `drivers` (the Wasm runtime's IPAM drivers).
+ */
+function defaultIpams(
+  { defaultAddressPools, globalIpam }: Pick<ControllerOptions, 'defaultAddressPools' | 'globalIpam'>,
+  drivers?: IpamLookup,
+): IpamLookup {
+  const local = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+  const ipam = globalIpam === undefined ? local : new SplitIpam(local, globalIpam);
   return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : drivers?.ipam(name)) };
 }

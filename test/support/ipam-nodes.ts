@@ -29,7 +29,9 @@ export function uniqueIpamPrefix(): string {
 
 export async function openIpamNode(name: string, options: IpamNodeOptions): Promise<IpamNode> {
   const client = new Etcd3({ hosts: options.endpoints });
-  const lease = client.lease(options.ttlSeconds ?? 10, { autoKeepAlive: true });
+  // etcd3 1.1.2 may re-arm a revoked lease's keepalive timeout on a late answer, which holds
+  // the process up to one TTL after `stop`: a short default keeps tests quick to exit.
+  const lease = client.lease(options.ttlSeconds ?? 5, { autoKeepAlive: true });
   // A crashed node's lease is expected to be lost: nothing to report.
   lease.on('lost', () => undefined);
   const ipam = await GlobalIpam.open({
