@@ -1,4 +1,6 @@
 // What the controller's parts share: the ports it was given, its objects, its locks.
+import type { ClusterPort } from './cluster-api.js';
+import { type ClusterNode, NodeDiscovery } from './discovery.js';
 import type { EmbeddedDnsPort } from './dns-api.js';
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
@@ -48,6 +50,8 @@ export class SandboxMap extends Map<string, Sandbox> {
 export interface ControllerPorts {
   /** This host's name in table events. */
   hostId: string;
+  /** This node as its drivers' DiscoverNew names it (`self`). */
+  node: ClusterNode;
   /** Holds the sandboxes' hosts and resolv.conf files. */
   dataDir: string;
   store: RecordStore;
@@ -62,6 +66,8 @@ export interface ControllerPorts {
   links?: LinkBook;
   /** Absent: no sandbox gets the embedded DNS. */
   dns?: EmbeddedDnsPort;
+  /** Absent: a single host (its own cluster). */
+  cluster?: ClusterPort;
 }
 
 export class Context {
@@ -76,6 +82,8 @@ export class Context {
   readonly warn: (message: string) => void;
   readonly links: LinkBook | undefined;
   readonly dns: EmbeddedDnsPort | undefined;
+  readonly discovery: NodeDiscovery;
+  readonly cluster: ClusterPort | undefined;
   readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
@@ -95,6 +103,8 @@ export class Context {
     this.warn = ports.warn;
     this.links = ports.links;
     this.dns = ports.dns;
+    this.discovery = new NodeDiscovery(ports.node, ports.drivers, ports.warn);
+    this.cluster = ports.cluster;
   }
 
   driver(type: string): Driver {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
+import type { Driver, DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
 import { replayKnownState } from '../controller/driver-replay.js';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type DriverLimits } from '../drivers/index.js';
 import { NftFirewall } from '../firewall/index.js';
@@ -38,6 +38,8 @@ export async function startWasmDrivers(options: {
   store: ControllerStore;
   /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
   inUse: (names: string[]) => string | undefined;
+  /** A re-created or upgraded instance's driver hears of the cluster's nodes (after its replay, before it serves). */
+  announce: (name: string, driver: Driver) => Promise<void>;
   warn: (message: string) => void;
   /** Memory, component size, store and log limits of the drivers (defaults otherwise). */
   limits?: DriverLimits;
@@ -55,8 +57,8 @@ export async function startWasmDrivers(options: {
     plumbing: backend,
     store: options.store,
     inUse: (_owner, names) => options.inUse(names),
-    replay: (event) =>
-      replayKnownState(
+    replay: async (event) => {
+      await replayKnownState(
         options.store,
         {
           ...event,
@@ -65,7 +67,9 @@ export async function startWasmDrivers(options: {
           ),
         },
         options.warn,
-      ),
+      );
+      for (const [name, { driver }] of event.drivers) await options.announce(name, driver);
+    },
     log: (owner, level, message) => {
       if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`);
     },
