@@ -5,6 +5,7 @@ import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SplitIpam } from '../../ipam/global/index.js';
+import { openClusterIpam } from './cluster-ipam.js';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import {
   type ControllerPorts,
@@ -46,9 +47,9 @@ export interface ControllerOptions {
   /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
   drivers?: DriverLookup;
   /**
-   * The cluster's GlobalDefault address space (a GlobalIpam, in cluster mode): the default IPAM
-   * sends the pools of global-scope networks to it and keeps LocalDefault here. Without it,
-   * DefaultIpam holds both spaces on this host.
+   * The GlobalDefault address space of the default IPAM: it gets the pools of global-scope
+   * networks, LocalDefault stays on this host. With `cluster`, a GlobalIpam on the cluster's
+   * etcd by default; without either, DefaultIpam holds both spaces on this host.
    */
   globalIpam?: Ipam;
   /** IPAM drivers by name; when absent, DefaultIpam (with defaultAddressPools) as "default" and the Wasm runtime's IPAM drivers by their names. */
@@ -100,7 +101,9 @@ export class Controller extends NetworkController {
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const cluster = options.cluster === undefined ? undefined : await Cluster.join(options.cluster, warn);
     let store: ControllerStore;
+    let globalIpam = options.globalIpam;
     try {
+      if (globalIpam === undefined && cluster !== undefined) globalIpam = await openClusterIpam(cluster, warn);
       store = ControllerStore.open(options.dataDir);
     } catch (error) {
       await cluster?.close();
@@ -136,7 +139,7 @@ export class Controller extends NetworkController {
         dataDir: options.dataDir,
         store,
         drivers: options.drivers ?? (wasm as WasmDrivers).registry,
-        ipams: options.ipams ?? defaultIpams(options, wasm?.ipams),
+        ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, globalIpam, wasm?.ipams),
         plumbing,
         tables: options.tableStore ?? cluster?.tables ?? new InProcessTableStore(),
         hostResolvConf: () => readHostResolvConf(resolvConfPath),
@@ -230,7 +233,8 @@ function defaultAdvertiseAddress(plumbing: SandboxPlumbing): string {
  * from `drivers` (the Wasm runtime's IPAM drivers).
  */
 function defaultIpams(
-  { defaultAddressPools, globalIpam }: Pick<ControllerOptions, 'defaultAddressPools' | 'globalIpam'>,
+  defaultAddressPools: ControllerOptions['defaultAddressPools'],
+  globalIpam: Ipam | undefined,
   drivers?: IpamLookup,
 ): IpamLookup {
   const local = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });

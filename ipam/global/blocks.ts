@@ -6,11 +6,17 @@ import { IpamError } from '../errors.js';
 import type { PoolView } from '../pools.js';
 import { contains, familyBits, formatAddress, formatPrefix, prefixOf, type Prefix } from '../prefix.js';
 
-/** The value of `address` (an optional "/len" is ignored); ErrIPOutOfRange when outside `range`. */
-export function addressIn(range: Prefix, address: string): bigint {
+/** The value of `address` (an optional "/len" is ignored), or undefined when malformed or outside `range`. */
+export function valueIn(range: Prefix, address: string): bigint | undefined {
   const parsed = typeof address !== 'string' ? undefined : range.v6 ? parseV6(address) : parseV4(address);
   const value = parsed === undefined ? undefined : BigInt(parsed);
-  if (value === undefined || value < range.first || value > range.last)
+  return value === undefined || value < range.first || value > range.last ? undefined : value;
+}
+
+/** valueIn, with ErrIPOutOfRange for an address that is malformed or outside `range`. */
+export function addressIn(range: Prefix, address: string): bigint {
+  const value = valueIn(range, address);
+  if (value === undefined)
     throw new IpamError('ErrIPOutOfRange', `${address} is not an address of ${formatPrefix(range)}`);
   return value;
 }

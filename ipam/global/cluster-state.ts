@@ -4,10 +4,13 @@
 //   pool-index          bumped by every pool creation: creations compare it, so two overlapping
 //                       pools can never both be created
 //   pools/CIDR          a pool reserved cluster-wide: { pool, blockLength, holders, gateway? }
-//   blocks/CIDR/BLOCK   a block of the pool held by one node (attached to that node's lease:
-//                       a dead node's blocks vanish with its lease)
+//   blocks/CIDR/BLOCK   a block of the pool held by one node (its name). Not attached to the
+//                       lease: a restarted node finds its blocks however long it was down. A
+//                       block whose holder is dead (no nodes/NODE) may be taken over.
 import type { Etcd3, IKeyValue, ITxnResponse, Namespace } from 'etcd3';
 import type { IOperation } from 'etcd3/lib/builder.js';
+import { familyBits, formatPrefix, parsePrefix } from '../prefix.js';
+import { valueIn } from './blocks.js';
 
 export interface PoolRecord {
   pool: string;
@@ -35,6 +38,13 @@ export interface ClusterSnapshot {
 
 /** Blocks of one pool: block CIDR → holder and revision. */
 export type BlockOwners = Map<string, Versioned<string>>;
+
+export interface PoolAndBlocks {
+  pool: Versioned<PoolRecord> | undefined;
+  blocks: BlockOwners;
+  /** Nodes whose lease is alive. */
+  live: Set<string>;
+}
 
 const INDEX = 'pool-index';
 
@@ -71,8 +81,13 @@ export class ClusterState {
     );
     const [pools, nodes, index] = response.responses.map((r) => r.response_range.kvs);
     return {
-      pools: new Map((pools ?? []).map((kv) => [this.key(kv).slice('pools/'.length), versioned<PoolRecord>(kv)])),
-      live: new Set((nodes ?? []).map((kv) => this.key(kv).slice('nodes/'.length))),
+      pools: new Map(
+        (pools ?? []).flatMap((kv) => {
+          const record = poolRecord(kv);
+          return record === undefined ? [] : [[this.key(kv).slice('pools/'.length), record] as const];
+        }),
+      ),
+      live: this.liveNodes(nodes ?? []),
       indexMod: index?.[0]?.mod_revision ?? '0',
     };
   }
@@ -119,31 +134,32 @@ export class ClusterState {
     this.requests++;
     const response = await this.ns.get(poolKey(pool)).exec();
     const kv = response.kvs[0];
-    return kv === undefined ? undefined : versioned<PoolRecord>(kv);
+    return kv === undefined ? undefined : poolRecord(kv);
   }
 
-  /** A pool and the holders of its blocks, read together (one request). */
-  async readPoolAndBlocks(pool: string): Promise<{ pool: Versioned<PoolRecord> | undefined; blocks: BlockOwners }> {
+  /** A pool, the holders of its blocks and the live nodes, read together (one request). */
+  async readPoolAndBlocks(pool: string): Promise<PoolAndBlocks> {
     const response = await this.txn(this.ns.if(INDEX, 'Version', '>', -1), this.poolAndBlocksReads(pool), []);
     return this.poolAndBlocks(pool, response);
   }
 
   /**
-   * Claims `block` of a pool for this node, if nobody holds it and the pool is unchanged since
-   * `poolMod` (so the claimer knows the pool's gateway). One request either way: on failure the
-   * pool and its blocks come back, read in the same transaction.
+   * Claims `block` of a pool for this node, if the pool is unchanged since `poolMod` (so the
+   * claimer knows the pool's gateway) and nobody holds the block, or (`takeover`) it is still
+   * as read and its holder is still dead. One request either way: on failure the pool, its
+   * blocks and the live nodes come back, read in the same transaction.
    */
   async claimBlock(
     pool: string,
     block: string,
     poolMod: string,
-    leaseId: string,
-  ): Promise<{ claimed: true } | { claimed: false; pool: Versioned<PoolRecord> | undefined; blocks: BlockOwners }> {
-    const response = await this.txn(
-      this.ns.if(blockKey(pool, block), 'Version', '==', 0).and(poolKey(pool), 'Mod', '==', poolMod),
-      [this.ns.put(blockKey(pool, block)).value(this.node).lease(leaseId)],
-      this.poolAndBlocksReads(pool),
-    );
+    takeover?: { holder: string; mod: string },
+  ): Promise<({ claimed: true } | { claimed: false }) & Partial<PoolAndBlocks>> {
+    const key = blockKey(pool, block);
+    const compare = this.ns.if(poolKey(pool), 'Mod', '==', poolMod);
+    if (takeover === undefined) compare.and(key, 'Version', '==', 0);
+    else compare.and(key, 'Mod', '==', takeover.mod).and(nodeKey(takeover.holder), 'Version', '==', 0);
+    const response = await this.txn(compare, [this.ns.put(key).value(this.node)], this.poolAndBlocksReads(pool));
     return response.succeeded ? { claimed: true } : { claimed: false, ...this.poolAndBlocks(pool, response) };
   }
 
@@ -159,7 +175,7 @@ export class ClusterState {
     return revisionIf(await this.txn(compare, [this.ns.put(poolKey(pool)).value(next)], []));
   }
 
-  /** Every block this node holds, by pool, with the revisions `reattach` needs. */
+  /** Every block this node holds, by pool. */
   async ownBlocks(): Promise<Map<string, BlockOwners>> {
     this.requests++;
     const response = await this.ns.getAll().prefix('blocks/').exec();
@@ -174,23 +190,6 @@ export class ClusterState {
     return byPool;
   }
 
-  /** Moves this node's blocks to `leaseId` (after a restart): only those still unchanged. */
-  async reattach(blocks: Map<string, BlockOwners>, leaseId: string): Promise<Set<string>> {
-    const kept = new Set<string>();
-    for (const [pool, owners] of blocks) {
-      for (const [block, owner] of owners) {
-        const key = blockKey(pool, block);
-        const response = await this.txn(
-          this.ns.if(key, 'Mod', '==', owner.mod),
-          [this.ns.put(key).value(this.node).lease(leaseId)],
-          [],
-        );
-        if (response.succeeded) kept.add(key);
-      }
-    }
-    return kept;
-  }
-
   private dropPoolOps(pool: string): IOperation[] {
     return [this.ns.delete().key(poolKey(pool)), this.dropBlocksOp(pool)];
   }
@@ -200,21 +199,19 @@ export class ClusterState {
   }
 
   private poolAndBlocksReads(pool: string): IOperation[] {
-    return [this.ns.get(poolKey(pool)), this.ns.getAll().prefix(`blocks/${pool}/`)];
+    return [this.ns.get(poolKey(pool)), this.ns.getAll().prefix(`blocks/${pool}/`), this.ns.getAll().prefix('nodes/')];
   }
 
-  private poolAndBlocks(
-    pool: string,
-    response: ITxnResponse,
-  ): { pool: Versioned<PoolRecord> | undefined; blocks: BlockOwners } {
-    const [poolKvs, blockKvs] = response.responses.map((r) => r.response_range.kvs);
+  private poolAndBlocks(pool: string, response: ITxnResponse): PoolAndBlocks {
+    const [poolKvs, blockKvs, nodeKvs] = response.responses.map((r) => r.response_range.kvs);
     const record = poolKvs?.[0];
     const skip = `blocks/${pool}/`.length;
     return {
-      pool: record === undefined ? undefined : versioned<PoolRecord>(record),
+      pool: record === undefined ? undefined : poolRecord(record),
       blocks: new Map(
         (blockKvs ?? []).map((kv) => [this.key(kv).slice(skip), { value: kv.value.toString(), mod: kv.mod_revision }]),
       ),
+      live: this.liveNodes(nodeKvs ?? []),
     };
   }
 
@@ -230,6 +227,10 @@ export class ClusterState {
       .commit();
   }
 
+  private liveNodes(kvs: IKeyValue[]): Set<string> {
+    return new Set(kvs.map((kv) => this.key(kv).slice('nodes/'.length)));
+  }
+
   /** A key of a raw transaction response, without the prefix. */
   private key(kv: IKeyValue): string {
     const key = kv.key.toString();
@@ -242,8 +243,32 @@ function revisionIf(response: ITxnResponse): string | undefined {
   return response.succeeded ? response.header.revision : undefined;
 }
 
-function versioned<T>(kv: IKeyValue): Versioned<T> {
-  return { value: JSON.parse(kv.value.toString()) as T, mod: kv.mod_revision };
+/**
+ * A pool record as read, or undefined when it is not one this IPAM wrote (whoever can write to
+ * etcd can write anything): such a key is treated as no pool, and a creation overwrites it.
+ */
+function poolRecord(kv: IKeyValue): Versioned<PoolRecord> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(kv.value.toString());
+  } catch {
+    return undefined;
+  }
+  const record = value as Partial<PoolRecord> | null;
+  const prefix = typeof record?.pool === 'string' ? parsePrefix(record.pool) : undefined;
+  if (
+    record === null ||
+    prefix === undefined ||
+    formatPrefix(prefix) !== record.pool ||
+    !Number.isInteger(record.blockLength) ||
+    (record.blockLength as number) < prefix.length ||
+    (record.blockLength as number) > familyBits(prefix.v6) ||
+    !Array.isArray(record.holders) ||
+    !record.holders.every((holder) => typeof holder === 'string') ||
+    (record.gateway !== undefined && valueIn(prefix, record.gateway) === undefined)
+  )
+    return undefined;
+  return { value: record as PoolRecord, mod: kv.mod_revision };
 }
 
 function nodeKey(node: string): string {

@@ -1,10 +1,11 @@
 // The GlobalDefault address space of a cluster, as Calico's IPAM does it: pools are reserved
 // in etcd (the same subnet is the same pool on every node, an overlapping one is refused) and
 // cut into blocks; a node claims a block with one etcd transaction and then gives its
-// addresses with no etcd request at all. A block is attached to its holder's lease, so the
-// blocks of a dead node return to the others. Allocations inside a block live in this
-// process only: after a restart the controller replays them (requiresRequestReplay), and the
-// node finds its blocks in etcd again (`open` moves them to its new lease).
+// addresses with no etcd request at all. Blocks keep their holder across its restarts; a dead
+// holder's blocks (its lease expired) are taken over by a node that finds no free block, and
+// its pools are dropped by the next pool creation that meets them. Allocations inside a block
+// live in this process only: after a restart the controller replays them
+// (requiresRequestReplay) into the blocks the node finds in etcd again.
 import type { Etcd3, Lease } from 'etcd3';
 import {
   GATEWAY_ADDRESS_TYPE,
@@ -22,13 +23,14 @@ import { noFreePool, parsePoolRequest, spaceOf, unknownPool, type ParsedPoolRequ
 import { AddressSpace, type PoolView } from '../pools.js';
 import { DEFAULT_GLOBAL_POOLS, PredefinedPools, type PoolBase } from '../predefined.js';
 import type { AddressRange } from '../address-range.js';
-import { formatPrefix, parsePrefix, type Prefix } from '../prefix.js';
+import { contains, formatPrefix, parsePrefix, type Prefix } from '../prefix.js';
 import { RangeSet } from '../range-set.js';
 import { addressIn, blockOf, blockRange, firstHost, freeBlock } from './blocks.js';
 import {
   ClusterState,
   type BlockOwners,
   type ClusterSnapshot,
+  type PoolAndBlocks,
   type PoolRecord,
   type Versioned,
 } from './cluster-state.js';
@@ -56,6 +58,8 @@ interface HeldPool {
   blocks: Prefix[];
   /** Every block's holder as last read from etcd. */
   known: BlockOwners;
+  /** The nodes alive when last read: a dead holder's block may be taken over. */
+  live: Set<string>;
 }
 
 export const DEFAULT_IPAM_PREFIX = '/wasmnet/ipam/';
@@ -68,30 +72,38 @@ export class GlobalIpam implements Ipam {
 
   private constructor(
     private readonly state: ClusterState,
-    private readonly leaseId: string,
     private readonly predefined: PredefinedPools,
     private readonly blockLength: { v4: number; v6: number },
     /** Blocks found in etcd at open, by pool, until the pool is requested (replayed) again. */
     private readonly recovered: Map<string, BlockOwners>,
   ) {}
 
-  /** Marks the node alive and takes back the blocks it held before a restart. */
+  /** Marks the node alive and finds the blocks it held before a restart. */
   static async open(options: GlobalIpamOptions): Promise<GlobalIpam> {
     const state = new ClusterState(options.client, options.prefix ?? DEFAULT_IPAM_PREFIX, options.node);
-    const leaseId = await options.lease.grant();
-    await state.register(leaseId);
-    const own = await state.ownBlocks();
-    const kept = await state.reattach(own, leaseId);
-    for (const [pool, owners] of own) {
-      for (const block of owners.keys()) if (!kept.has(`blocks/${pool}/${block}`)) owners.delete(block);
-    }
+    await state.register(await options.lease.grant());
     return new GlobalIpam(
       state,
-      leaseId,
       new PredefinedPools(options.globalAddressPools ?? DEFAULT_GLOBAL_POOLS),
       { v4: options.blockLength?.v4 ?? 26, v6: options.blockLength?.v6 ?? 122 },
-      own,
+      await state.ownBlocks(),
     );
+  }
+
+  /**
+   * After this node's lease was lost and a new one granted: the node is alive again. Blocks
+   * another node took over meanwhile are given up (their addresses stay taken here, but no new
+   * address comes from them).
+   */
+  async renewLease(lease: Lease): Promise<void> {
+    await this.queue.run(async () => {
+      await this.state.register(await lease.grant());
+      const own = await this.state.ownBlocks();
+      for (const held of this.held.values()) {
+        const mine = own.get(held.record.value.pool);
+        held.blocks = held.blocks.filter((block) => mine?.has(formatPrefix(block)) === true);
+      }
+    });
   }
 
   /** Requests sent to etcd so far. */
@@ -117,10 +129,10 @@ export class GlobalIpam implements Ipam {
       const heldHere =
         explicit !== undefined &&
         this.space.occupied(explicit.v6).overlapEnd(explicit.first, explicit.last) !== undefined;
-      const record = heldHere ? undefined : await this.reserve(request);
-      const pool = record === undefined ? (explicit as Prefix) : (parsePrefix(record.value.pool) as Prefix);
+      const reserved = heldHere ? undefined : await this.reserve(request);
+      const pool = reserved === undefined ? (explicit as Prefix) : (parsePrefix(reserved.record.value.pool) as Prefix);
       const view = this.space.acquire(pool, request.sub, false);
-      if (record !== undefined) this.hold(view, record);
+      if (reserved !== undefined) this.hold(view, reserved.record, reserved.live);
       return { poolId: view.id, pool: formatPrefix(pool), data: {} };
     });
   }
@@ -164,17 +176,19 @@ export class GlobalIpam implements Ipam {
   }
 
   /** Joins the pool the request names, or reserves a new one, cluster-wide. */
-  private async reserve(request: ParsedPoolRequest): Promise<Versioned<PoolRecord>> {
+  private async reserve(request: ParsedPoolRequest): Promise<{ record: Versioned<PoolRecord>; live: Set<string> }> {
     for (;;) {
       const snapshot = await this.state.snapshot();
       const stale = [...snapshot.pools.keys()].filter((pool) => this.liveHolders(snapshot, pool).length === 0);
       const existing = request.pool === undefined ? undefined : snapshot.pools.get(formatPrefix(request.pool));
-      if (existing !== undefined && !stale.includes(existing.value.pool)) {
+      // The same subnet is joined even when its holders are all dead: their blocks stay theirs
+      // (they may come back) until a node finds no free block and takes one over.
+      if (existing !== undefined) {
         const holders = this.liveHolders(snapshot, existing.value.pool);
-        if (holders.includes(this.state.node)) return existing;
+        if (holders.includes(this.state.node)) return { record: existing, live: snapshot.live };
         const next = { ...existing.value, holders: [...holders, this.state.node] };
         const mod = await this.state.updatePool(existing, next);
-        if (mod !== undefined) return { value: next, mod };
+        if (mod !== undefined) return { record: { value: next, mod }, live: snapshot.live };
         continue;
       }
       const pool = this.choose(request, snapshot, stale);
@@ -185,7 +199,7 @@ export class GlobalIpam implements Ipam {
         holders: [this.state.node],
       };
       const mod = await this.state.createPool(record, snapshot, stale);
-      if (mod !== undefined) return { value: record, mod };
+      if (mod !== undefined) return { record: { value: record, mod }, live: snapshot.live };
     }
   }
 
@@ -213,13 +227,16 @@ export class GlobalIpam implements Ipam {
   }
 
   /** Starts holding a pool just reserved, with the blocks this node held before a restart. */
-  private hold(view: PoolView, record: Versioned<PoolRecord>): void {
+  private hold(view: PoolView, record: Versioned<PoolRecord>, live: Set<string>): void {
     const key = formatPrefix(view.master.prefix);
     const recovered = this.recovered.get(key) ?? new Map();
     this.recovered.delete(key);
-    const held: HeldPool = { prefix: view.master.prefix, record, blocks: [], known: new Map(recovered) };
+    const held: HeldPool = { prefix: view.master.prefix, record, blocks: [], known: new Map(recovered), live };
     this.held.set(key, held);
-    for (const block of recovered.keys()) this.addBlock(view, held, parsePrefix(block) as Prefix);
+    for (const text of recovered.keys()) {
+      const block = this.blockOfPool(held, text);
+      if (block !== undefined) this.addBlock(view, held, block);
+    }
   }
 
   private async leave(held: HeldPool): Promise<void> {
@@ -317,14 +334,15 @@ export class GlobalIpam implements Ipam {
 
   /**
    * Claims `wanted` (the block of a preferred address), or the lowest block of the view's range
-   * nobody holds. Typed errors: the block is another node's, or every block is held.
+   * nobody holds, or else a block whose holder is dead. Typed errors: the block is another live
+   * node's, or every block is held.
    */
   private async claim(view: PoolView, held: HeldPool, wanted?: Prefix): Promise<void> {
     let refreshed = false;
     for (;;) {
-      const block = wanted ?? freeBlock(view.prefix, held.record.value.blockLength, held.known);
-      if (block === undefined || (wanted !== undefined && held.known.has(formatPrefix(wanted)))) {
-        // What is known may be stale (a dead node's blocks expire): read once before giving up.
+      const choice = this.nextClaim(view, held, wanted);
+      if (choice === undefined) {
+        // What is known may be stale (a holder died, a block was released): read once before giving up.
         if (!refreshed) {
           await this.refresh(held);
           refreshed = true;
@@ -335,31 +353,54 @@ export class GlobalIpam implements Ipam {
         const holder = held.known.get(formatPrefix(wanted))?.value;
         throw new IpamError('ErrIPAlreadyAllocated', `block ${formatPrefix(wanted)} is held by node ${holder}`);
       }
+      const { block, takeover } = choice;
       const result = await this.state.claimBlock(
         held.record.value.pool,
         formatPrefix(block),
         held.record.mod,
-        this.leaseId,
+        takeover,
       );
       if (result.claimed) {
         this.addBlock(view, held, block);
         return;
       }
-      this.update(held, result.pool, result.blocks);
+      this.update(held, result);
       refreshed = true;
     }
   }
 
-  private async refresh(held: HeldPool): Promise<void> {
-    const { pool, blocks } = await this.state.readPoolAndBlocks(held.record.value.pool);
-    this.update(held, pool, blocks);
+  private nextClaim(
+    view: PoolView,
+    held: HeldPool,
+    wanted: Prefix | undefined,
+  ): { block: Prefix; takeover?: { holder: string; mod: string } } | undefined {
+    const free =
+      wanted === undefined
+        ? freeBlock(view.prefix, held.record.value.blockLength, held.known)
+        : held.known.has(formatPrefix(wanted))
+          ? undefined
+          : wanted;
+    if (free !== undefined) return { block: free };
+    for (const [text, holder] of held.known) {
+      if (holder.value === this.state.node || held.live.has(holder.value)) continue;
+      const block = this.blockOfPool(held, text);
+      if (block === undefined) continue;
+      if (wanted === undefined ? blockRange(view, block) !== undefined : wanted.first === block.first)
+        return { block, takeover: { holder: holder.value, mod: holder.mod } };
+    }
+    return undefined;
   }
 
-  private update(held: HeldPool, record: Versioned<PoolRecord> | undefined, blocks: BlockOwners): void {
-    if (record === undefined)
+  private async refresh(held: HeldPool): Promise<void> {
+    this.update(held, await this.state.readPoolAndBlocks(held.record.value.pool));
+  }
+
+  private update(held: HeldPool, read: Partial<PoolAndBlocks>): void {
+    if (read.pool === undefined)
       throw new IpamError('ErrPoolNotFound', `pool ${held.record.value.pool} is no longer reserved in the cluster`);
-    held.record = record;
-    held.known = blocks;
+    held.record = read.pool;
+    held.known = read.blocks ?? new Map();
+    held.live = read.live ?? new Set();
   }
 
   private addBlock(view: PoolView, held: HeldPool, block: Prefix): void {
@@ -371,6 +412,17 @@ export class GlobalIpam implements Ipam {
     const value = gateway === undefined ? undefined : addressIn(held.prefix, gateway);
     if (value !== undefined && value >= block.first && value <= block.last)
       takeIfFree(view.master.addresses.range(block), gateway as string);
+  }
+
+  /** A block key's CIDR as a block of the pool; undefined for a key this IPAM did not write. */
+  private blockOfPool(held: HeldPool, text: string): Prefix | undefined {
+    const block = parsePrefix(text);
+    const fits =
+      block !== undefined &&
+      formatPrefix(block) === text &&
+      block.length === held.record.value.blockLength &&
+      contains(held.prefix, block);
+    return fits ? block : undefined;
   }
 
   private holds(held: HeldPool, block: Prefix): boolean {
