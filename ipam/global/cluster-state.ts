@@ -146,21 +146,25 @@ export class ClusterState {
   /**
    * Claims `block` of a pool for this node, if the pool is unchanged since `poolMod` (so the
    * claimer knows the pool's gateway) and nobody holds the block, or (`takeover`) it is still
-   * as read and its holder is still dead. One request either way: on failure the pool, its
-   * blocks and the live nodes come back, read in the same transaction.
+   * as read and its holder is still dead. One request either way, which also reads the pool,
+   * its blocks and the live nodes (after the claim, or instead of it), so that the next claim
+   * starts from what is true now.
    */
   async claimBlock(
     pool: string,
     block: string,
     poolMod: string,
     takeover?: { holder: string; mod: string },
-  ): Promise<({ claimed: true } | { claimed: false }) & Partial<PoolAndBlocks>> {
+  ): Promise<{ claimed: boolean } & PoolAndBlocks> {
     const key = blockKey(pool, block);
     const compare = this.ns.if(poolKey(pool), 'Mod', '==', poolMod);
     if (takeover === undefined) compare.and(key, 'Version', '==', 0);
     else compare.and(key, 'Mod', '==', takeover.mod).and(nodeKey(takeover.holder), 'Version', '==', 0);
-    const response = await this.txn(compare, [this.ns.put(key).value(this.node)], this.poolAndBlocksReads(pool));
-    return response.succeeded ? { claimed: true } : { claimed: false, ...this.poolAndBlocks(pool, response) };
+    const reads = this.poolAndBlocksReads(pool);
+    const response = await this.txn(compare, [this.ns.put(key).value(this.node), ...reads], reads);
+    // On success the put's response comes first.
+    if (response.succeeded) response.responses.shift();
+    return { claimed: response.succeeded, ...this.poolAndBlocks(pool, response) };
   }
 
   /**

@@ -360,11 +360,11 @@ export class GlobalIpam implements Ipam {
         held.record.mod,
         takeover,
       );
+      this.update(held, result);
       if (result.claimed) {
         this.addBlock(view, held, block);
         return;
       }
-      this.update(held, result);
       refreshed = true;
     }
   }
@@ -395,12 +395,12 @@ export class GlobalIpam implements Ipam {
     this.update(held, await this.state.readPoolAndBlocks(held.record.value.pool));
   }
 
-  private update(held: HeldPool, read: Partial<PoolAndBlocks>): void {
+  private update(held: HeldPool, read: PoolAndBlocks): void {
     if (read.pool === undefined)
       throw new IpamError('ErrPoolNotFound', `pool ${held.record.value.pool} is no longer reserved in the cluster`);
     held.record = read.pool;
-    held.known = read.blocks ?? new Map();
-    held.live = read.live ?? new Set();
+    held.known = read.blocks;
+    held.live = read.live;
   }
 
   private addBlock(view: PoolView, held: HeldPool, block: Prefix): void {
