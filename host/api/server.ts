@@ -8,8 +8,7 @@ import { silentLogger, type Logger } from './log.js';
 import { ApiMetrics } from './metrics.js';
 import type { ControllerPort } from './port.js';
 import { match, ROUTES, type Reply } from './routes.js';
-
-export const DEFAULT_API_SOCKET = '/run/wasmnet/wasmnet.sock';
+import { DEFAULT_API_SOCKET } from './socket-path.js';
 
 export interface ApiServerOptions {
   socketPath?: string;

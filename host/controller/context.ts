@@ -18,6 +18,12 @@ import type { TableStore, TableSubscription } from './tables.js';
 export interface LinkBook {
   /** A sandbox's namespace was deleted: its links went with it. */
   forgetSandbox(sandboxKey: string): void;
+  /**
+   * Deletes the links in a sandbox that sit on a link outside it (a macvlan on its parent), before
+   * its namespace is deleted: the kernel frees a deleted namespace's links later, and until then
+   * they keep their MACs on the parent, where a new endpoint's link would be refused them.
+   */
+  unplugSandbox(sandboxKey: string): Promise<void>;
   /** Deletes the links `operation` created that still exist (its object is gone after a crash). */
   sweep(operation: string): Promise<string[]>;
   /** The index of a veth end a driver just created in the sandbox, unchanged since (claimed once). */
