@@ -135,12 +135,15 @@ export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Deletes each ref under `base`, printing it; one failure does not stop the others (exit 1). */
-export async function removeEach(ctx: Context, base: string, refs: string[]): Promise<number> {
+/**
+ * Deletes each ref under `base` (with `body`, e.g. `{force: true}`), printing it; one failure
+ * does not stop the others (exit 1).
+ */
+export async function removeEach(ctx: Context, base: string, refs: string[], body?: unknown): Promise<number> {
   let code = EXIT_OK;
   for (const ref of refs) {
     try {
-      await ctx.client.delete(`${base}/${encodeURIComponent(ref)}`);
+      await ctx.client.delete(`${base}/${encodeURIComponent(ref)}`, body);
       ctx.io.stdout(`${ref}\n`);
     } catch (error) {
       ctx.io.stderr(`Error: ${ref}: ${describe(error)}\n`);

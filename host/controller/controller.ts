@@ -2,6 +2,7 @@
 // them all from its store when it starts again. It talks to the world only through its ports;
 // host/wiring plugs in the real ones (the public `Controller`).
 import { Context, type ControllerPorts } from './context.js';
+import { LeftoverSweeper } from './leftovers.js';
 import { lockKey } from './locks.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
@@ -29,6 +30,14 @@ export class NetworkController {
   /** What the start-up sweep removed. */
   get recovery(): RecoveryReport {
     return this.#recovery;
+  }
+
+  /**
+   * Finds what engines removed while wasmnet could not hear it (leftovers.ts); its first sweep
+   * also deletes the endpoints the start-up restore found orphaned.
+   */
+  leftoverSweeper(graceMs: number): LeftoverSweeper {
+    return new LeftoverSweeper(this.#ctx, this.#recovery.orphans, graceMs);
   }
 
   get store(): RecordStore {

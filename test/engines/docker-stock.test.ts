@@ -5,11 +5,19 @@
 // in the test's namespace only.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, type Netns } from '../../host/netlink/index.js';
-import { dockerInstalled, IMAGE, importBusybox, removeAll, startDocker, type DockerEngine } from './docker.js';
+import {
+  dockerInstalled,
+  IMAGE,
+  importBusybox,
+  removeAll,
+  startDocker,
+  tearDown,
+  type DockerEngine,
+} from './docker.js';
 import { EngineHost, type Proc, waitUntil } from './engine-host.js';
 import { rootSkip } from '../support/root.js';
 
@@ -48,14 +56,7 @@ before(
 );
 
 after(async () => {
-  if (skip || host === undefined) return;
-  try {
-    if (engine !== undefined) removeAll(engine);
-  } finally {
-    if (outside !== undefined) deleteNetns(outside);
-    await host.cleanup();
-    rmSync(`${DOCKER_PLUGINS_DIR}/${PLUGIN}.sock`, { force: true });
-  }
+  if (!skip) await tearDown(host, engine, PLUGIN, () => outside !== undefined && deleteNetns(outside));
 });
 
 afterEach(() => {
