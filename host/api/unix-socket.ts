@@ -45,7 +45,15 @@ export async function listenUnix(server: Server, socket: UnixSocket): Promise<()
       resolve();
     };
     if (socket.fd !== undefined) server.listen({ fd: socket.fd, backlog: LISTEN_BACKLOG }, done);
-    else server.listen({ path: socket.path, backlog: LISTEN_BACKLOG }, done);
+    else {
+      // The socket file is made (bind, inside listen) with its mode: no moment when others may connect.
+      const umask = process.umask(~socket.mode & 0o777);
+      try {
+        server.listen({ path: socket.path, backlog: LISTEN_BACKLOG }, done);
+      } finally {
+        process.umask(umask);
+      }
+    }
   });
   if (!passed) await chmod(socket.path, socket.mode);
   return async () => {

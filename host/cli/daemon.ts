@@ -13,7 +13,7 @@ import { ApiServer } from '../api/server.js';
 import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
 import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
-import { EXIT_OK, parse, UsageError, type Command } from './command.js';
+import { EXIT_OK, parse, type Parsed, UsageError, type Command } from './command.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { DEFAULT_LEFTOVER_INTERVAL_MS, startLeftoverSweeps } from './leftover-sweeps.js';
 import { listenFds, type SocketName } from './socket-activation.js';
@@ -113,6 +113,28 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 }
 
 const LEVELS: Level[] = ['debug', 'info', 'warn', 'error'];
+const DEFAULT_SHUTDOWN_GRACE_S = 20;
+
+/** A non-negative number of seconds, or undefined when the option is absent. */
+function seconds(p: Parsed, name: string): number | undefined {
+  const value = p.str(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--${name} wants a number of seconds`);
+  return Number(value);
+}
+
+/** Whether the daemon closed within `ms`. */
+async function closesWithin(daemon: RunningDaemon, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([daemon.close().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function readDriverLimits(path: string): DriverLimits {
   try {
@@ -146,6 +168,8 @@ Options:
       --no-docker-plugin         Do not serve the Docker plugin
       --leftover-interval SECS   Between two sweeps for what engines left behind (endpoints whose
                                  sandbox namespace is gone; default ${DEFAULT_LEFTOVER_INTERVAL_MS / 1000}; 0: only at start)
+      --shutdown-grace SECS      How long SIGTERM waits for the operations in progress (default ${DEFAULT_SHUTDOWN_GRACE_S});
+                                 what is cut short is finished or undone at the next start
       --log-level LEVEL          debug, info, warn or error (default info)
 `,
   async run(args, ctx) {
@@ -161,15 +185,15 @@ Options:
         'docker-default-driver': { type: 'string' },
         'no-docker-plugin': { type: 'boolean' },
         'leftover-interval': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
         'log-level': { type: 'string' },
       },
       { min: 0, max: 0, names: '' },
     );
     const level = (p.str('log-level') ?? 'info') as Level;
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-    const interval = p.str('leftover-interval');
-    if (interval !== undefined && !/^\d+(\.\d+)?$/.test(interval))
-      throw new UsageError('--leftover-interval wants a number of seconds');
+    const interval = seconds(p, 'leftover-interval');
+    const graceMs = (seconds(p, 'shutdown-grace') ?? DEFAULT_SHUTDOWN_GRACE_S) * 1000;
     const write = jsonLogger((line) => ctx.io.stderr(line));
     const log: Logger = (l, msg, fields) => {
       if (LEVELS.indexOf(l) >= LEVELS.indexOf(level)) write(l, msg, fields);
@@ -196,11 +220,16 @@ Options:
             },
           }),
       listenFds: listenFds(),
-      ...(interval === undefined ? {} : { leftoverIntervalMs: Number(interval) * 1000 }),
+      ...(interval === undefined ? {} : { leftoverIntervalMs: interval * 1000 }),
       log,
     });
     log('info', 'shutting down', { signal: await signal });
-    await daemon.close();
+    if (!(await closesWithin(daemon, graceMs))) {
+      // Every record is written before and after the kernel is asked: the next start finishes
+      // or undoes what is cut short here, as after a crash.
+      log('warn', 'operations still running after the shutdown grace: stopping anyway', { graceMs });
+      process.exit(EXIT_OK);
+    }
     log('info', 'stopped');
     return EXIT_OK;
   },

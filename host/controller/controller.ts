@@ -13,6 +13,7 @@ import { Sandbox } from './sandbox.js';
 export class NetworkController {
   readonly #ctx: Context;
   #recovery = emptyRecoveryReport();
+  #closing: Promise<void> | undefined;
 
   /** `stopDrivers` runs on close, after the model stops and before the plumbing and the store close. */
   protected constructor(
@@ -77,7 +78,12 @@ export class NetworkController {
   }
 
   /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (this.#ctx.closed) return;
     await this.#ctx.alone(async () => {
       for (const network of this.#ctx.networks.values()) network.unsubscribeTables();
