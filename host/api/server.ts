@@ -8,9 +8,8 @@ import { silentLogger, type Logger } from './log.js';
 import { ApiMetrics } from './metrics.js';
 import type { ControllerPort } from './port.js';
 import { match, ROUTES, type Reply } from './routes.js';
+import { DEFAULT_API_SOCKET } from './socket-path.js';
 import { listenUnix } from './unix-socket.js';
-
-export const DEFAULT_API_SOCKET = '/run/wasmnet/wasmnet.sock';
 
 export interface ApiServerOptions {
   socketPath?: string;

@@ -1,6 +1,6 @@
 // The `wasmnet` command line: global options, dispatch to command groups, errors and exit codes.
 import { ApiClient } from '../api/client.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { DEFAULT_API_SOCKET } from '../api/socket-path.js';
 import { describe, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } from './command.js';
 import { daemonCommand } from './daemon.js';
 import { driverCommand, ipamCommand } from './driver.js';

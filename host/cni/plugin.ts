@@ -3,8 +3,8 @@
 // it; DEL undoes that and succeeds when things are already gone; CHECK compares with prevResult.
 import { ApiClient, ApiClientError, seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
-import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/resolver.js';
+import { DEFAULT_API_SOCKET } from '../api/socket-path.js';
+import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/address.js';
 import {
   CODES,
   CniError,

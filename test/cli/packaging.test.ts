@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
-import { DEFAULT_API_SOCKET } from '../../host/api/server.js';
+import { DEFAULT_API_SOCKET } from '../../host/api/socket-path.js';
 import { SOCKET_NAMES } from '../../host/cli/socket-activation.js';
 
 const unit = (name: string): Record<string, string> => {

@@ -2,102 +2,36 @@
 // on a wasmnet CNI network: wasmnet-cni asks the daemon, the containers ping each other, and
 // nothing is left after. Everything runs inside the test's own network namespace.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { BUSYBOX, EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { installCli, PODMAN_IMAGE as IMAGE, podmanMissing, startPodman } from './podman.js';
 import { rootSkip } from '../support/root.js';
 
-const PODMAN = '/usr/bin/podman';
-const CNI_PLUGINS = '/usr/lib/cni';
-const CNI_MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
-const IMAGE = 'localhost/wasmnet-busybox:test';
-const skip =
-  rootSkip ||
-  (![PODMAN, BUSYBOX, `${CNI_PLUGINS}/loopback`].every((path) => existsSync(path)) &&
-    'needs Debian podman, containernetworking-plugins, busybox-static');
+const skip = rootSkip || podmanMissing;
 
 let host: EngineHost;
 let wasmnet: Proc;
-let env: NodeJS.ProcessEnv;
-
-const podman = (...args: string[]): string =>
-  host
-    .run(
-      PODMAN,
-      [
-        '--root',
-        host.path('storage'),
-        '--runroot',
-        host.path('runroot'),
-        '--tmpdir',
-        host.path('tmp'),
-        '--storage-driver',
-        'vfs',
-        '--cgroup-manager',
-        'cgroupfs',
-        '--events-backend',
-        'file',
-        '--runtime',
-        'runc',
-        ...args,
-      ],
-      env,
-    )
-    .trim();
-
-/** podman's configuration: CNI backend, our plugin and network directory, the ulimits podman 4.3 needs here. */
-function configure(): void {
-  const bin = host.path('cni-bin');
-  mkdirSync(bin, { recursive: true });
-  // The plugin executable CNI looks for by `type`: wasmnet-cni under the name "wasmnet".
-  writeFileSync(`${bin}/wasmnet`, `#!/bin/sh\nexec ${process.execPath} ${CNI_MAIN}\n`);
-  chmodSync(`${bin}/wasmnet`, 0o755);
-  const conf = host.path('cni-conf');
-  mkdirSync(conf, { recursive: true });
-  writeFileSync(
-    `${conf}/wnet.conflist`,
-    JSON.stringify({
-      cniVersion: '1.0.0',
-      name: 'wnet',
-      plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
-    }),
-  );
-  writeFileSync(
-    host.path('containers.conf'),
-    [
-      '[containers]',
-      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-      '[network]',
-      'network_backend = "cni"',
-      `cni_plugin_dirs = ["${bin}", "${CNI_PLUGINS}"]`,
-      `network_config_dir = "${conf}"`,
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(host.path('registries.conf'), 'unqualified-search-registries = []\n');
-  env = {
-    ...process.env,
-    CONTAINERS_CONF: host.path('containers.conf'),
-    CONTAINERS_REGISTRIES_CONF: host.path('registries.conf'),
-    CONTAINERS_STORAGE_CONF: host.path('storage.conf'),
-  };
-  writeFileSync(
-    host.path('storage.conf'),
-    `[storage]\ndriver = "vfs"\ngraphroot = "${host.path('storage')}"\nrunroot = "${host.path('runroot')}"\n`,
-  );
-}
+let podman: (...args: string[]) => string;
 
 before(
   async () => {
     if (skip) return;
     host = EngineHost.create('pdm');
-    // podman's runc state, libcni's result cache and the image blob cache have fixed places.
-    host.strays('/run/runc', '/var/lib/cni', '/var/lib/containers');
-    configure();
-    podman('import', host.busyboxTar(), IMAGE);
+    const engine = startPodman(host);
+    podman = engine.podman;
+    // The plugin executable CNI looks for by `type`: wasmnet-cni under the name "wasmnet".
+    installCli(host, engine);
+    writeFileSync(
+      `${engine.confDir}/wnet.conflist`,
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'wnet',
+        plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
+      }),
+    );
     wasmnet = host.startWasmnet(undefined);
     await waitUntil(
       'wasmnet',
