@@ -30,19 +30,21 @@ export function listenFds(
   if (names.length !== count)
     throw new SocketActivationError(`LISTEN_FDNAMES names ${names.length} sockets, LISTEN_FDS counts ${count}`);
   const fds: Partial<Record<SocketName, number>> = {};
-  names.forEach((name, index) => {
+  for (const name of names) {
     if (!(SOCKET_NAMES as readonly string[]).includes(name))
       throw new SocketActivationError(`passed socket "${name}": the daemon serves ${SOCKET_NAMES.join(' and ')}`);
     if (fds[name as SocketName] !== undefined) throw new SocketActivationError(`socket "${name}" passed twice`);
-    const fd = SD_LISTEN_FDS_START + index;
-    let isSocket: boolean;
-    try {
-      isSocket = fstatSync(fd).isSocket();
-    } catch {
-      isSocket = false;
-    }
-    if (!isSocket) throw new SocketActivationError(`passed socket "${name}" (fd ${fd}) is not an open socket`);
-    fds[name as SocketName] = fd;
-  });
+    fds[name as SocketName] = SD_LISTEN_FDS_START + names.indexOf(name);
+  }
+  for (const [name, fd] of Object.entries(fds))
+    if (!isSocket(fd)) throw new SocketActivationError(`passed socket "${name}" (fd ${fd}) is not an open socket`);
   return fds;
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
 }
