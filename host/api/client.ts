@@ -25,8 +25,8 @@ export class ApiClient {
   post<T>(path: string, body: unknown): Promise<T> {
     return this.call<T>('POST', path, body);
   }
-  delete(path: string): Promise<void> {
-    return this.call<void>('DELETE', path);
+  delete(path: string, body?: unknown): Promise<void> {
+    return this.call<void>('DELETE', path, body);
   }
 
   /** Raw text of a GET (metrics). */

@@ -182,14 +182,15 @@ export class Sandbox {
    * slow link delete per interface; its file is unmounted (off this thread) while the
    * drivers leave. Locks the sandbox only: every change to a join record of its endpoints is
    * made under the lock of the sandbox joined. Written `deleting` first, so that a restart
-   * finishes a delete a crash cut short.
+   * finishes a delete a crash cut short. `namespaceGone`: the namespace is gone already (an
+   * engine removed it), so its endpoints leave without unplumbing, as from a namespace of our own.
    */
-  delete(): Promise<void> {
+  delete(options: { namespaceGone?: boolean } = {}): Promise<void> {
     return this.ctx.locked([lockKey.sandbox(this.id())], async () => {
       this.assertLive();
       this.record.state = 'deleting';
       this.ctx.store.sandboxes.put(this.id(), this.record);
-      const ownNamespace = this.ownsNamespace();
+      const ownNamespace = this.ownsNamespace() || options.namespaceGone === true;
       if (!ownNamespace)
         for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());

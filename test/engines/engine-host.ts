@@ -98,8 +98,8 @@ export class EngineHost {
     return JSON.parse(this.run('ip', ['-j', ...args]) || '[]') as T;
   }
 
-  /** The wasmnet daemon, serving the Docker plugin `plugin` (or none). */
-  startWasmnet(plugin: string | undefined): Proc {
+  /** The wasmnet daemon, serving the Docker plugin `plugin` (or none), with more daemon options. */
+  startWasmnet(plugin: string | undefined, ...options: string[]): Proc {
     // The plugin socket goes where dockerd looks: /run/docker/plugins.
     if (plugin !== undefined) this.strays('/run/docker');
     const args = [
@@ -111,6 +111,7 @@ export class EngineHost {
       this.path('wasmnet'),
       '--log-level',
       'debug',
+      ...options,
     ];
     return this.spawn(
       'wasmnet',

@@ -82,3 +82,50 @@ test('podman (CNI backend): two containers on a wasmnet network ping each other 
     'no link left',
   );
 });
+
+test('podman (CNI backend): a container removed while wasmnet is down leaves no endpoint, sandbox or link', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  const api = new ApiClient(host.path('wasmnet.sock'), 5_000);
+  const ipOf = (name: string): string =>
+    podman('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
+  podman('run', '-d', '--name', 'pleak', '--network', 'wnet', IMAGE, 'sleep', '600');
+  const leaked = ipOf('pleak');
+  wasmnet.child.kill('SIGKILL');
+  await wasmnet.exited;
+  // CNI DEL cannot reach the daemon; podman removes the container and its namespace anyway.
+  try {
+    podman('rm', '-f', '-t', '0', 'pleak');
+  } catch {
+    podman('rm', '-f', '-t', '0', 'pleak');
+  }
+  wasmnet = host.startWasmnet(undefined);
+  let answered = false;
+  await waitUntil(
+    'wasmnet',
+    () => {
+      void api.get('/_ping').then(
+        () => {
+          answered = true;
+        },
+        () => undefined,
+      );
+      return answered;
+    },
+    () => host.log(wasmnet),
+  );
+  assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), [], 'the leaked sandbox is gone');
+  const [network] = await api.get<NetworkView[]>('/v1/networks');
+  assert.deepEqual(network!.endpoints, [], 'the leaked endpoint is gone');
+  assert.match(host.log(wasmnet), /"removed leftover endpoint"/);
+  podman('run', '-d', '--name', 'pnext', '--network', 'wnet', IMAGE, 'sleep', '600');
+  assert.equal(ipOf('pnext'), leaked, 'its address was released');
+  podman('rm', '-f', '-t', '0', 'pnext');
+  await api.delete(`/v1/networks/${network!.id}`);
+  assert.deepEqual(
+    host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),
+    ['lo'],
+    'no link left',
+  );
+});
