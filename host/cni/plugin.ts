@@ -34,7 +34,9 @@ export async function runCni(
     if (cni.command === 'VERSION') return done({ cniVersion: LATEST, supportedVersions: SUPPORTED_VERSIONS });
     const conf = parseConfig(stdin);
     version = conf.cniVersion;
-    const api = (client ?? ((socket) => new ApiClient(socket, 30_000)))(conf.socket ?? DEFAULT_API_SOCKET);
+    // The runtime's environment reaches the plugin: WASMNET_SOCKET works as it does for the CLI.
+    const socket = conf.socket ?? env.WASMNET_SOCKET ?? DEFAULT_API_SOCKET;
+    const api = (client ?? ((path) => new ApiClient(path, 30_000)))(socket);
     switch (cni.command) {
       case 'ADD':
         return done(await add(api, cni, conf));
@@ -119,27 +121,44 @@ async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView
   }
 }
 
+/** The API error's code, when `error` is one with this status. */
+const refusal = (error: unknown, status: number): string | undefined =>
+  error instanceof ApiClientError && error.status === status ? error.code : undefined;
+
+// Four round trips in the common case (the network exists, the container is new): the
+// sandbox and the endpoint are created first and looked up only when they exist already.
 async function add(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<object> {
   const containerId = cni.containerId!;
   const ifname = cni.ifname!;
   const network = await ensureNetwork(api, conf);
   const name = endpointName(containerId, ifname);
-  if ((await optional(api.get<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(name)}`))) !== undefined) {
-    throw new CniError(CODES.daemonRefused, `container ${containerId} already has ${ifname} on network ${conf.name}`);
+  let sandbox: SandboxView;
+  const undo: Array<() => Promise<void>> = [];
+  try {
+    // The engine made the namespace, but through CNI it does no DNS of its own: wasmnet's embedded
+    // DNS serves it (its address goes back in the result's dns, which the runtime puts in resolv.conf).
+    sandbox = await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns, embeddedDns: true });
+    undo.push(() => api.delete(`/v1/sandboxes/${seg(sandbox.id)}`));
+  } catch (error) {
+    // Another interface of the same container.
+    if (refusal(error, 403) !== 'sandbox-exists') throw error;
+    sandbox = await api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`);
   }
-  let sandbox = await optional(api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`));
-  const ownSandbox = sandbox === undefined;
-  // The engine made the namespace, but through CNI it does no DNS of its own: wasmnet's embedded
-  // DNS serves it (its address goes back in the result's dns, which the runtime puts in resolv.conf).
-  sandbox ??= await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns, embeddedDns: true });
-  const undo: Array<() => Promise<void>> = ownSandbox ? [() => api.delete(`/v1/sandboxes/${seg(sandbox!.id)}`)] : [];
   try {
     // The container's name (K8S_POD_NAME, which podman passes) is what its neighbours resolve.
     const containerName = cni.args.K8S_POD_NAME;
-    const created = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
-      name,
-      ...(containerName ? { aliases: [containerName] } : {}),
-    });
+    const created = await api
+      .post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
+        name,
+        ...(containerName ? { aliases: [containerName] } : {}),
+      })
+      .catch((error: unknown) => {
+        if (refusal(error, 409) !== 'endpoint-exists') throw error;
+        throw new CniError(
+          CODES.daemonRefused,
+          `container ${containerId} already has ${ifname} on network ${conf.name}`,
+        );
+      });
     undo.unshift(() => api.delete(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}`));
     const ep = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}/join`, {
       sandbox: sandbox.id,

@@ -89,6 +89,7 @@ test('ADD, CHECK, DEL, DEL again', async (t) => {
   const dup = await cni('ADD', conf());
   assert.equal(dup.exitCode, 1);
   assert.equal(dup.json.code, 100);
+  assert.deepEqual([port.sandboxes.size, port.endpoints.size], [1, 1], 'a refused ADD keeps the first');
   assert.equal((await cni('CHECK', conf({ prevResult: add.json }))).exitCode, 0);
   const wrong = await cni('CHECK', conf({ prevResult: { ...add.json, ips: [{ address: '10.88.0.77/24' }] } }));
   assert.equal(wrong.exitCode, 1);
@@ -142,9 +143,16 @@ test('GC removes attachments that are not valid any more', async (t) => {
   );
 });
 
-test('STATUS and a missing daemon', async (t) => {
-  const { conf, dir } = await daemon(t);
+test('STATUS and a missing daemon; WASMNET_SOCKET names the socket when the config does not', async (t) => {
+  const { conf, dir, socket } = await daemon(t);
   assert.equal((await cni('STATUS', conf())).exitCode, 0);
+  const { socket: _, ...noSocket } = conf();
+  assert.equal((await cni('STATUS', noSocket, { WASMNET_SOCKET: socket })).exitCode, 0);
+  assert.equal(
+    (await cni('STATUS', conf(), { WASMNET_SOCKET: join(dir, 'none.sock') })).exitCode,
+    0,
+    'the config wins',
+  );
   const gone = conf({ socket: join(dir, 'none.sock') });
   assert.equal((await cni('STATUS', gone)).json.code, 50);
   assert.equal((await cni('ADD', gone)).json.code, 11);
