@@ -34,9 +34,7 @@ export async function runCni(
     if (cni.command === 'VERSION') return done({ cniVersion: LATEST, supportedVersions: SUPPORTED_VERSIONS });
     const conf = parseConfig(stdin);
     version = conf.cniVersion;
-    // The runtime's environment reaches the plugin: WASMNET_SOCKET works as it does for the CLI.
-    const socket = conf.socket ?? env.WASMNET_SOCKET ?? DEFAULT_API_SOCKET;
-    const api = (client ?? ((path) => new ApiClient(path, 30_000)))(socket);
+    const api = (client ?? ((socket) => new ApiClient(socket, 30_000)))(conf.socket ?? DEFAULT_API_SOCKET);
     switch (cni.command) {
       case 'ADD':
         return done(await add(api, cni, conf));
