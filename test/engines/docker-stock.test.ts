@@ -5,7 +5,7 @@
 // in the test's namespace only.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, type Netns } from '../../host/netlink/index.js';
@@ -37,12 +37,7 @@ before(
     inOutside('ip', 'link', 'set', 'lo', 'up');
     engine = await startDocker(host, { stock: true });
     importBusybox(host, engine);
-    wasmnet = host.startWasmnet(PLUGIN);
-    await waitUntil(
-      'wasmnet',
-      () => existsSync(host.path('wasmnet.sock')) && existsSync(`${DOCKER_PLUGINS_DIR}/${PLUGIN}.sock`),
-      () => host.log(wasmnet),
-    );
+    wasmnet = await host.runWasmnet(PLUGIN);
   },
   { timeout: 120_000 },
 );

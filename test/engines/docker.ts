@@ -19,6 +19,8 @@ export function dockerInstalled(): boolean {
 export interface DockerEngine {
   /** The docker CLI against this dockerd; returns stdout, trimmed. */
   docker(...args: string[]): string;
+  /** The environment that points the docker CLI at this dockerd (for scripts). */
+  env: NodeJS.ProcessEnv;
   dockerd: Proc;
   containerd: Proc;
 }
@@ -84,7 +86,7 @@ export async function startDocker(host: EngineHost, options: { stock?: boolean }
     }
   };
   await waitUntil('dockerd', answers, () => host.log(dockerd));
-  return { docker, dockerd, containerd };
+  return { docker, env, dockerd, containerd };
 }
 
 /** A busybox image from the static binary (no registry). */
