@@ -1,6 +1,7 @@
 // wasmnet daemon: the controller, the REST API on its unix socket and the Docker plugin socket.
 // SIGTERM/SIGINT stop serving and close the controller: state stays, nothing users made is torn down.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultIpam } from '../../ipam/index.js';
 import { ControllerAdapter } from '../api/controller-adapter.js';
@@ -10,6 +11,12 @@ import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiServer } from '../api/server.js';
 import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
+import {
+  checkClusterOptions,
+  type ClusterOptions,
+  DEFAULT_LEASE_TTL_SECONDS,
+  parseClusterStore,
+} from '../cluster/index.js';
 import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, UsageError, type Command } from './command.js';
@@ -25,6 +32,8 @@ export interface DaemonOptions {
   hostNetns?: string;
   /** Per-driver limits (memory, component size, store quota, logs), each overridable per owner. */
   driverLimits?: DriverLimits;
+  /** Cluster mode on etcd (`--cluster-store`), or undefined for a single host. */
+  cluster?: ClusterOptions;
   /** The Docker plugin's name (its socket is <dir>/<name>.sock), or undefined for none. */
   dockerPlugin?: { name: string; dir: string; defaultDriver: string };
   log: Logger;
@@ -46,9 +55,15 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       driversDir,
       ...(o.hostNetns ? { hostNetns: o.hostNetns } : {}),
       ...(o.driverLimits ? { driverLimits: o.driverLimits } : {}),
+      ...(o.cluster ? { cluster: o.cluster } : {}),
       onWarning: (message) => o.log('warn', message),
     });
-    o.log('info', 'controller started', { dataDir: o.dataDir, driversDir, recovery: controller.recovery });
+    o.log('info', 'controller started', {
+      dataDir: o.dataDir,
+      driversDir,
+      recovery: controller.recovery,
+      ...(o.cluster ? { node: o.cluster.nodeName, clusterStore: o.cluster.endpoints } : {}),
+    });
   } catch (error) {
     lock.release();
     throw error;
@@ -88,6 +103,34 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 
 const LEVELS: Level[] = ['debug', 'info', 'warn', 'error'];
 
+/** The cluster flags, checked as a whole: none of them without --cluster-store. */
+function clusterOptions(
+  store: string | undefined,
+  advertise: string | undefined,
+  nodeName: string | undefined,
+  ttl: string | undefined,
+): ClusterOptions | undefined {
+  if (store === undefined) {
+    if (advertise !== undefined || nodeName !== undefined || ttl !== undefined)
+      throw new UsageError('--advertise-addr, --node-name and --cluster-ttl need --cluster-store');
+    return undefined;
+  }
+  if (advertise === undefined) throw new UsageError('--cluster-store needs --advertise-addr IP');
+  if (ttl !== undefined && !/^\d+$/.test(ttl)) throw new UsageError('--cluster-ttl must be a whole number of seconds');
+  try {
+    const options: ClusterOptions = {
+      endpoints: parseClusterStore(store),
+      advertiseAddress: advertise,
+      nodeName: nodeName ?? hostname(),
+      ...(ttl === undefined ? {} : { leaseTtlSeconds: Number(ttl) }),
+    };
+    checkClusterOptions(options);
+    return options;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function readDriverLimits(path: string): DriverLimits {
   try {
     return parseDriverLimits(JSON.parse(readFileSync(path, 'utf8')));
@@ -114,6 +157,12 @@ Options:
                                  {"storeQuota": {"totalBytes": 33554432}, "logLimitsByOwner":
                                  {"bridge": {"burst": 5000}}}; keys: memoryMaxBytes, maxComponentBytes, maxLinks,
                                  storeQuota, logLimits and their ...ByOwner maps (host/drivers/README.md)
+      --cluster-store etcd://HOST:PORT[,HOST:PORT…]
+                                 Join a cluster on etcd (list every member): global networks, table
+                                 events and node discovery are shared with the other nodes
+      --advertise-addr IP        The address the other nodes reach this one at (needed with --cluster-store)
+      --node-name NAME           This node's name in the cluster (default: the host name)
+      --cluster-ttl SECONDS      TTL of the node's lease: a silent node is gone after it (default ${DEFAULT_LEASE_TTL_SECONDS})
       --docker-plugin NAME       Docker plugin name (default "wasmnet": docker network create -d wasmnet)
       --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})
       --docker-default-driver D  wasmnet driver for Docker networks without -o wasmnet.driver=… (default "bridge")
@@ -133,6 +182,10 @@ Options:
         'docker-default-driver': { type: 'string' },
         'no-docker-plugin': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'cluster-store': { type: 'string' },
+        'advertise-addr': { type: 'string' },
+        'node-name': { type: 'string' },
+        'cluster-ttl': { type: 'string' },
       },
       { min: 0, max: 0, names: '' },
     );
@@ -148,8 +201,15 @@ Options:
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
+    const cluster = clusterOptions(
+      p.str('cluster-store'),
+      p.str('advertise-addr'),
+      p.str('node-name'),
+      p.str('cluster-ttl'),
+    );
     const daemon = await startDaemon({
       socketPath: ctx.client.socketPath,
+      ...(cluster ? { cluster } : {}),
       dataDir: p.str('data-dir') ?? DEFAULT_DATA_DIR,
       ...(p.str('drivers-dir') ? { driversDir: p.str('drivers-dir') } : {}),
       ...(p.str('host-netns') ? { hostNetns: p.str('host-netns') } : {}),

@@ -40,7 +40,8 @@ Options:
       --ip-range CIDR      Allocate endpoint addresses from this range only
       --ipv6               Enable IPv6
       --internal           No external connectivity (no default route)
-  -o, --opt KEY=VALUE      Driver option (repeatable), e.g. com.docker.network.bridge.name=br0
+  -o, --opt KEY=VALUE      Driver option (repeatable), e.g. com.docker.network.bridge.name=br0,
+                           parent=eth1 (-d macvlan)
       --label KEY=VALUE    Label (repeatable)
       --ipam-driver NAME   IPAM driver (default "default")
       --ipam-opt KEY=VALUE IPAM driver option (repeatable)

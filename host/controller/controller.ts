@@ -1,7 +1,9 @@
 // libnetwork's NetworkController: creates networks and sandboxes, looks them up, and restores
 // them all from its store when it starts again. It talks to the world only through its ports;
 // host/wiring plugs in the real ones (the public `Controller`).
+import { joinCluster } from './cluster-sync.js';
 import { Context, type ControllerPorts } from './context.js';
+import type { NodeDiscovery } from './discovery.js';
 import { lockKey } from './locks.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
@@ -24,6 +26,13 @@ export class NetworkController {
   /** Rebuilds the model from the store and sweeps what a crash left behind; once, before serving. */
   protected async restore(): Promise<void> {
     this.#recovery = await this.#ctx.alone(() => restore(this.#ctx));
+    await this.#ctx.discovery.announceToAll();
+    await joinCluster(this.#ctx);
+  }
+
+  /** Node discovery: this node, the others as they come and go, and drivers that register late. */
+  get discovery(): NodeDiscovery {
+    return this.#ctx.discovery;
   }
 
   /** What the start-up sweep removed. */

@@ -7,6 +7,8 @@ export { Sandbox } from './sandbox.js';
 export type { EndpointOptions, IpamConfig, JoinOptions, NetworkOptions, SandboxOptions } from './model.js';
 export type { RecoveryReport } from './restore.js';
 export type { Driver, DriverLookup } from './driver-api.js';
+export { type ClusterNode, NodeDiscovery } from './discovery.js';
+export type { ClusterPort, GlobalNetworkEvents, GlobalNetworkSpec, NodeEvents } from './cluster-api.js';
 export type { Ipam, IpamLookup } from './ipam-api.js';
 export type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from './plumbing.js';
 export type { LinkRows, RecordStore, RecordTable } from './record-store.js';

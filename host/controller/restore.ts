@@ -6,6 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkOperation } from '../drivers/index.js';
 import type { Context } from './context.js';
+import { isGlobal } from './driver-api.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
 import { HostNamespace } from './host-sandbox.js';
 import { tolerate } from './ipam-alloc.js';
@@ -95,8 +96,12 @@ async function restoreNetworks(ctx: Context, report: RecoveryReport): Promise<Ma
     if (record.state !== 'ready') {
       report.networks.push(record.id);
       const entry = ctx.drivers.driver(record.type);
-      if (entry !== undefined)
+      if (entry !== undefined) {
         await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
+        // Created or deleted half way here: what its NetworkAllocate may have taken goes back.
+        if (isGlobal(entry.capability))
+          await tolerate(() => entry.driver.networkFree(record.id), 'free half-created network', quiet);
+      }
       await sweepLinks(ctx, linkOperation.network(record.id), report);
       ctx.store.networks.delete(record.id);
       continue;

@@ -182,6 +182,12 @@ export class Sandbox {
         for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       this.ctx.dns?.stop(this.key());
+      if (ownNamespace)
+        await this.ctx.links
+          ?.unplugSandbox(this.key())
+          .catch((error: unknown) =>
+            this.ctx.warn(`unplug sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`),
+          );
       const destroyed = this.namespace.destroy().then(
         () => {
           if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());

@@ -129,6 +129,13 @@ export class MockHost {
     this.failures.set(op, witError(tag, message));
   }
 
+  /** A link the host has and no driver made (a physical link, a parent a network's options name). */
+  addHostLink(name: string): LinkInfo {
+    const info: LinkInfo = { index: this.nextIndex++, name, kind: 'device', mtu: 1500, up: true };
+    this.linksIn({ tag: 'host' }).set(name, info);
+    return info;
+  }
+
   /** The netlink requests of one kind. */
   calls(op: NetlinkOp): NetlinkCall[] {
     return this.netlink.filter((call) => call.op === op);
@@ -200,7 +207,8 @@ export class MockHost {
     const done = (): void => undefined;
     return {
       linkAdd: (ns, spec) => {
-        const links = this.linksIn(ns);
+        // A macvlan may be created in another namespace than its parent's, as the host does.
+        const links = this.linksIn(spec.kind.tag === 'macvlan' && spec.kind.val.netns ? spec.kind.val.netns : ns);
         if (links.has(spec.name)) throw witError('forbidden', `link ${spec.name} exists`);
         const info: LinkInfo = {
           index: this.nextIndex++,

@@ -1,9 +1,11 @@
 // containerd and dockerd (Debian docker.io) started by hand inside an EngineHost: private roots
 // and sockets; no iptables and no default bridge, or a stock dockerd (its defaults: iptables
-// rules, FORWARD policy drop, docker0) writing only in the EngineHost's namespace; a busybox
+// rules, FORWARD policy drop, docker0) writing only in the EngineHost's namespace, its rules in
+// iptables-nft (the machine's `iptables` alternative) or in iptables-legacy (a PATH of its own
+// whose `iptables` is iptables-legacy; the machine's alternatives stay as they are); a busybox
 // image imported from busybox-static.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { BUSYBOX, waitUntil, type EngineHost, type Proc } from './engine-host.js';
 
 export const DOCKER = '/usr/bin/docker';
@@ -25,7 +27,39 @@ export interface DockerEngine {
   containerd: Proc;
 }
 
-export async function startDocker(host: EngineHost, options: { stock?: boolean } = {}): Promise<DockerEngine> {
+/** The iptables-legacy commands a dockerd runs, under the names it looks for. */
+const LEGACY_COMMANDS = [
+  'iptables',
+  'iptables-save',
+  'iptables-restore',
+  'ip6tables',
+  'ip6tables-save',
+  'ip6tables-restore',
+];
+
+/** Whether iptables-legacy is installed (Debian's iptables package has it). */
+export function legacyIptablesInstalled(): boolean {
+  return LEGACY_COMMANDS.every((command) => existsSync(`/usr/sbin/${command.replace('tables', 'tables-legacy')}`));
+}
+
+/** A directory whose iptables commands are iptables-legacy, to put first in dockerd's PATH. */
+function legacyPath(host: EngineHost): string {
+  const dir = host.path('legacy-bin');
+  mkdirSync(dir, { recursive: true });
+  for (const command of LEGACY_COMMANDS)
+    symlinkSync(`/usr/sbin/${command.replace('tables', 'tables-legacy')}`, `${dir}/${command}`);
+  return `${dir}:${process.env.PATH ?? ''}`;
+}
+
+export interface DockerOptions {
+  /** dockerd with its defaults (iptables rules, docker0) rather than without a firewall or bridge. */
+  stock?: boolean;
+  /** A stock dockerd whose `iptables` is iptables-legacy. */
+  legacyIptables?: boolean;
+}
+
+export async function startDocker(host: EngineHost, options: DockerOptions = {}): Promise<DockerEngine> {
+  const stock = options.stock === true || options.legacyIptables === true;
   // Fixed places: dockerd's trust key and exec root parent, containerd's shim sockets.
   host.strays('/etc/docker/key.json', '/run/containerd', '/run/docker');
   const containerdSocket = host.path('containerd.sock');
@@ -55,28 +89,34 @@ export async function startDocker(host: EngineHost, options: { stock?: boolean }
 
   const dockerSocket = host.path('docker.sock');
   writeFileSync(host.path('daemon.json'), '{}\n');
-  const dockerd = host.spawn('dockerd', DOCKERD, [
-    '--config-file',
-    host.path('daemon.json'),
-    '--containerd',
-    containerdSocket,
-    '--data-root',
-    host.path('docker'),
-    '--exec-root',
-    host.path('exec'),
-    '--pidfile',
-    host.path('docker.pid'),
-    '-H',
-    `unix://${dockerSocket}`,
-    ...(options.stock === true
-      ? []
-      : ['--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false']),
-    '--log-level',
-    'warn',
-  ]);
-  const env = { ...process.env, DOCKER_CONFIG: host.path('client'), DOCKER_HOST: `unix://${dockerSocket}` };
+  const env = options.legacyIptables === true ? { ...process.env, PATH: legacyPath(host) } : process.env;
+  const dockerd = host.spawn(
+    'dockerd',
+    DOCKERD,
+    [
+      '--config-file',
+      host.path('daemon.json'),
+      '--containerd',
+      containerdSocket,
+      '--data-root',
+      host.path('docker'),
+      '--exec-root',
+      host.path('exec'),
+      '--pidfile',
+      host.path('docker.pid'),
+      '-H',
+      `unix://${dockerSocket}`,
+      ...(stock
+        ? []
+        : ['--iptables=false', '--ip-masq=false', '--ip-forward=false', '--bridge=none', '--userland-proxy=false']),
+      '--log-level',
+      'warn',
+    ],
+    env,
+  );
+  const clientEnv = { ...process.env, DOCKER_CONFIG: host.path('client'), DOCKER_HOST: `unix://${dockerSocket}` };
   const docker = (...args: string[]): string =>
-    execFileSync(DOCKER, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    execFileSync(DOCKER, args, { encoding: 'utf8', env: clientEnv, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const answers = (): boolean => {
     try {
       docker('version', '--format', '{{.Server.Version}}');
@@ -86,7 +126,7 @@ export async function startDocker(host: EngineHost, options: { stock?: boolean }
     }
   };
   await waitUntil('dockerd', answers, () => host.log(dockerd));
-  return { docker, env, dockerd, containerd };
+  return { docker, env: clientEnv, dockerd, containerd };
 }
 
 /** A busybox image from the static binary (no registry). */

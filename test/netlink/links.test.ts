@@ -280,6 +280,47 @@ describe('links', needsRoot, () => {
     }
   });
 
+  it('creates a macvlan on a parent here directly inside another namespace, in each mode', () => {
+    const { rtnl } = t;
+    rtnl.linkAdd(plain('mvup0'));
+    const ns = createNetns(t.dir, t.name('mvns'));
+    const before = ipState(t.host.path as string);
+    try {
+      for (const mode of ['bridge', 'private', 'vepa', 'passthru'] as const) {
+        const created = rtnl.linkAdd({
+          name: 'eth3',
+          kind: { tag: 'macvlan', val: { parent: 'mvup0', mode, netns: ns } },
+          mtu: 1400,
+          up: false,
+        });
+        const link = ipJson<(IpLink & { ifindex: number })[]>(ns.path as string, '-d', 'link', 'show', 'eth3')[0];
+        assert.equal(created.index, link?.ifindex, 'the index is the one in the namespace it was created in');
+        assert.equal(created.kind, 'macvlan');
+        assert.equal(link?.linkinfo?.info_data?.mode, mode);
+        assert.equal(link?.mtu, 1400);
+        assert.equal(ipState(t.host.path as string), before, 'nothing new where the parent is');
+        nsExec(ns.path as string, 'ip', 'link', 'del', 'eth3');
+      }
+      // A missing parent fails before anything exists, in either namespace.
+      assert.throws(
+        () =>
+          rtnl.linkAdd({
+            name: 'eth3',
+            kind: { tag: 'macvlan', val: { parent: 'missing0', mode: 'bridge', netns: ns } },
+            up: false,
+          }),
+        isErrno('ENODEV'),
+      );
+      assert.deepEqual(
+        ipJson<IpLink[]>(ns.path as string, 'link', 'show').map((link) => link.ifname),
+        ['lo'],
+      );
+    } finally {
+      deleteNetns(ns);
+      rtnl.linkDel('mvup0');
+    }
+  });
+
   it('sends a batch in one go, checks every ACK and rolls back what succeeded', () => {
     const { rtnl } = t;
     const count = rtnl.linkList().length;

@@ -219,6 +219,16 @@ export async function assertUnharmed(o: {
   assert.equal(machineState(), o.machineBefore);
 }
 
+/** An `assert.rejects` check: a typed API error of `status` whose message matches `pattern`. */
+export function refusal(status: number, pattern?: RegExp, what = ''): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof ApiClientError, `${what}: ${String(error)}`);
+    assert.equal(error.status, status, `${what}: HTTP ${error.status} ${error.message}`);
+    if (pattern !== undefined) assert.match(error.message, pattern, what);
+    return true;
+  };
+}
+
 /** An API call's answer as "ok" or "STATUS code" (a typed error), for tables of expected refusals. */
 export async function answerOf(call: Promise<unknown>): Promise<string> {
   try {

@@ -28,8 +28,15 @@ import {
   VethPeer,
   WitError,
   WitErrorTag,
+  ENABLE_IPV6,
+  INTERFACE_NAME,
+  INTERNAL,
+  MAC_ADDRESS,
+  MTU,
+  PORT_MAP,
   errorMessage,
   invalidParameter,
+  ipOf,
   logInfo,
   macFromIPv4,
   notFound,
@@ -37,26 +44,15 @@ import {
   optionString,
   parseCidr,
   registerDriver,
+  storeDeletePrefix,
   storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
-import {
-  BRIDGE_NAME,
-  ENABLE_ICC,
-  ENABLE_IPV6,
-  ENABLE_MASQUERADE,
-  INTERFACE_NAME,
-  INTERNAL,
-  MTU,
-  PORT_MAP,
-  checkEndpointOptions,
-  checkNetworkOptions,
-} from './options';
+import { BRIDGE_NAME, ENABLE_ICC, ENABLE_MASQUERADE, checkEndpointOptions, checkNetworkOptions } from './options';
 import { parsePortMap } from './ports';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
-const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
 
 function networkKey(networkId: string, field: string): string {
   return `net/${networkId}/${field}`;
@@ -80,11 +76,6 @@ const VETH_NAME_ATTEMPTS = 10;
 function sandboxVethName(endpointId: string, options: Options): string {
   const offered = optionString(options, INTERFACE_NAME);
   return offered !== null ? offered : `wn${endpointId.substring(0, 13)}`;
-}
-/** "172.18.0.1/16" -> "172.18.0.1" */
-function ipOf(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  return slash < 0 ? cidr : cidr.substring(0, slash);
 }
 /** A locally administered MAC from the endpoint id, when the endpoint has no IPv4 address. */
 function macFromId(endpointId: string): string {
@@ -178,8 +169,7 @@ class BridgeDriver extends Driver {
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
     const error = Netlink.linkDel(Netns.host(), bridge);
     if (error !== null && !isNotFound(error)) return error;
-    const keys = Store.keys(`net/${networkId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`net/${networkId}/`);
     return null;
   }
 
@@ -201,15 +191,14 @@ class BridgeDriver extends Driver {
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
-    const keys = Store.keys(`ep/${endpointId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`ep/${endpointId}/`);
     return null;
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Result<Options, WitError> {
     const mac = storeGetString(endpointKey(endpointId, 'mac'));
     if (mac === null) return Result.err<Options, WitError>(notFound(`bridge driver: endpoint ${endpointId} not found`));
-    const info: Options = [new Tuple2<string, string>(MAC_OPTION, mac)];
+    const info: Options = [new Tuple2<string, string>(MAC_ADDRESS, mac)];
     const published = storeGetString(endpointKey(endpointId, 'published'));
     if (published !== null) info.push(new Tuple2<string, string>(PORT_MAP, published));
     return Result.ok<Options, WitError>(info);
