@@ -97,8 +97,17 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * The network named `name`, if there is one. The API also takes a unique prefix of an id: a CNI
+ * name such as "db" could otherwise find another network whose id starts with it.
+ */
+async function networkNamed(api: ApiClient, name: string): Promise<NetworkView | undefined> {
+  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(name)}`));
+  return network?.name === name ? network : undefined;
+}
+
 async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView> {
-  const existing = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const existing = await networkNamed(api, conf.name);
   if (existing !== undefined) return existing;
   const config =
     conf.subnet === undefined
@@ -211,7 +220,7 @@ async function detach(api: ApiClient, networkId: string, name: string, container
 }
 
 async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   await detach(api, network.id, endpointName(cni.containerId!, cni.ifname!), cni.containerId!);
 }
@@ -219,7 +228,7 @@ async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
 async function check(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
   const prev = conf.prevResult as { ips?: Array<{ address?: unknown }> } | undefined;
   if (prev === undefined) throw new CniError(CODES.invalidConfig, 'CHECK needs prevResult');
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) throw new CniError(CODES.unknownContainer, `network ${conf.name} does not exist`);
   const ep = await optional(
     api.get<EndpointView>(
@@ -247,7 +256,7 @@ async function status(api: ApiClient): Promise<void> {
 
 /** Removes this network's CNI endpoints that are not in cni.dev/valid-attachments. */
 async function gc(api: ApiClient, conf: NetConf): Promise<void> {
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   const valid = new Set((conf['cni.dev/valid-attachments'] ?? []).map((a) => endpointName(a.containerID, a.ifname)));
   const sandboxes = new Map((await api.get<SandboxView[]>('/v1/sandboxes')).map((s) => [s.id, s.containerId]));

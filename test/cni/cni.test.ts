@@ -107,6 +107,19 @@ test('ADD, CHECK, DEL, DEL again', async (t) => {
   assert.equal((await cni('DEL', conf({ name: 'never-created' }))).exitCode, 0);
 });
 
+test("a CNI network is found by its name only, never by a prefix of another network's id", async (t) => {
+  const { conf, port } = await daemon(t);
+  assert.equal((await cni('ADD', conf({ name: 'other' }))).exitCode, 0);
+  const other = [...port.networks.values()][0]!;
+  const prefix = other.id.slice(0, 4);
+  const add = await cni('ADD', conf({ name: prefix, subnet: '10.89.0.0/24' }), { CNI_CONTAINERID: 'ctr2' });
+  assert.equal(add.exitCode, 0, add.stdout);
+  assert.match(add.json.ips[0].address, /^10\.89\.0\./, 'its own network, not the one whose id starts with its name');
+  assert.deepEqual([...port.networks.values()].map((n) => n.name).sort(), [prefix, 'other'].sort());
+  assert.equal((await cni('DEL', conf({ name: prefix }), { CNI_CONTAINERID: 'ctr2' })).exitCode, 0);
+  assert.equal(port.networks.get(other.id)!.endpoints.length, 1, "DEL left the other network's endpoint alone");
+});
+
 test('older config versions get the 0.3/0.4 result shape', async (t) => {
   const { conf } = await daemon(t);
   const add = await cni('ADD', conf({ cniVersion: '0.4.0' }));
