@@ -19,6 +19,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
 
 export const BUSYBOX = '/bin/busybox';
@@ -82,13 +83,14 @@ export class EngineHost {
     });
   }
 
-  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import. */
+  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import (made once). */
   busyboxTar(): string {
+    const tar = this.path('busybox.tar');
+    if (existsSync(tar)) return tar;
     const root = this.path('busybox-root');
     mkdirSync(`${root}/bin`, { recursive: true });
     copyFileSync(BUSYBOX, `${root}/bin/busybox`);
     for (const applet of ['sh', 'ping', 'sleep', 'ip', 'true']) symlinkSync('busybox', `${root}/bin/${applet}`);
-    const tar = this.path('busybox.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
     return tar;
   }
@@ -118,6 +120,19 @@ export class EngineHost {
       process.execPath,
       plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin],
     );
+  }
+
+  /** startWasmnet, then waits until the daemon's API socket (and plugin socket) exist. */
+  async runWasmnet(plugin: string | undefined): Promise<Proc> {
+    const daemon = this.startWasmnet(plugin);
+    await waitUntil(
+      'wasmnet',
+      () =>
+        existsSync(this.path('wasmnet.sock')) &&
+        (plugin === undefined || existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`)),
+      () => this.log(daemon),
+    );
+    return daemon;
   }
 
   /** Signals one of this host's processes and waits for it to exit (SIGKILL after `graceMs`). */
