@@ -17,7 +17,7 @@
 //   loop:   never returns;  trap: traps;  memory: allocates until its memory cap traps it
 //   foreign: deletes the host-namespace link `value` (the host's `lo`, another driver's bridge)
 import {
-  Address, Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
+  Address, Capability, ExternalConnectivity, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
   MacvlanConfig, MacvlanMode, Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
   Rule, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
   registerDriver,
@@ -190,4 +190,4 @@ class Hostile extends Driver {
   }
 }
 
-registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, false));
+registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None));
