@@ -3,6 +3,8 @@
 import type { PortBinding } from './model.js';
 
 export const PORT_MAP_OPTION = 'com.docker.network.portmap';
+/** libnetwork's exposed ports option ([]types.TransportPort as JSON). */
+export const EXPOSED_PORTS_OPTION = 'com.docker.network.endpoint.exposedports';
 
 const PROTOCOL_NUMBERS = { tcp: 6, udp: 17 } as const;
 
@@ -54,4 +56,17 @@ export function joinDriverOptions(
   const options = Object.entries(sandboxOptions ?? {});
   if (publish === undefined || publish.length === 0) return options;
   return [...options.filter(([key]) => key !== PORT_MAP_OPTION), [PORT_MAP_OPTION, portMapJson(publish)]];
+}
+
+/** Whether the options name a port to publish or expose (a value that is not a JSON list counts: the driver refuses it). */
+export function namesPorts(options: ReadonlyArray<[string, string]>): boolean {
+  return options.some(([key, value]) => {
+    if (key !== PORT_MAP_OPTION && key !== EXPOSED_PORTS_OPTION) return false;
+    try {
+      const list: unknown = JSON.parse(value || '[]');
+      return list !== null && (!Array.isArray(list) || list.length > 0);
+    } catch {
+      return true;
+    }
+  });
 }

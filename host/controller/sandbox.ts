@@ -52,8 +52,8 @@ export class Sandbox {
     const nsName = external === undefined ? id.slice(0, 12) : '';
     const embeddedDns = servesEmbeddedDns(ctx, containerId, config);
     const files = new SandboxFiles(filesDir(ctx), id);
+    const hostResolvConf = ctx.hostResolvConf(); // read once: the files and the resolver's upstreams
     try {
-      const hostResolvConf = ctx.hostResolvConf();
       files.create(
         buildHosts(config, []),
         embeddedDns
@@ -95,7 +95,7 @@ export class Sandbox {
     };
     const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
-      sandbox.startResolver();
+      sandbox.startResolver(hostResolvConf);
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
       ctx.dns?.stop(namespace.key);
@@ -159,9 +159,9 @@ export class Sandbox {
   }
 
   /** @internal serves the embedded DNS in the namespace, if the sandbox has it (at creation and restore). */
-  startResolver(): void {
+  startResolver(hostResolvConf = this.ctx.hostResolvConf()): void {
     if (this.record.embeddedDns !== true || this.ctx.dns === undefined) return;
-    const upstreams = upstreamResolvers(this.ctx.hostResolvConf(), this.record.config);
+    const upstreams = upstreamResolvers(hostResolvConf, this.record.config);
     this.ctx.dns.serve(this.key(), sandboxNames(this.ctx, this, upstreams));
   }
 

@@ -221,8 +221,8 @@ test('route, and the sysctl, event-type and scope enums: every case', async () =
   ]);
   await roundtrip('echoEvent', ['create', 'update', 'delete']);
   await roundtrip('echoCapability', [
-    { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true },
-    { dataScope: 'global', connectivityScope: 'local', externalConnectivity: false },
+    { dataScope: 'local', connectivityScope: 'global', externalConnectivity: 'always' },
+    { dataScope: 'global', connectivityScope: 'local', externalConnectivity: 'none' },
   ]);
 });
 

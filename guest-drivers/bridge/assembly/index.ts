@@ -5,6 +5,7 @@ import {
   Address,
   Box,
   Capability,
+  ExternalConnectivity,
   Driver,
   Firewall,
   Forwarding,
@@ -323,4 +324,4 @@ function publishRules(bridge: string, ip: string | null, portMap: string): Resul
 }
 
 // Forwarding, NAT, isolation and published ports, through the host's firewall import.
-registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, true));
+registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.Ports));

@@ -22,8 +22,9 @@
 //           entry `mac` -> VTEP `vtep`, on the host-namespace link `value` (the network's bridge
 //           when empty: its own link)
 import {
-  Address, Capability, Driver, FdbEntry, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
-  MacvlanConfig, MacvlanMode, Masquerade, Neighbour, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
+  Address, Capability, Driver, ExternalConnectivity, FdbEntry, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind,
+  LinkSpec, Log, MacvlanConfig, MacvlanMode, Masquerade, Neighbour, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route,
+  RouteScope,
   Rule, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
   registerDriver,
 } from '@wasmnet/sdk';
@@ -231,4 +232,4 @@ class Hostile extends Driver {
   }
 }
 
-registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, false));
+registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None));
