@@ -56,6 +56,9 @@ export class NoPlumbing implements SandboxPlumbing {
   list(): string[] {
     return [];
   }
+  mounted(_path: string): boolean {
+    return true;
+  }
   async remove(_name: string): Promise<void> {}
   hostRoutes(): string[] {
     return [];
@@ -151,7 +154,7 @@ export async function startSimNode(
   registry.registerDriver(SIM_DRIVER, driver, {
     dataScope: 'global',
     connectivityScope: 'global',
-    externalConnectivity: false,
+    externalConnectivity: 'none',
   });
   const controller = await Controller.create({
     dataDir,
