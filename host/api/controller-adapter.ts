@@ -205,7 +205,7 @@ function sandboxView(sandbox: Sandbox): SandboxView {
     containerId: sandbox.containerId(),
     key: sandbox.key(),
     endpoints: sandbox.endpoints().map((ep) => ep.id()),
-    ports: sandbox.endpoints().flatMap((ep) => ep.record.join?.publish ?? []),
+    ports: sandbox.publishedPorts(),
   };
 }
 

@@ -4,6 +4,8 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SplitIpam } from '../../ipam/global/index.js';
+import { openClusterIpam } from './cluster-ipam.js';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import {
   type ControllerPorts,
@@ -44,6 +46,12 @@ export interface ControllerOptions {
   defaultAddressPools?: Array<{ base: string; size: number }>;
   /** Network drivers by type; by default the Wasm driver runtime with the built-in drivers and `driversDir`. */
   drivers?: DriverLookup;
+  /**
+   * The GlobalDefault address space of the default IPAM: it gets the pools of global-scope
+   * networks, LocalDefault stays on this host. With `cluster`, a GlobalIpam on the cluster's
+   * etcd by default; without either, DefaultIpam holds both spaces on this host.
+   */
+  globalIpam?: Ipam;
   /** IPAM drivers by name; when absent, DefaultIpam (with defaultAddressPools) as "default" and the Wasm runtime's IPAM drivers by their names. */
   ipams?: IpamLookup;
   /** Table events: share one store between controllers to make them peers. */
@@ -93,7 +101,9 @@ export class Controller extends NetworkController {
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const cluster = options.cluster === undefined ? undefined : await Cluster.join(options.cluster, warn);
     let store: ControllerStore;
+    let globalIpam = options.globalIpam;
     try {
+      if (globalIpam === undefined && cluster !== undefined) globalIpam = await openClusterIpam(cluster, warn);
       store = ControllerStore.open(options.dataDir);
     } catch (error) {
       await cluster?.close();
@@ -129,7 +139,7 @@ export class Controller extends NetworkController {
         dataDir: options.dataDir,
         store,
         drivers: options.drivers ?? (wasm as WasmDrivers).registry,
-        ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, wasm?.ipams),
+        ipams: options.ipams ?? defaultIpams(options.defaultAddressPools, globalIpam, wasm?.ipams),
         plumbing,
         tables: options.tableStore ?? cluster?.tables ?? new InProcessTableStore(),
         hostResolvConf: () => readHostResolvConf(resolvConfPath),
@@ -218,8 +228,16 @@ function defaultAdvertiseAddress(plumbing: SandboxPlumbing): string {
   return ipv4[0] ?? '127.0.0.1';
 }
 
-/** DefaultIpam as "default", any other name from `drivers` (the Wasm runtime's IPAM drivers). */
-function defaultIpams(defaultAddressPools: ControllerOptions['defaultAddressPools'], drivers?: IpamLookup): IpamLookup {
-  const ipam = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+/**
+ * DefaultIpam as "default" (its GlobalDefault space in `globalIpam` when given), any other name
+ * from `drivers` (the Wasm runtime's IPAM drivers).
+ */
+function defaultIpams(
+  defaultAddressPools: ControllerOptions['defaultAddressPools'],
+  globalIpam: Ipam | undefined,
+  drivers?: IpamLookup,
+): IpamLookup {
+  const local = new DefaultIpam(defaultAddressPools === undefined ? {} : { defaultAddressPools });
+  const ipam = globalIpam === undefined ? local : new SplitIpam(local, globalIpam);
   return { ipam: (name: string): Ipam | undefined => (name === DEFAULT_IPAM ? ipam : drivers?.ipam(name)) };
 }

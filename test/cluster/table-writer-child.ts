@@ -11,5 +11,6 @@ const lease = client.lease(Number(ttl));
 const store = new EtcdTableStore(client, { prefix, leaseOf: () => lease, warn: (m) => process.stderr.write(`${m}\n`) });
 for (let i = 0; i < Number(count); i++)
   await store.put('writer', 'n1', 'overlay_peer_table', `ep${i}`, new TextEncoder().encode(`10.0.0.${i}`));
+await store.flushed();
 process.stdout.write('ready\n');
 setInterval(() => undefined, 60_000);

@@ -26,6 +26,8 @@ export function dockerInstalled(): boolean {
 export interface DockerEngine {
   /** The docker CLI against this dockerd; returns stdout, trimmed. */
   docker(...args: string[]): string;
+  /** The environment that points the docker CLI at this dockerd (for scripts). */
+  env: NodeJS.ProcessEnv;
   dockerd: Proc;
   containerd: Proc;
 }
@@ -129,7 +131,7 @@ export async function startDocker(host: EngineHost, options: DockerOptions = {})
     }
   };
   await waitUntil('dockerd', answers, () => host.log(dockerd));
-  return { docker, dockerd, containerd };
+  return { docker, env: clientEnv, dockerd, containerd };
 }
 
 /** A busybox image from the static binary (no registry). */

@@ -2,18 +2,17 @@
 // on a wasmnet CNI network: wasmnet-cni asks the daemon, the containers ping each other, and
 // nothing is left after. Everything runs inside the test's own network namespace.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { EngineHost } from './engine-host.js';
 import { installCli, PODMAN_IMAGE as IMAGE, podmanMissing, startPodman } from './podman.js';
 import { rootSkip } from '../support/root.js';
 
 const skip = rootSkip || podmanMissing;
 
 let host: EngineHost;
-let wasmnet: Proc;
 let podman: (...args: string[]) => string;
 
 before(
@@ -32,12 +31,7 @@ before(
         plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
       }),
     );
-    wasmnet = host.startWasmnet(undefined);
-    await waitUntil(
-      'wasmnet',
-      () => existsSync(host.path('wasmnet.sock')),
-      () => host.log(wasmnet),
-    );
+    await host.runWasmnet(undefined);
   },
   { timeout: 120_000 },
 );
