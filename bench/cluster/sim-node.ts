@@ -50,6 +50,9 @@ export class NoPlumbing implements SandboxPlumbing {
   hostKey(): string {
     return '/proc/self/ns/net';
   }
+  mounted(): boolean {
+    return true;
+  }
   open(name: string): SandboxNamespace | undefined {
     return new NamedSandbox(join(this.dir, name));
   }
@@ -151,7 +154,7 @@ export async function startSimNode(
   registry.registerDriver(SIM_DRIVER, driver, {
     dataScope: 'global',
     connectivityScope: 'global',
-    externalConnectivity: false,
+    externalConnectivity: 'none',
   });
   const controller = await Controller.create({
     dataDir,

@@ -17,7 +17,7 @@ import {
   tearDown,
   type DockerEngine,
 } from './docker.js';
-import { EngineHost, type Proc, waitUntil } from './engine-host.js';
+import { EngineHost, type Proc } from './engine-host.js';
 
 const skip = rootSkip || (!dockerInstalled() && 'needs Debian docker.io, containerd, busybox-static');
 const PLUGIN = `wasmnet-o${process.pid}`;
@@ -30,21 +30,7 @@ let api: ApiClient;
 
 /** Starts the daemon and waits until it answers (a killed one's socket files may still be there). */
 async function startWasmnet(): Promise<void> {
-  wasmnet = host.startWasmnet(PLUGIN, '--leftover-interval', '1');
-  let answered = false;
-  await waitUntil(
-    'wasmnet',
-    () => {
-      void api.get('/_ping').then(
-        () => {
-          answered = true;
-        },
-        () => undefined,
-      );
-      return answered && existsSync(PLUGIN_SOCKET);
-    },
-    () => host.log(wasmnet),
-  );
+  wasmnet = await host.runWasmnet(PLUGIN, '--leftover-interval', '1');
 }
 
 before(

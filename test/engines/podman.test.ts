@@ -6,13 +6,14 @@ import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { EngineHost } from './engine-host.js';
+import { EngineHost, type Proc } from './engine-host.js';
 import { installCli, PODMAN_IMAGE as IMAGE, podmanMissing, startPodman } from './podman.js';
 import { rootSkip } from '../support/root.js';
 
 const skip = rootSkip || podmanMissing;
 
 let host: EngineHost;
+let wasmnet: Proc;
 let podman: (...args: string[]) => string;
 
 before(
@@ -31,7 +32,7 @@ before(
         plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
       }),
     );
-    await host.runWasmnet(undefined);
+    wasmnet = await host.runWasmnet(undefined);
   },
   { timeout: 120_000 },
 );
@@ -94,21 +95,7 @@ test('podman (CNI backend): a container removed while wasmnet is down leaves no 
   } catch {
     podman('rm', '-f', '-t', '0', 'pleak');
   }
-  wasmnet = host.startWasmnet(undefined);
-  let answered = false;
-  await waitUntil(
-    'wasmnet',
-    () => {
-      void api.get('/_ping').then(
-        () => {
-          answered = true;
-        },
-        () => undefined,
-      );
-      return answered;
-    },
-    () => host.log(wasmnet),
-  );
+  wasmnet = await host.runWasmnet(undefined);
   assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), [], 'the leaked sandbox is gone');
   const [network] = await api.get<NetworkView[]>('/v1/networks');
   assert.deepEqual(network!.endpoints, [], 'the leaked endpoint is gone');

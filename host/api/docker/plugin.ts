@@ -148,7 +148,7 @@ export class DockerPlugin {
       ipam: { config },
     });
     this.#state.networks[b.NetworkID] = view.id;
-    (this.#state.networkPools ??= {})[b.NetworkID] = config.map((c) => c.subnet);
+    this.#state.networkPools = { ...this.#state.networkPools, [b.NetworkID]: config.map((c) => c.subnet) };
     this.#file.save();
     return {};
   }
