@@ -50,6 +50,9 @@ export class NoPlumbing implements SandboxPlumbing {
   hostKey(): string {
     return '/proc/self/ns/net';
   }
+  mounted(): boolean {
+    return true;
+  }
   open(name: string): SandboxNamespace | undefined {
     return new NamedSandbox(join(this.dir, name));
   }
