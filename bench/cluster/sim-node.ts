@@ -59,9 +59,6 @@ export class NoPlumbing implements SandboxPlumbing {
   list(): string[] {
     return [];
   }
-  mounted(_path: string): boolean {
-    return true;
-  }
   async remove(_name: string): Promise<void> {}
   hostRoutes(): string[] {
     return [];
