@@ -7,9 +7,12 @@
 // - convergence: 100 simulated nodes (controllers without plumbing, in a few processes) each
 //   add 50 entries to one global network's table (a Join whose driver calls AddTableEntry 50
 //   times; the endpoints and sandboxes are made before the clock starts); the seconds from the
-//   joins' start until every node saw all 5 000 entries.
+//   joins' start until every node saw all 5 000 entries;
+// - overlay endpoints (cluster/overlay.ts): create + join on the overlay driver against the
+//   single-host bridge in the same run, and etcd's writes per overlay endpoint lifecycle.
 // Options: --samples N (300), --ttl S (5), --nodes N (100), --entries N (50), --processes N (2:
-// one per core here; each process shares one watch of the table between its nodes).
+// one per core here; each process shares one watch of the table between its nodes),
+// --lifecycles N (100: overlay lifecycles etcd's writes are counted over).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { etcdClient } from '../host/cluster/index.js';
 import { startEtcd } from '../test/support/etcd.js';
+import { overlayEndpoints } from './cluster/overlay.js';
 import { now, SIM_DRIVER, networkOn, startSimNode } from './cluster/sim-node.js';
 import { numberOption } from './options.js';
 import { type BenchOptions, type BenchReport, percentile, round } from './report.js';
@@ -29,6 +33,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const nodes = numberOption(options.args, 'nodes', 100);
   const entries = numberOption(options.args, 'entries', 50);
   const processes = numberOption(options.args, 'processes', 2);
+  const lifecycles = numberOption(options.args, 'lifecycles', 100);
   const dir = `/run/wasmnet-bench-cluster-${process.pid}`;
   const etcd = await startEtcd();
   try {
@@ -36,6 +41,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const events = await tableEvents(etcd.endpoints, join(dir, 'events'), samples);
     const dead = await deadHost(etcd.endpoints, join(dir, 'dead'), ttl);
     const converge = await convergence(etcd.endpoints, join(dir, 'converge'), nodes, entries, processes);
+    const overlay = await overlayEndpoints(etcd, join(dir, 'overlay'), samples, lifecycles);
     const p50 = percentile(events.ours, 50);
     const p99 = percentile(events.ours, 99);
     const floor50 = percentile(events.etcd3, 50);
@@ -61,6 +67,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           unit: 's',
           note: `${processes} processes; the last join returned after ${converge.joinedSeconds.toFixed(2)} s`,
         },
+        ...overlay.rows,
       ],
       figures: {
         tableEventP50Ms: round(p50),
@@ -71,6 +78,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         deadHostCleanupMinusTtlS: round(dead - ttl),
         clusterTtlS: ttl,
         [`convergeSeconds${nodes}x${entries}`]: round(converge.seconds),
+        ...overlay.figures,
       },
     };
   } finally {
