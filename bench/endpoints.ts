@@ -1,7 +1,8 @@
 // Endpoint lifecycles through the controller and the Wasm `bridge` driver: endpoint create +
 // sandbox + join (setup), then sandbox delete (which leaves) + endpoint delete (teardown). The
 // same work, in the same run (interleaved) and inside the same private "host" namespace, by the
-// CNI reference `bridge` + `host-local` plugins and by netavark. Then the throughput with
+// CNI reference `bridge` + `host-local` plugins, by netavark, and by the C floor (floor.ts: the
+// endpoint's netlink sequence from C, with no controller, driver or store). Then the throughput with
 // several clients at a time on one network, as an engine starting containers in parallel. Then
 // 5 000 endpoints over 10 networks, and the cost of one more lifecycle at the end against the
 // cost at the start. Every timed run starts with untimed lifecycles of its tool (see quietThenWarm).
@@ -14,6 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, type Endpoint, type Network, type Sandbox } from '../host/index.js';
 import { createNetns, deleteNetns, type Netns, Rtnl, sysctlSet } from '../host/netlink/index.js';
+import { Floor, floorAvailable } from './floor.js';
 import { numberOption, stringOption } from './options.js';
 import { cniAvailable, cniBridge, type Peer, runIn } from './peers.js';
 import { quietMachine } from './quiet.js';
@@ -39,7 +41,7 @@ interface Samples {
 }
 
 /** wasmnet: lifecycles on the controller, numbered so container ids and names stay unique. */
-class Lifecycles {
+export class Lifecycles {
   #counter = 0;
   /** Each setup's three steps, in ms. */
   readonly steps = { endpoint: [] as number[], sandbox: [] as number[], join: [] as number[] };
@@ -187,7 +189,7 @@ class PeerSamples {
  */
 const WARM_UP_MS = 50;
 
-async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
+export async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
   await quietMachine();
   const start = now();
   do await warmUp();
@@ -251,7 +253,10 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
       netavark === undefined
         ? undefined
         : new PeerSamples(netavarkPeer(host, netavark, join(dir, 'netavark')), netnsDir, 'nav');
-    // wasmnet's samples in chunks, each followed by one sample of each peer: all three see the
+    const floor = floorAvailable() ? new Floor(host, join(dir, 'floor')) : undefined;
+    const floorPerChunk = Math.ceil(samples / peerCount);
+    // wasmnet's samples in chunks, each followed by one sample of each peer (and as many of the
+    // floor's as wasmnet's, its lifecycles being as short): all of them see the
     // same drift of the machine (2 shared CPUs) over the run. Each turn starts on a quiet machine
     // (see quiet.ts), not in the kernel's aftermath of the turn before.
     for (const samples of Object.values(lifecycles.steps)) samples.length = 0;
@@ -267,6 +272,10 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
           if (peer === undefined) continue;
           await quietThenWarm(() => peer.warmUp());
           peer.sample();
+        }
+        if (floor !== undefined) {
+          await quietThenWarm(() => floor.run(1, true));
+          floor.run(floorPerChunk);
         }
       }
       return all;
@@ -294,6 +303,7 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const oneAtATimePerSec = start.up.length / (start.wallMs / 1000);
     const cniSetupP50 = cni === undefined ? null : percentile(cni.up, 50);
     const navSetupP50 = nav === undefined ? null : percentile(nav.up, 50);
+    const floorSetupP50 = floor === undefined ? null : percentile(floor.up, 50);
     const cost = (s: Samples): number =>
       percentile(
         s.up.map((up, i) => up + (s.down[i] as number)),
@@ -355,6 +365,14 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
             unit: 'ms',
             note: `wasmnet ${(cniSetupP50 / setupP50).toFixed(1)}x faster; teardown p50 ${percentile(cni.down, 50).toFixed(3)} ms`,
           },
+      floor === undefined || floorSetupP50 === null
+        ? { label: 'C floor setup p50', value: Number.NaN, unit: 'ms', note: 'not measured: no `cc`' }
+        : {
+            label: 'C floor setup p50 (the netlink sequence alone)',
+            value: floorSetupP50,
+            unit: 'ms',
+            note: `wasmnet ${(setupP50 / floorSetupP50).toFixed(2)}x the floor; teardown p50 ${percentile(floor.down, 50).toFixed(3)} ms`,
+          },
       nav === undefined || navSetupP50 === null
         ? missing('netavark', 'netavark')
         : {
@@ -377,6 +395,8 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
         netavarkSetupP50Ms: navSetupP50 === null ? null : round(navSetupP50),
         ratioVsCni: cniSetupP50 === null ? null : round(cniSetupP50 / setupP50),
         ratioVsNetavark: navSetupP50 === null ? null : round(navSetupP50 / setupP50),
+        floorSetupP50Ms: floorSetupP50 === null ? null : round(floorSetupP50),
+        ratioVsFloor: floorSetupP50 === null ? null : round(setupP50 / floorSetupP50),
         costAtStartMs: round(cost(atStart)),
         costAt5000Ms: round(cost(atScale)),
         costAt5000OverCostAtStart: round(costRatio),

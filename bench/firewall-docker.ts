@@ -8,6 +8,7 @@
 //   Docker's embedded DNS asked from inside a container on its own network.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ApiClient } from '../host/api/client.js';
 import type { SandboxView } from '../host/api/port.js';
@@ -18,15 +19,26 @@ import { HOST_IP, type StockWorld } from '../test/engines/stock-world.js';
 import { quietMachine } from './quiet.js';
 import { percentile } from './report.js';
 
-export interface DockerFigures {
+interface RunFigures {
   runPublishWasmnetMs: number;
   runPublishDockerMs: number;
+}
+
+interface ThroughputFigures {
   publishedPortMBps: number;
   dockerProxyMBps: number;
   dockerDnatMBps: number;
+  /** CPU seconds per GB through the published port: the Node sender and sink, and docker-proxy. */
+  endpointsCpuSecondsPerGB: number;
+  dockerProxyCpuSecondsPerGB: number;
+}
+
+interface DnsFigures {
   dnsWasmnetP50Ms: number;
   dnsDockerP50Ms: number;
 }
+
+export type DockerFigures = RunFigures & ThroughputFigures & DnsFigures;
 
 const WASMNET_NET = 'bwnet';
 const DOCKER_NET = 'bdnet';
@@ -48,7 +60,7 @@ export async function dockerFigures(
 }
 
 /** Medians of `docker run --rm -p` on each network, alternating so that drift hits both alike. */
-function dockerRunPublish(w: StockWorld, runs: number): { runPublishWasmnetMs: number; runPublishDockerMs: number } {
+function dockerRunPublish(w: StockWorld, runs: number): RunFigures {
   const time = (network: string): number => {
     const started = performance.now();
     w.engine.docker('run', '--rm', '-p', '18080:80', '--network', network, IMAGE, 'true');
@@ -67,14 +79,10 @@ function dockerRunPublish(w: StockWorld, runs: number): { runPublishWasmnetMs: n
 
 /** Counts what each connection sends and answers the count when the sender is done. */
 const SINK = `require('net').createServer((s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => s.end(String(n))); }).listen(${SINK_PORT}, () => console.log('ready'));`;
-/** Sends argv[3] MB to argv[1]:argv[2] and prints MB/s, once the sink has counted every byte. */
-const SENDER = `const [, ip, port, mb] = process.argv; const total = Number(mb) * 1e6; const chunk = Buffer.alloc(1 << 20); const s = require('net').connect(Number(port), ip); const t = process.hrtime.bigint(); let sent = 0; const pump = () => { while (sent < total) { sent += chunk.length; if (!s.write(chunk)) return; } s.end(); }; s.on('drain', pump); s.on('connect', pump); let got = ''; s.on('data', (d) => { got += d; }); s.on('end', () => { const seconds = Number(process.hrtime.bigint() - t) / 1e9; if (Number(got) < total) process.exit(3); console.log(sent / 1e6 / seconds); });`;
+/** Sends argv[3] MB to argv[1]:argv[2] and prints MB/s and its CPU seconds, once the sink has counted every byte. */
+const SENDER = `const [, ip, port, mb] = process.argv; const total = Number(mb) * 1e6; const chunk = Buffer.alloc(1 << 20); const s = require('net').connect(Number(port), ip); const t = process.hrtime.bigint(); let sent = 0; const pump = () => { while (sent < total) { sent += chunk.length; if (!s.write(chunk)) return; } s.end(); }; s.on('drain', pump); s.on('connect', pump); let got = ''; s.on('data', (d) => { got += d; }); s.on('end', () => { const seconds = Number(process.hrtime.bigint() - t) / 1e9; if (Number(got) < total) process.exit(3); const cpu = process.cpuUsage(); console.log(sent / 1e6 / seconds, (cpu.user + cpu.system) / 1e6); });`;
 
-async function publishedThroughput(
-  w: StockWorld,
-  transfers: number,
-  megabytes: number,
-): Promise<{ publishedPortMBps: number; dockerProxyMBps: number; dockerDnatMBps: number }> {
+async function publishedThroughput(w: StockWorld, transfers: number, megabytes: number): Promise<ThroughputFigures> {
   const sinks: ChildProcess[] = [];
   try {
     const start = async (name: string, network: string, hostPort: number): Promise<void> => {
@@ -99,8 +107,17 @@ async function publishedThroughput(
     };
     await start('bsinkw', WASMNET_NET, 19000);
     await start('bsinkd', DOCKER_NET, 19001);
-    const send = (ip: string, port: number): number =>
-      Number(w.host.run(process.execPath, ['-e', SENDER, ip, String(port), String(megabytes)]));
+    /** MB/s and the CPU seconds the sender, the sink and docker-proxy (when it carries it) spent. */
+    const send = (ip: string, port: number): { rate: number; endpoints: number; proxy: number } => {
+      const sink = sinks[port === 19000 ? 0 : 1]?.pid as number;
+      const [sinkBefore, proxyBefore] = [cpuSeconds(sink), cpuSeconds(proxy)];
+      const [rate, sender] = w.host
+        .run(process.execPath, ['-e', SENDER, ip, String(port), String(megabytes)])
+        .split(' ')
+        .map(Number) as [number, number];
+      return { rate, endpoints: sender + cpuSeconds(sink) - sinkBefore, proxy: cpuSeconds(proxy) - proxyBefore };
+    };
+    const proxy = dockerProxyPid(19001);
     // The first connection through each path can race the rules being in place: wait for one.
     for (const [ip, port] of [
       [HOST_IP, 19000],
@@ -117,22 +134,28 @@ async function publishedThroughput(
       dnat: [HOST_IP, 19001],
     };
     const rates = { ours: [] as number[], proxy: [] as number[], dnat: [] as number[] };
+    const cpu = { endpoints: 0, proxy: 0 };
     for (let i = 0; i < transfers; i++)
-      for (const [path, [ip, port]] of Object.entries(paths)) rates[path as keyof typeof paths].push(send(ip, port));
+      for (const [path, [ip, port]] of Object.entries(paths)) {
+        const sent = send(ip, port);
+        rates[path as keyof typeof paths].push(sent.rate);
+        if (path === 'ours') cpu.endpoints += sent.endpoints;
+        if (path === 'proxy') cpu.proxy += sent.proxy;
+      }
+    const gigabytes = (transfers * megabytes) / 1000;
     return {
       publishedPortMBps: percentile(rates.ours, 50),
       dockerProxyMBps: percentile(rates.proxy, 50),
       dockerDnatMBps: percentile(rates.dnat, 50),
+      endpointsCpuSecondsPerGB: cpu.endpoints / gigabytes,
+      dockerProxyCpuSecondsPerGB: cpu.proxy / gigabytes,
     };
   } finally {
     for (const sink of sinks) sink.kill('SIGKILL');
   }
 }
 
-async function dnsQueries(
-  w: StockWorld,
-  queries: number,
-): Promise<{ dnsWasmnetP50Ms: number; dnsDockerP50Ms: number }> {
+async function dnsQueries(w: StockWorld, queries: number): Promise<DnsFigures> {
   // wasmnet's own sandboxes, through its API: it serves their names.
   const api = new ApiClient(w.host.path('wasmnet.sock'));
   await api.post('/v1/networks', { name: 'bdns', driver: 'bridge', ipam: { config: [{ subnet: '10.95.0.0/24' }] } });
@@ -177,6 +200,27 @@ async function askTimes(client: DnsClient, name: string, count: number): Promise
     if (reply === undefined || reply.answers.length === 0) throw new Error(`${name} did not resolve`);
   }
   return out;
+}
+
+/** User and system CPU seconds a process has spent (/proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The docker-proxy dockerd started for `hostPort` (read from /proc; only read, never signalled). */
+function dockerProxyPid(hostPort: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.endsWith('docker-proxy') && args[args.indexOf('-host-port') + 1] === String(hostPort))
+        return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  throw new Error(`no docker-proxy for port ${hostPort}`);
 }
 
 function containerNetns(w: StockWorld, name: string): string {

@@ -188,6 +188,13 @@ function report(
       { label: "published port, Docker's userland proxy", value: d.dockerProxyMBps, unit: 'MB/s' },
       { label: "published port, Docker's DNAT (no proxy)", value: d.dockerDnatMBps, unit: 'MB/s' },
       {
+        label: 'CPU per GB: Node sender + sink',
+        value: d.endpointsCpuSecondsPerGB,
+        unit: 's',
+        note: 'what bounds both paths on 2 cores',
+      },
+      { label: 'CPU per GB: docker-proxy', value: d.dockerProxyCpuSecondsPerGB, unit: 's' },
+      {
         label: 'DNS container name p50, wasmnet',
         value: d.dnsWasmnetP50Ms,
         unit: 'ms',
@@ -212,6 +219,8 @@ function report(
       dockerProxyMBps: figure(d?.dockerProxyMBps),
       dockerDnatMBps: figure(d?.dockerDnatMBps),
       ratioVsDockerProxy: figure(proxyRatio),
+      endpointsCpuSecondsPerGB: figure(d?.endpointsCpuSecondsPerGB),
+      dockerProxyCpuSecondsPerGB: figure(d?.dockerProxyCpuSecondsPerGB),
       dnsQueryP50Ms: figure(d?.dnsWasmnetP50Ms),
       dnsDockerP50Ms: figure(d?.dnsDockerP50Ms),
       dnsRatioVsDocker: figure(dnsRatio),

@@ -2,19 +2,24 @@
 // with a MAC, attached to a bridge, lo and eth0 up, an IPv4 address, a default route; then
 // teardown. The same sequence runs, in the same run and inside a private host namespace, with
 // wasmnet (sandbox namespaces from a NetnsPool), with the CNI reference bridge + host-local
-// plugins, and with one `ip` command per step, all in the run's own tmpfs (workdir.ts).
+// plugins, with one `ip` command per step, and by the C floor (floor.ts: the same netlink
+// sequence from C, its namespace made ahead as wasmnet's pool makes them), all in the run's own
+// tmpfs (workdir.ts). wasmnet and the floor take turns in chunks, so both see the same drift.
 // Options: --samples N (300), --scale N (1000 existing endpoints), --cni-samples N (30), --ip-samples N (20).
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetns, deleteNetns, type Netns, openNetns, Rtnl, sysctlSet } from '../host/netlink/index.js';
 import { NetnsPool, Sandbox } from '../host/sandbox/index.js';
+import { Floor, floorAvailable } from './floor.js';
 import { numberOption } from './options.js';
 import { CNI_DIR, cniAvailable, cniBridge, runIn } from './peers.js';
 import { type BenchOptions, type BenchReport, type BenchRow, percentile, round } from './report.js';
 import { withTmpfsWorkDir } from './workdir.js';
 
 const BRIDGE_PORTS = 1023;
+/** wasmnet's samples at 10 endpoints come in this many chunks, each followed by the floor's. */
+const FLOOR_CHUNKS = 10;
 
 function mac(n: number): string {
   return `02:42:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -268,8 +273,18 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
     grow(10);
     await settle();
     endpoints.pooled = 0;
-    const at10 = measure(samples, setup, teardown);
-    const pooledShare = endpoints.pooled / samples;
+    const floor = floorAvailable() ? new Floor(host, join(workDir, 'floor')) : undefined;
+    floor?.run(20, true);
+    const at10 = { up: [] as number[], down: [] as number[], total: [] as number[], wallMs: 0 };
+    for (let chunk = 0; chunk < FLOOR_CHUNKS; chunk++) {
+      const part = measure(Math.ceil(samples / FLOOR_CHUNKS), setup, teardown);
+      at10.up.push(...part.up);
+      at10.down.push(...part.down);
+      at10.total.push(...part.total);
+      at10.wallMs += part.wallMs;
+      floor?.run(Math.ceil(samples / FLOOR_CHUNKS));
+    }
+    const pooledShare = endpoints.pooled / at10.up.length;
     grow(scale);
     await settle();
     endpoints.pooled = 0;
@@ -296,9 +311,11 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
     const costAt10 = percentile(at10.total, 50);
     const costAtScale = percentile(atScale.total, 50);
     const snoopRatio = percentile(snoopScale.total, 50) / percentile(snoop10.total, 50);
-    const endpointsPerSec = samples / (at10.wallMs / 1000);
+    const endpointsPerSec = at10.up.length / (at10.wallMs / 1000);
     const ratioVsCni = cniSetupP50 === null ? null : cniSetupP50 / setupP50;
     const ratioVsIp = ipSetupP50 / setupP50;
+    const floorSetupP50 = floor === undefined ? null : percentile(floor.up, 50);
+    const ratioVsFloor = floorSetupP50 === null ? null : setupP50 / floorSetupP50;
     const rows: BenchRow[] = [
       { label: 'wasmnet setup p50', value: setupP50, unit: 'ms', note: `p99 ${percentile(at10.up, 99).toFixed(3)} ms` },
       {
@@ -317,7 +334,7 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
         label: 'wasmnet endpoints/s (setup+teardown)',
         value: endpointsPerSec,
         unit: '/s',
-        note: `wall clock over ${samples}; ${Math.round(1000 / costAt10)}/s from the p50 cost`,
+        note: `wall clock over ${at10.up.length}; ${Math.round(1000 / costAt10)}/s from the p50 cost`,
       },
       { label: `wasmnet cost/endpoint at 10 existing`, value: costAt10, unit: 'ms' },
       {
@@ -353,6 +370,14 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
         note: `wasmnet ${ratioVsIp.toFixed(1)}x faster`,
       },
       { label: '`ip` per step teardown p50', value: percentile(ip.down, 50), unit: 'ms' },
+      floor === undefined || floorSetupP50 === null
+        ? { label: 'C floor setup p50', value: Number.NaN, unit: 'ms', note: 'not measured: no `cc`' }
+        : {
+            label: 'C floor setup p50',
+            value: floorSetupP50,
+            unit: 'ms',
+            note: `wasmnet ${(ratioVsFloor as number).toFixed(2)}x the floor; teardown p50 ${percentile(floor.down, 50).toFixed(3)} ms`,
+          },
     ];
     return {
       rows,
@@ -370,6 +395,9 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
         ipTeardownP50Ms: round(percentile(ip.down, 50)),
         ratioVsCni: ratioVsCni === null ? null : round(ratioVsCni),
         ratioVsIp: round(ratioVsIp),
+        floorSetupP50Ms: floorSetupP50 === null ? null : round(floorSetupP50),
+        floorTeardownP50Ms: floor === undefined ? null : round(percentile(floor.down, 50)),
+        ratioVsFloor: ratioVsFloor === null ? null : round(ratioVsFloor),
         costAt10Ms: round(costAt10),
         costAt1000Ms: round(costAtScale),
         costAt1000OverCostAt10: round(costAtScale / costAt10),
@@ -377,7 +405,7 @@ async function measureAll(options: BenchOptions, workDir: string): Promise<Bench
         teardownP50At1000Ms: round(percentile(atScale.down, 50)),
         costAt1000OverCostAt10McastSnooping: round(snoopRatio),
         scale,
-        samples,
+        samples: at10.up.length,
       },
     };
   } finally {

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { MockInterfaceInfo, SDK_ROOT, buildDriver, loadDriver } from '@wasmnet/sdk';
 import { percentile, type BenchOptions, type BenchReport } from './report.js';
 
-const MINIMAL_DRIVER = `import { Capability, Driver, Options, InterfaceInfo, Scope, WitError, registerDriver } from '@wasmnet/sdk';
+const MINIMAL_DRIVER = `import { Capability, ExternalConnectivity, Driver, Options, InterfaceInfo, Scope, WitError, registerDriver } from '@wasmnet/sdk';
 class Minimal extends Driver {
   leave(networkId: string, endpointId: string): WitError | null { return null; }
   createEndpoint(networkId: string, endpointId: string, iface: InterfaceInfo, options: Options): WitError | null {
     return iface.setMacAddress('02:42:ac:11:00:02');
   }
 }
-registerDriver('minimal', new Minimal(), new Capability(Scope.Local, Scope.Local, false));
+registerDriver('minimal', new Minimal(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None));
 `;
 
 const SAMPLES = 20_000;

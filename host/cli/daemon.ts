@@ -9,6 +9,7 @@ import { DockerPlugin } from '../api/docker/plugin.js';
 import { DOCKER_PLUGINS_DIR, DockerPluginServer } from '../api/docker/server.js';
 import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
+import { ApiMetrics } from '../api/metrics.js';
 import { ApiServer } from '../api/server.js';
 import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
 import {
@@ -19,8 +20,10 @@ import {
 } from '../cluster/index.js';
 import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
-import { EXIT_OK, parse, UsageError, type Command } from './command.js';
+import { EXIT_OK, parse, type Parsed, UsageError, type Command } from './command.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { DEFAULT_LEFTOVER_INTERVAL_MS, MIN_LEFTOVER_GRACE_MS, startLeftoverSweeps } from './leftover-sweeps.js';
+import { listenFds, type SocketName } from './socket-activation.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
 
@@ -36,6 +39,10 @@ export interface DaemonOptions {
   cluster?: ClusterOptions;
   /** The Docker plugin's name (its socket is <dir>/<name>.sock), or undefined for none. */
   dockerPlugin?: { name: string; dir: string; defaultDriver: string };
+  /** Listening sockets passed by systemd (socket activation), served instead of making them. */
+  listenFds?: Partial<Record<SocketName, number>>;
+  /** Between two leftover sweeps (0: only at start); DEFAULT_LEFTOVER_INTERVAL_MS by default. */
+  leftoverIntervalMs?: number;
   log: Logger;
 }
 
@@ -75,10 +82,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       await step().catch((error: unknown) => o.log('error', 'shutdown step failed', { error: String(error) }));
   };
   try {
-    const api = await ApiServer.listen(port, { socketPath: o.socketPath, log: o.log });
-    closers.unshift(() => api.close());
+    const metrics = new ApiMetrics();
+    let plugin: DockerPlugin | undefined;
     if (o.dockerPlugin !== undefined) {
-      const plugin = new DockerPlugin({
+      plugin = new DockerPlugin({
         port,
         ipam: new DefaultIpam(),
         state: new StateFile(join(o.dataDir, 'docker-plugin.json')),
@@ -86,10 +93,31 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         exclude: () => hostRoutes(o.hostNetns),
       });
       await plugin.restore();
+    }
+    // Leftovers of containers removed while the daemon was down go before anyone is served.
+    const sweeps = await startLeftoverSweeps({
+      sweeper: controller.leftoverSweeper(
+        Math.max(o.leftoverIntervalMs ?? DEFAULT_LEFTOVER_INTERVAL_MS, MIN_LEFTOVER_GRACE_MS),
+      ),
+      metrics,
+      log: o.log,
+      intervalMs: o.leftoverIntervalMs ?? DEFAULT_LEFTOVER_INTERVAL_MS,
+      ...(plugin === undefined ? {} : { after: () => plugin.prune() }),
+    });
+    closers.unshift(() => sweeps.stop());
+    const api = await ApiServer.listen(port, {
+      socketPath: o.socketPath,
+      log: o.log,
+      metrics,
+      ...(o.listenFds?.api === undefined ? {} : { fd: o.listenFds.api }),
+    });
+    closers.unshift(() => api.close());
+    if (plugin !== undefined && o.dockerPlugin !== undefined) {
       const server = await DockerPluginServer.listen(
         plugin,
         join(o.dockerPlugin.dir, `${o.dockerPlugin.name}.sock`),
         o.log,
+        o.listenFds?.docker,
       );
       closers.unshift(() => server.close());
       o.log('info', 'docker plugin listening', { socket: server.socketPath });
@@ -102,6 +130,28 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 }
 
 const LEVELS: Level[] = ['debug', 'info', 'warn', 'error'];
+const DEFAULT_SHUTDOWN_GRACE_S = 20;
+
+/** A non-negative number of seconds, or undefined when the option is absent. */
+function seconds(p: Parsed, name: string): number | undefined {
+  const value = p.str(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--${name} wants a number of seconds`);
+  return Number(value);
+}
+
+/** Whether the daemon closed within `ms`. */
+async function closesWithin(daemon: RunningDaemon, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([daemon.close().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The cluster flags, checked as a whole: none of them without --cluster-store. */
 function clusterOptions(
@@ -167,6 +217,10 @@ Options:
       --docker-plugins-dir DIR   Where dockerd looks for plugin sockets (default ${DOCKER_PLUGINS_DIR})
       --docker-default-driver D  wasmnet driver for Docker networks without -o wasmnet.driver=… (default "bridge")
       --no-docker-plugin         Do not serve the Docker plugin
+      --leftover-interval SECS   Between two sweeps for what engines left behind (endpoints whose
+                                 sandbox namespace is gone; default ${DEFAULT_LEFTOVER_INTERVAL_MS / 1000}; 0: only at start)
+      --shutdown-grace SECS      How long SIGTERM waits for the operations in progress (default ${DEFAULT_SHUTDOWN_GRACE_S});
+                                 what is cut short is finished or undone at the next start
       --log-level LEVEL          debug, info, warn or error (default info)
 `,
   async run(args, ctx) {
@@ -181,6 +235,8 @@ Options:
         'docker-plugins-dir': { type: 'string' },
         'docker-default-driver': { type: 'string' },
         'no-docker-plugin': { type: 'boolean' },
+        'leftover-interval': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
         'log-level': { type: 'string' },
         'cluster-store': { type: 'string' },
         'advertise-addr': { type: 'string' },
@@ -191,6 +247,8 @@ Options:
     );
     const level = (p.str('log-level') ?? 'info') as Level;
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+    const interval = seconds(p, 'leftover-interval');
+    const graceMs = (seconds(p, 'shutdown-grace') ?? DEFAULT_SHUTDOWN_GRACE_S) * 1000;
     const write = jsonLogger((line) => ctx.io.stderr(line));
     const log: Logger = (l, msg, fields) => {
       if (LEVELS.indexOf(l) >= LEVELS.indexOf(level)) write(l, msg, fields);
@@ -223,10 +281,17 @@ Options:
               defaultDriver: p.str('docker-default-driver') ?? 'bridge',
             },
           }),
+      listenFds: listenFds(),
+      ...(interval === undefined ? {} : { leftoverIntervalMs: interval * 1000 }),
       log,
     });
     log('info', 'shutting down', { signal: await signal });
-    await daemon.close();
+    if (!(await closesWithin(daemon, graceMs))) {
+      // Every record is written before and after the kernel is asked: the next start finishes
+      // or undoes what is cut short here, as after a crash.
+      log('warn', 'operations still running after the shutdown grace: stopping anyway', { graceMs });
+      process.exit(EXIT_OK);
+    }
     log('info', 'stopped');
     return EXIT_OK;
   },

@@ -113,13 +113,17 @@ Print each network (by name, id or id prefix) as JSON, with its endpoints.
 const rm: Command = {
   name: 'rm',
   summary: 'Remove networks',
-  help: `Usage: wasmnet network rm NETWORK [NETWORK...]
+  help: `Usage: wasmnet network rm [--force] NETWORK [NETWORK...]
 
-Remove networks. A network with endpoints cannot be removed.
+Remove networks. A network with endpoints cannot be removed, unless --force is given.
+
+Options:
+  -f, --force   Leave and delete the network's endpoints first (what an engine leaked: a
+                container removed while the daemon was down)
 `,
   async run(args, ctx) {
-    const p = parse(args, {}, { min: 1, max: Infinity, names: 'NETWORK' });
-    return removeEach(ctx, '/v1/networks', p.positionals);
+    const p = parse(args, { force: { type: 'boolean', short: 'f' } }, { min: 1, max: Infinity, names: 'NETWORK' });
+    return removeEach(ctx, '/v1/networks', p.positionals, p.flag('force') ? { force: true } : undefined);
   },
 };
 

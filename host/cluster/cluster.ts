@@ -14,6 +14,7 @@ import { EtcdGlobalNetworks } from './global-networks.js';
 import { NodeSession } from './node-session.js';
 import { checkClusterOptions, type ClusterOptions } from './options.js';
 import { PrefixMirror } from './prefix-mirror.js';
+import { parseNode } from './records.js';
 import { SerialDelivery } from './serial-delivery.js';
 import { EtcdTableStore } from './table-store.js';
 
@@ -84,12 +85,16 @@ export class Cluster implements ClusterPort {
       (changes) => {
         for (const change of changes) {
           if (change.key === self) continue;
-          if (change.type === 'put') {
-            const node = JSON.parse(change.value.toString()) as ClusterNode;
-            void delivery.push(() => events.joined(node));
-          } else {
-            const node = JSON.parse(change.previous.toString()) as ClusterNode;
-            void delivery.push(() => events.left(node));
+          try {
+            if (change.type === 'put') {
+              const node = parseNode(change.key, change.value);
+              void delivery.push(() => events.joined(node));
+            } else {
+              const node = parseNode(change.key, change.previous);
+              void delivery.push(() => events.left(node));
+            }
+          } catch (error) {
+            this.warn(`cluster: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
       },

@@ -18,6 +18,7 @@ import {
   NoSuchNetworkError,
 } from '../controller/index.js';
 import { PrefixMirror } from './prefix-mirror.js';
+import { parseSpec } from './records.js';
 import { SerialDelivery } from './serial-delivery.js';
 
 export class EtcdGlobalNetworks {
@@ -42,11 +43,15 @@ export class EtcdGlobalNetworks {
       this.#key('networks/'),
       (changes) => {
         for (const change of changes) {
-          if (change.type === 'put') {
-            const spec = JSON.parse(change.value.toString()) as GlobalNetworkSpec;
-            void delivery.push(() => events.created(spec));
-          } else {
+          if (change.type === 'delete') {
             void delivery.push(() => events.deleted(change.key));
+            continue;
+          }
+          try {
+            const spec = parseSpec(change.key, change.value);
+            void delivery.push(() => events.created(spec));
+          } catch (error) {
+            this.options.warn(`cluster: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
       },

@@ -8,6 +8,9 @@
 import type { Etcd3, Lease } from 'etcd3';
 import type { EventType } from '../controller/driver-api.js';
 import type { TableEvent, TableListener, TableStore, TableSubscription } from '../controller/index.js';
+import { InvalidParameterError } from '../controller/errors.js';
+import { excerpt } from '../excerpt.js';
+import { BatchedWrites } from './batched-writes.js';
 import { type MirrorChange, PrefixMirror } from './prefix-mirror.js';
 import { SerialDelivery } from './serial-delivery.js';
 
@@ -26,6 +29,7 @@ export class EtcdTableStore implements TableStore {
   readonly #tables = new Map<string, Promise<TableMirror>>();
   /** What each host wrote, to write it again under a new lease. */
   readonly #own = new Map<string, Map<string, Buffer>>();
+  readonly #writes: BatchedWrites;
 
   constructor(
     private readonly client: Etcd3,
@@ -35,7 +39,9 @@ export class EtcdTableStore implements TableStore {
       leaseOf: (host: string) => Lease;
       warn: (message: string) => void;
     },
-  ) {}
+  ) {
+    this.#writes = new BatchedWrites(client, options.leaseOf, options.warn);
+  }
 
   async subscribe(
     host: string,
@@ -66,30 +72,43 @@ export class EtcdTableStore implements TableStore {
     };
   }
 
+  /**
+   * Queues the write and returns: a join does not wait for etcd. The queue is written in the
+   * background, in order, batched into transactions (one round trip and one fsync for many
+   * joins), and retried while etcd is unreachable.
+   */
   async put(host: string, networkId: string, tableName: string, key: string, value: Uint8Array): Promise<void> {
+    if (value.length > MAX_VALUE_BYTES || key.length > MAX_KEY_CHARS)
+      throw new InvalidParameterError(
+        `table entry ${excerpt(tableName)}/${excerpt(key)}: ${key.length}-character key, ${value.length}-byte value (at most ${MAX_KEY_CHARS} and ${MAX_VALUE_BYTES})`,
+      );
     const etcdKey = this.#tablePrefix(networkId, tableName) + encodeURIComponent(key);
     const stored = encode(host, value);
     this.#ownOf(host).set(etcdKey, stored);
-    await this.options.leaseOf(host).put(etcdKey).value(stored).exec();
+    this.#writes.queue(etcdKey, { host, value: stored });
   }
 
+  /** Queues the delete of an entry `host` wrote (no-op when it wrote none). */
   async delete(host: string, networkId: string, tableName: string, key: string): Promise<void> {
     const etcdKey = this.#tablePrefix(networkId, tableName) + encodeURIComponent(key);
-    const stored = this.#own.get(host)?.get(etcdKey);
-    if (stored === undefined) return;
-    this.#own.get(host)?.delete(etcdKey);
-    // Only while it is still this host's entry, as this host wrote it.
-    await this.client.if(etcdKey, 'Value', '==', stored).then(this.client.delete().key(etcdKey)).commit();
+    if (this.#own.get(host)?.delete(etcdKey) !== true) return;
+    this.#writes.queue(etcdKey, { host, value: undefined });
   }
 
   /** Writes `host`'s entries again (under its new lease, after the old one was lost). */
   async rewrite(host: string): Promise<void> {
-    const lease = this.options.leaseOf(host);
-    for (const [etcdKey, stored] of this.#own.get(host) ?? []) await lease.put(etcdKey).value(stored).exec();
+    for (const [etcdKey, stored] of this.#own.get(host) ?? []) this.#writes.queue(etcdKey, { host, value: stored });
+    await this.flushed();
   }
 
-  /** Stops every watch. */
+  /** Resolves once every write queued so far is in etcd. */
+  flushed(): Promise<void> {
+    return this.#writes.flushed();
+  }
+
+  /** Writes what is queued (for at most a few seconds), then stops every watch. */
   async close(): Promise<void> {
+    await this.#writes.close();
     const tables = [...this.#tables.values()];
     this.#tables.clear();
     await Promise.all(tables.map(async (table) => (await table).mirror.close()));
@@ -111,7 +130,7 @@ export class EtcdTableStore implements TableStore {
       table = PrefixMirror.start(
         this.client,
         tablePrefix,
-        (changes) => deliver(subscribers, networkId, tableName, changes),
+        (changes) => deliver(subscribers, networkId, tableName, changes, this.options.warn),
         this.options.warn,
       ).then((mirror) => ({ mirror, subscribers }));
       this.#tables.set(tablePrefix, table);
@@ -125,30 +144,54 @@ export class EtcdTableStore implements TableStore {
   }
 }
 
-/** Each change, as the event the subscribers of other hosts get. */
-function deliver(subscribers: Set<Subscriber>, networkId: string, tableName: string, changes: MirrorChange[]): void {
+/** A table entry is a peer's address and the like: anything bigger is refused, written or read. */
+const MAX_VALUE_BYTES = 16 * 1024;
+const MAX_KEY_CHARS = 256;
+
+/**
+ * Each change, as the event the subscribers of other hosts get (an oversized one is dropped,
+ * warned); one delivery per subscriber for the whole batch, its events in revision order.
+ */
+function deliver(
+  subscribers: Set<Subscriber>,
+  networkId: string,
+  tableName: string,
+  changes: MirrorChange[],
+  warn: (message: string) => void,
+): void {
+  const events: Array<{ writer: string; event: TableEvent }> = [];
   for (const change of changes) {
+    const size = change.type === 'put' ? change.value.length : 0;
+    if (size > MAX_VALUE_BYTES + 256 || change.key.length > 3 * MAX_KEY_CHARS) {
+      warn(`cluster: table ${excerpt(tableName)}: entry ${excerpt(change.key)} of ${size} bytes dropped`);
+      continue;
+    }
     const key = decodeURIComponent(change.key);
     const previous = change.previous === undefined ? undefined : decode(change.previous);
-    let writer: string;
-    let type: EventType;
-    let value: Uint8Array;
     if (change.type === 'put') {
       const entry = decode(change.value);
-      writer = entry.host;
-      value = entry.value;
       // Written again by its owner: an update; by another host (or new): a create.
-      type = previous?.host === entry.host ? 'update' : 'create';
-    } else {
-      writer = (previous as { host: string }).host;
-      value = (previous as { value: Uint8Array }).value;
-      type = 'delete';
+      const type: EventType = previous?.host === entry.host ? 'update' : 'create';
+      events.push({ writer: entry.host, event: { type, networkId, tableName, key, value: entry.value } });
+    } else if (previous !== undefined) {
+      events.push({
+        writer: previous.host,
+        event: { type: 'delete', networkId, tableName, key, value: previous.value },
+      });
     }
-    for (const subscriber of subscribers) {
-      if (subscriber.host === writer) continue;
-      const event: TableEvent = { type, networkId, tableName, key, value: value.slice() };
-      void subscriber.delivery.push(() => subscriber.listener(event));
-    }
+  }
+  for (const subscriber of subscribers) {
+    const mine = events.filter(({ writer }) => writer !== subscriber.host);
+    if (mine.length === 0) continue;
+    void subscriber.delivery.push(async () => {
+      for (const { event } of mine) {
+        try {
+          await subscriber.listener(event);
+        } catch (error) {
+          warn(`cluster: table event ${excerpt(event.key)}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    });
   }
 }
 
@@ -158,8 +201,7 @@ function encode(host: string, value: Uint8Array): Buffer {
 
 function decode(stored: Buffer): { host: string; value: Uint8Array } {
   const split = stored.indexOf(0);
-  return {
-    host: stored.subarray(0, split).toString(),
-    value: new Uint8Array(stored.subarray(split + 1)),
-  };
+  // Not written by a wasmnet node (no host part): nobody's entry.
+  if (split < 0) return { host: '', value: new Uint8Array(stored) };
+  return { host: stored.subarray(0, split).toString(), value: new Uint8Array(stored.subarray(split + 1)) };
 }

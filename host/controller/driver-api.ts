@@ -1,6 +1,7 @@
 // The controller's view of drivers: the runtime's `Driver` (host/drivers, mirroring the WIT
 // `driver` interface) and a lookup by network type. DriverRegistry satisfies DriverLookup.
 import type { Capability, Driver } from '../drivers/index.js';
+import { namesPorts } from './ports.js';
 
 export type {
   Capability,
@@ -23,10 +24,17 @@ export function isGlobal(capability: Capability | undefined): boolean {
   return capability?.dataScope === 'global';
 }
 
-/**
- * False when the driver registered `externalConnectivity: false`: its
- * Program/RevokeExternalConnectivity do nothing, and the controller does not call them.
- */
+/** False when the driver registered `externalConnectivity: 'none'`: the controller never calls Program/RevokeExternalConnectivity. */
 export function programsExternalConnectivity(capability: Capability | undefined): boolean {
-  return capability?.externalConnectivity !== false;
+  return capability?.externalConnectivity !== 'none';
+}
+
+/**
+ * Whether Program/RevokeExternalConnectivity with these options can do anything: a driver of
+ * `externalConnectivity: 'ports'` only publishes the ports they name (each call is a trip into
+ * the driver's thread on a join and on a leave).
+ */
+export function programsWith(capability: Capability | undefined, options: ReadonlyArray<[string, string]>): boolean {
+  if (!programsExternalConnectivity(capability)) return false;
+  return capability?.externalConnectivity !== 'ports' || namesPorts(options);
 }

@@ -6,7 +6,7 @@
 // are left to their own rollback. A driver that kept its state in its `store` may refuse what
 // it already has (a bridge that exists): refusals are reported in one warning, never fatal.
 import { toOptions } from './context.js';
-import { type Capability, type Driver, programsExternalConnectivity } from './driver-api.js';
+import { type Capability, type Driver, programsWith } from './driver-api.js';
 import { interfaceData } from './endpoint.js';
 import type { Ipam } from './ipam-api.js';
 import { replayAddresses, replayPools } from './ipam-replay.js';
@@ -69,7 +69,7 @@ class KnownStateReplay {
     await this.#attempt(`CreateNetwork ${network.name}`, () =>
       driver.createNetwork(network.id, driverOptions(network), ipamData(network.ipv4), ipamData(network.ipv6)),
     );
-    await this.#endpoints(network, driver, programsExternalConnectivity(capability));
+    await this.#endpoints(network, driver, capability);
   }
 
   /**
@@ -93,7 +93,7 @@ class KnownStateReplay {
       if (before !== after) refuse(`IPAM ${name} gave pool ${before} back as ${after}`);
   }
 
-  async #endpoints(network: NetworkRecord, driver: Driver, programs: boolean): Promise<void> {
+  async #endpoints(network: NetworkRecord, driver: Driver, capability: Capability): Promise<void> {
     for (const endpoint of this.known.endpoints) {
       if (endpoint.networkId !== network.id || endpoint.state === 'creating') continue;
       await this.#attempt(`CreateEndpoint ${endpoint.name}`, () =>
@@ -104,7 +104,7 @@ class KnownStateReplay {
       if (sandbox === undefined) continue;
       const options = joinDriverOptions(sandbox.config.options, join?.publish);
       await this.#attempt(`Join ${endpoint.name}`, () => driver.join(network.id, endpoint.id, sandbox.key, options));
-      if (programs && !network.internal && this.#gatewayOf(sandbox.id)?.id === endpoint.id) {
+      if (programsWith(capability, options) && !network.internal && this.#gatewayOf(sandbox.id)?.id === endpoint.id) {
         await this.#attempt(`ProgramExternalConnectivity ${endpoint.name}`, () =>
           driver.programExternalConnectivity(network.id, endpoint.id, options),
         );

@@ -4,6 +4,7 @@ export type { ControllerPorts, LinkBook } from './context.js';
 export { Network } from './network.js';
 export { Endpoint, MAC_ADDRESS, type EndpointInfo } from './endpoint.js';
 export { Sandbox } from './sandbox.js';
+export { deleteWithEndpoints, leaveAndDelete, LeftoverSweeper, type Leftover } from './leftovers.js';
 export type { EndpointOptions, IpamConfig, JoinOptions, NetworkOptions, SandboxOptions } from './model.js';
 export type { RecoveryReport } from './restore.js';
 export type { Driver, DriverLookup } from './driver-api.js';

@@ -3,7 +3,7 @@
 // connectivity, and the hosts file. A failed join undoes all of it.
 import { linkOperation } from '../drivers/index.js';
 import { withUndo, type Context } from './context.js';
-import { programsExternalConnectivity, type JoinEffects } from './driver-api.js';
+import { programsExternalConnectivity, programsWith, type JoinEffects } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
 import { asNetworkError, EndpointInUseError, ForbiddenError, NotJoinedError } from './errors.js';
 import { tolerate } from './ipam-alloc.js';
@@ -173,8 +173,8 @@ export async function joinSandbox(
     const after = gatewayEndpoint(sandbox.endpoints());
     checkPublishing(ctx, endpoint, before, after);
     if (after !== before && before !== undefined) {
-      await revoke(ctx, before);
-      undo.push('re-program the former gateway endpoint', () => program(ctx, before));
+      await revoke(ctx, sandbox, before);
+      undo.push('re-program the former gateway endpoint', () => program(ctx, sandbox, before));
     }
     // Only interfaces wasmnet put in the sandbox get its default route (the engine routes the rest).
     const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
@@ -183,8 +183,8 @@ export async function joinSandbox(
       undo.push('restore the default gateway', () => setDefaultGateway(ctx, sandbox, routedBefore));
     }
     if (after !== before && after !== undefined) {
-      await program(ctx, after);
-      undo.push('revoke external connectivity', () => revoke(ctx, after));
+      await program(ctx, sandbox, after);
+      undo.push('revoke external connectivity', () => revoke(ctx, sandbox, after));
     }
 
     endpoint.record.join.state = 'ready';
@@ -219,7 +219,11 @@ export async function leaveSandbox(
   const after = gatewayEndpoint(sandbox.endpoints());
   const routedAfter = gatewayEndpoint(sandbox.endpoints().filter(inside));
   if (before === endpoint)
-    await tolerate(() => revoke(ctx, endpoint), `revoke external connectivity of ${endpoint.name()}`, ctx.warn);
+    await tolerate(
+      () => revoke(ctx, sandbox, endpoint),
+      `revoke external connectivity of ${endpoint.name()}`,
+      ctx.warn,
+    );
   for (const entry of join.effects.tableEntries) {
     await tolerate(
       () => ctx.tables.delete(ctx.hostId, network.id(), entry.tableName, entry.key),
@@ -250,7 +254,7 @@ export async function leaveSandbox(
   if (plumbed && routedAfter !== routedBefore)
     await tolerate(() => setDefaultGateway(ctx, sandbox, routedAfter), 'set the default gateway', ctx.warn);
   if (plumbed && after !== before && after !== undefined)
-    await tolerate(() => program(ctx, after), `program external connectivity of ${after.name()}`, ctx.warn);
+    await tolerate(() => program(ctx, sandbox, after), `program external connectivity of ${after.name()}`, ctx.warn);
   delete endpoint.record.join;
   if (!plumbed) {
     ctx.store.endpoints.put(endpoint.id(), endpoint.record);
@@ -369,26 +373,28 @@ function hasExternalConnectivity(ctx: Context, network: Endpoint['network']): bo
   return !network.internal() && programsExternalConnectivity(ctx.drivers.driver(network.type())?.capability);
 }
 
-async function program(ctx: Context, endpoint: Endpoint): Promise<void> {
+/** The options Program/RevokeExternalConnectivity act on, when the driver can do anything with them. */
+function externalOptions(ctx: Context, sandbox: Sandbox, endpoint: Endpoint): Array<[string, string]> | undefined {
   const network = endpoint.network;
-  if (!hasExternalConnectivity(ctx, network)) return;
-  const sandbox = endpoint.sandbox();
+  if (network.internal()) return undefined;
+  const options = joinDriverOptions(sandbox.record.config.options, endpoint.record.join?.publish);
+  return programsWith(ctx.drivers.driver(network.type())?.capability, options) ? options : undefined;
+}
+
+async function program(ctx: Context, sandbox: Sandbox, endpoint: Endpoint): Promise<void> {
+  const network = endpoint.network;
+  const options = externalOptions(ctx, sandbox, endpoint);
+  if (options === undefined) return;
   try {
-    await ctx
-      .driver(network.type())
-      .programExternalConnectivity(
-        network.id(),
-        endpoint.id(),
-        joinDriverOptions(sandbox?.record.config.options, endpoint.record.join?.publish),
-      );
+    await ctx.driver(network.type()).programExternalConnectivity(network.id(), endpoint.id(), options);
   } catch (error) {
     throw asNetworkError(error, `driver ${network.type()} ProgramExternalConnectivity`);
   }
 }
 
-async function revoke(ctx: Context, endpoint: Endpoint): Promise<void> {
+async function revoke(ctx: Context, sandbox: Sandbox, endpoint: Endpoint): Promise<void> {
   const network = endpoint.network;
-  if (!hasExternalConnectivity(ctx, network)) return;
+  if (externalOptions(ctx, sandbox, endpoint) === undefined) return;
   try {
     await ctx.driver(network.type()).revokeExternalConnectivity(network.id(), endpoint.id());
   } catch (error) {

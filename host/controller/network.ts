@@ -49,6 +49,11 @@ export class Network {
   static adoptGlobal(ctx: Context, spec: GlobalNetworkSpec): Promise<Network | undefined> {
     return ctx.locked([lockKey.networkName(spec.name), lockKey.network(spec.id)], async () => {
       if (ctx.networks.has(spec.id)) return undefined;
+      // The cluster shares global networks only: another node cannot make a local one here.
+      if (!isGlobal(ctx.drivers.driver(spec.type)?.capability))
+        throw new ForbiddenError(
+          `network ${excerpt(spec.name)}: driver ${excerpt(spec.type)} is not a global driver here`,
+        );
       return Network.#create(ctx, spec.type, spec.name, specOptions(spec), spec);
     });
   }

@@ -25,10 +25,12 @@ export interface RecoveryReport {
   sandboxes: string[];
   namespaces: string[];
   links: string[];
+  /** Endpoints left because their sandbox's namespace was gone: the engine removed the container. */
+  orphans: string[];
 }
 
 export function emptyRecoveryReport(): RecoveryReport {
-  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [], orphans: [] };
 }
 
 export async function restore(ctx: Context): Promise<RecoveryReport> {
@@ -82,7 +84,8 @@ function sandboxNamespace(ctx: Context, record: SandboxRecord): SandboxNamespace
   // namespace, with their interfaces, must go too (as an unclaimed one).
   if (record.state === 'deleting') return undefined;
   if (record.config.useDefaultSandbox === true) return new HostNamespace(record.key);
-  if (record.external === true) return existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined;
+  if (record.external === true)
+    return ctx.plumbing.mounted(record.key) ? ctx.plumbing.attach(record.key, options) : undefined;
   return ctx.plumbing.open(record.nsName, options);
 }
 
@@ -164,6 +167,7 @@ async function restoreJoin(
     return;
   }
   report.joins.push(record.id);
+  if (sandbox === undefined) report.orphans.push(record.id);
   if (sandbox !== undefined && joined.dstName !== '')
     await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
   const entry = ctx.drivers.driver(network.type());

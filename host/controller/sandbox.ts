@@ -9,7 +9,8 @@ import { EMBEDDED_DNS_ADDRESS } from './dns-api.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
 import { leaveSandbox } from './join.js';
 import { lockKey } from './locks.js';
-import type { SandboxOptions, SandboxRecord } from './model.js';
+import type { PortBinding, SandboxOptions, SandboxRecord } from './model.js';
+import { PORT_MAP_OPTION, portMapBindings } from './ports.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
 import { checkSandboxOptions } from './sandbox-options.js';
@@ -51,8 +52,8 @@ export class Sandbox {
     const nsName = external === undefined ? id.slice(0, 12) : '';
     const embeddedDns = servesEmbeddedDns(ctx, containerId, config);
     const files = new SandboxFiles(filesDir(ctx), id);
+    const hostResolvConf = ctx.hostResolvConf(); // read once: the files and the resolver's upstreams
     try {
-      const hostResolvConf = ctx.hostResolvConf();
       files.create(
         buildHosts(config, []),
         embeddedDns
@@ -94,7 +95,7 @@ export class Sandbox {
     };
     const sandbox = new Sandbox(ctx, record, namespace, files);
     try {
-      sandbox.startResolver();
+      sandbox.startResolver(hostResolvConf);
       ctx.store.sandboxes.put(id, record);
     } catch (error) {
       ctx.dns?.stop(namespace.key);
@@ -128,6 +129,17 @@ export class Sandbox {
       .filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
   }
 
+  /**
+   * The ports its joins published: each join's own, else, once an endpoint is joined, the
+   * sandbox's port map (what dockerd passes for `docker run -p`, published by the driver).
+   */
+  publishedPorts(): PortBinding[] {
+    const endpoints = this.endpoints();
+    const own = endpoints.flatMap((endpoint) => endpoint.record.join?.publish ?? []);
+    if (own.length > 0 || endpoints.length === 0) return own;
+    return portMapBindings(this.record.config.options?.[PORT_MAP_OPTION]);
+  }
+
   info(): {
     id: string;
     containerId: string;
@@ -147,9 +159,9 @@ export class Sandbox {
   }
 
   /** @internal serves the embedded DNS in the namespace, if the sandbox has it (at creation and restore). */
-  startResolver(): void {
+  startResolver(hostResolvConf = this.ctx.hostResolvConf()): void {
     if (this.record.embeddedDns !== true || this.ctx.dns === undefined) return;
-    const upstreams = upstreamResolvers(this.ctx.hostResolvConf(), this.record.config);
+    const upstreams = upstreamResolvers(hostResolvConf, this.record.config);
     this.ctx.dns.serve(this.key(), sandboxNames(this.ctx, this, upstreams));
   }
 
@@ -170,14 +182,15 @@ export class Sandbox {
    * slow link delete per interface; its file is unmounted (off this thread) while the
    * drivers leave. Locks the sandbox only: every change to a join record of its endpoints is
    * made under the lock of the sandbox joined. Written `deleting` first, so that a restart
-   * finishes a delete a crash cut short.
+   * finishes a delete a crash cut short. `namespaceGone`: the namespace is gone already (an
+   * engine removed it), so its endpoints leave without unplumbing, as from a namespace of our own.
    */
-  delete(): Promise<void> {
+  delete(options: { namespaceGone?: boolean } = {}): Promise<void> {
     return this.ctx.locked([lockKey.sandbox(this.id())], async () => {
       this.assertLive();
       this.record.state = 'deleting';
       this.ctx.store.sandboxes.put(this.id(), this.record);
-      const ownNamespace = this.ownsNamespace();
+      const ownNamespace = this.ownsNamespace() || options.namespaceGone === true;
       if (!ownNamespace)
         for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());

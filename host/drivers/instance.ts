@@ -3,8 +3,10 @@
 // marks the instance dead. Either way the instance is finished and `dead` says why.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { sys } from '../netlink/libc.js';
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, fromWire, Internal, type WireError } from './errors.js';
+import { GuestClock } from './guest-clock.js';
 import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
 import type { FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
@@ -35,7 +37,11 @@ export interface InstanceOptions {
 }
 
 const WORKER_URL = new URL('./driver-worker.js', import.meta.url);
-let spare: { worker: Worker; online: Promise<void> } | undefined;
+let spare: { worker: Worker; online: Promise<void>; timer: NodeJS.Timeout } | undefined;
+
+/** A spare nobody took in this long goes: loads come in bursts (start, upgrades), and an idle
+ * daemon should not hold a booted thread for the next one. */
+const SPARE_IDLE_MS = 2_000;
 
 /** The worker's JS heap (lifted strings and lists); Wasm memory is capped separately. */
 const WORKER_HEAP_MB = 128;
@@ -51,19 +57,28 @@ function spawn(): Worker {
 export function prepareSpare(): Promise<void> {
   if (spare === undefined) {
     const worker = spawn();
+    const timer = setTimeout(() => {
+      if (spare?.worker !== worker) return;
+      spare = undefined;
+      void worker.terminate().then(() => sys.mallocTrim());
+    }, SPARE_IDLE_MS);
+    timer.unref();
     spare = {
       worker,
       online: once(worker, 'online').then(
         () => undefined,
         () => undefined,
       ),
+      timer,
     };
-  }
+  } else spare.timer.refresh();
   return spare.online;
 }
 
 function takeWorker(): Worker {
-  const worker = spare?.worker ?? spawn();
+  if (spare === undefined) return spawn();
+  const { worker, timer } = spare;
+  clearTimeout(timer);
   spare = undefined;
   return worker;
 }
@@ -76,9 +91,13 @@ interface Pending {
   reject(error: DriverError): void;
 }
 
+/** A call may last this many deadlines when its guest waits for the host (and never longer). */
+export const HOST_WAIT_FACTOR = 3;
+
 export class ComponentInstance {
   readonly #worker: Worker;
   readonly #channel = new SharedArrayBuffer(CHANNEL_BYTES);
+  readonly #clock = new GuestClock();
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: string | undefined;
@@ -92,6 +111,7 @@ export class ComponentInstance {
       modules: options.compiled.modules,
       world: options.compiled.world,
       channel: this.#channel,
+      clock: this.#clock.buffer,
       store: options.store,
       storeQuota: options.storeQuota,
       logLimits: options.logLimits,
@@ -143,10 +163,19 @@ export class ComponentInstance {
     if (this.#dead !== undefined)
       return Promise.reject(new InstanceFault(`${this.options.label} is not running (${this.#dead})`));
     const id = this.#nextId++;
+    this.#clock.reset();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#kill(`${method} exceeded its ${this.options.deadlineMs} ms deadline; the instance was stopped`);
-      }, this.options.deadlineMs);
+      // The deadline counts the guest's own time: when it fires, the time the guest waited for
+      // the host is given back (see GuestClock), up to a cap on the whole call, which also stops
+      // a guest that spends its time asking the host.
+      const deadlineMs = this.options.deadlineMs;
+      const capAt = performance.now() + deadlineMs * HOST_WAIT_FACTOR;
+      const expire = (): void => {
+        const left = Math.min(deadlineMs - this.#clock.usedMs(), capAt - performance.now());
+        if (left > 0) timer = setTimeout(expire, left);
+        else this.#kill(`${method} exceeded its ${deadlineMs} ms deadline; the instance was stopped`);
+      };
+      let timer = setTimeout(expire, deadlineMs);
       this.#pending.set(id, {
         resolve: (value) => {
           clearTimeout(timer);

@@ -95,7 +95,10 @@ export class NftFirewall {
     const mine = (rule: Located): boolean => ownerComment(rule.owned) === comment;
     if (this.#find(mine, probed, probe === undefined && inLegacy(owned.rule)).length > 0) return;
     this.#ensureOwnTable();
-    const places = this.#acceptPlaces(rules.some((rule) => rule.place === 'accept'));
+    const places = this.#acceptPlaces(
+      rules.some((rule) => rule.place === 'accept'),
+      inLegacy(owned.rule),
+    );
     const messages: NftMessage[] = [];
     const element = isolatedElement(owned.rule);
     if (element !== undefined) messages.push(setElement(FAMILY, OWN_TABLE, ISOLATED_SET, element, true));
@@ -179,11 +182,13 @@ export class NftFirewall {
   /**
    * Where accepts go: every FORWARD that drops by default (dockerd's on iptables-nft: a chain of
    * ours made and jumped to on first use; dockerd's on iptables-legacy), else our own forward
-   * chain. Asked at each rule that accepts: a dockerd may have started since.
+   * chain. Asked at each rule that accepts: a dockerd may have started since. The legacy table
+   * is read only for rules that have accepts there (a published port has none: its network's
+   * accepts cover it).
    */
-  #acceptPlaces(accepts: boolean): AcceptPlaces {
+  #acceptPlaces(accepts: boolean, legacyToo: boolean): AcceptPlaces {
     if (!accepts) return { nft: [], legacy: undefined };
-    const legacy = this.#legacy.dropping();
+    const legacy = legacyToo ? this.#legacy.dropping() : undefined;
     const nft: Array<[string, string]> = this.#nftForwardDrops() ? [[DOCKER_TABLE, ACCEPT_CHAIN]] : [];
     if (nft.length === 0 && legacy === undefined) nft.push([OWN_TABLE, 'forward']);
     return { nft, legacy };
@@ -222,8 +227,9 @@ export class NftFirewall {
     const found: Located[] = [];
     for (const { number, comment } of legacy ? this.#legacy.ours() : []) {
       const owned = parseOwnerComment(comment);
-      const located: Located = { legacy: true, number, owned: owned as OwnedRule };
-      if (owned !== undefined && wanted(located)) found.push(located);
+      if (owned === undefined) continue;
+      const located: Located = { legacy: true, number, owned };
+      if (wanted(located)) found.push(located);
     }
     for (const [table, chain] of chains) {
       for (const rule of this.#dumpOrNone(dump('rules', FAMILY, table, chain))) {

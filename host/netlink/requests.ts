@@ -119,6 +119,7 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
           if (refs.lower !== undefined) data.u32(C.IFLA_VXLAN_LINK, refs.lower);
           data.be16(C.IFLA_VXLAN_PORT, kind.val.port ?? 4789);
           data.u8(C.IFLA_VXLAN_LEARNING, kind.val.learning ? 1 : 0);
+          data.u8(C.IFLA_VXLAN_PROXY, kind.val.proxy ? 1 : 0);
         });
         break;
       case 'macvlan':

@@ -29,6 +29,8 @@ export interface VxlanConfig {
   /** Link the tunnel sends through, by name. */
   underlay?: string;
   learning: boolean;
+  /** Answer ARP/ND from the device's neighbour table instead of flooding them (IFLA_VXLAN_PROXY). */
+  proxy: boolean;
 }
 
 export type LinkKind =

@@ -1,5 +1,5 @@
 // The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
-// (null, host, bridge, macvlan) and every component in `driversDir`, loaded and followed as it changes;
+// (null, host, bridge, macvlan, overlay) and every component in `driversDir`, loaded and followed as it changes;
 // their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB, and
 // a component re-created after a fault or upgraded is told the networks and endpoints it has.
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
 const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
-const BUILTINS = ['null', 'host', 'bridge', 'macvlan'];
+const BUILTINS = ['null', 'host', 'bridge', 'macvlan', 'overlay'];
 
 export interface WasmDrivers {
   registry: DriverLookup;

@@ -63,8 +63,8 @@ export class Driver {
   leave(networkId: string, endpointId: string): WitError | null {
     return notImplemented('leave');
   }
-  /** Called (with revokeExternalConnectivity) only if the driver registered with
-   * `externalConnectivity` true in its Capability. */
+  /** Called (with revokeExternalConnectivity) unless the driver registered with
+   * `ExternalConnectivity.None` in its Capability (with `Ports`: only for ports to publish). */
   programExternalConnectivity(networkId: string, endpointId: string, options: Options): WitError | null {
     return notImplemented('program-external-connectivity');
   }

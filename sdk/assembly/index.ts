@@ -7,3 +7,4 @@ export * from './net';
 export * from './labels';
 export * from './store';
 export * from './single-network';
+export * from './veth';

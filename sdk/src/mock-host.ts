@@ -121,6 +121,12 @@ export class MockHost {
   readonly ipamDrivers: Registration<IpamCapability>[] = [];
   /** Links the driver created, per namespace key ("host" or the sandbox key). */
   readonly links = new Map<string, Map<string, LinkInfo>>();
+  /**
+   * Neighbour and FDB entries in force, per namespace key and link: "IP MAC" and "MAC DESTINATION"
+   * (DESTINATION "-" when none). A link's entries go with it, as in the kernel.
+   */
+  readonly neighbours = new Map<string, Map<string, Set<string>>>();
+  readonly fdb = new Map<string, Map<string, Set<string>>>();
   private readonly failures = new Map<NetlinkOp, HostError>();
   private nextIndex = 100;
 
@@ -220,11 +226,25 @@ export class MockHost {
           master: spec.master,
         };
         links.set(spec.name, info);
+        if (spec.kind.tag === 'veth') {
+          // The peer exists too, where it was asked for (the request's namespace when none).
+          const peer = spec.kind.val;
+          const index = this.nextIndex++;
+          this.linksIn(peer.netns ?? ns).set(peer.name, {
+            ...info,
+            index,
+            name: peer.name,
+            mac: peer.mac,
+            master: undefined,
+          });
+        }
         return info.index;
       },
       linkDel: (ns, name) => {
         this.existingLink(ns, name);
         this.linksIn(ns).delete(name);
+        this.neighbours.get(nsKey(ns))?.delete(name);
+        this.fdb.get(nsKey(ns))?.delete(name);
       },
       linkGet: (ns, name) => this.existingLink(ns, name),
       linkList: (ns) => [...this.linksIn(ns).values()],
@@ -237,12 +257,33 @@ export class MockHost {
       addrDel: done,
       routeAdd: done,
       routeDel: done,
-      neighAdd: done,
-      neighDel: done,
-      fdbAdd: done,
-      fdbDel: done,
+      neighAdd: (ns, { link, ip, mac }) => void this.entriesOf(this.neighbours, ns, link).add(`${ip} ${mac}`),
+      neighDel: (ns, { link, ip, mac }) => this.removeEntry(this.neighbours, ns, link, `${ip} ${mac}`),
+      fdbAdd: (ns, { link, mac, destination }) =>
+        void this.entriesOf(this.fdb, ns, link).add(`${mac} ${destination ?? '-'}`),
+      fdbDel: (ns, { link, mac, destination }) => this.removeEntry(this.fdb, ns, link, `${mac} ${destination ?? '-'}`),
       sysctlSet: done,
     };
+  }
+
+  /** The entries of one link, which must exist (a delete of an entry that is absent is not refused). */
+  private entriesOf(table: Map<string, Map<string, Set<string>>>, ns: Netns, link: string): Set<string> {
+    this.existingLink(ns, link);
+    let links = table.get(nsKey(ns));
+    if (links === undefined) {
+      links = new Map();
+      table.set(nsKey(ns), links);
+    }
+    let entries = links.get(link);
+    if (entries === undefined) {
+      entries = new Set();
+      links.set(link, entries);
+    }
+    return entries;
+  }
+
+  private removeEntry(table: Map<string, Map<string, Set<string>>>, ns: Netns, link: string, entry: string): void {
+    this.entriesOf(table, ns, link).delete(entry);
   }
 
   private existingLink(ns: Netns, name: string): LinkInfo {

@@ -11,7 +11,7 @@ export type Options = [string, string][];
 export interface Capability {
   dataScope: 'local' | 'global';
   connectivityScope: 'local' | 'global';
-  externalConnectivity: boolean;
+  externalConnectivity: 'none' | 'ports' | 'always';
 }
 
 export interface IpamCapability {

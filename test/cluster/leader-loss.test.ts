@@ -8,7 +8,10 @@ import { cleanupStack, recorder, tableNode, text, uniquePrefix, waitFor } from '
 const skip = (await haveEtcd()) ? false : 'etcd is not installed';
 const COUNT = 200;
 
-test('killing the leader of a 3-member etcd loses no table event and applies none twice', { skip }, async (context) => {
+test('killing the leader of a 3-member etcd loses no table event and applies none twice', {
+  skip,
+  timeout: 180_000,
+}, async (context) => {
   const t = cleanupStack(context);
   const etcd = await startEtcd({ size: 3, t });
   const prefix = uniquePrefix();
@@ -26,9 +29,14 @@ test('killing the leader of a 3-member etcd loses no table event and applies non
       // Back while the writes go on: the next kill finds three members again.
       restartedLeader = etcd.restart(leader);
     }
+    // Writes are queued and sent in batches: all puts are in etcd before the deletes start.
+    if (i === COUNT) await writer.store.flushed();
     if (i < COUNT) await writer.store.put('writer', 'n1', 'peers', `ep${i}`, text(`10.1.${i >> 8}.${i & 255}`));
     else await writer.store.delete('writer', 'n1', 'peers', `ep${i - COUNT}`);
+    // Small batches, so that the kills land between them.
+    if (i % 10 === 9) await writer.store.flushed();
   }
+  await writer.store.flushed();
   await restartedLeader;
   await waitFor('every event', () => seen.events.length >= 2 * COUNT, 30_000);
   // Late duplicates would come now.

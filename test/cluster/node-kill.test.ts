@@ -10,7 +10,10 @@ import { cleanupStack, killChild, startChild, uniquePrefix, waitFor } from './su
 const skip = needsRoot.skip || ((await haveEtcd()) ? false : 'etcd is not installed');
 const TTL = 3;
 
-test('kill -9 of a node: its entries and its node leave the others within the TTL', { skip }, async (context) => {
+test('kill -9 of a node: its entries and its node leave the others within the TTL', {
+  skip,
+  timeout: 180_000,
+}, async (context) => {
   const t = cleanupStack(context);
   const etcd = await startEtcd({ t });
   const prefix = uniquePrefix();

@@ -72,7 +72,10 @@ test('entries reach the other nodes (create, update, delete), never the writer; 
   assert.deepEqual(other.events, []);
 });
 
-test("a writer's lease expiring deletes its entries on the other nodes", { skip }, async (context) => {
+test("a writer's lease expiring deletes its entries on the other nodes", {
+  skip,
+  timeout: 120_000,
+}, async (context) => {
   const t = cleanupStack(context);
   const etcd = await startEtcd({ t });
   const prefix = uniquePrefix();
@@ -107,6 +110,7 @@ test('a watch resumed after a compaction past its revision re-reads and delivers
   const onReader = recorder();
   await writer.store.put('w', NET, TABLE, 'gone', text('1'));
   await writer.store.put('w', NET, TABLE, 'kept', text('2'));
+  await writer.store.flushed();
   await reader.store.subscribe('r', NET, TABLE, onReader.listener);
   await waitFor('two creates', () => onReader.events.length === 2);
 
@@ -115,6 +119,7 @@ test('a watch resumed after a compaction past its revision re-reads and delivers
   await writer.store.delete('w', NET, TABLE, 'gone');
   await writer.store.put('w', NET, TABLE, 'kept', text('3'));
   await writer.store.put('w', NET, TABLE, 'new', text('4'));
+  await writer.store.flushed();
   const admin = client(t, [m1.clientUrl]);
   const revision = Number((await admin.get('any').exec()).header.revision);
   await admin.kv.compact({ revision: String(revision), physical: true });

@@ -40,7 +40,7 @@ export function makeHost(label = 'h'): TestHost {
   registry.registerDriver('bridge', driver, {
     dataScope: 'local',
     connectivityScope: 'local',
-    externalConnectivity: true,
+    externalConnectivity: 'always',
   });
   mkdirSync(dataDir, { recursive: true });
   const resolvConfPath = join(dir, 'resolv.conf');

@@ -41,7 +41,7 @@ export class GlobalTestDriver extends TestBridgeDriver {
     registry.registerDriver('globaltest', this, {
       dataScope: 'global',
       connectivityScope: 'global',
-      externalConnectivity: false,
+      externalConnectivity: 'none',
     });
     return this;
   }

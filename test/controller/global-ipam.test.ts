@@ -39,7 +39,7 @@ test('a global network takes its pool and addresses from the cluster IPAM', { sk
     h.registry.registerDriver('gbridge', h.driver, {
       dataScope: 'global',
       connectivityScope: 'global',
-      externalConnectivity: false,
+      externalConnectivity: 'none',
     });
   }
   const [h1, h2] = hosts as [TestHost, TestHost];

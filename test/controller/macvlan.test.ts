@@ -79,6 +79,15 @@ test('macvlan, bridge mode: two sandboxes on one parent ping each other and the 
     assert.deepEqual(links(s1.key()), ['lo'], 'the link leaves with the endpoint');
     await ep1.join(s1);
     assert.ok(ping(s1.key(), '10.90.0.3'), 'and comes back with a re-join');
+    // A deleted sandbox's macvlan lingers until the kernel frees its namespace: it must not keep
+    // the MAC a new endpoint given the same address gets.
+    await s1.delete();
+    await ep1.delete();
+    const ep3 = await net.createEndpoint('ep3');
+    assert.equal(ep3.info().ipv4Address, '10.90.0.2/24', 'the address, and so the MAC, is given again');
+    const s3 = await controller.newSandbox('c3');
+    await ep3.join(s3);
+    assert.ok(ping(s3.key(), '10.90.0.3'), 'c3 reaches c2 with the MAC c1 had');
     for (const box of controller.sandboxes()) await box.delete();
     for (const ep of net.endpoints()) await ep.delete();
     await net.delete();
@@ -116,6 +125,42 @@ test('macvlan modes: each link has its mode; private isolates the sandboxes; pas
     }
     assert.deepEqual(controller.store.links.all(), []);
     assert.deepEqual(hostLinks(h), before);
+  }),
+);
+
+test('macvlan: IPv6 addresses and gateway when enabled; an internal network gets no default route', needsRoot, () =>
+  withMacvlanHost(async (_h, controller) => {
+    const dual = await controller.newNetwork('macvlan', 'dual', {
+      enableIPv6: true,
+      driverOptions: { parent: 'uplink0' },
+      ipam: { config: [{ subnet: '10.90.0.0/24' }, { subnet: 'fd00:90::/64' }] },
+    });
+    const [ep1, ep2] = [await dual.createEndpoint('ep1'), await dual.createEndpoint('ep2')];
+    const [s1, s2] = [await controller.newSandbox('c1'), await controller.newSandbox('c2')];
+    await ep1.join(s1);
+    await ep2.join(s2);
+    const v6 = ipJson<IpRoute[]>(s1.key(), '-6', 'route', 'show', 'default').map((r) => [r.gateway, r.dev]);
+    assert.deepEqual(v6, [['fd00:90::1', 'eth0']], 'the IPv6 default route goes through the IPv6 gateway');
+    const peer = (ep2.info().ipv6Address ?? '').split('/')[0] as string;
+    execFileSync('nsenter', [`--net=${s1.key()}`, 'ping', '-6', '-c', '1', '-W', '2', peer], { stdio: 'ignore' });
+    for (const box of [s1, s2]) await box.delete();
+    for (const ep of [ep1, ep2]) await ep.delete();
+    await dual.delete();
+
+    const internal = await controller.newNetwork('macvlan', 'internal', {
+      internal: true,
+      driverOptions: { parent: 'uplink0' },
+      ipam: { config: [{ subnet: '10.90.0.0/24' }] },
+    });
+    const ep = await internal.createEndpoint('ep');
+    const box = await controller.newSandbox('c3');
+    await ep.join(box);
+    assert.deepEqual(ipJson<IpRoute[]>(box.key(), 'route', 'show', 'default'), [], 'no way out');
+    assert.equal(ping(box.key(), GATEWAY), true, 'the parent network itself is still reached on-link');
+    await box.delete();
+    await ep.delete();
+    await internal.delete();
+    assert.deepEqual(controller.store.links.all(), []);
   }),
 );
 

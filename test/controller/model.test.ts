@@ -16,7 +16,9 @@ import {
   MAC_ADDRESS,
 } from '../../host/controller/index.js';
 import { Rtnl } from '../../host/netlink/index.js';
-import { ipJson, makeHost, ping, withController, type IpAddr, type IpRoute } from './fixtures.js';
+import type { Controller } from '../../host/wiring/index.js';
+import { PORT_MAP_OPTION } from '../../host/controller/ports.js';
+import { ipJson, makeHost, ping, type TestHost, withController, type IpAddr, type IpRoute } from './fixtures.js';
 import { needsRoot } from '../support/root.js';
 
 test(
@@ -159,17 +161,24 @@ test('two sandboxes on one network ping each other; preferred address and MAC ar
   }),
 );
 
+/** A network of the test driver registered as `type` with the given externalConnectivity. */
+function networkOf(
+  h: TestHost,
+  controller: Controller,
+  type: string,
+  externalConnectivity: 'none' | 'ports' | 'always',
+  subnet: string,
+) {
+  h.registry.registerDriver(type, h.driver, { dataScope: 'local', connectivityScope: 'local', externalConnectivity });
+  return controller.newNetwork(type, type, { ipam: { config: [{ subnet }] } });
+}
+
 test(
-  'a driver registered with externalConnectivity false is never asked to program or revoke; its gateway still routes',
+  "a driver registered with externalConnectivity 'none' is never asked to program or revoke; its gateway still routes",
   needsRoot,
   () =>
     withController(async (h, controller) => {
-      h.registry.registerDriver('quiet', h.driver, {
-        dataScope: 'local',
-        connectivityScope: 'local',
-        externalConnectivity: false,
-      });
-      const network = await controller.newNetwork('quiet', 'quiet', { ipam: { config: [{ subnet: '10.46.0.0/24' }] } });
+      const network = await networkOf(h, controller, 'quiet', 'none', '10.46.0.0/24');
       const box = await controller.newSandbox('quiet-box');
       const ep = await network.createEndpoint('q');
       await ep.join(box);
@@ -184,6 +193,43 @@ test(
       assert.equal(h.driver.count('revokeExternalConnectivity'), 0);
       assert.equal(h.driver.count('join'), 2);
       await ep.delete();
+      await network.delete();
+    }),
+);
+
+test(
+  "a driver registered with externalConnectivity 'ports' is asked to program and revoke only an endpoint with ports",
+  needsRoot,
+  () =>
+    withController(async (h, controller) => {
+      const network = await networkOf(h, controller, 'porty', 'ports', '10.47.0.0/24');
+      const plain = await controller.newSandbox('plain-box', { options: { [PORT_MAP_OPTION]: '[]' } });
+      const ep1 = await network.createEndpoint('p1');
+      await ep1.join(plain);
+      await plain.delete();
+      assert.equal(h.driver.count('programExternalConnectivity'), 0, 'no ports: no call');
+      assert.equal(h.driver.count('revokeExternalConnectivity'), 0);
+
+      const exposing = await controller.newSandbox('exposing-box', {
+        options: { 'com.docker.network.endpoint.exposedports': '[{"Proto":6,"Port":80}]' },
+      });
+      const ep2 = await network.createEndpoint('p2');
+      await ep2.join(exposing);
+      const ep3 = await network.createEndpoint('p3');
+      const publishing = await controller.newSandbox('publishing-box');
+      await ep3.join(publishing, { publish: [{ protocol: 'tcp', hostPort: 8080, containerPort: 80 }] });
+      assert.deepEqual(
+        h.driver.calls.filter((c) => c.method === 'programExternalConnectivity').map((c) => c.args[1]),
+        [ep2.id(), ep3.id()],
+      );
+      // The sandbox is deleted before its endpoints leave: the revoke still sees its options.
+      await exposing.delete();
+      await publishing.delete();
+      assert.deepEqual(
+        h.driver.calls.filter((c) => c.method === 'revokeExternalConnectivity').map((c) => c.args[1]),
+        [ep2.id(), ep3.id()],
+      );
+      for (const ep of [ep1, ep2, ep3]) await ep.delete();
       await network.delete();
     }),
 );

@@ -59,7 +59,7 @@ function bodies(options: ProbeOptions): Record<string, string> {
     .map(
       (_, i) => `
     i32.const ${NAMES_AT + i * NAME_SLOT} i32.const ${Buffer.byteLength(options.names[i]!)} i32.const ${i + 1}
-    i32.const 0 i32.const 0 i32.const 1 i32.const 256 call 22
+    i32.const 0 i32.const 0 i32.const 2 i32.const 256 call 22
     i32.const 256 i32.load8_u if i32.const 256 return end`,
     )
     .join('');

@@ -10,7 +10,7 @@ import {
 } from '../../host/drivers/index.js';
 
 const driver = {} as Driver;
-const local = { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true } as const;
+const local = { dataScope: 'local', connectivityScope: 'local', externalConnectivity: 'always' } as const;
 
 test('registers, looks up and walks network and IPAM drivers by name', () => {
   const registry = new DriverRegistry();
@@ -52,7 +52,7 @@ test('announces drivers that appear, change and go', () => {
   const changes: RegistryChange[] = [];
   registry.on('change', (change) => changes.push(change));
   registry.registerDriver('x', driver, local, 'o');
-  registry.changed('driver', 'x', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: true });
+  registry.changed('driver', 'x', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: 'always' });
   registry.unregister('driver', 'x', 'o');
   assert.deepEqual(
     changes.map((c) => `${c.kind}:${c.name}:${c.change}:${c.owner}`),

@@ -25,7 +25,11 @@ test('a well-behaved driver registers through the callback and answers calls wit
     await runtime.load('probe', await probeComponent({ names: ['probe'] }));
     const entry = runtime.registry.driver('probe');
     assert.equal(entry?.owner, 'probe');
-    assert.deepEqual(entry?.capability, { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true });
+    assert.deepEqual(entry?.capability, {
+      dataScope: 'local',
+      connectivityScope: 'local',
+      externalConnectivity: 'always',
+    });
     const driver = entry!.driver;
     assert.equal(driver.type(), 'probe');
     assert.deepEqual(await driver.createNetwork('net1', [], [], []), { tables: [] });

@@ -5,6 +5,7 @@
 // dockerd's rules and wasmnet's live in the test's namespace only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { cli } from '../cli/helpers.js';
 import { firstAnswer, HOST_IP, httpGet, OUTSIDE_IP, runHttpd } from './stock-world.js';
 import { stockSkip, stockWorldPerFile } from './stock-world-per-file.js';
 
@@ -63,7 +64,9 @@ test('stock dockerd: docker run -p 8080:80 is reachable from outside and from th
   assert.match(httpGet(w.host.run.bind(w.host), HOST_IP, 8080), /hello-wasmnet/, 'from the host namespace');
   // `docker port` stays empty: dockerd 20.10 reads a driver's port map from EndpointOperInfo as
   // []types.PortBinding, which a remote driver's JSON (decoded as []interface{}) never is.
-  process.stdout.write(`# docker port web: ${JSON.stringify(w.engine.docker('port', 'web'))}\n`);
+  // wasmnet's CLI shows it.
+  const listed = await cli(['--socket', w.host.path('wasmnet.sock'), 'sandbox', 'ls']);
+  assert.match(listed.stdout, /\s8080->80\/tcp\n/, `wasmnet sandbox ls: ${listed.stderr}`);
 });
 
 test('stock dockerd: a host port already published, or a port on an internal network, is refused; nothing is left', {

@@ -4,8 +4,13 @@
 // iptables-nft (the machine's `iptables` alternative) or in iptables-legacy (a PATH of its own
 // whose `iptables` is iptables-legacy; the machine's alternatives stay as they are); a busybox
 // image imported from busybox-static.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { ApiClient } from '../../host/api/client.js';
+import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
+import type { NetworkView, SandboxView } from '../../host/api/port.js';
+import { ipJson } from '../controller/fixtures.js';
 import { BUSYBOX, waitUntil, type EngineHost, type Proc } from './engine-host.js';
 
 export const DOCKER = '/usr/bin/docker';
@@ -21,6 +26,8 @@ export function dockerInstalled(): boolean {
 export interface DockerEngine {
   /** The docker CLI against this dockerd; returns stdout, trimmed. */
   docker(...args: string[]): string;
+  /** The environment that points the docker CLI at this dockerd (for scripts). */
+  env: NodeJS.ProcessEnv;
   dockerd: Proc;
   containerd: Proc;
 }
@@ -124,7 +131,7 @@ export async function startDocker(host: EngineHost, options: DockerOptions = {})
     }
   };
   await waitUntil('dockerd', answers, () => host.log(dockerd));
-  return { docker, dockerd, containerd };
+  return { docker, env: clientEnv, dockerd, containerd };
 }
 
 /** A busybox image from the static binary (no registry). */
@@ -141,4 +148,71 @@ export function removeAll(engine: DockerEngine): void {
     .split('\n')
     .filter((name) => name !== '' && name !== 'none' && name !== 'host' && name !== 'bridge');
   if (networks.length > 0) engine.docker('network', 'rm', ...networks);
+}
+
+const isMountPoint = (path: string): boolean =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === path);
+
+/**
+ * What must be gone once the containers and the networks are: links, addresses, namespaces,
+ * wasmnet objects. `keep`: the links and addresses dockerd made itself (a stock dockerd's docker0).
+ */
+export async function assertNothingLeft(
+  host: EngineHost,
+  keep: { links: string[]; addresses: string[] } = { links: [], addresses: [] },
+): Promise<void> {
+  assert.deepEqual(
+    host
+      .ip<Array<{ ifname: string }>>('link')
+      .map((link) => link.ifname)
+      .filter((name) => !keep.links.includes(name)),
+    ['lo'],
+    'no link left',
+  );
+  const addresses = host
+    .ip<Array<{ addr_info: Array<{ local: string }> }>>('addr')
+    .flatMap((link) => link.addr_info.map((a) => a.local));
+  assert.deepEqual(
+    addresses.filter((a) => a !== '127.0.0.1' && a !== '::1' && !keep.addresses.includes(a)),
+    [],
+    'no address left',
+  );
+  // dockerd deletes its namespace files by a garbage collector a minute later: until then the
+  // containers' namespaces must hold nothing but lo.
+  for (const file of readdirSync(host.path('exec', 'netns'))) {
+    const path = host.path('exec', 'netns', file);
+    if (isMountPoint(path))
+      assert.deepEqual(
+        ipJson<Array<{ ifname: string }>>(path, 'link').map((link) => link.ifname),
+        ['lo'],
+        `no link left in ${path}`,
+      );
+  }
+  const netnsDir = host.path('wasmnet', 'netns');
+  assert.deepEqual(existsSync(netnsDir) ? readdirSync(netnsDir) : [], [], "no namespace left in wasmnet's");
+  const api = new ApiClient(host.path('wasmnet.sock'));
+  assert.deepEqual(await api.get<NetworkView[]>('/v1/networks'), []);
+  assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), []);
+}
+
+/**
+ * After a file's tests: removes what they made in dockerd, then (whatever failed) runs `alsoUndo`,
+ * stops what the host started and removes the plugin's socket.
+ */
+export async function tearDown(
+  host: EngineHost | undefined,
+  engine: DockerEngine | undefined,
+  plugin: string,
+  alsoUndo: () => void = () => undefined,
+): Promise<void> {
+  if (host === undefined) return;
+  try {
+    if (engine !== undefined) removeAll(engine);
+  } finally {
+    alsoUndo();
+    await host.cleanup();
+    rmSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`, { force: true });
+  }
 }

@@ -2,11 +2,11 @@
 // on a wasmnet CNI network: wasmnet-cni asks the daemon, the containers ping each other, and
 // nothing is left after. Everything runs inside the test's own network namespace.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { EngineHost, waitUntil, type Proc } from './engine-host.js';
+import { EngineHost, type Proc } from './engine-host.js';
 import { installCli, PODMAN_IMAGE as IMAGE, podmanMissing, startPodman } from './podman.js';
 import { rootSkip } from '../support/root.js';
 
@@ -32,12 +32,7 @@ before(
         plugins: [{ type: 'wasmnet', socket: host.path('wasmnet.sock'), subnet: '10.94.0.0/24' }],
       }),
     );
-    wasmnet = host.startWasmnet(undefined);
-    await waitUntil(
-      'wasmnet',
-      () => existsSync(host.path('wasmnet.sock')),
-      () => host.log(wasmnet),
-    );
+    wasmnet = await host.runWasmnet(undefined);
   },
   { timeout: 120_000 },
 );
@@ -75,6 +70,39 @@ test('podman (CNI backend): two containers on a wasmnet network ping each other 
   const [network] = await api.get<NetworkView[]>('/v1/networks');
   assert.deepEqual(network!.endpoints, [], 'DEL removed the endpoints');
   // The network (and its bridge) stays for the next ADD, as CNI networks do; removing it clears the host.
+  await api.delete(`/v1/networks/${network!.id}`);
+  assert.deepEqual(
+    host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),
+    ['lo'],
+    'no link left',
+  );
+});
+
+test('podman (CNI backend): a container removed while wasmnet is down leaves no endpoint, sandbox or link', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  const api = new ApiClient(host.path('wasmnet.sock'), 5_000);
+  const ipOf = (name: string): string =>
+    podman('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
+  podman('run', '-d', '--name', 'pleak', '--network', 'wnet', IMAGE, 'sleep', '600');
+  const leaked = ipOf('pleak');
+  wasmnet.child.kill('SIGKILL');
+  await wasmnet.exited;
+  // CNI DEL cannot reach the daemon; podman removes the container and its namespace anyway.
+  try {
+    podman('rm', '-f', '-t', '0', 'pleak');
+  } catch {
+    podman('rm', '-f', '-t', '0', 'pleak');
+  }
+  wasmnet = await host.runWasmnet(undefined);
+  assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), [], 'the leaked sandbox is gone');
+  const [network] = await api.get<NetworkView[]>('/v1/networks');
+  assert.deepEqual(network!.endpoints, [], 'the leaked endpoint is gone');
+  assert.match(host.log(wasmnet), /"removed leftover endpoint"/);
+  podman('run', '-d', '--name', 'pnext', '--network', 'wnet', IMAGE, 'sleep', '600');
+  assert.equal(ipOf('pnext'), leaked, 'its address was released');
+  podman('rm', '-f', '-t', '0', 'pnext');
   await api.delete(`/v1/networks/${network!.id}`);
   assert.deepEqual(
     host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),

@@ -4,7 +4,7 @@
 // that namespace only. Shared by the tests of dockerd on iptables-nft and on iptables-legacy, and
 // by bench/firewall.
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, type Netns } from '../../host/netlink/index.js';
 import { type DockerEngine, type DockerOptions, IMAGE, importBusybox, removeAll, startDocker } from './docker.js';
@@ -64,12 +64,7 @@ export async function startStockWorld(label: string, options: DockerOptions): Pr
     const started = await startDocker(host, { ...options, stock: true });
     engine = started;
     importBusybox(host, started);
-    const wasmnet = host.startWasmnet(plugin);
-    await waitUntil(
-      'wasmnet',
-      () => existsSync(host.path('wasmnet.sock')) && existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`),
-      () => host.log(wasmnet),
-    );
+    const wasmnet = await host.runWasmnet(plugin);
     const docker = started.docker;
     return {
       host,

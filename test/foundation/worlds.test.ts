@@ -131,9 +131,10 @@ test('the capability types mirror driverapi.Capability and ipamapi.Capability', 
   const network = (await transpiledWorld('network-driver')).typesOf('types');
   assert.match(
     network,
-    /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+externalConnectivity: boolean,\s+\}/,
+    /export interface Capability \{\s+dataScope: Scope,\s+connectivityScope: Scope,\s+externalConnectivity: ExternalConnectivity,\s+\}/,
   );
   assert.match(network, /export type Scope = 'local' \| 'global';/);
+  assert.match(network, /export type ExternalConnectivity = 'none' \| 'ports' \| 'always';/);
   const ipam = (await transpiledWorld('ipam-driver')).typesOf('ipam-callback');
   assert.match(
     ipam,

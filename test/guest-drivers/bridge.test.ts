@@ -27,7 +27,7 @@ test('registers the bridge network type with local scope', async () => {
   const { host, driver, id } = await bridge();
   assert.deepEqual(
     host.drivers.map((d) => [d.name, d.capability]),
-    [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: true }]],
+    [['bridge', { dataScope: 'local', connectivityScope: 'local', externalConnectivity: 'ports' }]],
   );
   assert.equal(driver.type(id), 'bridge');
 });

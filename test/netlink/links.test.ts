@@ -70,7 +70,7 @@ describe('links', needsRoot, () => {
     rtnl.linkAdd(plain('under0'));
     rtnl.linkAdd({
       name: 'vx0',
-      kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false } },
+      kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false, proxy: true } },
       up: false,
       master: 'br0',
     });
@@ -87,6 +87,7 @@ describe('links', needsRoot, () => {
     assert.equal(vx.linkinfo?.info_data?.local, '10.9.0.1');
     assert.equal(vx.linkinfo?.info_data?.port, 4789);
     assert.equal(vx.linkinfo?.info_data?.learning, false);
+    assert.equal(vx.linkinfo?.info_data?.proxy, true);
     assert.equal(vx.master, 'br0');
     assert.equal(ipLink('mv0').linkinfo?.info_data?.mode, 'bridge');
     assert.equal(ipLink('mv0').address, '02:00:00:00:aa:01');

@@ -18,12 +18,12 @@ test('init registers both drivers with their capabilities and handles', async ()
     {
       name: 'full',
       handle: 0,
-      capability: { dataScope: 'local', connectivityScope: 'global', externalConnectivity: true },
+      capability: { dataScope: 'local', connectivityScope: 'global', externalConnectivity: 'always' },
     },
     {
       name: 'bare',
       handle: 1,
-      capability: { dataScope: 'global', connectivityScope: 'global', externalConnectivity: false },
+      capability: { dataScope: 'global', connectivityScope: 'global', externalConnectivity: 'none' },
     },
   ]);
   assert.equal(driver.type(0), 'full');

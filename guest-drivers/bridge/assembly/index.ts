@@ -5,13 +5,13 @@ import {
   Address,
   Box,
   Capability,
+  ExternalConnectivity,
   Driver,
   Firewall,
   Forwarding,
   InterfaceInfo,
   IpamData,
   JoinInfo,
-  LinkChange,
   LinkKind,
   LinkSpec,
   Netlink,
@@ -25,11 +25,9 @@ import {
   Scope,
   Store,
   Tuple2,
-  VethPeer,
   WitError,
-  WitErrorTag,
+  addSandboxVeth,
   ENABLE_IPV6,
-  INTERFACE_NAME,
   INTERNAL,
   MAC_ADDRESS,
   MTU,
@@ -37,6 +35,7 @@ import {
   errorMessage,
   invalidParameter,
   ipOf,
+  isNotFound,
   logInfo,
   macFromIPv4,
   notFound,
@@ -44,6 +43,7 @@ import {
   optionString,
   parseCidr,
   registerDriver,
+  sandboxVethName,
   storeDeletePrefix,
   storeGetString,
   storeSetString,
@@ -59,23 +59,6 @@ function networkKey(networkId: string, field: string): string {
 }
 function endpointKey(endpointId: string, field: string): string {
   return `ep/${endpointId}/${field}`;
-}
-/**
- * Host-side veth name: unique per endpoint and join attempt, at most 15 bytes. The last
- * character changes when the name is still taken: a deleted sandbox's veths linger until the
- * kernel has freed its namespace.
- */
-function hostVethName(endpointId: string, attempt: i32): string {
-  return `veth${endpointId.substring(0, 10)}${attempt.toString()}`;
-}
-const VETH_NAME_ATTEMPTS = 10;
-/**
- * The container end's name: the one the host offers (its final name in the sandbox, so the host
- * need not rename it), else a temporary one the host renames (eth0, ...).
- */
-function sandboxVethName(endpointId: string, options: Options): string {
-  const offered = optionString(options, INTERFACE_NAME);
-  return offered !== null ? offered : `wn${endpointId.substring(0, 13)}`;
 }
 /** A locally administered MAC from the endpoint id, when the endpoint has no IPv4 address. */
 function macFromId(endpointId: string): string {
@@ -101,10 +84,6 @@ function bridgeMac(networkId: string): string {
   }
   return mac;
 }
-function isNotFound(error: WitError): bool {
-  return error.tag == WitErrorTag.NotFound || errorMessage(error).includes('ENODEV');
-}
-
 class BridgeDriver extends Driver {
   networkAllocate(
     networkId: string,
@@ -216,24 +195,14 @@ class BridgeDriver extends Driver {
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
     const mtu: Box<u32> | null =
       mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
-    const sandbox = Netns.sandbox(sandboxKey);
-    const peer = new VethPeer(
-      sandboxVethName(endpointId, options),
-      sandbox,
+    const added = addSandboxVeth(
+      endpointId,
+      sandboxKey,
+      options,
       storeGetString(endpointKey(endpointId, 'mac')),
+      mtu,
+      bridge,
     );
-    let attempt = 0;
-    let added = Netlink.linkAdd(
-      Netns.host(),
-      new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
-    );
-    while (!added.isOk && errorMessage(added.error!).includes('EEXIST') && attempt + 1 < VETH_NAME_ATTEMPTS) {
-      attempt++;
-      added = Netlink.linkAdd(
-        Netns.host(),
-        new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
-      );
-    }
     if (!added.isOk) {
       const message = errorMessage(added.error!);
       if (message.includes('EXFULL')) {
@@ -241,13 +210,9 @@ class BridgeDriver extends Driver {
       }
       return added.error;
     }
-    let error: WitError | null = null;
-    if (mtu !== null) error = Netlink.linkSet(sandbox, peer.name, new LinkChange(null, null, mtu, null, null));
-    if (error === null) {
-      const names = info.interfaceName();
-      error = names.setNames(peer.name, 'eth');
-      names.drop();
-    }
+    const names = info.interfaceName();
+    let error = names.setNames(sandboxVethName(endpointId, options), 'eth');
+    names.drop();
     if (error === null && storeGetString(networkKey(networkId, 'internal')) != 'true') {
       const gateway = storeGetString(networkKey(networkId, 'gateway'));
       if (gateway !== null && gateway.length > 0) error = info.setGateway(ipOf(gateway));
@@ -255,7 +220,7 @@ class BridgeDriver extends Driver {
       if (error === null && gateway6 !== null && gateway6.length > 0) error = info.setGatewayIpv6(ipOf(gateway6));
     }
     if (error !== null) {
-      Netlink.linkDel(Netns.host(), hostVethName(endpointId, attempt)); // roll back the pair
+      Netlink.linkDel(Netns.host(), added.value); // roll back the pair
       return error;
     }
     return null;
@@ -359,4 +324,4 @@ function publishRules(bridge: string, ip: string | null, portMap: string): Resul
 }
 
 // Forwarding, NAT, isolation and published ports, through the host's firewall import.
-registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, true));
+registerDriver('bridge', new BridgeDriver(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.Ports));

@@ -1,5 +1,9 @@
 // libnetwork's `host` driver: containers share the host's network namespace. The controller
 // gives a host-network sandbox the host's namespace; the driver creates nothing.
-import { Capability, Scope, SingleNetworkDriver, registerDriver } from '@wasmnet/sdk';
+import { Capability, ExternalConnectivity, Scope, SingleNetworkDriver, registerDriver } from '@wasmnet/sdk';
 
-registerDriver('host', new SingleNetworkDriver('host'), new Capability(Scope.Local, Scope.Local, false));
+registerDriver(
+  'host',
+  new SingleNetworkDriver('host'),
+  new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None),
+);

@@ -18,9 +18,13 @@
 //   read:   reads the host-namespace link `value` (a parent its network names, or not)
 //   loop:   never returns;  trap: traps;  memory: allocates until its memory cap traps it
 //   foreign: deletes the host-namespace link `value` (the host's `lo`, another driver's bridge)
+//   neigh / fdb: adds (with `op` del: deletes) the permanent neighbour `ip` -> `mac`, or the FDB
+//           entry `mac` -> VTEP `vtep`, on the host-namespace link `value` (the network's bridge
+//           when empty: its own link)
 import {
-  Address, Capability, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
-  MacvlanConfig, MacvlanMode, Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
+  Address, Capability, Driver, ExternalConnectivity, FdbEntry, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind,
+  LinkSpec, Log, MacvlanConfig, MacvlanMode, Masquerade, Neighbour, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route,
+  RouteScope,
   Rule, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
   registerDriver,
 } from '@wasmnet/sdk';
@@ -106,6 +110,19 @@ function firewallAttack(networkId: string, endpointId: string, attack: Attack): 
   return Firewall.addRule(rule);
 }
 
+function neighbourAttack(networkId: string, attack: Attack): WitError | null {
+  const link = attack.value.length > 0 ? attack.value : bridgeName(networkId);
+  const remove = optionString(attack.options, 'op') == 'del';
+  const ip = optionString(attack.options, 'ip') || '10.254.0.9';
+  const mac = optionString(attack.options, 'mac') || '02:42:de:ad:be:ef';
+  if (attack.kind == 'neigh') {
+    const entry = new Neighbour(link, ip, mac);
+    return remove ? Netlink.neighDel(Netns.host(), entry) : Netlink.neighAdd(Netns.host(), entry);
+  }
+  const entry = new FdbEntry(link, mac, optionString(attack.options, 'vtep'));
+  return remove ? Netlink.fdbDel(Netns.host(), entry) : Netlink.fdbAdd(Netns.host(), entry);
+}
+
 function linksAttack(id: string, attack: Attack): WitError | null {
   for (let i: u32 = 0; i < attack.count; i++) {
     const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`h${i}-${id.substring(0, 8)}`, LinkKind.bridge(), null, null, null, false));
@@ -154,12 +171,19 @@ class Hostile extends Driver {
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
     if (attack.kind == 'links') return linksAttack(endpointId, attack);
     if (attack.kind == 'loop') while (attacks.has(networkId)) attack.count++;
+    // Spends its time in host imports, which its deadline does not count: the call's cap stops it.
+    if (attack.kind == 'host-loop')
+      while (attacks.has(networkId)) {
+        Netlink.linkList(Netns.host());
+        attack.count++;
+      }
     if (attack.kind == 'trap') unreachable();
     if (attack.kind == 'memory') {
       const chunks: Uint8Array[] = [];
       while (attacks.has(networkId)) chunks.push(new Uint8Array(1 << 20));
     }
     if (attack.kind == 'foreign') return Netlink.linkDel(Netns.host(), attack.value);
+    if (attack.kind == 'neigh' || attack.kind == 'fdb') return neighbourAttack(networkId, attack);
     if (attack.kind == 'read') {
       const read = Netlink.linkGet(Netns.host(), attack.value);
       return read.isOk ? null : read.error;
@@ -208,4 +232,4 @@ class Hostile extends Driver {
   }
 }
 
-registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, false));
+registerDriver(NAME, new Hostile(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None));

@@ -2,6 +2,7 @@
 // sandbox. Build: `npm run build`; test: `npm test` (no root needed).
 import {
   Capability,
+  ExternalConnectivity,
   Driver,
   InterfaceInfo,
   IpamData,
@@ -70,4 +71,4 @@ class __CLASS__ extends Driver {
   }
 }
 
-registerDriver('__NAME__', new __CLASS__(), new Capability(Scope.Local, Scope.Local, false));
+registerDriver('__NAME__', new __CLASS__(), new Capability(Scope.Local, Scope.Local, ExternalConnectivity.None));
