@@ -103,7 +103,7 @@ export class GlobalIpam implements Ipam {
       { v4: options.blockLength?.v4 ?? 26, v6: options.blockLength?.v6 ?? 122 },
       await state.ownBlocks(),
     );
-    ipam.stopWatching = await state.watchBorrows((pool, address, borrow) => ipam.borrowChanged(pool, address, borrow));
+    ipam.stopWatching = await state.watchBorrows((pool, address, borrow) => ipam.watched(pool, address, borrow));
     return ipam;
   }
 
@@ -151,10 +151,13 @@ export class GlobalIpam implements Ipam {
       const heldHere =
         explicit !== undefined &&
         this.space.occupied(explicit.v6).overlapEnd(explicit.first, explicit.last) !== undefined;
+      // Everything etcd has to say comes before anything changes here. A failure after the
+      // reservation leaves this node among the pool's holders: asking again adopts the pool.
       const reserved = heldHere ? undefined : await this.reserve(request);
       const pool = reserved === undefined ? (explicit as Prefix) : (parsePrefix(reserved.record.value.pool) as Prefix);
+      const borrows = reserved === undefined ? undefined : await this.state.readBorrows(formatPrefix(pool));
       const view = this.space.acquire(pool, request.sub, false);
-      if (reserved !== undefined) await this.hold(view, reserved.record, reserved.live);
+      if (reserved !== undefined) this.hold(view, reserved.record, reserved.live, borrows ?? new Map());
       return { poolId: view.id, pool: formatPrefix(pool), data: {} };
     });
   }
@@ -190,9 +193,10 @@ export class GlobalIpam implements Ipam {
     if (held.record.value.gateway !== undefined && addressIn(view.prefix, held.record.value.gateway) === value) return;
     const block = blockOf(held.prefix, held.record.value.blockLength, value);
     const text = formatAddress(held.prefix.v6, value);
-    if (!this.holds(held, block) && held.borrowed.delete(text)) {
-      held.replayable.delete(text);
+    if (!this.holds(held, block) && held.borrowed.has(text)) {
       await this.queue.run(() => this.state.dropBorrow(held.record.value.pool, text));
+      held.borrowed.delete(text);
+      held.replayable.delete(text);
       return;
     }
     if (!this.holds(held, block))
@@ -255,7 +259,12 @@ export class GlobalIpam implements Ipam {
   }
 
   /** Starts holding a pool just reserved, with the blocks and borrows it had before a restart. */
-  private async hold(view: PoolView, record: Versioned<PoolRecord>, live: Set<string>): Promise<void> {
+  private hold(
+    view: PoolView,
+    record: Versioned<PoolRecord>,
+    live: Set<string>,
+    borrows: Map<string, Versioned<Borrow>>,
+  ): void {
     const key = formatPrefix(view.master.prefix);
     const recovered = this.recovered.get(key) ?? new Map();
     this.recovered.delete(key);
@@ -275,14 +284,14 @@ export class GlobalIpam implements Ipam {
       const block = this.blockOfPool(held, text);
       if (block !== undefined) this.addBlock(view, held, block);
     }
-    await this.loadBorrows(held);
+    this.takeBorrows(held, borrows);
   }
 
   /** The pool's borrows: this node's own come back (to be replayed), those of its blocks are taken. */
-  private async loadBorrows(held: HeldPool): Promise<void> {
-    for (const [address, borrow] of await this.state.readBorrows(held.record.value.pool)) {
+  private takeBorrows(held: HeldPool, borrows: Map<string, Versioned<Borrow>>): void {
+    for (const [address, borrow] of borrows) {
       if (borrow.value.node !== this.state.node || borrow.value.state !== 'granted')
-        await this.lend(held, address, borrow);
+        this.borrowChanged(held, address, borrow);
       else if (!held.borrowed.has(address)) {
         held.borrowed.add(address);
         held.replayable.add(address);
@@ -290,11 +299,15 @@ export class GlobalIpam implements Ipam {
     }
   }
 
-  private borrowChanged(pool: string, address: string, borrow: Versioned<Borrow> | undefined): void {
+  private watched(pool: string, address: string, borrow: Versioned<Borrow> | undefined): void {
     if (this.desk.answered(pool, address, borrow)) return;
     const held = this.held.get(pool);
+    if (held !== undefined) this.borrowChanged(held, address, borrow);
+  }
+
+  private borrowChanged(held: HeldPool, address: string, borrow: Versioned<Borrow> | undefined): void {
     // A failed answer leaves the ask unanswered: the borrower gives up after BORROW_ANSWER_MS.
-    if (held !== undefined) this.lend(held, address, borrow).catch(() => undefined);
+    this.lend(held, address, borrow).catch(() => undefined);
   }
 
   /** The holder's side: an address of one of its blocks asked, granted before, or given back. */
@@ -457,7 +470,7 @@ export class GlobalIpam implements Ipam {
       if (result.claimed) {
         this.addBlock(view, held, block);
         // The dead holder's lent addresses stay lent.
-        if (takeover !== undefined) await this.loadBorrows(held);
+        if (takeover !== undefined) this.takeBorrows(held, await this.state.readBorrows(held.record.value.pool));
         return;
       }
       refreshed = true;
