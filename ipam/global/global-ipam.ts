@@ -290,6 +290,7 @@ export class GlobalIpam implements Ipam {
   /** The pool's borrows: this node's own come back (to be replayed), those of its blocks are taken. */
   private takeBorrows(held: HeldPool, borrows: Map<string, Versioned<Borrow>>): void {
     for (const [address, borrow] of borrows) {
+      if (!this.isAddressOf(held, address)) continue;
       if (borrow.value.node !== this.state.node || borrow.value.state !== 'granted')
         this.borrowChanged(held, address, borrow);
       else if (!held.borrowed.has(address)) {
@@ -312,10 +313,9 @@ export class GlobalIpam implements Ipam {
 
   /** The holder's side: an address of one of its blocks asked, granted before, or given back. */
   private async lend(held: HeldPool, address: string, borrow: Versioned<Borrow> | undefined): Promise<void> {
-    const value = valueIn(held.prefix, address);
-    if (value === undefined) return;
-    const block = blockOf(held.prefix, held.record.value.blockLength, value);
-    if (!this.holds(held, block) || formatAddress(held.prefix.v6, value) !== address) return;
+    if (!this.isAddressOf(held, address)) return;
+    const block = blockOf(held.prefix, held.record.value.blockLength, valueIn(held.prefix, address) as bigint);
+    if (!this.holds(held, block)) return;
     const range = held.addresses.range(block);
     if (borrow === undefined) {
       if (held.lent.delete(address)) range.release(address);
@@ -520,6 +520,12 @@ export class GlobalIpam implements Ipam {
     const value = gateway === undefined ? undefined : addressIn(held.prefix, gateway);
     if (value !== undefined && value >= block.first && value <= block.last)
       takeIfFree(view.master.addresses.range(block), gateway as string);
+  }
+
+  /** Whether `address` is an address of the pool, written as this IPAM writes it (keys can hold anything). */
+  private isAddressOf(held: HeldPool, address: string): boolean {
+    const value = valueIn(held.prefix, address);
+    return value !== undefined && formatAddress(held.prefix.v6, value) === address;
   }
 
   /** A block key's CIDR as a block of the pool; undefined for a key this IPAM did not write. */
