@@ -9,7 +9,7 @@ import type { ICompare, IRequestOp } from 'etcd3/lib/rpc.js';
 /** etcd's default --max-txn-ops. */
 const MAX_OPS = 128;
 const RETRY_MS = 200;
-const SENDERS = 4;
+const SENDERS = 8;
 
 interface Write {
   host: string;
