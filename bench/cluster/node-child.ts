@@ -2,9 +2,9 @@
 //   ENDPOINTS PREFIX DIR FIRST COUNT NETWORK ENTRIES TTL
 // Starts COUNT nodes (sim<FIRST>…), sharing one table store (one watch per table for the
 // process); node FIRST=0 creates the global network NETWORK; prints {"ready":true} once every
-// node has it. On "go" (stdin) each node joins an endpoint whose driver adds ENTRIES table
-// entries, and the process prints, per node, when it had seen every other node's entries:
-// {"done":[ms,…]}.
+// node has it and an endpoint and a sandbox of it. On "go" (stdin) each node joins its endpoint,
+// whose driver adds ENTRIES table entries, and the process prints, per node, when it had seen
+// every other node's entries: {"done":[ms,…]}.
 // With ENTRIES 0 it only joins one endpoint and waits to be killed (a host that dies).
 import { createInterface } from 'node:readline';
 import { etcdClient, EtcdTableStore } from '../../host/cluster/index.js';
@@ -48,17 +48,22 @@ if (firstIndex === 0)
   });
 for (const node of all) await networkOn(node, networkName as string);
 
-async function joinOne(node: SimNode, name: string): Promise<void> {
+/** An endpoint and a sandbox, made before the clock starts (the endpoint's address comes from the cluster's IPAM). */
+async function prepare(node: SimNode, name: string): Promise<() => Promise<void>> {
   const network = node.controller.networkByName(networkName as string);
   const endpoint = await network?.createEndpoint(name);
-  await endpoint?.join(await node.controller.newSandbox(`${node.controller.cluster?.nodeName}-${name}`));
+  const sandbox = await node.controller.newSandbox(`${node.controller.cluster?.nodeName}-${name}`);
+  return async () => {
+    await endpoint?.join(sandbox);
+  };
 }
 
 if (perNode === 0) {
-  await joinOne(all[0] as SimNode, 'victim');
+  await (await prepare(all[0] as SimNode, 'victim'))();
   say({ ready: true });
   setInterval(() => undefined, 60_000);
 } else {
+  const joins = await Promise.all(all.map((node) => prepare(node, 'e')));
   say({ ready: true });
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
@@ -75,12 +80,8 @@ if (perNode === 0) {
           }),
       );
       // One join per node, whose driver adds all of the node's entries (AddTableEntry × ENTRIES).
-      await Promise.all(
-        all.map(async (node) => {
-          node.driver.entriesPerJoin = perNode;
-          await joinOne(node, 'e');
-        }),
-      );
+      for (const node of all) node.driver.entriesPerJoin = perNode;
+      await Promise.all(joins.map((join) => join()));
       const joinedAt = now();
       say({ done: await Promise.all(done), joinedAt });
     } else if (line === 'exit') {

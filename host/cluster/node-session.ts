@@ -51,10 +51,18 @@ export class NodeSession {
     return () => this.#renewed.delete(rewrite);
   }
 
-  /** Leaves the cluster: the lease is revoked, so the record and every entry under it go at once. */
-  async close(): Promise<void> {
+  /**
+   * Leaves the cluster: the lease is revoked, so the record and every entry under it go at once.
+   * Waits `graceMs` at most: with etcd unreachable, the lease expires on its own.
+   */
+  async close(graceMs = 3_000): Promise<void> {
     this.#closed = true;
-    await this.#lease.revoke().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#lease.revoke().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   #grant(): Lease {
