@@ -40,6 +40,8 @@ test('entries reach the other nodes (create, update, delete), never the writer; 
     [['create', 'ep1', '10.0.0.2']],
   );
   await a.store.put('a', NET, TABLE, 'ep1', text('10.0.0.3'));
+  // Writes are queued: an update still queued when its delete comes is never sent (coalesced).
+  await a.store.flushed();
   await a.store.delete('a', NET, TABLE, 'ep1');
   // b deletes only what b wrote: a no-op.
   await b.store.delete('b', NET, TABLE, 'ep2');
