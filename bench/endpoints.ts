@@ -41,7 +41,7 @@ interface Samples {
 }
 
 /** wasmnet: lifecycles on the controller, numbered so container ids and names stay unique. */
-class Lifecycles {
+export class Lifecycles {
   #counter = 0;
   /** Each setup's three steps, in ms. */
   readonly steps = { endpoint: [] as number[], sandbox: [] as number[], join: [] as number[] };
@@ -189,7 +189,7 @@ class PeerSamples {
  */
 const WARM_UP_MS = 50;
 
-async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
+export async function quietThenWarm(warmUp: () => Promise<void> | void): Promise<void> {
   await quietMachine();
   const start = now();
   do await warmUp();

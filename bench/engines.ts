@@ -1,9 +1,10 @@
 // `npm run bench -- engines`: a real dockerd (started here with private roots, inside a private
 // namespace, as test/engines does) runs `docker run --rm` on a wasmnet network (the Docker
 // plugin of a wasmnet daemon) and on Docker's own bridge network, alternating, in the same run;
-// then the API's round trip for `network inspect` to that daemon over its unix socket.
-// Without docker installed, the docker figures are null and the API is still measured.
-import { existsSync, rmSync } from 'node:fs';
+// then podman and the CNI plugin (engines-cni.ts); then the API's round trip for `network
+// inspect` to that daemon over its unix socket. Without docker or podman installed, their
+// figures are null and the rest is still measured.
+import { rmSync } from 'node:fs';
 import { ApiClient } from '../host/api/client.js';
 import type { NetworkView } from '../host/api/port.js';
 import { DOCKER_PLUGINS_DIR } from '../host/api/docker/server.js';
@@ -15,8 +16,10 @@ import {
   startDocker,
   type DockerEngine,
 } from '../test/engines/docker.js';
-import { EngineHost, waitUntil } from '../test/engines/engine-host.js';
-import { percentile, type BenchOptions, type BenchReport, type BenchRow } from './report.js';
+import { EngineHost } from '../test/engines/engine-host.js';
+import { podmanMissing } from '../test/engines/podman.js';
+import { type CniFigures, cniRows, measureCni } from './engines-cni.js';
+import { alternatingMedians, percentile, type BenchOptions, type BenchReport, type BenchRow } from './report.js';
 
 const RUNS = 21;
 const WARMUP_RUNS = 2;
@@ -28,13 +31,8 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   const plugin = `wasmnet-b${process.pid}`;
   let engine: DockerEngine | undefined;
   try {
-    const daemon = host.startWasmnet(plugin);
+    const daemon = await host.runWasmnet(plugin);
     const socket = host.path('wasmnet.sock');
-    await waitUntil(
-      'wasmnet',
-      () => existsSync(socket) && existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`),
-      () => host.log(daemon),
-    );
     const client = new ApiClient(socket);
     let docker: { wasmnet: number; builtin: number } | undefined;
     if (dockerInstalled()) {
@@ -48,6 +46,7 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
         ipam: { config: [{ subnet: '10.98.0.0/24' }] },
       });
     }
+    const cni: CniFigures | undefined = podmanMissing ? undefined : await measureCni(host);
     const inspect = await inspectRoundTrips(client);
     const rows: BenchRow[] = [];
     if (docker !== undefined) {
@@ -56,12 +55,13 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
           label: 'docker run --rm, wasmnet network (median)',
           value: docker.wasmnet,
           unit: 'ms',
-          note: `${(docker.wasmnet / docker.builtin).toFixed(3)}x Docker's bridge (target ≤ 1.05x)`,
+          note: `${(docker.wasmnet / docker.builtin).toFixed(3)}x Docker's bridge (target ≤ 1x)`,
         },
         { label: "docker run --rm, Docker's bridge (median)", value: docker.builtin, unit: 'ms' },
         ...pluginCallRows(host.log(daemon)),
       );
     }
+    if (cni !== undefined) rows.push(...cniRows(cni));
     rows.push(
       { label: 'API network inspect p50', value: inspect.p50, unit: 'ms', note: 'target ≤ 1 ms' },
       { label: 'API network inspect p99', value: inspect.p99, unit: 'ms' },
@@ -72,6 +72,13 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
         dockerRunWasmnetMs: docker?.wasmnet ?? null,
         dockerRunBuiltinMs: docker?.builtin ?? null,
         ratioVsBuiltin: docker === undefined ? null : docker.wasmnet / docker.builtin,
+        podmanRunWasmnetMs: cni?.podman.wasmnet ?? null,
+        podmanRunBridgeMs: cni?.podman.bridge ?? null,
+        podmanRunRatio: cni === undefined ? null : cni.podman.wasmnet / cni.podman.bridge,
+        cniAddP50Ms: cni?.add.wasmnet ?? null,
+        cniAddBridgePluginP50Ms: cni?.add.bridge ?? null,
+        cniRatioVsBridgePlugin: cni === undefined ? null : cni.add.bridge / cni.add.wasmnet,
+        cniStartMs: cni?.start.plugin ?? null,
         apiInspectP50Ms: inspect.p50,
         apiInspectP99Ms: inspect.p99,
       },
@@ -83,31 +90,13 @@ export async function run(_options: BenchOptions): Promise<BenchReport> {
   }
 }
 
-/** Medians of `docker run --rm` on each network, the two alternating so drift hits both alike. */
+/** Medians of `docker run --rm` on each network, alternating. */
 function dockerRuns(engine: DockerEngine, plugin: string): { wasmnet: number; builtin: number } {
   engine.docker('network', 'create', '-d', plugin, '--ipam-driver', plugin, '--subnet', '10.96.0.0/24', 'wnet');
   engine.docker('network', 'create', '-d', 'bridge', '--subnet', '10.97.0.0/24', 'builtin');
-  const time = (network: string): number => {
-    const started = performance.now();
-    engine.docker('run', '--rm', '--network', network, IMAGE, 'true');
-    return performance.now() - started;
-  };
-  for (let i = 0; i < WARMUP_RUNS; i += 1) {
-    time('wnet');
-    time('builtin');
-  }
-  const wasmnet: number[] = [];
-  const builtin: number[] = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    if (i % 2 === 0) {
-      wasmnet.push(time('wnet'));
-      builtin.push(time('builtin'));
-    } else {
-      builtin.push(time('builtin'));
-      wasmnet.push(time('wnet'));
-    }
-  }
-  return { wasmnet: percentile(wasmnet, 50), builtin: percentile(builtin, 50) };
+  const run = (network: string) => () => engine.docker('run', '--rm', '--network', network, IMAGE, 'true');
+  const [wasmnet, builtin] = alternatingMedians(run('wnet'), run('builtin'), RUNS, WARMUP_RUNS);
+  return { wasmnet, builtin };
 }
 
 /** Where wasmnet's share of a `docker run` goes: the plugin calls' medians, from the daemon's debug log. */

@@ -26,18 +26,23 @@ export function cniAvailable(): boolean {
 }
 
 /** The CNI `bridge` plugin (bridge cnibr0, the gateway on it, no masquerade) with `host-local` IPAM. */
-export function cniBridge(host: Netns, ipamDir: string): Peer {
-  const config = JSON.stringify({
+export function cniBridge(host: Netns, ipamDir: string, subnet = '10.200.0.0/16'): Peer {
+  return cniPlugin(host, join(CNI_DIR, 'bridge'), {
     cniVersion: '1.0.0',
     name: 'wnbench',
     type: 'bridge',
     bridge: 'cnibr0',
     isGateway: true,
     ipMasq: false,
-    ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir: ipamDir },
+    ipam: { type: 'host-local', subnet, dataDir: ipamDir },
   });
+}
+
+/** A CNI plugin executable called as a runtime calls it: CNI_* variables, the config on stdin. */
+export function cniPlugin(host: Netns, executable: string, config: object): Peer {
+  const stdin = JSON.stringify(config);
   const call = (command: string, container: string, netns: string): void => {
-    runIn(host, join(CNI_DIR, 'bridge'), [], config, {
+    runIn(host, executable, [], stdin, {
       PATH: process.env.PATH,
       CNI_COMMAND: command,
       CNI_CONTAINERID: container,

@@ -54,3 +54,31 @@ export function percentile(samples: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
 }
+
+/**
+ * Medians of the times of `a` and `b`, `runs` each after `warmUps` untimed of each, the two
+ * alternating (a b, b a, ...) so that the machine's drift hits both alike.
+ */
+export function alternatingMedians(a: () => void, b: () => void, runs: number, warmUps: number): [number, number] {
+  const time = (task: () => void): number => {
+    const started = performance.now();
+    task();
+    return performance.now() - started;
+  };
+  for (let i = 0; i < warmUps; i += 1) {
+    time(a);
+    time(b);
+  }
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    if (i % 2 === 0) {
+      as.push(time(a));
+      bs.push(time(b));
+    } else {
+      bs.push(time(b));
+      as.push(time(a));
+    }
+  }
+  return [percentile(as, 50), percentile(bs, 50)];
+}

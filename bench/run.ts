@@ -9,7 +9,18 @@ import { commit, machine, RESULTS_FILE, recordReport } from './record.js';
 import { printReport, type BenchModule } from './report.js';
 
 /** Modules of bench/ that are helpers, not benchmarks. */
-const HELPERS = ['run', 'report', 'record', 'options', 'peers', 'quiet', 'workdir', 'floor'];
+const HELPERS = [
+  'run',
+  'report',
+  'record',
+  'options',
+  'peers',
+  'quiet',
+  'workdir',
+  'floor',
+  'engines-cni',
+  'firewall-docker',
+];
 const RUNNER_FLAGS = ['--json', '--record'];
 
 const here = dirname(fileURLToPath(import.meta.url));

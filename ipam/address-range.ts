@@ -55,6 +55,11 @@ export class AddressRange<T extends number | bigint> {
     return this.family.format(value) + this.suffix;
   }
 
+  /** Whether a request without a preferred address would find one. */
+  available(): boolean {
+    return this.store.next(this.first, this.last) !== undefined;
+  }
+
   release(address: string): void {
     const value = this.inRange(address);
     if (!this.store.reserved(value)) this.store.free(value);

@@ -23,7 +23,8 @@ import {
   randomUlaPool,
   type PoolBase,
 } from './predefined.js';
-import { contains, formatPrefix, parsePrefix, type Prefix } from './prefix.js';
+import { parsePoolRequest, noFreePool, spaceOf, unknownPool } from './pool-request.js';
+import { formatPrefix } from './prefix.js';
 
 export const LOCAL_DEFAULT = 'LocalDefault';
 export const GLOBAL_DEFAULT = 'GlobalDefault';
@@ -69,38 +70,14 @@ export class DefaultIpam implements Ipam {
     const space = this.spaces.get(req.addressSpace);
     if (space === undefined)
       throw new IpamError('ErrInvalidAddressSpace', `unknown address space ${JSON.stringify(req.addressSpace)}`);
-    const exclude = (req.exclude ?? []).map((text) => parse(text, 'ErrInvalidPool', 'excluded network'));
-    const hasPool = req.pool !== undefined && req.pool !== '';
-    const hasSub = req.subPool !== undefined && req.subPool !== '';
-    let pool: Prefix | undefined;
-    if (hasPool) {
-      pool = parse(req.pool as string, 'ErrInvalidPool', 'pool');
-      if (req.v6 !== undefined && req.v6 !== pool.v6) {
-        throw new IpamError('ErrInvalidPool', `pool ${req.pool} is not ${req.v6 ? 'IPv6' : 'IPv4'}`);
-      }
+    const request = parsePoolRequest(req);
+    let pool = request.pool;
+    if (pool === undefined) {
+      pool = space.predefined.find(request.v6, request.length, space.pools.occupied(request.v6), request.exclude);
+      if (pool === undefined) throw noFreePool(request.v6, req.addressSpace);
     }
-    // "0.0.0.0/N" (or "::/N") asks for any predefined pool of length N.
-    const dynamic = pool === undefined || pool.first === 0n;
-    // A pool of length 0 (0.0.0.0/0, ::/0) would be every address: the request is wrong, not the supply.
-    if (dynamic && pool?.length === 0) throw new IpamError('ErrInvalidPool', `pool ${req.pool} covers every address`);
-    if (hasSub && dynamic) throw new IpamError('ErrInvalidSubPool', 'a sub-pool needs an explicit pool');
-    if (dynamic) {
-      const v6 = pool?.v6 ?? req.v6 ?? false;
-      pool = space.predefined.find(v6, pool?.length, space.pools.occupied(v6), exclude);
-      if (pool === undefined)
-        throw new IpamError(
-          'ErrNoMoreSubnets',
-          `no free predefined ${v6 ? 'IPv6' : 'IPv4'} pool in ${req.addressSpace}`,
-        );
-    }
-    const chosen = pool as Prefix;
-    let sub: Prefix | undefined;
-    if (hasSub) {
-      sub = parse(req.subPool as string, 'ErrInvalidSubPool', 'sub-pool');
-      if (!contains(chosen, sub)) throw new IpamError('ErrInvalidSubPool', `${req.subPool} is not inside ${req.pool}`);
-    }
-    const view = space.pools.acquire(chosen, sub, req.options?.[SERIAL_OPTION] === 'true');
-    return { poolId: view.id, pool: formatPrefix(chosen), data: {} };
+    const view = space.pools.acquire(pool, request.sub, request.serial);
+    return { poolId: view.id, pool: formatPrefix(pool), data: {} };
   }
 
   async releasePool(poolId: string): Promise<void> {
@@ -124,27 +101,8 @@ export class DefaultIpam implements Ipam {
   }
 
   private lookup(poolId: string): PoolView {
-    const name = typeof poolId === 'string' ? poolId.slice(0, poolId.indexOf('/')) : '';
-    const view = this.spaces.get(name)?.pools.view(poolId);
-    if (view !== undefined) return view;
-    if (!isPoolId(poolId)) throw new IpamError('ErrBadPool', `malformed pool id ${JSON.stringify(poolId)}`);
-    throw new IpamError('ErrPoolNotFound', `no pool ${poolId}`);
+    const view = this.spaces.get(spaceOf(poolId))?.pools.view(poolId);
+    if (view === undefined) throw unknownPool(poolId);
+    return view;
   }
-}
-
-function parse(text: string, code: 'ErrInvalidPool' | 'ErrInvalidSubPool', what: string): Prefix {
-  const prefix = typeof text === 'string' ? parsePrefix(text) : undefined;
-  if (prefix === undefined) throw new IpamError(code, `malformed ${what} ${JSON.stringify(text)}`);
-  return prefix;
-}
-
-/** "Space/pool" or "Space/pool/sub-pool", the ids requestPool hands out. */
-function isPoolId(poolId: unknown): boolean {
-  if (typeof poolId !== 'string') return false;
-  const match = /^[^/]+\/([^/]+\/\d+)(?:\/([^/]+\/\d+))?$/.exec(poolId);
-  return (
-    match !== null &&
-    parsePrefix(match[1] as string) !== undefined &&
-    (match[2] === undefined || parsePrefix(match[2]) !== undefined)
-  );
 }

@@ -7,7 +7,7 @@ import { formatPrefix, type Prefix } from './prefix.js';
 import { RangeSet } from './range-set.js';
 import { openPoolAddresses, type PoolAddresses } from './stores.js';
 
-interface Master {
+export interface Master {
   readonly prefix: Prefix;
   readonly addresses: PoolAddresses;
   refs: number;
@@ -17,6 +17,8 @@ export interface PoolView {
   readonly id: string;
   readonly space: AddressSpace;
   readonly master: Master;
+  /** The pool, or the sub-pool this view gives addresses from. */
+  readonly prefix: Prefix;
   readonly range: AddressRange<number> | AddressRange<bigint>;
   readonly serial: boolean;
   refs: number;
@@ -58,7 +60,15 @@ export class AddressSpace {
     }
     let view = this.views.get(id);
     if (view === undefined) {
-      view = { id, space: this, master, range: master.addresses.range(sub ?? pool), serial, refs: 0 };
+      view = {
+        id,
+        space: this,
+        master,
+        prefix: sub ?? pool,
+        range: master.addresses.range(sub ?? pool),
+        serial,
+        refs: 0,
+      };
       this.views.set(id, view);
     }
     master.refs++;

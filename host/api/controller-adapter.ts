@@ -3,6 +3,8 @@
 import { lstat } from 'node:fs/promises';
 import type { DriverRuntime, DriverSlot } from '../drivers/index.js';
 import {
+  deleteWithEndpoints,
+  leaveAndDelete,
   type NetworkController,
   type Endpoint,
   type Network,
@@ -22,6 +24,7 @@ import type {
   NetworkCreate,
   NetworkView,
   PoolView,
+  RemoveOptions,
   SandboxCreate,
   SandboxView,
 } from './port.js';
@@ -46,8 +49,9 @@ export class ControllerAdapter implements ControllerPort {
   async inspectNetwork(ref: string): Promise<NetworkView> {
     return networkView(this.#network(ref));
   }
-  async deleteNetwork(ref: string): Promise<void> {
-    await this.#network(ref).delete();
+  async deleteNetwork(ref: string, options: RemoveOptions = {}): Promise<void> {
+    const network = this.#network(ref);
+    await (options.force === true ? deleteWithEndpoints(network) : network.delete());
   }
 
   async listEndpoints(networkRef: string): Promise<EndpointView[]> {
@@ -59,8 +63,9 @@ export class ControllerAdapter implements ControllerPort {
   async inspectEndpoint(networkRef: string, endpointRef: string): Promise<EndpointView> {
     return endpointView(this.#endpoint(networkRef, endpointRef));
   }
-  async deleteEndpoint(networkRef: string, endpointRef: string): Promise<void> {
-    await this.#endpoint(networkRef, endpointRef).delete();
+  async deleteEndpoint(networkRef: string, endpointRef: string, options: RemoveOptions = {}): Promise<void> {
+    const endpoint = this.#endpoint(networkRef, endpointRef);
+    await (options.force === true ? leaveAndDelete(endpoint) : endpoint.delete());
   }
   async join(networkRef: string, endpointRef: string, sandboxRef: string, request: JoinRequest): Promise<EndpointView> {
     const endpoint = this.#endpoint(networkRef, endpointRef);
@@ -200,7 +205,7 @@ function sandboxView(sandbox: Sandbox): SandboxView {
     containerId: sandbox.containerId(),
     key: sandbox.key(),
     endpoints: sandbox.endpoints().map((ep) => ep.id()),
-    ports: sandbox.endpoints().flatMap((ep) => ep.record.join?.publish ?? []),
+    ports: sandbox.publishedPorts(),
   };
 }
 

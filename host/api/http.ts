@@ -1,8 +1,6 @@
 // HTTP plumbing shared by the API and the Docker plugin servers: bounded body reading, JSON
-// parsing with a typed error, JSON answers, and a unix socket listener with a file mode.
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
+// parsing with a typed error, JSON answers (the sockets: unix-socket.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -40,32 +38,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
     ...(status === 413 ? { connection: 'close' } : {}),
   });
   res.end(text);
-}
-
-/**
- * Connections the kernel queues before they are accepted. Node's default (511) reset 310 of
- * 1 000 simultaneous clients; the kernel caps it at net.core.somaxconn (4096 by default).
- */
-const LISTEN_BACKLOG = 4096;
-
-/** Listens on a unix socket: stale socket removed, directory created, file mode applied. */
-export async function listenUnix(server: Server, path: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await rm(path, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ path, backlog: LISTEN_BACKLOG }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await chmod(path, mode);
-}
-
-export async function closeServer(server: Server, path: string): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  await rm(path, { force: true });
 }

@@ -13,6 +13,15 @@ interface Series {
 export class ApiMetrics {
   readonly #calls = new Map<string, number>();
   readonly #latency = new Map<string, Series>();
+  readonly #leftovers = new Map<string, number>([
+    ['sandbox', 0],
+    ['endpoint', 0],
+  ]);
+
+  /** One object the leftover sweep removed (a sandbox or an endpoint an engine left behind). */
+  countLeftover(kind: string): void {
+    this.#leftovers.set(kind, (this.#leftovers.get(kind) ?? 0) + 1);
+  }
 
   /** Records one request: `route` is the pattern (`GET /v1/networks/:id`), never the raw path. */
   observe(route: string, status: number, ms: number): void {
@@ -54,6 +63,12 @@ export class ApiMetrics {
       lines.push(`wasmnet_api_request_duration_seconds_sum{route=${label(route)}} ${series.sumMs / 1000}`);
       lines.push(`wasmnet_api_request_duration_seconds_count{route=${label(route)}} ${series.count}`);
     }
+    lines.push(
+      '# HELP wasmnet_leftovers_removed_total Objects engines left behind that the leftover sweep removed.',
+      '# TYPE wasmnet_leftovers_removed_total counter',
+    );
+    for (const [kind, count] of this.#leftovers)
+      lines.push(`wasmnet_leftovers_removed_total{kind=${label(kind)}} ${count}`);
     lines.push(
       '# HELP wasmnet_driver_healthy 1 when the driver component is healthy.',
       '# TYPE wasmnet_driver_healthy gauge',

@@ -15,6 +15,8 @@ import type {
 export type NetworkView = Omit<NetworkRecord, 'ipamOptions' | 'tables' | 'state'> & { endpoints: string[] };
 
 export interface NetworkCreate {
+  /** The id to give it (the Docker plugin's: dockerd's network id); a new one by default. */
+  id?: string;
   name: string;
   driver: string;
   enableIPv6?: boolean;
@@ -71,17 +73,23 @@ export interface PoolView {
   size: number;
 }
 
+export interface RemoveOptions {
+  force?: boolean;
+}
+
 export interface ControllerPort {
   listNetworks(): Promise<NetworkView[]>;
   createNetwork(request: NetworkCreate): Promise<NetworkView>;
   /** By id, id prefix or name. */
   inspectNetwork(ref: string): Promise<NetworkView>;
-  deleteNetwork(ref: string): Promise<void>;
+  /** `force`: leaves and deletes its endpoints first. */
+  deleteNetwork(ref: string, options?: RemoveOptions): Promise<void>;
 
   listEndpoints(networkRef: string): Promise<EndpointView[]>;
   createEndpoint(networkRef: string, name: string, options: EndpointOptions): Promise<EndpointView>;
   inspectEndpoint(networkRef: string, endpointRef: string): Promise<EndpointView>;
-  deleteEndpoint(networkRef: string, endpointRef: string): Promise<void>;
+  /** `force`: leaves its sandbox first (deleting an engine's sandbox it leaves empty). */
+  deleteEndpoint(networkRef: string, endpointRef: string, options?: RemoveOptions): Promise<void>;
   join(networkRef: string, endpointRef: string, sandboxRef: string, request: JoinRequest): Promise<EndpointView>;
   leave(networkRef: string, endpointRef: string, sandboxRef: string): Promise<EndpointView>;
 

@@ -91,3 +91,6 @@ export const driverLoad = object({ path: str({ min: 1, max: 4096, pattern: /^\//
 export const driverUpgrade = object({ path: str({ min: 1, max: 4096, pattern: /^\// }) });
 
 export type NetworkCreateBody = Infer<typeof networkCreate>;
+
+/** DELETE of a network or an endpoint: no body, or whether to remove what it holds first. */
+export const remove = object({ force: optional(bool()) });

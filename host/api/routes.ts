@@ -44,8 +44,8 @@ export const ROUTES: Route[] = [
     );
   }),
   route('GET', '/v1/networks/:network', undefined, async (port, p) => ok(await port.inspectNetwork(p.network!))),
-  route('DELETE', '/v1/networks/:network', undefined, async (port, p) => {
-    await port.deleteNetwork(p.network!);
+  route('DELETE', '/v1/networks/:network', req.remove, async (port, p, b) => {
+    await port.deleteNetwork(p.network!, b);
     return noContent;
   }),
   route('GET', '/v1/networks/:network/endpoints', undefined, async (port, p) =>
@@ -57,8 +57,8 @@ export const ROUTES: Route[] = [
   route('GET', '/v1/networks/:network/endpoints/:endpoint', undefined, async (port, p) =>
     ok(await port.inspectEndpoint(p.network!, p.endpoint!)),
   ),
-  route('DELETE', '/v1/networks/:network/endpoints/:endpoint', undefined, async (port, p) => {
-    await port.deleteEndpoint(p.network!, p.endpoint!);
+  route('DELETE', '/v1/networks/:network/endpoints/:endpoint', req.remove, async (port, p, b) => {
+    await port.deleteEndpoint(p.network!, p.endpoint!, b);
     return noContent;
   }),
   route('POST', '/v1/networks/:network/endpoints/:endpoint/join', req.join, async (port, p, { sandbox, ...request }) =>

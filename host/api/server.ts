@@ -3,25 +3,30 @@
 // the ControllerPort, so a bad request changes nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError, toErrorResponse } from './errors.js';
-import { closeServer, DEFAULT_MAX_BODY_BYTES, listenUnix, parseJson, readBody, sendJson } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES, parseJson, readBody, sendJson } from './http.js';
 import { silentLogger, type Logger } from './log.js';
 import { ApiMetrics } from './metrics.js';
 import type { ControllerPort } from './port.js';
 import { match, ROUTES, type Reply } from './routes.js';
-
-export const DEFAULT_API_SOCKET = '/run/wasmnet/wasmnet.sock';
+import { DEFAULT_API_SOCKET } from './socket-path.js';
+import { listenUnix } from './unix-socket.js';
 
 export interface ApiServerOptions {
   socketPath?: string;
   /** The socket file's mode (default 0600: root only). */
   mode?: number;
+  /** A listening socket passed by systemd for `socketPath` (socket activation). */
+  fd?: number;
+  /** Where the counters go (the daemon adds its own to the same page). */
+  metrics?: ApiMetrics;
   maxBodyBytes?: number;
   log?: Logger;
 }
 
 export class ApiServer {
-  readonly metrics = new ApiMetrics();
+  readonly metrics: ApiMetrics;
   readonly socketPath: string;
+  #close: () => Promise<void> = async () => undefined;
   readonly #server: Server;
   readonly #maxBody: number;
   readonly #log: Logger;
@@ -33,18 +38,26 @@ export class ApiServer {
     this.socketPath = options.socketPath ?? DEFAULT_API_SOCKET;
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#log = options.log ?? silentLogger;
+    this.metrics = options.metrics ?? new ApiMetrics();
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
   static async listen(port: ControllerPort, options: ApiServerOptions = {}): Promise<ApiServer> {
     const server = new ApiServer(port, options);
-    await listenUnix(server.#server, server.socketPath, options.mode ?? 0o600);
-    server.#log('info', 'api listening', { socket: server.socketPath });
+    server.#close = await listenUnix(server.#server, {
+      path: server.socketPath,
+      mode: options.mode ?? 0o600,
+      ...(options.fd === undefined ? {} : { fd: options.fd }),
+    });
+    server.#log('info', 'api listening', {
+      socket: server.socketPath,
+      ...(options.fd === undefined ? {} : { activated: true }),
+    });
     return server;
   }
 
   close(): Promise<void> {
-    return closeServer(this.#server, this.socketPath);
+    return this.#close();
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

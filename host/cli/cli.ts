@@ -1,13 +1,21 @@
 // The `wasmnet` command line: global options, dispatch to command groups, errors and exit codes.
 import { ApiClient } from '../api/client.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
+import { DEFAULT_API_SOCKET } from '../api/socket-path.js';
 import { describe, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command, type Io } from './command.js';
 import { daemonCommand } from './daemon.js';
 import { driverCommand, ipamCommand } from './driver.js';
+import { endpointCommand } from './endpoint.js';
 import { networkCommand } from './network.js';
 import { sandboxCommand } from './sandbox.js';
 
-const COMMANDS: Command[] = [daemonCommand, networkCommand, sandboxCommand, driverCommand, ipamCommand];
+const COMMANDS: Command[] = [
+  daemonCommand,
+  networkCommand,
+  endpointCommand,
+  sandboxCommand,
+  driverCommand,
+  ipamCommand,
+];
 
 export const HELP = `wasmnet — a container network host whose drivers are sandboxed WebAssembly components
 

@@ -126,21 +126,30 @@ Run 'wasmnet ${name} COMMAND --help' for more information on a command.
   };
 }
 
+/** Why a network name may not be found: dockerd never tells a plugin the names it gives. */
+const DOCKER_NAMES_HINT =
+  "a Docker network is named docker-<the first 12 characters of its id> here and is also found by any unique prefix of its id: docker network inspect -f '{{.Id}}' NAME";
+
 /** An API error as one clear line. */
 export function describe(error: unknown): string {
-  if (error instanceof ApiClientError)
-    return error.code === 'unreachable'
-      ? `${error.message} (is 'wasmnet daemon' running? --socket or WASMNET_SOCKET selects the socket)`
-      : `${error.message} [${error.code}]`;
+  if (error instanceof ApiClientError) {
+    if (error.code === 'unreachable')
+      return `${error.message} (is 'wasmnet daemon' running? --socket or WASMNET_SOCKET selects the socket)`;
+    if (error.code === 'no-such-network') return `${error.message} [${error.code}] (${DOCKER_NAMES_HINT})`;
+    return `${error.message} [${error.code}]`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Deletes each ref under `base`, printing it; one failure does not stop the others (exit 1). */
-export async function removeEach(ctx: Context, base: string, refs: string[]): Promise<number> {
+/**
+ * Deletes each ref under `base` (with `body`, e.g. `{force: true}`), printing it; one failure
+ * does not stop the others (exit 1).
+ */
+export async function removeEach(ctx: Context, base: string, refs: string[], body?: unknown): Promise<number> {
   let code = EXIT_OK;
   for (const ref of refs) {
     try {
-      await ctx.client.delete(`${base}/${encodeURIComponent(ref)}`);
+      await ctx.client.delete(`${base}/${encodeURIComponent(ref)}`, body);
       ctx.io.stdout(`${ref}\n`);
     } catch (error) {
       ctx.io.stderr(`Error: ${ref}: ${describe(error)}\n`);

@@ -40,7 +40,8 @@ Options:
       --ip-range CIDR      Allocate endpoint addresses from this range only
       --ipv6               Enable IPv6
       --internal           No external connectivity (no default route)
-  -o, --opt KEY=VALUE      Driver option (repeatable), e.g. com.docker.network.bridge.name=br0
+  -o, --opt KEY=VALUE      Driver option (repeatable), e.g. com.docker.network.bridge.name=br0,
+                           parent=eth1 (-d macvlan)
       --label KEY=VALUE    Label (repeatable)
       --ipam-driver NAME   IPAM driver (default "default")
       --ipam-opt KEY=VALUE IPAM driver option (repeatable)
@@ -112,13 +113,17 @@ Print each network (by name, id or id prefix) as JSON, with its endpoints.
 const rm: Command = {
   name: 'rm',
   summary: 'Remove networks',
-  help: `Usage: wasmnet network rm NETWORK [NETWORK...]
+  help: `Usage: wasmnet network rm [--force] NETWORK [NETWORK...]
 
-Remove networks. A network with endpoints cannot be removed.
+Remove networks. A network with endpoints cannot be removed, unless --force is given.
+
+Options:
+  -f, --force   Leave and delete the network's endpoints first (what an engine leaked: a
+                container removed while the daemon was down)
 `,
   async run(args, ctx) {
-    const p = parse(args, {}, { min: 1, max: Infinity, names: 'NETWORK' });
-    return removeEach(ctx, '/v1/networks', p.positionals);
+    const p = parse(args, { force: { type: 'boolean', short: 'f' } }, { min: 1, max: Infinity, names: 'NETWORK' });
+    return removeEach(ctx, '/v1/networks', p.positionals, p.flag('force') ? { force: true } : undefined);
   },
 };
 

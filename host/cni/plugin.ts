@@ -3,8 +3,8 @@
 // it; DEL undoes that and succeeds when things are already gone; CHECK compares with prevResult.
 import { ApiClient, ApiClientError, seg } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
-import { DEFAULT_API_SOCKET } from '../api/server.js';
-import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/resolver.js';
+import { DEFAULT_API_SOCKET } from '../api/socket-path.js';
+import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/address.js';
 import {
   CODES,
   CniError,
@@ -97,8 +97,17 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * The network named `name`, if there is one. The API also takes a unique prefix of an id: a CNI
+ * name such as "db" could otherwise find another network whose id starts with it.
+ */
+async function networkNamed(api: ApiClient, name: string): Promise<NetworkView | undefined> {
+  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(name)}`));
+  return network?.name === name ? network : undefined;
+}
+
 async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView> {
-  const existing = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const existing = await networkNamed(api, conf.name);
   if (existing !== undefined) return existing;
   const config =
     conf.subnet === undefined
@@ -119,27 +128,44 @@ async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView
   }
 }
 
+/** The API error's code, when `error` is one with this status. */
+const refusal = (error: unknown, status: number): string | undefined =>
+  error instanceof ApiClientError && error.status === status ? error.code : undefined;
+
+// Four round trips in the common case (the network exists, the container is new): the
+// sandbox and the endpoint are created first and looked up only when they exist already.
 async function add(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<object> {
   const containerId = cni.containerId!;
   const ifname = cni.ifname!;
   const network = await ensureNetwork(api, conf);
   const name = endpointName(containerId, ifname);
-  if ((await optional(api.get<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(name)}`))) !== undefined) {
-    throw new CniError(CODES.daemonRefused, `container ${containerId} already has ${ifname} on network ${conf.name}`);
+  let sandbox: SandboxView;
+  const undo: Array<() => Promise<void>> = [];
+  try {
+    // The engine made the namespace, but through CNI it does no DNS of its own: wasmnet's embedded
+    // DNS serves it (its address goes back in the result's dns, which the runtime puts in resolv.conf).
+    sandbox = await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns, embeddedDns: true });
+    undo.push(() => api.delete(`/v1/sandboxes/${seg(sandbox.id)}`));
+  } catch (error) {
+    // Another interface of the same container.
+    if (refusal(error, 403) !== 'sandbox-exists') throw error;
+    sandbox = await api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`);
   }
-  let sandbox = await optional(api.get<SandboxView>(`/v1/sandboxes/${seg(containerId)}`));
-  const ownSandbox = sandbox === undefined;
-  // The engine made the namespace, but through CNI it does no DNS of its own: wasmnet's embedded
-  // DNS serves it (its address goes back in the result's dns, which the runtime puts in resolv.conf).
-  sandbox ??= await api.post<SandboxView>('/v1/sandboxes', { containerId, externalKey: cni.netns, embeddedDns: true });
-  const undo: Array<() => Promise<void>> = ownSandbox ? [() => api.delete(`/v1/sandboxes/${seg(sandbox!.id)}`)] : [];
   try {
     // The container's name (K8S_POD_NAME, which podman passes) is what its neighbours resolve.
     const containerName = cni.args.K8S_POD_NAME;
-    const created = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
-      name,
-      ...(containerName ? { aliases: [containerName] } : {}),
-    });
+    const created = await api
+      .post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints`, {
+        name,
+        ...(containerName ? { aliases: [containerName] } : {}),
+      })
+      .catch((error: unknown) => {
+        if (refusal(error, 409) !== 'endpoint-exists') throw error;
+        throw new CniError(
+          CODES.daemonRefused,
+          `container ${containerId} already has ${ifname} on network ${conf.name}`,
+        );
+      });
     undo.unshift(() => api.delete(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}`));
     const ep = await api.post<EndpointView>(`/v1/networks/${seg(network.id)}/endpoints/${seg(created.id)}/join`, {
       sandbox: sandbox.id,
@@ -194,7 +220,7 @@ async function detach(api: ApiClient, networkId: string, name: string, container
 }
 
 async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   await detach(api, network.id, endpointName(cni.containerId!, cni.ifname!), cni.containerId!);
 }
@@ -202,7 +228,7 @@ async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
 async function check(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
   const prev = conf.prevResult as { ips?: Array<{ address?: unknown }> } | undefined;
   if (prev === undefined) throw new CniError(CODES.invalidConfig, 'CHECK needs prevResult');
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) throw new CniError(CODES.unknownContainer, `network ${conf.name} does not exist`);
   const ep = await optional(
     api.get<EndpointView>(
@@ -230,7 +256,7 @@ async function status(api: ApiClient): Promise<void> {
 
 /** Removes this network's CNI endpoints that are not in cni.dev/valid-attachments. */
 async function gc(api: ApiClient, conf: NetConf): Promise<void> {
-  const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(conf.name)}`));
+  const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   const valid = new Set((conf['cni.dev/valid-attachments'] ?? []).map((a) => endpointName(a.containerID, a.ifname)));
   const sandboxes = new Map((await api.get<SandboxView[]>('/v1/sandboxes')).map((s) => [s.id, s.containerId]));

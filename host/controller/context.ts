@@ -1,4 +1,6 @@
 // What the controller's parts share: the ports it was given, its objects, its locks.
+import type { ClusterPort } from './cluster-api.js';
+import { type ClusterNode, NodeDiscovery } from './discovery.js';
 import type { EmbeddedDnsPort } from './dns-api.js';
 import type { Driver, DriverLookup } from './driver-api.js';
 import type { Endpoint } from './endpoint.js';
@@ -16,6 +18,12 @@ import type { TableStore, TableSubscription } from './tables.js';
 export interface LinkBook {
   /** A sandbox's namespace was deleted: its links went with it. */
   forgetSandbox(sandboxKey: string): void;
+  /**
+   * Deletes the links in a sandbox that sit on a link outside it (a macvlan on its parent), before
+   * its namespace is deleted: the kernel frees a deleted namespace's links later, and until then
+   * they keep their MACs on the parent, where a new endpoint's link would be refused them.
+   */
+  unplugSandbox(sandboxKey: string): Promise<void>;
   /** Deletes the links `operation` created that still exist (its object is gone after a crash). */
   sweep(operation: string): Promise<string[]>;
   /** The index of a veth end a driver just created in the sandbox, unchanged since (claimed once). */
@@ -48,6 +56,8 @@ export class SandboxMap extends Map<string, Sandbox> {
 export interface ControllerPorts {
   /** This host's name in table events. */
   hostId: string;
+  /** This node as its drivers' DiscoverNew names it (`self`). */
+  node: ClusterNode;
   /** Holds the sandboxes' hosts and resolv.conf files. */
   dataDir: string;
   store: RecordStore;
@@ -62,6 +72,8 @@ export interface ControllerPorts {
   links?: LinkBook;
   /** Absent: no sandbox gets the embedded DNS. */
   dns?: EmbeddedDnsPort;
+  /** Absent: a single host (its own cluster). */
+  cluster?: ClusterPort;
 }
 
 export class Context {
@@ -76,6 +88,8 @@ export class Context {
   readonly warn: (message: string) => void;
   readonly links: LinkBook | undefined;
   readonly dns: EmbeddedDnsPort | undefined;
+  readonly discovery: NodeDiscovery;
+  readonly cluster: ClusterPort | undefined;
   readonly networks = new Map<string, Network>();
   readonly sandboxes = new SandboxMap();
   /** Table subscriptions of each network's driver. */
@@ -95,6 +109,8 @@ export class Context {
     this.warn = ports.warn;
     this.links = ports.links;
     this.dns = ports.dns;
+    this.discovery = new NodeDiscovery(ports.node, ports.drivers, ports.warn);
+    this.cluster = ports.cluster;
   }
 
   driver(type: string): Driver {

@@ -1,7 +1,10 @@
 // libnetwork's NetworkController: creates networks and sandboxes, looks them up, and restores
 // them all from its store when it starts again. It talks to the world only through its ports;
 // host/wiring plugs in the real ones (the public `Controller`).
+import { joinCluster } from './cluster-sync.js';
 import { Context, type ControllerPorts } from './context.js';
+import type { NodeDiscovery } from './discovery.js';
+import { LeftoverSweeper } from './leftovers.js';
 import { lockKey } from './locks.js';
 import type { NetworkOptions, SandboxOptions } from './model.js';
 import { Network } from './network.js';
@@ -12,6 +15,7 @@ import { Sandbox } from './sandbox.js';
 export class NetworkController {
   readonly #ctx: Context;
   #recovery = emptyRecoveryReport();
+  #closing: Promise<void> | undefined;
 
   /** `stopDrivers` runs on close, after the model stops and before the plumbing and the store close. */
   protected constructor(
@@ -24,11 +28,26 @@ export class NetworkController {
   /** Rebuilds the model from the store and sweeps what a crash left behind; once, before serving. */
   protected async restore(): Promise<void> {
     this.#recovery = await this.#ctx.alone(() => restore(this.#ctx));
+    await this.#ctx.discovery.announceToAll();
+    await joinCluster(this.#ctx);
+  }
+
+  /** Node discovery: this node, the others as they come and go, and drivers that register late. */
+  get discovery(): NodeDiscovery {
+    return this.#ctx.discovery;
   }
 
   /** What the start-up sweep removed. */
   get recovery(): RecoveryReport {
     return this.#recovery;
+  }
+
+  /**
+   * Finds what engines removed while wasmnet could not hear it (leftovers.ts); its first sweep
+   * also deletes the endpoints the start-up restore found orphaned.
+   */
+  leftoverSweeper(graceMs: number): LeftoverSweeper {
+    return new LeftoverSweeper(this.#ctx, this.#recovery.orphans, graceMs);
   }
 
   get store(): RecordStore {
@@ -68,7 +87,12 @@ export class NetworkController {
   }
 
   /** Stops serving: networks, endpoints and sandboxes stay (the next start restores them). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (this.#ctx.closed) return;
     await this.#ctx.alone(async () => {
       for (const network of this.#ctx.networks.values()) network.unsubscribeTables();

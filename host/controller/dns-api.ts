@@ -2,7 +2,7 @@
 // sandbox that asks for one, answering from what sandbox-names.ts reads of the model.
 import type { NameSource } from '../dns/resolver.js';
 
-export { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/resolver.js';
+export { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/address.js';
 export type { NameSource };
 
 export interface EmbeddedDnsPort {

@@ -15,6 +15,13 @@ export type { EventType, IpamData, Options } from '../drivers/api.js';
 
 export interface DriverLookup {
   driver(name: string): { driver: Driver; capability: Capability } | undefined;
+  /** Every registered driver (node discovery goes to each); absent: discovery reaches none. */
+  walkDrivers?(visit: (name: string, entry: { driver: Driver; capability: Capability }) => boolean | undefined): void;
+}
+
+/** A driver whose capability is global spans the cluster: NetworkAllocate and NetworkFree, once per network. */
+export function isGlobal(capability: Capability | undefined): boolean {
+  return capability?.dataScope === 'global';
 }
 
 /** False when the driver registered `externalConnectivity: 'none'`: the controller never calls Program/RevokeExternalConnectivity. */

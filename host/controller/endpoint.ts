@@ -204,6 +204,7 @@ export class Endpoint {
       this.network.forget(this);
       await releaseAddresses(this.ctx, this.network, this.record);
       this.ctx.store.endpoints.delete(this.id());
+      await this.network.releaseClusterClaim();
     });
   }
 

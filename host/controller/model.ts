@@ -102,6 +102,8 @@ export interface NetworkRecord {
   ipv6: PoolRecord[];
   /** Tables the driver subscribed to in CreateNetwork. */
   tables: string[];
+  /** The network lives in the cluster (a global driver's, in cluster mode): every node has it. */
+  global?: true;
   state: RecordState;
 }
 

@@ -49,6 +49,11 @@ export interface SandboxPlumbing {
   attach(path: string, options: { ipv6: boolean; verify?: boolean }): SandboxNamespace;
   /** The host namespace's path: where drivers create interfaces that are handed over. */
   hostKey(): string;
+  /**
+   * Whether a network namespace is mounted at `path`. An engine that removed its container
+   * unmounts the namespace first and may remove the file later (dockerd: within a minute).
+   */
+  mounted(path: string): boolean;
   /** Re-attaches to a namespace a previous run created; undefined when it is gone. */
   open(name: string, options: { ipv6: boolean }): SandboxNamespace | undefined;
   /** Names of the namespace files in `dir` (for the recovery sweep). */

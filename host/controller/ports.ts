@@ -23,6 +23,29 @@ export function portMapJson(ports: readonly PortBinding[]): string {
 }
 
 /**
+ * The bindings of a port map in Docker's JSON shape (what dockerd passed): [] when there is none
+ * or it is not one. Entries without a host port (nothing published) are left out.
+ */
+export function portMapBindings(json: string | undefined): PortBinding[] {
+  let entries: unknown;
+  try {
+    entries = json === undefined ? [] : JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((entry: Record<string, unknown>): PortBinding[] => {
+    const protocol =
+      entry?.Proto === PROTOCOL_NUMBERS.udp ? 'udp' : entry?.Proto === PROTOCOL_NUMBERS.tcp ? 'tcp' : undefined;
+    const hostPort = Number(entry?.HostPort);
+    const containerPort = Number(entry?.Port);
+    if (protocol === undefined || !(hostPort > 0) || !(containerPort > 0)) return [];
+    const hostIp = typeof entry.HostIP === 'string' && entry.HostIP !== '' ? entry.HostIP : undefined;
+    return [{ protocol, ...(hostIp === undefined ? {} : { hostIp }), hostPort, containerPort }];
+  });
+}
+
+/**
  * The options a driver's Join and ProgramExternalConnectivity get: the sandbox's, with the
  * join's published ports in place of the sandbox's port map when the join names some.
  */

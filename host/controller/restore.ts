@@ -6,6 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkOperation } from '../drivers/index.js';
 import type { Context } from './context.js';
+import { isGlobal } from './driver-api.js';
 import { Endpoint, releaseAddresses } from './endpoint.js';
 import { HostNamespace } from './host-sandbox.js';
 import { tolerate } from './ipam-alloc.js';
@@ -24,10 +25,12 @@ export interface RecoveryReport {
   sandboxes: string[];
   namespaces: string[];
   links: string[];
+  /** Endpoints left because their sandbox's namespace was gone: the engine removed the container. */
+  orphans: string[];
 }
 
 export function emptyRecoveryReport(): RecoveryReport {
-  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [] };
+  return { networks: [], endpoints: [], joins: [], sandboxes: [], namespaces: [], links: [], orphans: [] };
 }
 
 export async function restore(ctx: Context): Promise<RecoveryReport> {
@@ -81,7 +84,8 @@ function sandboxNamespace(ctx: Context, record: SandboxRecord): SandboxNamespace
   // namespace, with their interfaces, must go too (as an unclaimed one).
   if (record.state === 'deleting') return undefined;
   if (record.config.useDefaultSandbox === true) return new HostNamespace(record.key);
-  if (record.external === true) return existsSync(record.key) ? ctx.plumbing.attach(record.key, options) : undefined;
+  if (record.external === true)
+    return ctx.plumbing.mounted(record.key) ? ctx.plumbing.attach(record.key, options) : undefined;
   return ctx.plumbing.open(record.nsName, options);
 }
 
@@ -95,8 +99,12 @@ async function restoreNetworks(ctx: Context, report: RecoveryReport): Promise<Ma
     if (record.state !== 'ready') {
       report.networks.push(record.id);
       const entry = ctx.drivers.driver(record.type);
-      if (entry !== undefined)
+      if (entry !== undefined) {
         await tolerate(() => entry.driver.deleteNetwork(record.id), 'delete half-created network', quiet);
+        // Created or deleted half way here: what its NetworkAllocate may have taken goes back.
+        if (isGlobal(entry.capability))
+          await tolerate(() => entry.driver.networkFree(record.id), 'free half-created network', quiet);
+      }
       await sweepLinks(ctx, linkOperation.network(record.id), report);
       ctx.store.networks.delete(record.id);
       continue;
@@ -163,6 +171,7 @@ async function restoreJoin(
     return;
   }
   report.joins.push(record.id);
+  if (sandbox === undefined) report.orphans.push(record.id);
   if (sandbox !== undefined && joined.dstName !== '')
     await tolerate(() => sandbox.namespace.removeInterface(joined.dstName), 'remove a half-joined interface', quiet);
   const entry = ctx.drivers.driver(network.type());

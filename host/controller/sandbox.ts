@@ -9,7 +9,8 @@ import { EMBEDDED_DNS_ADDRESS } from './dns-api.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError, NoSuchSandboxError } from './errors.js';
 import { leaveSandbox } from './join.js';
 import { lockKey } from './locks.js';
-import type { SandboxOptions, SandboxRecord } from './model.js';
+import type { PortBinding, SandboxOptions, SandboxRecord } from './model.js';
+import { PORT_MAP_OPTION, portMapBindings } from './ports.js';
 import type { SandboxNamespace } from './plumbing.js';
 import { HostNamespace } from './host-sandbox.js';
 import { checkSandboxOptions } from './sandbox-options.js';
@@ -128,6 +129,17 @@ export class Sandbox {
       .filter((endpoint): endpoint is Endpoint => endpoint !== undefined);
   }
 
+  /**
+   * The ports its joins published: each join's own, else, once an endpoint is joined, the
+   * sandbox's port map (what dockerd passes for `docker run -p`, published by the driver).
+   */
+  publishedPorts(): PortBinding[] {
+    const endpoints = this.endpoints();
+    const own = endpoints.flatMap((endpoint) => endpoint.record.join?.publish ?? []);
+    if (own.length > 0 || endpoints.length === 0) return own;
+    return portMapBindings(this.record.config.options?.[PORT_MAP_OPTION]);
+  }
+
   info(): {
     id: string;
     containerId: string;
@@ -170,18 +182,25 @@ export class Sandbox {
    * slow link delete per interface; its file is unmounted (off this thread) while the
    * drivers leave. Locks the sandbox only: every change to a join record of its endpoints is
    * made under the lock of the sandbox joined. Written `deleting` first, so that a restart
-   * finishes a delete a crash cut short.
+   * finishes a delete a crash cut short. `namespaceGone`: the namespace is gone already (an
+   * engine removed it), so its endpoints leave without unplumbing, as from a namespace of our own.
    */
-  delete(): Promise<void> {
+  delete(options: { namespaceGone?: boolean } = {}): Promise<void> {
     return this.ctx.locked([lockKey.sandbox(this.id())], async () => {
       this.assertLive();
       this.record.state = 'deleting';
       this.ctx.store.sandboxes.put(this.id(), this.record);
-      const ownNamespace = this.ownsNamespace();
+      const ownNamespace = this.ownsNamespace() || options.namespaceGone === true;
       if (!ownNamespace)
         for (const endpoint of this.endpoints().reverse()) await leaveSandbox(this.ctx, endpoint, this);
       this.ctx.sandboxes.delete(this.id());
       this.ctx.dns?.stop(this.key());
+      if (ownNamespace)
+        await this.ctx.links
+          ?.unplugSandbox(this.key())
+          .catch((error: unknown) =>
+            this.ctx.warn(`unplug sandbox ${this.id()}: ${error instanceof Error ? error.message : String(error)}`),
+          );
       const destroyed = this.namespace.destroy().then(
         () => {
           if (!this.usesHostNamespace()) this.ctx.links?.forgetSandbox(this.key());

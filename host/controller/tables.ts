@@ -21,9 +21,9 @@ export interface TableSubscription {
 export interface TableStore {
   /** Subscribes `host` to the table; existing entries of other hosts arrive as create events. */
   subscribe(host: string, networkId: string, tableName: string, listener: TableListener): Promise<TableSubscription>;
-  /** Creates the entry, or updates it when `host` already wrote that key; resolves once delivered. */
+  /** Creates the entry, or updates it when `host` already wrote that key; resolves once delivered (or, on etcd, queued). */
   put(host: string, networkId: string, tableName: string, key: string, value: Uint8Array): Promise<void>;
-  /** Deletes an entry `host` wrote (no-op when absent); resolves once delivered. */
+  /** Deletes an entry `host` wrote (no-op when absent); resolves once delivered (or, on etcd, queued). */
   delete(host: string, networkId: string, tableName: string, key: string): Promise<void>;
 }
 

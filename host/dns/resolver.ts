@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Forwarder } from './forwarder.js';
 import { bindServerSockets } from './sockets.js';
+import { RESOLVER_ADDRESS } from './address.js';
 import {
   type Answer,
   CLASS_IN,
@@ -44,7 +45,6 @@ export interface ResolverLimits {
 /** Docker's embedded DNS answers with this TTL. */
 const TTL = 600;
 const TCP_MAX = 65535;
-export const RESOLVER_ADDRESS = '127.0.0.11';
 
 type Reply = Buffer | undefined | Promise<Buffer | undefined>;
 

@@ -5,6 +5,7 @@ import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { InterfaceData } from './api.js';
 import { HOST_IMPORT_FUNCTIONS, type HostImports } from '../wit/host-imports.js';
+import { GuestClock } from './guest-clock.js';
 import { ask } from './host-channel.js';
 import { guestError, guestErrorFrom } from './guest-error.js';
 import type { CallMessage, FromWorker, Registration, WorkerInit } from './protocol.js';
@@ -61,6 +62,7 @@ function storeWrite(write: StoreWrite): void {
   storeWrites.push(write);
 }
 const registrations: Registration[] = [];
+const clock = new GuestClock(init.clock);
 const logLimiter = new LogLimiter(init.logLimits);
 
 /** Sends the count of lines the limiter dropped, before the result of the call that logged them. */
@@ -71,7 +73,9 @@ function reportDroppedLogs(): void {
 
 /** A host import answered synchronously by the main thread; refusals become the guest's err. */
 function host(op: string, ...args: unknown[]): unknown {
+  clock.pause();
   const reply = ask(init.channel, port, op, args);
+  clock.run();
   if (!reply.ok) throw guestErrorFrom(reply.error);
   return reply.value;
 }
@@ -287,8 +291,10 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     storeUsage = new StoreUsage(init.storeQuota, message.store);
     return;
   }
+  clock.run();
   try {
     const value = dispatch(message);
+    clock.pause();
     reportDroppedLogs();
     if (sizeOf(value, init.maxResultBytes) > init.maxResultBytes) {
       send({
@@ -306,6 +312,7 @@ function serveOne(message: CallMessage | { store: Array<[string, Uint8Array]> })
     }
     send({ type: 'result', id: message.id, ok: true, value, writes: takeStoreWrites() });
   } catch (error) {
+    clock.pause();
     reportDroppedLogs();
     const { error: wire, fatal } = describe(error, message.method);
     const writes = takeStoreWrites();

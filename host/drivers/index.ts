@@ -36,6 +36,7 @@ export {
 export { DriverRuntime, DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_MAX_BYTES, type RuntimeOptions } from './runtime.js';
 export { DriversDirectory, type WatchEvent } from './watcher.js';
 export {
+  createdIn,
   LinkOwnership,
   linkOperation,
   type NetlinkCall,

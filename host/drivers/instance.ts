@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { sys } from '../netlink/libc.js';
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, fromWire, Internal, type WireError } from './errors.js';
+import { GuestClock } from './guest-clock.js';
 import { answer, CHANNEL_BYTES, type HostReply } from './host-channel.js';
 import type { FromWorker, Registration, WorkerInit } from './protocol.js';
 import type { StoreWrite } from './store.js';
@@ -90,9 +91,13 @@ interface Pending {
   reject(error: DriverError): void;
 }
 
+/** A call may last this many deadlines when its guest waits for the host (and never longer). */
+export const HOST_WAIT_FACTOR = 3;
+
 export class ComponentInstance {
   readonly #worker: Worker;
   readonly #channel = new SharedArrayBuffer(CHANNEL_BYTES);
+  readonly #clock = new GuestClock();
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: string | undefined;
@@ -106,6 +111,7 @@ export class ComponentInstance {
       modules: options.compiled.modules,
       world: options.compiled.world,
       channel: this.#channel,
+      clock: this.#clock.buffer,
       store: options.store,
       storeQuota: options.storeQuota,
       logLimits: options.logLimits,
@@ -157,10 +163,19 @@ export class ComponentInstance {
     if (this.#dead !== undefined)
       return Promise.reject(new InstanceFault(`${this.options.label} is not running (${this.#dead})`));
     const id = this.#nextId++;
+    this.#clock.reset();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#kill(`${method} exceeded its ${this.options.deadlineMs} ms deadline; the instance was stopped`);
-      }, this.options.deadlineMs);
+      // The deadline counts the guest's own time: when it fires, the time the guest waited for
+      // the host is given back (see GuestClock), up to a cap on the whole call, which also stops
+      // a guest that spends its time asking the host.
+      const deadlineMs = this.options.deadlineMs;
+      const capAt = performance.now() + deadlineMs * HOST_WAIT_FACTOR;
+      const expire = (): void => {
+        const left = Math.min(deadlineMs - this.#clock.usedMs(), capAt - performance.now());
+        if (left > 0) timer = setTimeout(expire, left);
+        else this.#kill(`${method} exceeded its ${deadlineMs} ms deadline; the instance was stopped`);
+      };
+      let timer = setTimeout(expire, deadlineMs);
       this.#pending.set(id, {
         resolve: (value) => {
           clearTimeout(timer);

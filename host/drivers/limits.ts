@@ -14,9 +14,10 @@ export type DriverLimits = Pick<
   | 'logLimitsByOwner'
   | 'maxLinks'
   | 'maxLinksByOwner'
+  | 'deadlineMs'
 >;
 
-const NUMBERS = new Set(['memoryMaxBytes', 'maxComponentBytes', 'maxLinks']);
+const NUMBERS = new Set(['memoryMaxBytes', 'maxComponentBytes', 'maxLinks', 'deadlineMs']);
 const NUMBERS_BY_OWNER = new Set(['memoryMaxBytesByOwner', 'maxLinksByOwner']);
 const RECORDS: Record<string, string[]> = {
   storeQuota: ['valueBytes', 'callBytes', 'callKeys', 'totalBytes', 'totalKeys'],

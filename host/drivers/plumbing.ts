@@ -72,9 +72,10 @@ type LinkUse = [LinkOp, Netlink.Netns, string | undefined];
 /** What each netlink request does to which links. */
 const LINK_USES: HostRules<'netlink', LinkUse[]> = {
   linkAdd: (ns, spec) => {
-    const uses: LinkUse[] = [['create', ns, spec.name]];
-    if (spec.master !== undefined) uses.push(['master', ns, spec.master]);
     const kind = spec.kind;
+    // A macvlan may be created in a sandbox (the driver must be joining it), its parent where the request acts.
+    const uses: LinkUse[] = [['create', createdIn(ns, spec), spec.name]];
+    if (spec.master !== undefined) uses.push(['master', ns, spec.master]);
     if (kind.tag === 'veth') uses.push(['create', kind.val.netns, kind.val.name]);
     if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') uses.push(['parent', ns, kind.val.parent]);
     if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) uses.push(['parent', ns, kind.val.underlay]);
@@ -103,6 +104,11 @@ const LINK_USES: HostRules<'netlink', LinkUse[]> = {
     return ns.tag === 'sandbox' ? [['route', ns, undefined]] : [];
   },
 };
+
+/** The namespace a new link (not a veth's peer) is created in. */
+export function createdIn(ns: Netlink.Netns, spec: Netlink.LinkSpec): Netlink.Netns {
+  return spec.kind.tag === 'macvlan' && spec.kind.val.netns !== undefined ? spec.kind.val.netns : ns;
+}
 
 /** What the check needs to know of the calling component. */
 export interface NetlinkCaller {
@@ -151,7 +157,7 @@ export class LinkOwnership {
     if (call.op === 'linkAdd') {
       const [ns, spec] = call.args;
       const peer = spec.kind.tag === 'veth' ? [{ ns: spec.kind.val.netns, name: spec.kind.val.name }] : [];
-      this.registry.recordLinks(driver, [{ ns, name: spec.name }, ...peer], operation);
+      this.registry.recordLinks(driver, [{ ns: createdIn(ns, spec), name: spec.name }, ...peer], operation);
     } else if (call.op === 'linkDel') {
       this.registry.forgetLink(call.args[0], call.args[1]);
     } else if (call.op === 'linkSet') {

@@ -14,6 +14,8 @@ export interface WorkerInit {
   world: WorldName;
   /** Shared buffer the worker waits on while the main thread answers a host import. */
   channel: SharedArrayBuffer;
+  /** GuestClock's buffer: how long the guest has run in the current call (for its deadline). */
+  clock: SharedArrayBuffer;
   store: Array<[string, Uint8Array]>;
   storeQuota: StoreQuota;
   logLimits: LogLimits;

@@ -3,10 +3,12 @@
 // - NAT (DNAT of published ports, masquerade), isolation and ICC drops: the table `ip wasmnet`
 //   of our own (NAT chains of several tables all run; a drop in any table's chain drops).
 // - Accepting forwarded traffic: an `accept` in one table does not override a `drop` in another
-//   table's chain on the same hook. Next to a stock dockerd (table `ip filter`, chain FORWARD,
-//   policy drop, written by iptables-nft) the accepts go into a chain of ours in that table,
-//   WASMNET-FORWARD, jumped to from the end of FORWARD, as dockerd accepts its own bridges
-//   there. On a host without that drop they go into `ip wasmnet`'s forward chain.
+//   table's chain on the same hook. So the accepts go wherever a FORWARD drop lives: next to a
+//   stock dockerd on iptables-nft (table `ip filter`, chain FORWARD, policy drop) into a chain
+//   of ours in that table, WASMNET-FORWARD, jumped to from the end of FORWARD, as dockerd accepts
+//   its own bridges there; next to a dockerd on iptables-legacy into the same chain in the legacy
+//   xtables `filter` table (legacy.ts); on a host without such a drop into `ip wasmnet`'s
+//   forward chain.
 // Every rule carries a comment naming its owner (driver, operation, rule): the kernel is the
 // record, so a restart finds the rules again and removes those whose operation is gone.
 import { NetlinkError } from '../netlink/errors.js';
@@ -38,7 +40,9 @@ import {
   type Rule,
   ruleKey,
 } from './rules.js';
+import { LegacyAccepts } from './legacy.js';
 import { NftSocket } from './socket.js';
+import type { XtFilter } from './xtables.js';
 
 const FAMILY = C.NFPROTO_IPV4;
 export const OWN_TABLE = 'wasmnet';
@@ -55,11 +59,16 @@ export const ACCEPT_CHAIN = 'WASMNET-FORWARD';
 const JUMP_COMMENT = 'wasmnet jump';
 const ENOENT = 2;
 
-interface Located {
-  table: string;
-  chain: string;
-  handle: bigint;
-  owned: OwnedRule;
+/** One rule in the kernel: an nftables rule (by handle) or one of our legacy xtables rules (by number). */
+type Located = { owned: OwnedRule } & (
+  | { legacy: false; table: string; chain: string; handle: bigint }
+  | { legacy: true; number: number }
+);
+
+/** Where accepts go: nftables chains, and the legacy table when its FORWARD drops. */
+interface AcceptPlaces {
+  nft: Array<[string, string]>;
+  legacy: XtFilter | undefined;
 }
 
 export class NftFirewall {
@@ -69,9 +78,12 @@ export class NftFirewall {
   #ports: Map<string, OwnedRule> | undefined;
   /** ip_forward before this firewall turned it on, put back when no network forwards any more. */
   #forwardingBefore: string | undefined;
+  readonly #legacy: LegacyAccepts;
 
   /** `netns`: the namespace the rules act in (the controller's host namespace). */
-  constructor(private readonly netns: () => Netns) {}
+  constructor(private readonly netns: () => Netns) {
+    this.#legacy = new LegacyAccepts(netns);
+  }
 
   /** Adds the nftables rules of `owned` (nothing when the same owner has it already). */
   add(owned: OwnedRule): void {
@@ -80,17 +92,30 @@ export class NftFirewall {
     // A rule's nftables rules are added in one atomic batch: one of them present means all are.
     const probe = rules.find((rule) => rule.place !== 'accept');
     const probed = probe === undefined ? chainsOf(owned.rule) : [[OWN_TABLE, probe.place] as [string, string]];
-    if (this.#find((rule) => ownerComment(rule.owned) === comment, probed).length > 0) return;
+    const mine = (rule: Located): boolean => ownerComment(rule.owned) === comment;
+    if (this.#find(mine, probed, probe === undefined && inLegacy(owned.rule)).length > 0) return;
     this.#ensureOwnTable();
-    const acceptIn = this.#acceptChain();
+    const places = this.#acceptPlaces(
+      rules.some((rule) => rule.place === 'accept'),
+      inLegacy(owned.rule),
+    );
     const messages: NftMessage[] = [];
     const element = isolatedElement(owned.rule);
     if (element !== undefined) messages.push(setElement(FAMILY, OWN_TABLE, ISOLATED_SET, element, true));
     for (const rule of rules) {
-      const [table, chain] = rule.place === 'accept' ? acceptIn : [OWN_TABLE, rule.place];
-      messages.push(newRule(FAMILY, { table, chain, expressions: rule.expressions, comment, append: rule.append }));
+      const chains: Array<[string, string]> = rule.place === 'accept' ? places.nft : [[OWN_TABLE, rule.place]];
+      for (const [table, chain] of chains)
+        messages.push(newRule(FAMILY, { table, chain, expressions: rule.expressions, comment, append: rule.append }));
     }
-    this.#socket_().batch(messages);
+    if (places.legacy !== undefined) this.#legacy.add(places.legacy, comment, owned.rule);
+    try {
+      this.#socket_().batch(messages);
+    } catch (error) {
+      if (places.legacy !== undefined) this.#delete(this.#find(mine, [], true));
+      // Our table may have gone behind our back (a flushed ruleset): made again next time.
+      this.#ownTableReady = false;
+      throw error;
+    }
     if (forwardsOut(owned.rule)) this.#forward(true);
     if (owned.rule.tag === 'publish') this.#portsMap().set(portKey(owned.rule.val), owned);
   }
@@ -101,6 +126,7 @@ export class NftFirewall {
     const found = this.#find(
       (rule) => rule.owned.driver === driver && ruleKey(rule.owned.rule) === key,
       chainsOf(rule),
+      inLegacy(rule),
     );
     return this.#delete(found) > 0;
   }
@@ -154,16 +180,26 @@ export class NftFirewall {
   }
 
   /**
-   * The chain accepts go to: ours in dockerd's table when its FORWARD drops by default (made and
-   * jumped to on first use), else our own forward chain. Asked at each rule that accepts: a
-   * dockerd may have started since.
+   * Where accepts go: every FORWARD that drops by default (dockerd's on iptables-nft: a chain of
+   * ours made and jumped to on first use; dockerd's on iptables-legacy), else our own forward
+   * chain. Asked at each rule that accepts: a dockerd may have started since. The legacy table
+   * is read only for rules that have accepts there (a published port has none: its network's
+   * accepts cover it).
    */
-  #acceptChain(): [string, string] {
+  #acceptPlaces(accepts: boolean, legacyToo: boolean): AcceptPlaces {
+    if (!accepts) return { nft: [], legacy: undefined };
+    const legacy = legacyToo ? this.#legacy.dropping() : undefined;
+    const nft: Array<[string, string]> = this.#nftForwardDrops() ? [[DOCKER_TABLE, ACCEPT_CHAIN]] : [];
+    if (nft.length === 0 && legacy === undefined) nft.push([OWN_TABLE, 'forward']);
+    return { nft, legacy };
+  }
+
+  /** Whether `ip filter` FORWARD drops by default; if so, our chain there exists and is jumped to. */
+  #nftForwardDrops(): boolean {
     const forward = this.#dumpOrNone(dump('chains', FAMILY, DOCKER_TABLE)).find(
       (chain) => nameOf(chain.attrs.get(C.NFTA_CHAIN.NAME)) === DOCKER_FORWARD,
     );
-    if (forward === undefined || forward.attrs.get(C.NFTA_CHAIN.POLICY)?.readUInt32BE(0) !== C.NF_DROP)
-      return [OWN_TABLE, 'forward'];
+    if (forward === undefined || forward.attrs.get(C.NFTA_CHAIN.POLICY)?.readUInt32BE(0) !== C.NF_DROP) return false;
     const jumps = this.#dumpOrNone(dump('rules', FAMILY, DOCKER_TABLE, DOCKER_FORWARD)).some(
       (rule) => commentOf(rule.attrs.get(C.NFTA_RULE.USERDATA)) === JUMP_COMMENT,
     );
@@ -180,18 +216,27 @@ export class NftFirewall {
         }),
       ]);
     }
-    return [DOCKER_TABLE, ACCEPT_CHAIN];
+    return true;
   }
 
-  /** The firewall's nftables rules that `wanted` picks, in `chains` (default: every chain they can be in). */
-  #find(wanted: (rule: Located) => boolean, chains = ALL_CHAINS): Located[] {
+  /**
+   * The firewall's rules that `wanted` picks, in the nftables `chains` and, if `legacy`, in our
+   * legacy xtables chain (default: everywhere they can be).
+   */
+  #find(wanted: (rule: Located) => boolean, chains = ALL_CHAINS, legacy = true): Located[] {
     const found: Located[] = [];
+    for (const { number, comment } of legacy ? this.#legacy.ours() : []) {
+      const owned = parseOwnerComment(comment);
+      if (owned === undefined) continue;
+      const located: Located = { legacy: true, number, owned };
+      if (wanted(located)) found.push(located);
+    }
     for (const [table, chain] of chains) {
       for (const rule of this.#dumpOrNone(dump('rules', FAMILY, table, chain))) {
         const owned = parseOwnerComment(commentOf(rule.attrs.get(C.NFTA_RULE.USERDATA)));
         const handle = rule.attrs.get(C.NFTA_RULE.HANDLE);
         if (owned === undefined || handle === undefined) continue;
-        const located = { table, chain, handle: handle.readBigUInt64BE(0), owned };
+        const located: Located = { legacy: false, table, chain, handle: handle.readBigUInt64BE(0), owned };
         if (wanted(located)) found.push(located);
       }
     }
@@ -200,7 +245,10 @@ export class NftFirewall {
 
   #delete(rules: Located[]): number {
     if (rules.length === 0) return 0;
-    const messages = rules.map((rule) => deleteRule(FAMILY, rule.table, rule.chain, rule.handle));
+    this.#legacy.delete(rules.flatMap((rule) => (rule.legacy ? [rule.number] : [])));
+    const messages = rules.flatMap((rule) =>
+      rule.legacy ? [] : [deleteRule(FAMILY, rule.table, rule.chain, rule.handle)],
+    );
     const elements = new Set<string>();
     for (const { owned } of rules) {
       const element = isolatedElement(owned.rule);
@@ -265,6 +313,9 @@ function chainsOf(rule: Rule): Array<[string, string]> {
   }
   return [...chains.values()];
 }
+
+/** Whether `rule` has accepts that go into the legacy table when it is the one that drops. */
+const inLegacy = (rule: Rule): boolean => rule.tag === 'accept-forwarding';
 
 const forwardsOut = (rule: Rule): boolean => rule.tag === 'accept-forwarding' && rule.val.external;
 

@@ -8,6 +8,7 @@ export const NLA_F_NESTED = 0x8000;
 
 export const NFPROTO_IPV4 = 2;
 export const NF_INET_PRE_ROUTING = 0;
+export const NF_INET_LOCAL_IN = 1;
 export const NF_INET_FORWARD = 2;
 export const NF_INET_LOCAL_OUT = 3;
 export const NF_INET_POST_ROUTING = 4;

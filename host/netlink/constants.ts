@@ -58,6 +58,7 @@ export const IFLA_VXLAN_ID = 1;
 export const IFLA_VXLAN_LINK = 3;
 export const IFLA_VXLAN_LOCAL = 4;
 export const IFLA_VXLAN_LEARNING = 7;
+export const IFLA_VXLAN_PROXY = 11;
 export const IFLA_VXLAN_PORT = 15;
 export const IFLA_VXLAN_LOCAL6 = 17;
 export const IFLA_BR_MCAST_SNOOPING = 23;

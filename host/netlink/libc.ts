@@ -5,6 +5,7 @@ const libc = koffi.load('libc.so.6');
 
 const socketFn = libc.func('int socket(int, int, int)');
 const setsockoptFn = libc.func('int setsockopt(int, int, int, const void *, uint32_t)');
+const getsockoptFn = libc.func('int getsockopt(int, int, int, _Inout_ uint8_t *, _Inout_ uint32_t *)');
 const sendFn = libc.func('long send(int, const void *, size_t, int)');
 const recvFn = libc.func('long recv(int, void *, size_t, int)');
 const closeFn = libc.func('int close(int)');
@@ -68,6 +69,12 @@ export const sys = {
   socket: (domain: number, type: number, protocol: number): number => check('socket', socketFn(domain, type, protocol)),
   setsockopt: (fd: number, level: number, name: number, value: Buffer): number =>
     check('setsockopt', setsockoptFn(fd, level, name, value, value.length)),
+  /** Fills `into` (its length is the room given); returns how many bytes the kernel wrote. */
+  getsockopt: (fd: number, level: number, name: number, into: Buffer): number => {
+    const length = [into.length];
+    check('getsockopt', getsockoptFn(fd, level, name, into, length));
+    return length[0] as number;
+  },
   send: (fd: number, data: Buffer, length: number): number => check('send', sendFn(fd, data, length, 0)),
   recv: (fd: number, into: Buffer, flags: number): number => check('recv', recvFn(fd, into, into.length, flags)),
   close: (fd: number): number => check('close', closeFn(fd)),

@@ -7,7 +7,7 @@ export type NsRef = { tag: 'host' } | { tag: 'sandbox'; val: string };
 
 /**
  * What a request does to a link:
- * - create: a new link of that name; - change/delete/read: the link itself (must be owned);
+ * - create: a new link of that name; - change/delete/read: the link itself (must be owned; read: or a granted parent);
  * - parent: use as macvlan/ipvlan parent or vxlan underlay (owned, or granted by the network's options);
  * - master: enslave something to it (owned bridge); - route: routes in the namespace, on the link when named.
  */
@@ -128,6 +128,8 @@ export class OwnershipRegistry {
     }
     if (name === 'lo') throw denied('the loopback link belongs to the host');
     const owner = this.owner(ns, name);
+    // A parent the network's options name may be read too: the driver checks that it exists.
+    if (op === 'read' && this.parents.has(`${driver}\0${name}`)) return;
     switch (op) {
       case 'create':
         if (owner !== undefined)
@@ -136,6 +138,7 @@ export class OwnershipRegistry {
       case 'parent':
         if (owner === driver || this.parents.has(`${driver}\0${name}`)) return;
         throw denied("the network's options do not name it as parent");
+
       default:
         if (owner === undefined) throw denied('the link was not created by a driver (host or physical link)');
         if (owner !== driver) throw denied(`the link belongs to driver ${owner}`);

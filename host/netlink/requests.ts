@@ -68,6 +68,8 @@ export interface LinkRefs {
   lower?: number;
   /** fd of the namespace the veth peer is created in. */
   peerNetnsFd?: number;
+  /** fd of the namespace the link itself is created in (a macvlan into a sandbox). */
+  netnsFd?: number;
 }
 
 /**
@@ -91,6 +93,8 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
   const kind = spec.kind;
   if (kind.tag === 'veth') singleQueue(w);
   if ((kind.tag === 'macvlan' || kind.tag === 'ipvlan') && refs.lower !== undefined) w.u32(C.IFLA_LINK, refs.lower);
+  // The kernel resolves IFLA_LINK in the sender's namespace and creates the link in this one.
+  if (refs.netnsFd !== undefined) w.u32(C.IFLA_NET_NS_FD, refs.netnsFd);
   w.nest(C.IFLA_LINKINFO, (info) => {
     info.str(C.IFLA_INFO_KIND, kind.tag);
     switch (kind.tag) {
@@ -115,6 +119,7 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
           if (refs.lower !== undefined) data.u32(C.IFLA_VXLAN_LINK, refs.lower);
           data.be16(C.IFLA_VXLAN_PORT, kind.val.port ?? 4789);
           data.u8(C.IFLA_VXLAN_LEARNING, kind.val.learning ? 1 : 0);
+          data.u8(C.IFLA_VXLAN_PROXY, kind.val.proxy ? 1 : 0);
         });
         break;
       case 'macvlan':
@@ -134,9 +139,9 @@ export function newLink(spec: LinkSpec, refs: LinkRefs): Request {
     }
   });
   const peer = kind.tag === 'veth' ? ` peer ${kind.val.name}` : '';
-  // No echo when the peer goes to another namespace: the kernel echoes the peer there too and
+  // No echo when the peer or the link goes to another namespace: the kernel echoes it there and
   // fails with ENOTCONN (no socket of ours has that port id in that namespace).
-  const echo = refs.peerNetnsFd === undefined ? C.NLM_F_ECHO : 0;
+  const echo = refs.peerNetnsFd === undefined && refs.netnsFd === undefined ? C.NLM_F_ECHO : 0;
   return {
     type: C.RTM_NEWLINK,
     flags: C.NLM_F_CREATE | C.NLM_F_EXCL | echo,

@@ -62,7 +62,7 @@ export class Rtnl {
     return links;
   }
 
-  /** Creates a link; a veth's peer is created directly in `kind.val.netns` (no move).
+  /** Creates a link; a veth's peer, or a macvlan, is created directly in `kind.val.netns` (no move).
    * One send: create (up when asked), and read back when the kernel cannot echo; a veth
    * whose peer goes elsewhere is read back down, then set up (see below).
    * Returns the new link (a veth's `linkIndex` is its peer's index, in the peer's namespace).
@@ -76,6 +76,13 @@ export class Rtnl {
     const created = R.newLink(upAfterReadBack ? { ...spec, up: false } : spec, refs);
     const requests = [created];
     const echoed = (created.flags & C.NLM_F_ECHO) !== 0;
+    // A link created in another namespace is read back there, by a socket of that namespace.
+    const elsewhere = spec.kind.tag === 'macvlan' ? spec.kind.val.netns : undefined;
+    if (elsewhere !== undefined) {
+      const outcome = this.send(requests)[0];
+      if (outcome !== undefined && !outcome.ok) throw outcome.error;
+      return new Rtnl(elsewhere).linkGet(spec.name);
+    }
     if (!echoed) requests.push(R.getLinkByName(spec.name));
     if (upAfterReadBack) requests.push(R.upLinkByName(spec.name));
     const outcomes = this.send(requests);
@@ -106,6 +113,7 @@ export class Rtnl {
     if (kind.tag === 'macvlan' || kind.tag === 'ipvlan') refs.lower = this.index(kind.val.parent);
     if (kind.tag === 'vxlan' && kind.val.underlay !== undefined) refs.lower = this.index(kind.val.underlay);
     if (kind.tag === 'veth' && kind.val.netns !== undefined) refs.peerNetnsFd = kind.val.netns.fd;
+    if (kind.tag === 'macvlan' && kind.val.netns !== undefined) refs.netnsFd = kind.val.netns.fd;
     return refs;
   }
 

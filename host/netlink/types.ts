@@ -1,5 +1,5 @@
 // The plumbing's vocabulary. It mirrors wit/netlink.wit field for field, except that a veth
-// peer names its namespace by handle (the runtime maps `netns::sandbox(key)` to one).
+// peer and a macvlan name their namespace by handle (the runtime maps `netns::sandbox(key)` to one).
 import type { Netns } from './netns.js';
 
 export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru' | 'source';
@@ -13,6 +13,14 @@ export interface VethPeer {
   mac?: string;
 }
 
+export interface MacvlanConfig {
+  /** The link it sits on, by name, in the namespace of the request. */
+  parent: string;
+  mode: MacvlanMode;
+  /** Where the macvlan itself is created (no move); the namespace of the request when absent. */
+  netns?: Netns;
+}
+
 export interface VxlanConfig {
   vni: number;
   local?: string;
@@ -21,6 +29,8 @@ export interface VxlanConfig {
   /** Link the tunnel sends through, by name. */
   underlay?: string;
   learning: boolean;
+  /** Answer ARP/ND from the device's neighbour table instead of flooding them (IFLA_VXLAN_PROXY). */
+  proxy: boolean;
 }
 
 export type LinkKind =
@@ -28,7 +38,7 @@ export type LinkKind =
   | { tag: 'dummy' }
   | { tag: 'veth'; val: VethPeer }
   | { tag: 'vxlan'; val: VxlanConfig }
-  | { tag: 'macvlan'; val: { parent: string; mode: MacvlanMode } }
+  | { tag: 'macvlan'; val: MacvlanConfig }
   | { tag: 'ipvlan'; val: { parent: string; mode: IpvlanMode } };
 
 /** Host-side bridge settings (not in the WIT: the host chooses them for its bridges). */

@@ -2,7 +2,7 @@
 // allowed by the ownership check, carried out in this controller's host namespace (`hostNetns`)
 // or in the sandbox whose key (namespace path) the driver was given.
 import type * as Wit from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
-import { DriverError, type NetlinkCall, type PlumbingBackend } from '../drivers/index.js';
+import { createdIn, DriverError, type NetlinkCall, type PlumbingBackend } from '../drivers/index.js';
 import { applyHostCall, type HostHandlers, type HostRules } from '../wit/host-imports.js';
 import { NetlinkError, openNetns, Rtnl, selfNetns, sysctlSet, type LinkSpec, type Netns } from '../netlink/index.js';
 import { LinkDeleter } from '../sandbox/index.js';
@@ -153,7 +153,10 @@ export class NetlinkBackend implements PlumbingBackend {
     }
     if (spec.master !== undefined && created.masterIndex !== undefined)
       this.indexes.learnMaster(ns, spec.master, created.masterIndex);
-    this.journal?.learnIndex(ns, spec.name, created.index);
+    const where = createdIn(ns, spec);
+    this.journal?.learnIndex(where, spec.name, created.index);
+    // A link made in a sandbox is the interface the controller configures next: it claims the index.
+    if (where.tag === 'sandbox') this.indexes.learnPeer(where, spec.name, created.index);
     if (spec.kind.tag === 'veth' && created.linkIndex !== undefined) {
       this.indexes.learnPeer(spec.kind.val.netns, spec.kind.val.name, created.linkIndex);
       this.journal?.learnIndex(spec.kind.val.netns, spec.kind.val.name, created.linkIndex);
@@ -162,13 +165,18 @@ export class NetlinkBackend implements PlumbingBackend {
   }
 
   /**
-   * A veth peer's namespace becomes a handle; everything else is the same shape. A bridge gets
+   * A veth peer's or a macvlan's namespace becomes a handle; everything else is the same shape. A bridge gets
    * multicast snooping off (no WIT field asks for it yet): with it on, each new port costs more
    * as the bridge grows (host/netlink's README), and multicast is flooded instead, as on a hub.
    */
   #spec(spec: Wit.LinkSpec): LinkSpec {
     const { kind, ...rest } = spec;
     if (kind.tag === 'bridge') return { ...rest, kind, bridge: { mcastSnooping: false } } as LinkSpec;
+    if (kind.tag === 'macvlan') {
+      const { netns, ...config } = kind.val;
+      const val = netns === undefined ? config : { ...config, netns: this.#netns(netns) };
+      return { ...rest, kind: { tag: 'macvlan', val } } as LinkSpec;
+    }
     if (kind.tag !== 'veth') return { ...rest, kind } as LinkSpec;
     const { netns, ...peer } = kind.val;
     return { ...rest, kind: { tag: 'veth', val: { ...peer, netns: this.#netns(netns) } } } as LinkSpec;
@@ -203,7 +211,7 @@ function newLinks(ns: Wit.Netns, spec: Wit.LinkSpec): Array<[Wit.Netns, string]>
         [ns, spec.name],
         [spec.kind.val.netns, spec.kind.val.name],
       ]
-    : [[ns, spec.name]];
+    : [[createdIn(ns, spec), spec.name]];
 }
 
 /** host/netlink's errors carry the WIT error kind in `code`: the guest gets it as a DriverError. */

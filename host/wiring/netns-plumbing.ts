@@ -121,6 +121,10 @@ export class NetnsPlumbing implements SandboxPlumbing {
     return this.hostNetns ?? PROCESS_NETNS;
   }
 
+  mounted(path: string): boolean {
+    return lenient(() => netnsIdentityOf(path)) !== undefined;
+  }
+
   list(): string[] {
     return existsSync(this.dir) ? readdirSync(this.dir) : [];
   }

@@ -1,11 +1,12 @@
 // The Wasm driver runtime as the controller's DriverLookup: the built-in guest drivers
-// (null, host, bridge) and every component in `driversDir`, loaded and followed as it changes;
+// (null, host, bridge, macvlan, overlay) and every component in `driversDir`, loaded and followed as it changes;
 // their netlink plumbing acts in `hostNetns`, their stores live in the controller's LMDB, and
 // a component re-created after a fault or upgraded is told the networks and endpoints it has.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
+import type { Driver, DriverLookup, IpamLookup, LinkBook } from '../controller/index.js';
+import type { Netns } from '../generated/wit/network-driver/interfaces/wasmnet-driver-netlink.js';
 import { replayKnownState } from '../controller/driver-replay.js';
 import { DriverError, DriverRuntime, DriversDirectory, LinkOwnership, type DriverLimits } from '../drivers/index.js';
 import { NftFirewall } from '../firewall/index.js';
@@ -17,7 +18,7 @@ import { WasmIpam } from './wasm-ipam.js';
 
 /** Where the build puts the built-in drivers (dist/guest-drivers/NAME.wasm). */
 const BUILTIN_DIR = fileURLToPath(new URL('../../guest-drivers/', import.meta.url));
-const BUILTINS = ['null', 'host', 'bridge'];
+const BUILTINS = ['null', 'host', 'bridge', 'macvlan', 'overlay'];
 
 export interface WasmDrivers {
   registry: DriverLookup;
@@ -38,6 +39,8 @@ export async function startWasmDrivers(options: {
   store: ControllerStore;
   /** Why a component's drivers cannot be unloaded (a network uses one), or undefined. */
   inUse: (names: string[]) => string | undefined;
+  /** A re-created or upgraded instance's driver hears of the cluster's nodes (after its replay, before it serves). */
+  announce: (name: string, driver: Driver) => Promise<void>;
   warn: (message: string) => void;
   /** Memory, component size, store and log limits of the drivers (defaults otherwise). */
   limits?: DriverLimits;
@@ -55,8 +58,8 @@ export async function startWasmDrivers(options: {
     plumbing: backend,
     store: options.store,
     inUse: (_owner, names) => options.inUse(names),
-    replay: (event) =>
-      replayKnownState(
+    replay: async (event) => {
+      await replayKnownState(
         options.store,
         {
           ...event,
@@ -65,11 +68,22 @@ export async function startWasmDrivers(options: {
           ),
         },
         options.warn,
-      ),
+      );
+      for (const [name, { driver }] of event.drivers) await options.announce(name, driver);
+    },
     log: (owner, level, message) => {
       if (level === 'warn' || level === 'error') options.warn(`${owner}: ${message}`);
     },
   });
+  /** Deletes a driver's link as the host, forgetting it whether or not it was still there. */
+  const deleteLink = async (ns: Netns, name: string): Promise<void> => {
+    try {
+      await backend.netlink({ op: 'linkDel', args: [ns, name] });
+    } catch (error) {
+      if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
+    }
+    registry.forgetLink(ns, name);
+  };
   let directory: DriversDirectory | undefined;
   try {
     for (const name of BUILTINS) {
@@ -108,19 +122,22 @@ export async function startWasmDrivers(options: {
         registry.forgetNamespace({ tag: 'sandbox', val: key });
         backend.indexes.forgetSandbox(key);
       },
+      unplugSandbox: async (key) => {
+        const ns = { tag: 'sandbox', val: key } as const;
+        const alone = options.store.links.in(`sandbox:${key}`).filter((link) => link.peer === undefined);
+        await Promise.all(alone.map((link) => deleteLink(ns, link.name)));
+      },
       claimCreatedIndex: (sandboxKey, name) => backend.indexes.claimPeer({ tag: 'sandbox', val: sandboxKey }, name),
       sweep: async (operation) => {
-        // The host deletes them itself: the driver that made them did not (or could not). A link
-        // in a sandbox goes with its veth peer or its namespace. Deletes overlap on the deleter's threads.
+        // The host deletes them itself: the driver that made them did not (or could not). A veth
+        // peer in a sandbox goes with its host end, any link in a sandbox with its namespace;
+        // another link in a live sandbox (a macvlan) is deleted there. Deletes overlap on the deleter's threads.
         const deleted = await Promise.allSettled(
           options.store.links.madeBy(operation).map(async (link) => {
             const ns = nsRef(link.ns);
-            try {
-              if (ns.tag === 'host') await backend.netlink({ op: 'linkDel', args: [ns, link.name] });
-            } catch (error) {
-              if (!(error instanceof DriverError && error.kind === 'not-found')) throw error;
-            }
-            registry.forgetLink(ns, link.name);
+            const alone = ns.tag === 'sandbox' && link.peer === undefined && existsSync(ns.val);
+            if (ns.tag === 'host' || alone) await deleteLink(ns, link.name);
+            else registry.forgetLink(ns, link.name);
             return `${link.ns}:${link.name}`;
           }),
         );

@@ -4,5 +4,7 @@ export * from './errors';
 export * from './driver';
 export * from './ipam';
 export * from './net';
+export * from './labels';
 export * from './store';
 export * from './single-network';
+export * from './veth';

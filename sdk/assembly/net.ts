@@ -101,6 +101,12 @@ export class Cidr {
   }
 }
 
+/** The address of a CIDR: "172.18.0.1/16" -> "172.18.0.1" (text without a prefix is returned as is). */
+export function ipOf(cidr: string): string {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.substring(0, slash);
+}
+
 /** Parses "10.0.0.1/24" or "fd00::1/64"; null when malformed. */
 export function parseCidr(text: string): Cidr | null {
   const slash = text.indexOf('/');

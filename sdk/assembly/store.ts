@@ -11,6 +11,12 @@ export function storeSetString(key: string, value: string): WitError | null {
   return Store.set(key, Uint8Array.wrap(String.UTF8.encode(value)));
 }
 
+/** Deletes every key that starts with `prefix` (a network's or an endpoint's state). */
+export function storeDeletePrefix(prefix: string): void {
+  const keys = Store.keys(prefix);
+  for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+}
+
 export function logInfo(message: string): void {
   Log.log(Level.Info, message);
 }

@@ -121,12 +121,25 @@ export class MockHost {
   readonly ipamDrivers: Registration<IpamCapability>[] = [];
   /** Links the driver created, per namespace key ("host" or the sandbox key). */
   readonly links = new Map<string, Map<string, LinkInfo>>();
+  /**
+   * Neighbour and FDB entries in force, per namespace key and link: "IP MAC" and "MAC DESTINATION"
+   * (DESTINATION "-" when none). A link's entries go with it, as in the kernel.
+   */
+  readonly neighbours = new Map<string, Map<string, Set<string>>>();
+  readonly fdb = new Map<string, Map<string, Set<string>>>();
   private readonly failures = new Map<NetlinkOp, HostError>();
   private nextIndex = 100;
 
   /** Make the next call of `op` fail with `tag` (e.g. to test a driver's error path). */
   failNext(op: NetlinkOp, tag: Parameters<typeof witError>[0], message: string): void {
     this.failures.set(op, witError(tag, message));
+  }
+
+  /** A link the host has and no driver made (a physical link, a parent a network's options name). */
+  addHostLink(name: string): LinkInfo {
+    const info: LinkInfo = { index: this.nextIndex++, name, kind: 'device', mtu: 1500, up: true };
+    this.linksIn({ tag: 'host' }).set(name, info);
+    return info;
   }
 
   /** The netlink requests of one kind. */
@@ -200,7 +213,8 @@ export class MockHost {
     const done = (): void => undefined;
     return {
       linkAdd: (ns, spec) => {
-        const links = this.linksIn(ns);
+        // A macvlan may be created in another namespace than its parent's, as the host does.
+        const links = this.linksIn(spec.kind.tag === 'macvlan' && spec.kind.val.netns ? spec.kind.val.netns : ns);
         if (links.has(spec.name)) throw witError('forbidden', `link ${spec.name} exists`);
         const info: LinkInfo = {
           index: this.nextIndex++,
@@ -212,11 +226,25 @@ export class MockHost {
           master: spec.master,
         };
         links.set(spec.name, info);
+        if (spec.kind.tag === 'veth') {
+          // The peer exists too, where it was asked for (the request's namespace when none).
+          const peer = spec.kind.val;
+          const index = this.nextIndex++;
+          this.linksIn(peer.netns ?? ns).set(peer.name, {
+            ...info,
+            index,
+            name: peer.name,
+            mac: peer.mac,
+            master: undefined,
+          });
+        }
         return info.index;
       },
       linkDel: (ns, name) => {
         this.existingLink(ns, name);
         this.linksIn(ns).delete(name);
+        this.neighbours.get(nsKey(ns))?.delete(name);
+        this.fdb.get(nsKey(ns))?.delete(name);
       },
       linkGet: (ns, name) => this.existingLink(ns, name),
       linkList: (ns) => [...this.linksIn(ns).values()],
@@ -229,12 +257,33 @@ export class MockHost {
       addrDel: done,
       routeAdd: done,
       routeDel: done,
-      neighAdd: done,
-      neighDel: done,
-      fdbAdd: done,
-      fdbDel: done,
+      neighAdd: (ns, { link, ip, mac }) => void this.entriesOf(this.neighbours, ns, link).add(`${ip} ${mac}`),
+      neighDel: (ns, { link, ip, mac }) => this.removeEntry(this.neighbours, ns, link, `${ip} ${mac}`),
+      fdbAdd: (ns, { link, mac, destination }) =>
+        void this.entriesOf(this.fdb, ns, link).add(`${mac} ${destination ?? '-'}`),
+      fdbDel: (ns, { link, mac, destination }) => this.removeEntry(this.fdb, ns, link, `${mac} ${destination ?? '-'}`),
       sysctlSet: done,
     };
+  }
+
+  /** The entries of one link, which must exist (a delete of an entry that is absent is not refused). */
+  private entriesOf(table: Map<string, Map<string, Set<string>>>, ns: Netns, link: string): Set<string> {
+    this.existingLink(ns, link);
+    let links = table.get(nsKey(ns));
+    if (links === undefined) {
+      links = new Map();
+      table.set(nsKey(ns), links);
+    }
+    let entries = links.get(link);
+    if (entries === undefined) {
+      entries = new Set();
+      links.set(link, entries);
+    }
+    return entries;
+  }
+
+  private removeEntry(table: Map<string, Map<string, Set<string>>>, ns: Netns, link: string, entry: string): void {
+    this.entriesOf(table, ns, link).delete(entry);
   }
 
   private existingLink(ns: Netns, name: string): LinkInfo {

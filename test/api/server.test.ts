@@ -90,10 +90,8 @@ const BODY_ROUTES: Array<{ method: string; path: string; valid: Record<string, u
 const NO_BODY_ROUTES: Array<[string, string]> = [
   ['GET', '/v1/networks'],
   ['GET', '/v1/networks/n1'],
-  ['DELETE', '/v1/networks/n1'],
   ['GET', '/v1/networks/n1/endpoints'],
   ['GET', '/v1/networks/n1/endpoints/e1'],
-  ['DELETE', '/v1/networks/n1/endpoints/e1'],
   ['GET', '/v1/sandboxes'],
   ['GET', '/v1/sandboxes/c1'],
   ['DELETE', '/v1/sandboxes/c1'],
@@ -102,6 +100,9 @@ const NO_BODY_ROUTES: Array<[string, string]> = [
   ['DELETE', '/v1/drivers/bridge'],
   ['GET', '/v1/ipam/pools'],
 ];
+
+/** Deletes whose body is optional: `{"force": true}` removes what the object holds first. */
+const REMOVE_ROUTES = ['/v1/networks/n1', '/v1/networks/n1/endpoints/e1'];
 
 test('bad requests on every route get a typed 4xx and change nothing', async (t) => {
   const { port, server, call } = await start(t, 4096);
@@ -128,6 +129,16 @@ test('bad requests on every route get a typed 4xx and change nothing', async (t)
       413,
       'body-too-large',
       `${what} oversized`,
+    );
+  }
+  for (const path of REMOVE_ROUTES) {
+    await expect(call('DELETE', path, { force: 1 }), 400, 'wrong-type', `DELETE ${path} force not a boolean`);
+    await expect(call('DELETE', path, { force: true, a: 1 }), 400, 'unknown-field', `DELETE ${path} unknown field`);
+    await expect(
+      raw(server.socketPath, 'DELETE', path, '{"force": '),
+      400,
+      'malformed-json',
+      `DELETE ${path} malformed`,
     );
   }
   for (const [method, path] of NO_BODY_ROUTES) {

@@ -53,6 +53,13 @@ test('usage errors exit 2 with a clear message', async () => {
     [['network', 'ls', '--format', 'yaml'], /--format must be table or json/],
     [['network', 'ls', '--socket'], /--socket needs a value/],
     [['daemon', '--log-level', 'loud'], /--log-level must be one of/],
+    [['daemon', '--advertise-addr', '192.0.2.1'], /need --cluster-store/],
+    [['daemon', '--cluster-store', 'etcd://127.0.0.1:2379'], /needs --advertise-addr/],
+    [['daemon', '--cluster-store', 'consul://h:1', '--advertise-addr', '192.0.2.1'], /expected etcd:\/\/HOST:PORT/],
+    [['daemon', '--cluster-store', 'etcd://h:99999', '--advertise-addr', '192.0.2.1'], /expected HOST:PORT/],
+    [['daemon', '--cluster-store', 'etcd://h:1', '--advertise-addr', 'nope'], /not an IP address/],
+    [['daemon', '--cluster-store', 'etcd://h:1', '--advertise-addr', '192.0.2.1', '--cluster-ttl', '1'], /TTL 1/],
+    [['daemon', '--cluster-store', 'etcd://h:1', '--advertise-addr', '192.0.2.1', '--node-name', 'a/b'], /node name/],
     [['sandbox', 'rm'], /missing SANDBOX/],
     [['driver', 'load'], /missing PATH/],
   ];

@@ -16,7 +16,7 @@ const MAIN = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
 
 const cliAt = (socket: string, ...args: string[]) => cli(['--socket', socket, ...args]);
 
-function startDaemon(host: ReturnType<typeof makeHost>, socket: string) {
+function startDaemon(host: ReturnType<typeof makeHost>, socket: string, ...options: string[]) {
   const child = spawn(
     process.execPath,
     [
@@ -32,6 +32,7 @@ function startDaemon(host: ReturnType<typeof makeHost>, socket: string) {
       join(host.dir, 'plugins'),
       '--log-level',
       'debug',
+      ...options,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -83,4 +84,64 @@ test('the daemon serves the API and the Docker plugin, logs JSON lines, stops cl
   assert.equal((await cliAt(socket, 'network', 'rm', 'kept')).code, 0);
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0);
+});
+
+test('SIGTERM under load stops within the shutdown grace; the next start finishes or undoes what was cut short', {
+  ...needsRoot,
+  timeout: 120_000,
+}, async (t) => {
+  const host = makeHost('dgr');
+  t.after(() => host.cleanup());
+  const socket = join(host.dir, 'run', 'wasmnet.sock');
+  const first = startDaemon(host, socket, '--shutdown-grace', '0.05');
+  t.after(() => void first.child.kill('SIGKILL'));
+  await waitFor(socket, first);
+  assert.equal((await cliAt(socket, 'network', 'create', '--subnet', '10.125.0.0/24', 'load')).code, 0);
+  // Endpoint lifecycles in flight when the signal comes: twenty clients each create and connect
+  // sandboxes until the daemon stops answering, and the signal comes once connects are flowing.
+  let connected = 0;
+  const client = async (i: number): Promise<void> => {
+    for (let k = 0; ; k += 1) {
+      if ((await cliAt(socket, 'sandbox', 'create', `c${i}-${k}`)).code !== 0) return;
+      if ((await cliAt(socket, 'network', 'connect', 'load', `c${i}-${k}`)).code !== 0) return;
+      connected += 1;
+    }
+  };
+  let running = 20;
+  const load = Array.from({ length: running }, (_, i) => client(i).finally(() => (running -= 1)));
+  while (connected < 10) {
+    assert.ok(running > 0, `the clients stopped before the signal:\n${first.logs()}`);
+    await sleep(10);
+  }
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0, first.logs());
+  await Promise.all(load);
+  assert.match(first.logs(), /operations still running after the shutdown grace/);
+  const second = startDaemon(host, socket);
+  t.after(() => void second.child.kill('SIGKILL'));
+  // The killed daemon's socket file is there already: wait for the new daemon's answer.
+  for (let i = 0; (await cliAt(socket, 'network', 'ls')).code !== 0; i += 1) {
+    if (i > 300) throw new Error(`the daemon did not answer:\n${second.logs()}`);
+    await sleep(50);
+  }
+  // Every endpoint left is whole: joined to a sandbox that lists it.
+  const sandboxes = JSON.parse((await cliAt(socket, '--format', 'json', 'sandbox', 'ls')).stdout) as Array<{
+    id: string;
+    endpoints: string[];
+  }>;
+  const endpoints = JSON.parse((await cliAt(socket, '--format', 'json', 'endpoint', 'ls', 'load')).stdout) as Array<{
+    id: string;
+    sandboxId?: string;
+  }>;
+  for (const endpoint of endpoints)
+    if (endpoint.sandboxId !== undefined)
+      assert.ok(
+        sandboxes.find((s) => s.id === endpoint.sandboxId)?.endpoints.includes(endpoint.id),
+        `endpoint ${endpoint.id} is listed by its sandbox`,
+      );
+  for (const sandbox of sandboxes) assert.equal((await cliAt(socket, 'sandbox', 'rm', sandbox.id)).code, 0);
+  const rm = await cliAt(socket, 'network', 'rm', '--force', 'load');
+  assert.equal(rm.code, 0, `${rm.stderr}\n${second.logs()}`);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.logs());
 });

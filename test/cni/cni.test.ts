@@ -89,6 +89,7 @@ test('ADD, CHECK, DEL, DEL again', async (t) => {
   const dup = await cni('ADD', conf());
   assert.equal(dup.exitCode, 1);
   assert.equal(dup.json.code, 100);
+  assert.deepEqual([port.sandboxes.size, port.endpoints.size], [1, 1], 'a refused ADD keeps the first');
   assert.equal((await cni('CHECK', conf({ prevResult: add.json }))).exitCode, 0);
   const wrong = await cni('CHECK', conf({ prevResult: { ...add.json, ips: [{ address: '10.88.0.77/24' }] } }));
   assert.equal(wrong.exitCode, 1);
@@ -104,6 +105,19 @@ test('ADD, CHECK, DEL, DEL again', async (t) => {
   // The namespace is gone: no CNI_NETNS.
   assert.equal((await cni('DEL', conf(), { CNI_NETNS: '' })).exitCode, 0);
   assert.equal((await cni('DEL', conf({ name: 'never-created' }))).exitCode, 0);
+});
+
+test("a CNI network is found by its name only, never by a prefix of another network's id", async (t) => {
+  const { conf, port } = await daemon(t);
+  assert.equal((await cni('ADD', conf({ name: 'other' }))).exitCode, 0);
+  const other = [...port.networks.values()][0]!;
+  const prefix = other.id.slice(0, 4);
+  const add = await cni('ADD', conf({ name: prefix, subnet: '10.89.0.0/24' }), { CNI_CONTAINERID: 'ctr2' });
+  assert.equal(add.exitCode, 0, add.stdout);
+  assert.match(add.json.ips[0].address, /^10\.89\.0\./, 'its own network, not the one whose id starts with its name');
+  assert.deepEqual([...port.networks.values()].map((n) => n.name).sort(), [prefix, 'other'].sort());
+  assert.equal((await cni('DEL', conf({ name: prefix }), { CNI_CONTAINERID: 'ctr2' })).exitCode, 0);
+  assert.equal(port.networks.get(other.id)!.endpoints.length, 1, "DEL left the other network's endpoint alone");
 });
 
 test('older config versions get the 0.3/0.4 result shape', async (t) => {

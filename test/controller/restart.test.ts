@@ -32,6 +32,7 @@ test('restart with live networks: everything is restored, works, and nothing is 
       sandboxes: [],
       namespaces: [],
       links: [],
+      orphans: [],
     });
     assert.equal(h.driver.count('createNetwork'), 1);
     assert.equal(h.driver.count('createEndpoint'), 1);

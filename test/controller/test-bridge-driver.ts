@@ -4,7 +4,7 @@
 // Failures can be injected per method; every call is logged for assertions.
 import type { Driver, InterfaceData, JoinEffects, NetworkInfoEffects } from '../../host/drivers/index.js';
 import { Internal } from '../../host/drivers/index.js';
-import type { EventType, IpamData, Options } from '../../host/drivers/api.js';
+import type { Discovery, EventType, IpamData, Options } from '../../host/drivers/api.js';
 import { openNetns, Rtnl, type Netns } from '../../host/netlink/index.js';
 
 export type Method =
@@ -145,19 +145,19 @@ export class TestBridgeDriver implements Driver {
     this.events.push({ event, networkId, tableName, key, value: new TextDecoder().decode(value) });
   }
 
-  async networkAllocate(): Promise<Options> {
+  async networkAllocate(_networkId: string): Promise<Options> {
     return [];
   }
 
-  async networkFree(): Promise<void> {}
+  async networkFree(_networkId: string): Promise<void> {}
 
   async decodeTableEntry(_tableName: string, key: string): Promise<{ name: string; fields: Options }> {
     return { name: key, fields: [] };
   }
 
-  async discoverNew(): Promise<void> {}
+  async discoverNew(_discovery: Discovery): Promise<void> {}
 
-  async discoverDelete(): Promise<void> {}
+  async discoverDelete(_discovery: Discovery): Promise<void> {}
 
   type(): string {
     return 'bridge';

@@ -345,6 +345,24 @@ test('ownership check: links created in a joined sandbox, parents named by the n
       ),
     /may not parent link eth2/,
   );
+  // A macvlan created inside a sandbox: only one the driver is joining; recorded there.
+  const inSandbox = (name: string, netns: typeof sb1 | { tag: 'sandbox'; val: string }): LinkSpec => ({
+    name,
+    kind: { tag: 'macvlan', val: { parent: 'eth1', mode: 'bridge', netns } },
+    up: false,
+  });
+  ownership.check({ driver: 'br', pools: [], maxLinks: 16 }, { op: 'linkAdd', args: [host, inSandbox('mv2', sb1)] });
+  ownership.record('br', { op: 'linkAdd', args: [host, inSandbox('mv2', sb1)] });
+  assert.equal(ownership.registry.owner(sb1, 'mv2'), 'br');
+  assert.equal(ownership.registry.owner(host, 'mv2'), undefined);
+  assert.throws(
+    () =>
+      ownership.check(
+        { driver: 'br', pools: [], maxLinks: 16 },
+        { op: 'linkAdd', args: [host, inSandbox('mv3', { tag: 'sandbox', val: 'sb2' })] },
+      ),
+    /may not create link mv3 in sandbox sb2: it is not joining that sandbox/,
+  );
   assert.throws(
     () =>
       ownership.check({ driver: 'x', pools: [], maxLinks: 16 }, { op: 'linkSet', args: [host, 'br0', { up: false }] }),

@@ -3,13 +3,21 @@
 // left once they and the network are removed, also across a restart of the wasmnet daemon.
 // Everything runs inside the test's own network namespace.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { ApiClient } from '../../host/api/client.js';
-import type { NetworkView, SandboxView } from '../../host/api/port.js';
+import type { NetworkView } from '../../host/api/port.js';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
-import { dockerInstalled, IMAGE, importBusybox, removeAll, startDocker, type DockerEngine } from './docker.js';
-import { ipJson } from '../controller/fixtures.js';
+import {
+  assertNothingLeft,
+  dockerInstalled,
+  IMAGE,
+  importBusybox,
+  removeAll,
+  startDocker,
+  tearDown,
+  type DockerEngine,
+} from './docker.js';
 import { EngineHost, waitUntil, type Proc } from './engine-host.js';
 import { rootSkip } from '../support/root.js';
 
@@ -41,13 +49,7 @@ before(
 );
 
 after(async () => {
-  if (skip || host === undefined) return;
-  try {
-    if (engine !== undefined) removeAll(engine);
-  } finally {
-    await host.cleanup();
-    rmSync(`${DOCKER_PLUGINS_DIR}/${PLUGIN}.sock`, { force: true });
-  }
+  if (!skip) await tearDown(host, engine, PLUGIN);
 });
 
 // A failed test leaves nothing to the next one.
@@ -60,44 +62,6 @@ const run = (name: string): string =>
 const ipOf = (name: string): string =>
   engine.docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name);
 const pings = (from: string, to: string): string => engine.docker('exec', from, 'ping', '-c', '1', '-W', '2', ipOf(to));
-
-const isMountPoint = (path: string): boolean =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((line) => line.split(' ')[4] === path);
-
-/** What must be gone once the containers and the network are: links, addresses, namespaces, wasmnet objects. */
-async function assertNothingLeft(): Promise<void> {
-  assert.deepEqual(
-    host.ip<Array<{ ifname: string }>>('link').map((link) => link.ifname),
-    ['lo'],
-    'no link left',
-  );
-  const addresses = host
-    .ip<Array<{ addr_info: Array<{ local: string }> }>>('addr')
-    .flatMap((link) => link.addr_info.map((a) => a.local));
-  assert.deepEqual(
-    addresses.filter((a) => a !== '127.0.0.1' && a !== '::1'),
-    [],
-    'no address left',
-  );
-  // dockerd deletes its namespace files by a garbage collector a minute later: until then the
-  // containers' namespaces must hold nothing but lo.
-  for (const file of readdirSync(host.path('exec', 'netns'))) {
-    const path = host.path('exec', 'netns', file);
-    if (isMountPoint(path))
-      assert.deepEqual(
-        ipJson<Array<{ ifname: string }>>(path, 'link').map((link) => link.ifname),
-        ['lo'],
-        `no link left in ${path}`,
-      );
-  }
-  const netnsDir = host.path('wasmnet', 'netns');
-  assert.deepEqual(existsSync(netnsDir) ? readdirSync(netnsDir) : [], [], "no namespace left in wasmnet's");
-  const api = new ApiClient(host.path('wasmnet.sock'));
-  assert.deepEqual(await api.get<NetworkView[]>('/v1/networks'), []);
-  assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), []);
-}
 
 test('dockerd: two containers on a wasmnet network ping each other; nothing is left after', {
   skip,
@@ -141,7 +105,7 @@ test('dockerd: two containers on a wasmnet network ping each other; nothing is l
   );
   engine.docker('rm', '-f', 'ca', 'cb');
   engine.docker('network', 'rm', 'wnet');
-  await assertNothingLeft();
+  await assertNothingLeft(host);
 });
 
 test('dockerd: the wasmnet daemon restarts while a container runs; the network keeps working and is removed cleanly', {
@@ -157,5 +121,5 @@ test('dockerd: the wasmnet daemon restarts while a container runs; the network k
   assert.match(pings('cb', 'ca'), /1 packets received/);
   engine.docker('rm', '-f', 'ca', 'cb');
   engine.docker('network', 'rm', 'wnet');
-  await assertNothingLeft();
+  await assertNothingLeft(host);
 });

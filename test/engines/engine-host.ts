@@ -3,10 +3,24 @@
 // touch the machine's own network. cleanup() stops those processes by pid, unmounts what they
 // left under the directory, and deletes the namespace and the directory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../../host/api/client.js';
+import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
 
 export const BUSYBOX = '/bin/busybox';
@@ -41,7 +55,10 @@ export class EngineHost {
     return join(this.dir, ...parts);
   }
 
-  /** Removes these paths in cleanup unless they exist already (engines' fixed state directories). */
+  /**
+   * Removes these paths in cleanup unless they exist already (engines' fixed state directories);
+   * what other tests' engines keep there stays.
+   */
   strays(...paths: string[]): void {
     this.#strays.push(...paths.filter((path) => !existsSync(path)));
   }
@@ -67,13 +84,14 @@ export class EngineHost {
     });
   }
 
-  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import. */
+  /** A root filesystem of busybox-static with the applets the tests use, as a tar to import (made once). */
   busyboxTar(): string {
+    const tar = this.path('busybox.tar');
+    if (existsSync(tar)) return tar;
     const root = this.path('busybox-root');
     mkdirSync(`${root}/bin`, { recursive: true });
     copyFileSync(BUSYBOX, `${root}/bin/busybox`);
     for (const applet of ['sh', 'ping', 'sleep', 'ip', 'true']) symlinkSync('busybox', `${root}/bin/${applet}`);
-    const tar = this.path('busybox.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
     return tar;
   }
@@ -83,8 +101,8 @@ export class EngineHost {
     return JSON.parse(this.run('ip', ['-j', ...args]) || '[]') as T;
   }
 
-  /** The wasmnet daemon, serving the Docker plugin `plugin` (or none). */
-  startWasmnet(plugin: string | undefined): Proc {
+  /** The wasmnet daemon, serving the Docker plugin `plugin` (or none), with more daemon options. */
+  startWasmnet(plugin: string | undefined, ...options: string[]): Proc {
     // The plugin socket goes where dockerd looks: /run/docker/plugins.
     if (plugin !== undefined) this.strays('/run/docker');
     const args = [
@@ -96,12 +114,38 @@ export class EngineHost {
       this.path('wasmnet'),
       '--log-level',
       'debug',
+      ...options,
     ];
     return this.spawn(
       'wasmnet',
       process.execPath,
       plugin === undefined ? [...args, '--no-docker-plugin'] : [...args, '--docker-plugin', plugin],
     );
+  }
+
+  /**
+   * startWasmnet, then waits until the daemon answers on its API socket (a killed daemon's
+   * socket file may be there already) and its plugin socket exists.
+   */
+  async runWasmnet(plugin: string | undefined, ...options: string[]): Promise<Proc> {
+    const daemon = this.startWasmnet(plugin, ...options);
+    const api = new ApiClient(this.path('wasmnet.sock'), 2_000);
+    let answered = false;
+    await waitUntil(
+      'wasmnet',
+      () => {
+        if (!answered)
+          void api.get('/_ping').then(
+            () => {
+              answered = true;
+            },
+            () => undefined,
+          );
+        return answered && (plugin === undefined || existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`));
+      },
+      () => this.log(daemon),
+    );
+    return daemon;
   }
 
   /** Signals one of this host's processes and waits for it to exit (SIGKILL after `graceMs`). */
@@ -128,7 +172,34 @@ export class EngineHost {
     }
     deleteNetns(this.netns);
     rmSync(this.dir, { recursive: true, force: true });
-    for (const path of this.#strays) rmSync(path, { recursive: true, force: true });
+    for (const path of this.#strays) removeOwnStray(path);
+  }
+}
+
+/**
+ * Removes a machine path an engine made, but not what another test's engines still keep in it
+ * (other tests run at the same time: their plugin sockets in /run/docker/plugins, their shims'
+ * sockets in /run/containerd): a directory goes only once empty, bottom up; a file goes.
+ */
+function removeOwnStray(path: string): void {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stat.isDirectory()) {
+    rmSync(path, { force: true });
+    return;
+  }
+  for (const entry of readdirSync(path)) {
+    const child = join(path, entry);
+    if (lstatSync(child).isDirectory()) removeOwnStray(child);
+  }
+  try {
+    rmdirSync(path);
+  } catch {
+    // Not empty: someone else's files are still in it.
   }
 }
 

@@ -70,7 +70,7 @@ describe('links', needsRoot, () => {
     rtnl.linkAdd(plain('under0'));
     rtnl.linkAdd({
       name: 'vx0',
-      kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false } },
+      kind: { tag: 'vxlan', val: { vni: 42, local: '10.9.0.1', underlay: 'under0', learning: false, proxy: true } },
       up: false,
       master: 'br0',
     });
@@ -87,6 +87,7 @@ describe('links', needsRoot, () => {
     assert.equal(vx.linkinfo?.info_data?.local, '10.9.0.1');
     assert.equal(vx.linkinfo?.info_data?.port, 4789);
     assert.equal(vx.linkinfo?.info_data?.learning, false);
+    assert.equal(vx.linkinfo?.info_data?.proxy, true);
     assert.equal(vx.master, 'br0');
     assert.equal(ipLink('mv0').linkinfo?.info_data?.mode, 'bridge');
     assert.equal(ipLink('mv0').address, '02:00:00:00:aa:01');
@@ -277,6 +278,47 @@ describe('links', needsRoot, () => {
       // Deleted now, not later by the kernel's namespace cleanup (other tests count links).
       if (rtnl.linkList().some((link) => link.name === 'vi0')) rtnl.linkDel('vi0');
       deleteNetns(ns);
+    }
+  });
+
+  it('creates a macvlan on a parent here directly inside another namespace, in each mode', () => {
+    const { rtnl } = t;
+    rtnl.linkAdd(plain('mvup0'));
+    const ns = createNetns(t.dir, t.name('mvns'));
+    const before = ipState(t.host.path as string);
+    try {
+      for (const mode of ['bridge', 'private', 'vepa', 'passthru'] as const) {
+        const created = rtnl.linkAdd({
+          name: 'eth3',
+          kind: { tag: 'macvlan', val: { parent: 'mvup0', mode, netns: ns } },
+          mtu: 1400,
+          up: false,
+        });
+        const link = ipJson<(IpLink & { ifindex: number })[]>(ns.path as string, '-d', 'link', 'show', 'eth3')[0];
+        assert.equal(created.index, link?.ifindex, 'the index is the one in the namespace it was created in');
+        assert.equal(created.kind, 'macvlan');
+        assert.equal(link?.linkinfo?.info_data?.mode, mode);
+        assert.equal(link?.mtu, 1400);
+        assert.equal(ipState(t.host.path as string), before, 'nothing new where the parent is');
+        nsExec(ns.path as string, 'ip', 'link', 'del', 'eth3');
+      }
+      // A missing parent fails before anything exists, in either namespace.
+      assert.throws(
+        () =>
+          rtnl.linkAdd({
+            name: 'eth3',
+            kind: { tag: 'macvlan', val: { parent: 'missing0', mode: 'bridge', netns: ns } },
+            up: false,
+          }),
+        isErrno('ENODEV'),
+      );
+      assert.deepEqual(
+        ipJson<IpLink[]>(ns.path as string, 'link', 'show').map((link) => link.ifname),
+        ['lo'],
+      );
+    } finally {
+      deleteNetns(ns);
+      rtnl.linkDel('mvup0');
     }
   });
 

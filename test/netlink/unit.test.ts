@@ -115,8 +115,12 @@ describe('ownership', () => {
     registry.check('macvlan', 'create', sandbox, 'eth0');
     registry.check('macvlan', 'route', sandbox);
     assert.throws(() => registry.check('macvlan', 'parent', host, 'eth0'), /options/);
+    assert.throws(() => registry.check('macvlan', 'read', host, 'eth0'), /not created by a driver/);
     registry.grantParent('macvlan', 'eth0');
     registry.check('macvlan', 'parent', host, 'eth0');
+    registry.check('macvlan', 'read', host, 'eth0');
+    assert.throws(() => registry.check('macvlan', 'change', host, 'eth0'), /not created by a driver/);
+    assert.throws(() => registry.check('macvlan', 'delete', host, 'eth0'), /not created by a driver/);
     registry.leave('macvlan', 'sb1');
     assert.throws(() => registry.check('macvlan', 'create', sandbox, 'eth0'), ForbiddenError);
   });

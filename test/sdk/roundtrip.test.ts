@@ -170,11 +170,17 @@ const LINK_KINDS = [
   { tag: 'bridge' },
   { tag: 'veth', val: { name: 'eth0', netns: sandbox, mac: '02:42:00:00:00:01' } },
   { tag: 'veth', val: { name: 'p', netns: { tag: 'host' }, mac: undefined } },
-  { tag: 'vxlan', val: { vni: 4294967295, local: '10.0.0.1', port: 4789, underlay: 'eth1', learning: true } },
-  { tag: 'vxlan', val: { vni: 0, local: undefined, port: undefined, underlay: undefined, learning: false } },
-  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode) => ({
+  {
+    tag: 'vxlan',
+    val: { vni: 4294967295, local: '10.0.0.1', port: 4789, underlay: 'eth1', learning: true, proxy: false },
+  },
+  {
+    tag: 'vxlan',
+    val: { vni: 0, local: undefined, port: undefined, underlay: undefined, learning: false, proxy: true },
+  },
+  ...['private', 'vepa', 'bridge', 'passthru', 'source'].map((mode, i) => ({
     tag: 'macvlan',
-    val: { parent: 'eth0', mode },
+    val: { parent: 'eth0', mode, netns: [undefined, sandbox, { tag: 'host' }][i % 3] },
   })),
   ...['l2', 'l3', 'l3s'].map((mode) => ({ tag: 'ipvlan', val: { parent: 'eth0', mode } })),
   { tag: 'dummy' },

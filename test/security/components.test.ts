@@ -9,20 +9,10 @@ import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { ApiClientError } from '../../host/api/client.js';
 import { readWitSource } from '../../host/wit/source.js';
 import { buildHostile, loadHostile } from './drivers.js';
-import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, refusal, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
-
-function refused(what: string, pattern: RegExp, status = 400): (error: unknown) => boolean {
-  return (error: unknown) => {
-    assert.ok(error instanceof ApiClientError, `${what}: ${String(error)}`);
-    assert.equal(error.status, status, `${what}: HTTP ${error.status} ${error.message}`);
-    assert.match(error.message, pattern, what);
-    return true;
-  };
-}
 
 /** `component` with a custom section of `bytes` zeros appended (still a valid component). */
 function padded(component: Uint8Array, bytes: number): Uint8Array {
@@ -55,23 +45,29 @@ test('oversized, mis-typed, FIFO and symlinked components are refused at load; n
   const steady = neighbour(daemon, '10.154.0.0/24');
   // A failed attack must not leave the neighbour running: stop() is idempotent.
   try {
-    await assert.rejects(loadHostile(daemon, padded(hostile, 17 * 2 ** 20), 'big.wasm'), refused('17 MiB', /limit/));
-    await assert.rejects(loadHostile(daemon, mistyped, 'mistyped.wasm'), refused('mis-typed', /signatures/));
+    await assert.rejects(
+      loadHostile(daemon, padded(hostile, 17 * 2 ** 20), 'big.wasm'),
+      refusal(400, /limit/, '17 MiB'),
+    );
+    await assert.rejects(loadHostile(daemon, mistyped, 'mistyped.wasm'), refusal(400, /signatures/, 'mis-typed'));
     const fifos = [0, 1, 2, 3, 4].map((i) => join(daemon.host.dir, `fifo${i}.wasm`));
     for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
     await Promise.all(
       fifos.map((path) =>
-        assert.rejects(daemon.api.post('/v1/drivers', { path }), refused('a FIFO', /not a regular file/)),
+        assert.rejects(daemon.api.post('/v1/drivers', { path }), refusal(400, /not a regular file/, 'a FIFO')),
       ),
     );
     const link = join(daemon.host.dir, 'link.wasm');
     writeFileSync(join(daemon.host.dir, 'target.wasm'), hostile);
     symlinkSync(join(daemon.host.dir, 'target.wasm'), link);
-    await assert.rejects(daemon.api.post('/v1/drivers', { path: link }), refused('a symlink', /not a regular file/));
+    await assert.rejects(
+      daemon.api.post('/v1/drivers', { path: link }),
+      refusal(400, /not a regular file/, 'a symlink'),
+    );
     await loadHostile(daemon, hostile);
     await assert.rejects(
       daemon.api.post('/v1/drivers/hostile/upgrade', { path: fifos[0] }),
-      refused('an upgrade from a FIFO', /not a regular file/),
+      refusal(400, /not a regular file/, 'an upgrade from a FIFO'),
     );
     const listed = (await daemon.api.get<Array<{ name: string }>>('/v1/drivers')).map((driver) => driver.name);
     for (const owner of ['big', 'mistyped', 'fifo0', 'link']) assert.ok(!listed.includes(owner), `${owner} is loaded`);

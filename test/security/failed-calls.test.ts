@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ApiClientError } from '../../host/api/client.js';
 import { attackNetwork, buildHostile, loadHostile } from './drivers.js';
-import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, refusal, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 const MAX_LINKS = 40;
@@ -20,15 +19,6 @@ function hostileLinks(path: string): string[] {
     .split('\n')
     .map((line) => line.split(': ')[1]?.split('@')[0] ?? '');
   return names.filter((name) => /^h(\d+|m)-/.test(name));
-}
-
-function refused(status: number, pattern?: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(error instanceof ApiClientError, String(error));
-    assert.equal(error.status, status, `HTTP ${error.status} ${error.message}`);
-    if (pattern !== undefined) assert.match(error.message, pattern);
-    return true;
-  };
 }
 
 test('what a failed call made is removed, its grants revoked, links capped; neighbour and host unaffected', {
@@ -50,19 +40,19 @@ test('what a failed call made is removed, its grants revoked, links capped; neig
     // CreateNetwork makes links, then fails: the network is refused and its links are gone.
     await assert.rejects(
       attackNetwork(daemon, 'failed-net', '10.155.1.0/24', { attack: 'links', stage: 'network', count: '30' }),
-      refused(500),
+      refusal(500),
     );
     assert.deepEqual(hostileLinks(daemon.hostNetns), [], 'the failed CreateNetwork left links');
     // CreateEndpoint alike.
     await attackNetwork(daemon, 'failed-ep', '10.155.2.0/24', { attack: 'links', count: '30' });
-    await assert.rejects(daemon.api.post('/v1/networks/failed-ep/endpoints', { name: 'ep' }), refused(500));
+    await assert.rejects(daemon.api.post('/v1/networks/failed-ep/endpoints', { name: 'ep' }), refusal(500));
     assert.deepEqual(hostileLinks(daemon.hostNetns), [], 'the failed CreateEndpoint left links');
     await daemon.api.delete('/v1/networks/failed-ep');
     // Past its link limit, a driver is refused with a typed error; what it made goes too.
     await attackNetwork(daemon, 'many', '10.155.3.0/24', { attack: 'links', count: String(MAX_LINKS + 1) });
     await assert.rejects(
       daemon.api.post('/v1/networks/many/endpoints', { name: 'ep' }),
-      refused(403, /limit is 40 \(driver limit maxLinks\)/),
+      refusal(403, /limit is 40 \(driver limit maxLinks\)/),
     );
     assert.deepEqual(hostileLinks(daemon.hostNetns), [], 'the links of the refused call stayed');
     await daemon.api.delete('/v1/networks/many');
@@ -75,12 +65,12 @@ test('what a failed call made is removed, its grants revoked, links capped; neig
         count: '0',
         parent: 'uplink0',
       }),
-      refused(500),
+      refusal(500),
     );
     await attackNetwork(daemon, 'no-parent', '10.155.5.0/24', { attack: 'macvlan', value: 'uplink0' });
     await assert.rejects(
       daemon.api.post('/v1/networks/no-parent/endpoints', { name: 'ep' }),
-      refused(403, /may not parent link uplink0/),
+      refusal(403, /may not parent link uplink0/),
     );
     await daemon.api.delete('/v1/networks/no-parent');
   } finally {

@@ -6,9 +6,8 @@
 // unchanged.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiClientError } from '../../host/api/client.js';
-import { attackNetwork, buildHostile, loadHostile } from './drivers.js';
-import { assertUnharmed, machineState, namespaceState, neighbour, startDaemon } from './harness.js';
+import { buildHostile, loadHostile, refusedAttack } from './drivers.js';
+import { assertUnharmed, machineState, namespaceState, neighbour, refusal, startDaemon } from './harness.js';
 import { needsRoot } from '../support/root.js';
 
 const PUBLISHED_BRIDGE = 'wnpub';
@@ -50,27 +49,8 @@ test('a driver gets no firewall rule on what it does not own, nor outside its ca
       ['a rule in CreateEndpoint', { ...own, rule: 'forward', phase: 'endpoint' }, 403, /while serving/],
     ];
     for (const [index, [what, attack, status, message]] of attacks.entries()) {
-      const network = `fw-${index}`;
-      await attackNetwork(daemon, network, `10.156.${index}.0/24`, attack);
-      await daemon.api.post('/v1/sandboxes', { containerId: network });
-      const refused = (error: unknown): boolean => {
-        assert.ok(error instanceof ApiClientError, `${what}: ${String(error)}`);
-        assert.equal(error.status, status, `${what}: HTTP ${error.status} ${error.message}`);
-        assert.match(error.message, message, what);
-        return true;
-      };
-      if (attack.phase === 'endpoint') {
-        await assert.rejects(daemon.api.post(`/v1/networks/${network}/endpoints`, { name: 'ep' }), refused);
-      } else {
-        await daemon.api.post(`/v1/networks/${network}/endpoints`, { name: 'ep' });
-        await assert.rejects(
-          daemon.api.post(`/v1/networks/${network}/endpoints/ep/join`, { sandbox: network }),
-          refused,
-        );
-        await daemon.api.delete(`/v1/networks/${network}/endpoints/ep`);
-      }
-      await daemon.api.delete(`/v1/sandboxes/${network}`);
-      await daemon.api.delete(`/v1/networks/${network}`);
+      const stage = attack.phase === 'endpoint' ? 'endpoint' : 'join';
+      await refusedAttack(daemon, `fw-${index}`, `10.156.${index}.0/24`, attack, stage, refusal(status, message, what));
     }
   } finally {
     await steady.stop();

@@ -3,7 +3,7 @@
 // counts its failed calls, and a snapshot of the host namespace to compare before and after.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +37,27 @@ export async function startDaemon(
   // After hooks run in the order they were added: one hook stops the daemon, then removes the
   // host with the sandbox namespaces the daemon left (a failed test may leave some).
   host.namespaceDir(join('daemon', 'netns'));
-  let stopDaemon = async (_graceMs: number): Promise<unknown> => undefined;
+  let daemon: Daemon | undefined;
   t.after(async () => {
-    await stopDaemon(2_000);
+    await daemon?.stop(2_000);
     host.cleanup();
   });
+  daemon = await spawnDaemon(host, extraArgs);
+  return daemon;
+}
+
+/**
+ * Starts a daemon on `host` (its namespace, data directory and socket under `host.dir`: the same
+ * every time, so a daemon killed there can be started again on its state). The caller stops it
+ * and removes the host.
+ */
+export async function spawnDaemon(host: TestHost, extraArgs: string[] = []): Promise<Daemon> {
   const socket = join(host.dir, 'run', 'wasmnet.sock');
   const dataDir = join(host.dir, 'daemon');
   const driversDir = join(dataDir, 'drivers');
   mkdirSync(driversDir, { recursive: true });
+  // A daemon killed here before left its socket file: wait for the new one.
+  rmSync(socket, { force: true });
   const child = spawn(
     process.execPath,
     [
@@ -77,9 +89,11 @@ export async function startDaemon(
     clearTimeout(timer);
     return code;
   };
-  stopDaemon = stop;
   for (let i = 0; !existsSync(socket); i++) {
-    if (i > 600 || child.exitCode !== null) throw new Error(`the daemon did not start; logs:\n${logs}`);
+    if (i > 600 || child.exitCode !== null) {
+      await stop(0);
+      throw new Error(`the daemon did not start; logs:\n${logs}`);
+    }
     await sleep(50);
   }
   return {
@@ -217,6 +231,16 @@ export async function assertUnharmed(o: {
   assert.equal(namespaceState(o.daemon.hostNetns), o.hostBefore);
   assert.equal(await o.daemon.stop(), 0);
   assert.equal(machineState(), o.machineBefore);
+}
+
+/** An `assert.rejects` check: a typed API error of `status` whose message matches `pattern`. */
+export function refusal(status: number, pattern?: RegExp, what = ''): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof ApiClientError, `${what}: ${String(error)}`);
+    assert.equal(error.status, status, `${what}: HTTP ${error.status} ${error.message}`);
+    if (pattern !== undefined) assert.match(error.message, pattern, what);
+    return true;
+  };
 }
 
 /** An API call's answer as "ok" or "STATUS code" (a typed error), for tables of expected refusals. */

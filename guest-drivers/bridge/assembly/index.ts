@@ -12,7 +12,6 @@ import {
   InterfaceInfo,
   IpamData,
   JoinInfo,
-  LinkChange,
   LinkKind,
   LinkSpec,
   Netlink,
@@ -26,11 +25,17 @@ import {
   Scope,
   Store,
   Tuple2,
-  VethPeer,
   WitError,
-  WitErrorTag,
+  addSandboxVeth,
+  ENABLE_IPV6,
+  INTERNAL,
+  MAC_ADDRESS,
+  MTU,
+  PORT_MAP,
   errorMessage,
   invalidParameter,
+  ipOf,
+  isNotFound,
   logInfo,
   macFromIPv4,
   notFound,
@@ -38,54 +43,22 @@ import {
   optionString,
   parseCidr,
   registerDriver,
+  sandboxVethName,
+  storeDeletePrefix,
   storeGetString,
   storeSetString,
 } from '@wasmnet/sdk';
-import {
-  BRIDGE_NAME,
-  ENABLE_ICC,
-  ENABLE_IPV6,
-  ENABLE_MASQUERADE,
-  INTERFACE_NAME,
-  INTERNAL,
-  MTU,
-  PORT_MAP,
-  checkEndpointOptions,
-  checkNetworkOptions,
-} from './options';
+import { BRIDGE_NAME, ENABLE_ICC, ENABLE_MASQUERADE, checkEndpointOptions, checkNetworkOptions } from './options';
 import { parsePortMap } from './ports';
 
 /** The kernel refuses a bridge's 1024th port (BR_MAX_PORTS). */
 const MAX_PORTS = 1023;
-const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
 
 function networkKey(networkId: string, field: string): string {
   return `net/${networkId}/${field}`;
 }
 function endpointKey(endpointId: string, field: string): string {
   return `ep/${endpointId}/${field}`;
-}
-/**
- * Host-side veth name: unique per endpoint and join attempt, at most 15 bytes. The last
- * character changes when the name is still taken: a deleted sandbox's veths linger until the
- * kernel has freed its namespace.
- */
-function hostVethName(endpointId: string, attempt: i32): string {
-  return `veth${endpointId.substring(0, 10)}${attempt.toString()}`;
-}
-const VETH_NAME_ATTEMPTS = 10;
-/**
- * The container end's name: the one the host offers (its final name in the sandbox, so the host
- * need not rename it), else a temporary one the host renames (eth0, ...).
- */
-function sandboxVethName(endpointId: string, options: Options): string {
-  const offered = optionString(options, INTERFACE_NAME);
-  return offered !== null ? offered : `wn${endpointId.substring(0, 13)}`;
-}
-/** "172.18.0.1/16" -> "172.18.0.1" */
-function ipOf(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  return slash < 0 ? cidr : cidr.substring(0, slash);
 }
 /** A locally administered MAC from the endpoint id, when the endpoint has no IPv4 address. */
 function macFromId(endpointId: string): string {
@@ -111,10 +84,6 @@ function bridgeMac(networkId: string): string {
   }
   return mac;
 }
-function isNotFound(error: WitError): bool {
-  return error.tag == WitErrorTag.NotFound || errorMessage(error).includes('ENODEV');
-}
-
 class BridgeDriver extends Driver {
   networkAllocate(
     networkId: string,
@@ -179,8 +148,7 @@ class BridgeDriver extends Driver {
     if (bridge === null) return notFound(`bridge driver: network ${networkId} not found`);
     const error = Netlink.linkDel(Netns.host(), bridge);
     if (error !== null && !isNotFound(error)) return error;
-    const keys = Store.keys(`net/${networkId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`net/${networkId}/`);
     return null;
   }
 
@@ -202,15 +170,14 @@ class BridgeDriver extends Driver {
   }
 
   deleteEndpoint(networkId: string, endpointId: string): WitError | null {
-    const keys = Store.keys(`ep/${endpointId}/`);
-    for (let i = 0; i < keys.length; i++) Store.delete_(keys[i]);
+    storeDeletePrefix(`ep/${endpointId}/`);
     return null;
   }
 
   endpointOperInfo(networkId: string, endpointId: string): Result<Options, WitError> {
     const mac = storeGetString(endpointKey(endpointId, 'mac'));
     if (mac === null) return Result.err<Options, WitError>(notFound(`bridge driver: endpoint ${endpointId} not found`));
-    const info: Options = [new Tuple2<string, string>(MAC_OPTION, mac)];
+    const info: Options = [new Tuple2<string, string>(MAC_ADDRESS, mac)];
     const published = storeGetString(endpointKey(endpointId, 'published'));
     if (published !== null) info.push(new Tuple2<string, string>(PORT_MAP, published));
     return Result.ok<Options, WitError>(info);
@@ -228,24 +195,14 @@ class BridgeDriver extends Driver {
     const mtuText = storeGetString(networkKey(networkId, 'mtu'));
     const mtu: Box<u32> | null =
       mtuText !== null && mtuText.length > 0 ? new Box<u32>(<u32>I32.parseInt(mtuText)) : null;
-    const sandbox = Netns.sandbox(sandboxKey);
-    const peer = new VethPeer(
-      sandboxVethName(endpointId, options),
-      sandbox,
+    const added = addSandboxVeth(
+      endpointId,
+      sandboxKey,
+      options,
       storeGetString(endpointKey(endpointId, 'mac')),
+      mtu,
+      bridge,
     );
-    let attempt = 0;
-    let added = Netlink.linkAdd(
-      Netns.host(),
-      new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
-    );
-    while (!added.isOk && errorMessage(added.error!).includes('EEXIST') && attempt + 1 < VETH_NAME_ATTEMPTS) {
-      attempt++;
-      added = Netlink.linkAdd(
-        Netns.host(),
-        new LinkSpec(hostVethName(endpointId, attempt), LinkKind.veth(peer), mtu, null, bridge, true),
-      );
-    }
     if (!added.isOk) {
       const message = errorMessage(added.error!);
       if (message.includes('EXFULL')) {
@@ -253,13 +210,9 @@ class BridgeDriver extends Driver {
       }
       return added.error;
     }
-    let error: WitError | null = null;
-    if (mtu !== null) error = Netlink.linkSet(sandbox, peer.name, new LinkChange(null, null, mtu, null, null));
-    if (error === null) {
-      const names = info.interfaceName();
-      error = names.setNames(peer.name, 'eth');
-      names.drop();
-    }
+    const names = info.interfaceName();
+    let error = names.setNames(sandboxVethName(endpointId, options), 'eth');
+    names.drop();
     if (error === null && storeGetString(networkKey(networkId, 'internal')) != 'true') {
       const gateway = storeGetString(networkKey(networkId, 'gateway'));
       if (gateway !== null && gateway.length > 0) error = info.setGateway(ipOf(gateway));
@@ -267,7 +220,7 @@ class BridgeDriver extends Driver {
       if (error === null && gateway6 !== null && gateway6.length > 0) error = info.setGatewayIpv6(ipOf(gateway6));
     }
     if (error !== null) {
-      Netlink.linkDel(Netns.host(), hostVethName(endpointId, attempt)); // roll back the pair
+      Netlink.linkDel(Netns.host(), added.value); // roll back the pair
       return error;
     }
     return null;

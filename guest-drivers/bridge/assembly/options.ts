@@ -1,17 +1,11 @@
 // The options the bridge driver understands (libnetwork's netlabel and bridge option names),
 // and the refusal of those it does not implement: a setting is never silently ignored.
-import { Options, WitError, invalidParameter, optionString } from '@wasmnet/sdk';
+import { Options, PORT_MAP, WitError, checkMtuOption, invalidParameter, optionString } from '@wasmnet/sdk';
 import { checkExposedPorts, parsePortMap } from './ports';
 
 export const BRIDGE_NAME = 'com.docker.network.bridge.name';
-export const MTU = 'com.docker.network.driver.mtu';
-export const ENABLE_IPV6 = 'com.docker.network.enable_ipv6';
-export const INTERNAL = 'com.docker.network.internal';
-/** Join option: the interface's name in the sandbox, offered by the host. */
-export const INTERFACE_NAME = 'com.docker.network.endpoint.ifname';
 export const ENABLE_ICC = 'com.docker.network.bridge.enable_icc';
 export const ENABLE_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
-export const PORT_MAP = 'com.docker.network.portmap';
 export const EXPOSED_PORTS = 'com.docker.network.endpoint.exposedports';
 
 /** Network options this driver handles; any other `com.docker.network.bridge.*` is refused. */
@@ -31,10 +25,8 @@ export function checkNetworkOptions(options: Options): WitError | null {
     if (value !== null && value != 'true' && value != 'false')
       return invalidParameter(`bridge driver: ${flags[i]}=${value} is not true or false`);
   }
-  const mtu = optionString(options, MTU);
-  if (mtu !== null && (!isDecimal(mtu) || I32.parseInt(mtu) < 68 || I32.parseInt(mtu) > 65535)) {
-    return invalidParameter(`bridge driver: ${MTU}=${mtu} is not an MTU between 68 and 65535`);
-  }
+  const mtu = checkMtuOption(options, 'bridge');
+  if (mtu !== null) return mtu;
   const name = optionString(options, BRIDGE_NAME);
   if (name !== null && (name.length == 0 || name.length > 15 || name.includes('/') || name.includes(' '))) {
     return invalidParameter(`bridge driver: ${BRIDGE_NAME}=${name} is not a valid interface name`);
@@ -53,13 +45,4 @@ export function checkEndpointOptions(options: Options, internal: bool): WitError
   }
   const exposed = optionString(options, EXPOSED_PORTS);
   return exposed !== null ? checkExposedPorts(exposed) : null;
-}
-
-function isDecimal(text: string): bool {
-  if (text.length == 0 || text.length > 6) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }

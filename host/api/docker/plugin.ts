@@ -7,7 +7,7 @@ import type { Ipam } from '../../../ipam/index.js';
 import type { ControllerPort } from '../port.js';
 import type { Schema } from '../schema.js';
 import * as msg from './messages.js';
-import type { StateFile } from './state.js';
+import type { PluginState, StateFile } from './state.js';
 
 export const DRIVER_OPTION = 'wasmnet.driver';
 const GENERIC = 'com.docker.network.generic';
@@ -135,7 +135,10 @@ export class DockerPlugin {
         ? { auxAddresses: Object.fromEntries(Object.entries(data.AuxAddresses).map(([k, v]) => [k, stripMask(v)])) }
         : {}),
     }));
+    // dockerd sends no name: the network keeps dockerd's id, so any unique prefix of the id
+    // `docker network inspect -f {{.Id}} NAME` prints finds it.
     const view = await this.#port.createNetwork({
+      id: b.NetworkID,
       name: `docker-${b.NetworkID.slice(0, 12)}`,
       driver: driver ?? this.#defaultDriver,
       enableIPv6: b.Options?.[ENABLE_IPV6] === true || b.Options?.[ENABLE_IPV6] === 'true',
@@ -145,16 +148,58 @@ export class DockerPlugin {
       ipam: { config },
     });
     this.#state.networks[b.NetworkID] = view.id;
+    this.#state.networkPools = { ...this.#state.networkPools, [b.NetworkID]: config.map((c) => c.subnet) };
     this.#file.save();
     return {};
   }
 
+  /**
+   * dockerd calls this only once it counts no endpoints, and forgets the network whatever the
+   * answer (only a Forbidden error stops it, and a plugin's error is never one): endpoints still
+   * here leaked (their containers went while the daemon was down), so they go with it.
+   */
   async #deleteNetwork(nid: string): Promise<object> {
     const network = this.#state.networks[nid];
-    if (network !== undefined) await ignoreNotFound(this.#port.deleteNetwork(network));
+    if (network !== undefined) await ignoreNotFound(this.#port.deleteNetwork(network, { force: true }));
     delete this.#state.networks[nid];
+    // dockerd releases the pools itself after this answer.
+    delete this.#state.networkPools?.[nid];
     this.#file.save();
+    await this.prune();
     return {};
+  }
+
+  /**
+   * Forgets the endpoints and networks wasmnet no longer has (a leftover sweep or an operator
+   * removed them): dockerd will not call for them again, so their IPAM addresses go back too.
+   */
+  async prune(): Promise<void> {
+    const live = new Set((await this.#port.listNetworks()).flatMap((n) => [n.id, ...n.endpoints]));
+    let changed = false;
+    for (const [eid, ep] of Object.entries(this.#state.endpoints)) {
+      if (live.has(ep.endpoint)) continue;
+      delete this.#state.endpoints[eid];
+      for (const address of ep.addresses ?? []) await this.#releaseKnownAddress(address);
+      changed = true;
+    }
+    for (const [nid, network] of Object.entries(this.#state.networks)) {
+      if (live.has(network)) continue;
+      delete this.#state.networks[nid];
+      // Removed through wasmnet (dockerd deleted it while the daemon was down, and its
+      // ReleasePool failed too): its pools go back, or their subnets stay taken.
+      const subnets = this.#state.networkPools?.[nid] ?? [];
+      delete this.#state.networkPools?.[nid];
+      for (const [poolId, pool] of Object.entries(this.#state.pools))
+        if (subnets.includes(pool.pool)) await this.#releasePool(poolId);
+      changed = true;
+    }
+    if (changed) this.#file.save();
+  }
+
+  /** Releases an address this IPAM gave, found by its pool. */
+  async #releaseKnownAddress(address: string): Promise<void> {
+    for (const [poolId, pool] of Object.entries(this.#state.pools))
+      if (pool.addresses.some((a) => stripMask(a) === stripMask(address))) await this.#releaseAddress(poolId, address);
   }
 
   async #createEndpoint(b: msg.CreateEndpoint): Promise<object> {
@@ -165,7 +210,8 @@ export class DockerPlugin {
       ...(i.AddressIPv6 ? { ipv6Address: stripMask(i.AddressIPv6) } : {}),
       ...(i.MacAddress ? { macAddress: i.MacAddress } : {}),
     });
-    this.#state.endpoints[b.EndpointID] = { network, endpoint: view.id };
+    const addresses = [i.Address, i.AddressIPv6].filter((a): a is string => a !== undefined && a !== '');
+    this.#state.endpoints[b.EndpointID] = { network, endpoint: view.id, addresses };
     this.#file.save();
     // dockerd refuses an answer that changes what it gave: only a MAC it did not give comes back.
     return i.MacAddress || view.macAddress === undefined ? {} : { Interface: { MacAddress: view.macAddress } };
@@ -259,6 +305,8 @@ export class DockerPlugin {
   }
 
   async #releasePool(poolId: string): Promise<object> {
+    // Released already: a prune gave back the pool of a network removed through wasmnet.
+    if (this.#state.pools[poolId] === undefined) return {};
     await this.#ipam.releasePool(poolId);
     delete this.#state.pools[poolId];
     this.#file.save();
@@ -273,8 +321,10 @@ export class DockerPlugin {
   }
 
   async #releaseAddress(poolId: string, address: string): Promise<object> {
-    await this.#ipam.releaseAddress(poolId, address);
     const pool = this.#state.pools[poolId];
+    // Released already: a prune gave back a leaked endpoint's address (or its pool) before dockerd asked.
+    if (pool === undefined || !pool.addresses.some((a) => stripMask(a) === stripMask(address))) return {};
+    await this.#ipam.releaseAddress(poolId, address);
     if (pool !== undefined) pool.addresses = pool.addresses.filter((a) => stripMask(a) !== stripMask(address));
     this.#file.save();
     return {};
@@ -286,7 +336,7 @@ export class DockerPlugin {
     return network;
   }
 
-  #endpoint(eid: string): { network: string; endpoint: string; sandbox?: string } {
+  #endpoint(eid: string): PluginState['endpoints'][string] {
     const ep = this.#state.endpoints[eid];
     if (ep === undefined) throw new Error(`endpoint ${eid} is not a wasmnet endpoint`);
     return ep;

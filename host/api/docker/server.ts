@@ -1,9 +1,10 @@
 // Serves the Docker plugin on /run/docker/plugins/<name>.sock, where dockerd discovers legacy
 // plugins: POSTs with JSON bodies (no Content-Type), answered as plugins v1 JSON.
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { ApiError } from '../errors.js';
-import { closeServer, DEFAULT_MAX_BODY_BYTES, listenUnix, parseJson, readBody, sendJson } from '../http.js';
+import { DEFAULT_MAX_BODY_BYTES, parseJson, readBody, sendJson } from '../http.js';
 import { silentLogger, type Logger } from '../log.js';
+import { listenUnix } from '../unix-socket.js';
 import type { DockerPlugin } from './plugin.js';
 
 export const DOCKER_PLUGINS_DIR = '/run/docker/plugins';
@@ -11,14 +12,16 @@ const CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 
 export class DockerPluginServer {
   private constructor(
-    private readonly server: Server,
+    readonly close: () => Promise<void>,
     readonly socketPath: string,
   ) {}
 
+  /** `fd`: a listening socket passed by systemd for `socketPath` (socket activation). */
   static async listen(
     plugin: DockerPlugin,
     socketPath: string,
     log: Logger = silentLogger,
+    fd?: number,
   ): Promise<DockerPluginServer> {
     const server = createServer((req, res) => {
       void (async () => {
@@ -42,11 +45,7 @@ export class DockerPluginServer {
         sendJson(res, reply.status, reply.body, CONTENT_TYPE);
       })();
     });
-    await listenUnix(server, socketPath, 0o600);
-    return new DockerPluginServer(server, socketPath);
-  }
-
-  close(): Promise<void> {
-    return closeServer(this.server, this.socketPath);
+    const close = await listenUnix(server, { path: socketPath, mode: 0o600, ...(fd === undefined ? {} : { fd }) });
+    return new DockerPluginServer(close, socketPath);
   }
 }

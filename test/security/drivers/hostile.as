@@ -1,7 +1,7 @@
 // A hostile AssemblyScript driver (built with the SDK by test/security/drivers.ts). A network
 // names its attack in its options (`attack`, with `count`, `size`, `sysctl`, `value`, `link`);
-// CreateNetwork only records it (and makes the network's bridge when `link` is set), so the
-// attack runs in CreateEndpoint and a refused attack leaves nothing half-made.
+// CreateNetwork only records it (and makes the network's bridge when `link` is set, named `name`
+// when given), so the attack runs in CreateEndpoint and a refused attack leaves nothing half-made.
 //   store:  `count` values of `size` bytes under keys of the endpoint
 //   log:    `count` warn lines of `size` bytes
 //   sysctl: sets `sysctl` to `value` host-wide, or on the network's bridge with `link`
@@ -13,12 +13,18 @@
 //   route:  adds a route to `cidr` (`default`: none) through the network's bridge in the host namespace
 //   links:  creates `count` bridges in the host namespace, then fails (in CreateNetwork with `stage`
 //           `network`, which fails the network; with `count` 0 it only fails)
-//   macvlan: creates a macvlan on the parent link `value`
+//   macvlan: creates a macvlan on the parent link `value`; with `into` in Join instead, inside the
+//           sandbox `into` (`joined`: the one it is joining)
+//   read:   reads the host-namespace link `value` (a parent its network names, or not)
 //   loop:   never returns;  trap: traps;  memory: allocates until its memory cap traps it
 //   foreign: deletes the host-namespace link `value` (the host's `lo`, another driver's bridge)
+//   neigh / fdb: adds (with `op` del: deletes) the permanent neighbour `ip` -> `mac`, or the FDB
+//           entry `mac` -> VTEP `vtep`, on the host-namespace link `value` (the network's bridge
+//           when empty: its own link)
 import {
-  Address, Capability, ExternalConnectivity, Driver, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind, LinkSpec, Log,
-  MacvlanConfig, MacvlanMode, Masquerade, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route, RouteScope,
+  Address, Capability, Driver, ExternalConnectivity, FdbEntry, Firewall, Forwarding, InterfaceInfo, IpamData, JoinInfo, Level, LinkKind,
+  LinkSpec, Log, MacvlanConfig, MacvlanMode, Masquerade, Neighbour, Netlink, Netns, NetworkInfo, Options, Protocol, PublishedPort, Route,
+  RouteScope,
   Rule, Scope, Store, Sysctl, WitError, internalError, invalidParameter, optionBool, optionString, optionU32,
   registerDriver,
 } from '@wasmnet/sdk';
@@ -42,8 +48,11 @@ const attacks = new Map<string, Attack>();
 /** Endpoint id → its IPv4 address (no prefix), for a publish to point at. */
 const addresses = new Map<string, string>();
 
+/** Network id → the name its bridge was given (option `name`), when not the default one. */
+const bridgeNames = new Map<string, string>();
+
 function bridgeName(networkId: string): string {
-  return `hs-${networkId.substring(0, 8)}`;
+  return bridgeNames.has(networkId) ? bridgeNames.get(networkId) : `hs-${networkId.substring(0, 8)}`;
 }
 
 function sysctlOf(name: string): i32 {
@@ -101,6 +110,19 @@ function firewallAttack(networkId: string, endpointId: string, attack: Attack): 
   return Firewall.addRule(rule);
 }
 
+function neighbourAttack(networkId: string, attack: Attack): WitError | null {
+  const link = attack.value.length > 0 ? attack.value : bridgeName(networkId);
+  const remove = optionString(attack.options, 'op') == 'del';
+  const ip = optionString(attack.options, 'ip') || '10.254.0.9';
+  const mac = optionString(attack.options, 'mac') || '02:42:de:ad:be:ef';
+  if (attack.kind == 'neigh') {
+    const entry = new Neighbour(link, ip, mac);
+    return remove ? Netlink.neighDel(Netns.host(), entry) : Netlink.neighAdd(Netns.host(), entry);
+  }
+  const entry = new FdbEntry(link, mac, optionString(attack.options, 'vtep'));
+  return remove ? Netlink.fdbDel(Netns.host(), entry) : Netlink.fdbAdd(Netns.host(), entry);
+}
+
 function linksAttack(id: string, attack: Attack): WitError | null {
   for (let i: u32 = 0; i < attack.count; i++) {
     const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`h${i}-${id.substring(0, 8)}`, LinkKind.bridge(), null, null, null, false));
@@ -122,6 +144,8 @@ class Hostile extends Driver {
       options,
       optionString(options, 'cidr') || '',
     );
+    const name = optionString(options, 'name');
+    if (name !== null) bridgeNames.set(networkId, name);
     if (attack.link) {
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(bridgeName(networkId), LinkKind.bridge(), null, null, null, true));
       if (!added.isOk) return added.error;
@@ -147,14 +171,25 @@ class Hostile extends Driver {
     if (attack.kind == 'mac') return iface.setMacAddress('x'.repeat(attack.size));
     if (attack.kind == 'links') return linksAttack(endpointId, attack);
     if (attack.kind == 'loop') while (attacks.has(networkId)) attack.count++;
+    // Spends its time in host imports, which its deadline does not count: the call's cap stops it.
+    if (attack.kind == 'host-loop')
+      while (attacks.has(networkId)) {
+        Netlink.linkList(Netns.host());
+        attack.count++;
+      }
     if (attack.kind == 'trap') unreachable();
     if (attack.kind == 'memory') {
       const chunks: Uint8Array[] = [];
       while (attacks.has(networkId)) chunks.push(new Uint8Array(1 << 20));
     }
     if (attack.kind == 'foreign') return Netlink.linkDel(Netns.host(), attack.value);
-    if (attack.kind == 'macvlan') {
-      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge));
+    if (attack.kind == 'neigh' || attack.kind == 'fdb') return neighbourAttack(networkId, attack);
+    if (attack.kind == 'read') {
+      const read = Netlink.linkGet(Netns.host(), attack.value);
+      return read.isOk ? null : read.error;
+    }
+    if (attack.kind == 'macvlan' && optionString(attack.options, 'into') === null) {
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge, null));
       const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
       return added.isOk ? null : added.error;
     }
@@ -182,6 +217,13 @@ class Hostile extends Driver {
     const attack = attacks.get(networkId);
     if (attack.kind == 'firewall' && optionString(attack.options, 'phase') != 'endpoint')
       return firewallAttack(networkId, endpointId, attack);
+    const into = optionString(attack.options, 'into');
+    if (attack.kind == 'macvlan' && into !== null) {
+      const target = Netns.sandbox(into == 'joined' ? sandboxKey : into);
+      const macvlan = LinkKind.macvlan(new MacvlanConfig(attack.value, MacvlanMode.Bridge, target));
+      const added = Netlink.linkAdd(Netns.host(), new LinkSpec(`hm-${endpointId.substring(0, 8)}`, macvlan, null, null, null, false));
+      return added.isOk ? null : added.error;
+    }
     return null;
   }
 

@@ -1,0 +1,79 @@
+// Cluster mode's GlobalDefault address space: three controllers (each a cluster node on one
+// etcd) get a global network's pool and gateway from the cluster's IPAM, endpoints on every
+// node get addresses unique across the cluster, overlapping global subnets are refused on any
+// node, local networks stay local, and a restarted node replays its addresses into its blocks.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { haveEtcd, startEtcd } from '../support/etcd.js';
+import { needsRoot } from '../support/root.js';
+import { nodeOptions, startNode } from './nodes.js';
+import { cleanupStack, uniquePrefix, waitFor } from './support.js';
+
+const skip = needsRoot.skip || ((await haveEtcd()) ? false : 'etcd is not installed');
+
+test('a global network takes its pool and addresses from the cluster IPAM on every node', {
+  skip,
+}, async (context) => {
+  const t = cleanupStack(context);
+  const etcd = await startEtcd({ t });
+  const prefix = uniquePrefix();
+  const nodes = [
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 1)),
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 2)),
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 3)),
+  ];
+  const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+
+  // No subnet given: node 1 takes the first free GlobalDefault pool, for the whole cluster.
+  const g = await n1.controller.newNetwork('globaltest', 'g', {});
+  for (const node of nodes) {
+    await waitFor('g everywhere', () => node.controller.networkByName('g') !== undefined);
+    assert.deepEqual(
+      node.controller
+        .networkByName('g')
+        ?.info()
+        .ipv4.map((pool) => [pool.addressSpace, pool.pool, pool.gateway]),
+      [['GlobalDefault', '10.0.0.0/24', '10.0.0.1/24']],
+    );
+  }
+  // A global subnet overlapping it is refused on any node, and leaves nothing behind.
+  await assert.rejects(
+    n2.controller.newNetwork('globaltest', 'overlap', { ipam: { config: [{ subnet: '10.0.0.0/16' }] } }),
+    /ErrPoolOverlap/,
+  );
+  assert.equal(n2.controller.networkByName('overlap'), undefined);
+
+  const given: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    for (const node of nodes) {
+      const network = node.controller.networkByName('g');
+      given.push((await network?.createEndpoint(`e${i}`))?.info().ipv4Address ?? '');
+    }
+  }
+  assert.equal(new Set(given).size, 9, `an address given twice: ${given.join(' ')}`);
+  assert.ok(given.every((address) => /^10\.0\.0\.\d+\/24$/.test(address) && address !== '10.0.0.1/24'));
+
+  // A local network stays on its node: LocalDefault, the same first pool on every node.
+  for (const node of [n1, n2]) {
+    const local = await node.controller.newNetwork('bridge', 'local', {});
+    assert.deepEqual(
+      local.info().ipv4.map((pool) => [pool.addressSpace, pool.pool]),
+      [['LocalDefault', '172.17.0.0/16']],
+    );
+  }
+
+  // Node 1 restarts: its addresses are replayed into its blocks, the next one is new.
+  const mine = (n1.controller.networkByName('g')?.endpoints() ?? []).map((e) => e.info().ipv4Address).sort();
+  await n1.controller.close();
+  const again = await n1.host.controller({ cluster: n1.options });
+  t.after(() => again.close());
+  const restored = again.networkByName('g');
+  assert.equal(restored?.id(), g.id());
+  assert.deepEqual((restored?.endpoints() ?? []).map((e) => e.info().ipv4Address).sort(), mine);
+  const fresh = (await restored?.createEndpoint('after'))?.info().ipv4Address ?? '';
+  assert.ok(/^10\.0\.0\.\d+\/24$/.test(fresh) && !given.includes(fresh), `${fresh} was given before`);
+  assert.deepEqual(
+    n1.host.warnings.filter((warning) => /replay/.test(warning)),
+    [],
+  );
+});
