@@ -8,6 +8,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -22,7 +23,7 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
 const created = (body: unknown): Reply => ({ status: 201, body });
 const noContent: Reply = { status: 204 };
 
-function route<B>(
+export function route<B>(
   method: Route['method'],
   pattern: string,
   body: Schema<B> | undefined,
@@ -89,6 +90,25 @@ export const ROUTES: Route[] = [
   route('GET', '/v1/ipam/pools', undefined, async (port) => ok(await port.listPools())),
   route('GET', '/_ping', undefined, async () => ok({ ok: true })),
 ];
+
+/**
+ * Runs a request's route: matched by method and path, its body (parsed JSON, or undefined)
+ * checked against the route's schema, and only then handed to the port.
+ */
+export async function dispatch(
+  routes: readonly Route[],
+  port: ControllerPort,
+  method: string,
+  path: string,
+  json: unknown,
+): Promise<Reply> {
+  const { route, params } = match(routes, method, path);
+  let body: unknown;
+  if (route.body !== undefined) body = route.body.parse(json ?? {});
+  else if (json !== undefined)
+    throw new ApiError(400, 'unexpected-body', `${route.method} ${route.pattern} takes no body`);
+  return route.handle(port, params, body as never);
+}
 
 export interface Match {
   route: Route;
