@@ -14,6 +14,9 @@ import type { LinkDeleter } from './deleter.js';
 import type { NetnsPool } from './netns-pool.js';
 import { prepareSandbox } from './setup.js';
 
+/** The name prefix of an interface removed from a sandbox while the kernel deletes it. */
+export const DELETING_PREFIX = 'wngone';
+
 export interface SandboxOptions {
   /** Directory of the namespace files (like /run/netns, or /run/docker/netns). */
   dir: string;
@@ -172,7 +175,7 @@ export class Sandbox {
     } else {
       // The kernel takes ~25 ms to delete a veth: the link goes down and gives its name back at
       // once (the next interface may take it), and is deleted in the background.
-      const doomed = `wngone${randomBytes(4).toString('hex')}`;
+      const doomed = `${DELETING_PREFIX}${randomBytes(4).toString('hex')}`;
       this.rtnl.linkSet(name, { up: false });
       this.rtnl.linkSet(name, { name: doomed });
       deleter.deleteLater(this.path, doomed);
