@@ -6,8 +6,11 @@
 //   driver had the delete of its entry and DiscoverDelete for it (and that minus the TTL);
 // - convergence: 100 simulated nodes (controllers without plumbing, in a few processes) each
 //   add 50 entries to one global network's table (a Join whose driver calls AddTableEntry 50
-//   times); the seconds until every node saw all 5 000 entries.
-// Options: --samples N (300), --ttl S (5), --nodes N (100), --entries N (50), --processes N (4).
+//   times); the seconds until every node saw all 5 000 entries;
+// - overlay endpoints (cluster/overlay.ts): create + join on the overlay driver against the
+//   single-host bridge in the same run, and etcd's writes per overlay endpoint lifecycle.
+// Options: --samples N (300), --ttl S (5), --nodes N (100), --entries N (50), --processes N (4),
+// --lifecycles N (100: overlay lifecycles etcd's writes are counted over).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { etcdClient } from '../host/cluster/index.js';
 import { startEtcd } from '../test/support/etcd.js';
+import { overlayEndpoints } from './cluster/overlay.js';
 import { now, SIM_DRIVER, networkOn, startSimNode } from './cluster/sim-node.js';
 import { numberOption } from './options.js';
 import { type BenchOptions, type BenchReport, percentile, round } from './report.js';
@@ -27,6 +31,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const nodes = numberOption(options.args, 'nodes', 100);
   const entries = numberOption(options.args, 'entries', 50);
   const processes = numberOption(options.args, 'processes', 4);
+  const lifecycles = numberOption(options.args, 'lifecycles', 100);
   const dir = `/run/wasmnet-bench-cluster-${process.pid}`;
   const etcd = await startEtcd();
   try {
@@ -34,6 +39,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const events = await tableEvents(etcd.endpoints, join(dir, 'events'), samples);
     const dead = await deadHost(etcd.endpoints, join(dir, 'dead'), ttl);
     const converge = await convergence(etcd.endpoints, join(dir, 'converge'), nodes, entries, processes);
+    const overlay = await overlayEndpoints(etcd, join(dir, 'overlay'), samples, lifecycles);
     const p50 = percentile(events.ours, 50);
     const p99 = percentile(events.ours, 99);
     const floor50 = percentile(events.etcd3, 50);
@@ -59,6 +65,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           unit: 's',
           note: `${processes} processes`,
         },
+        ...overlay.rows,
       ],
       figures: {
         tableEventP50Ms: round(p50),
@@ -69,6 +76,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         deadHostCleanupMinusTtlS: round(dead - ttl),
         clusterTtlS: ttl,
         [`convergeSeconds${nodes}x${entries}`]: round(converge),
+        ...overlay.figures,
       },
     };
   } finally {

@@ -50,14 +50,14 @@ export class NoPlumbing implements SandboxPlumbing {
   hostKey(): string {
     return '/proc/self/ns/net';
   }
+  mounted(): boolean {
+    return true;
+  }
   open(name: string): SandboxNamespace | undefined {
     return new NamedSandbox(join(this.dir, name));
   }
   list(): string[] {
     return [];
-  }
-  mounted(_path: string): boolean {
-    return true;
   }
   async remove(_name: string): Promise<void> {}
   hostRoutes(): string[] {

@@ -23,7 +23,7 @@ import { Controller } from '../wiring/index.js';
 import { hostRoutes } from '../wiring/netns-plumbing.js';
 import { EXIT_OK, parse, type Parsed, UsageError, type Command } from './command.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { DEFAULT_LEFTOVER_INTERVAL_MS, startLeftoverSweeps } from './leftover-sweeps.js';
+import { DEFAULT_LEFTOVER_INTERVAL_MS, MIN_LEFTOVER_GRACE_MS, startLeftoverSweeps } from './leftover-sweeps.js';
 import { listenFds, type SocketName } from './socket-activation.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/wasmnet';
@@ -97,7 +97,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }
     // Leftovers of containers removed while the daemon was down go before anyone is served.
     const sweeps = await startLeftoverSweeps({
-      sweeper: controller.leftoverSweeper(o.leftoverIntervalMs ?? DEFAULT_LEFTOVER_INTERVAL_MS),
+      sweeper: controller.leftoverSweeper(
+        Math.max(o.leftoverIntervalMs ?? DEFAULT_LEFTOVER_INTERVAL_MS, MIN_LEFTOVER_GRACE_MS),
+      ),
       metrics,
       log: o.log,
       intervalMs: o.leftoverIntervalMs ?? DEFAULT_LEFTOVER_INTERVAL_MS,

@@ -6,6 +6,8 @@ import type { ApiMetrics } from '../api/metrics.js';
 import type { LeftoverSweeper } from '../controller/index.js';
 
 export const DEFAULT_LEFTOVER_INTERVAL_MS = 30_000;
+/** How long a namespace must have been seen gone, however often the sweeps run: an engine mounts it after the Join. */
+export const MIN_LEFTOVER_GRACE_MS = 10_000;
 
 export interface LeftoverSweeps {
   /** Stops the timer and waits for a sweep in progress. */

@@ -4,41 +4,22 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { checkComponent, checkSignatures } from './component-check.js';
-import { asDriverError, toWire, type WireError } from './errors.js';
-import { WORLDS, type WorldName } from '../wit/contract.js';
+import {
+  type CacheMeta,
+  type CompileResult,
+  type CompileTask,
+  JS_FILE,
+  META_FILE,
+  type WarmResult,
+  type WarmStep,
+} from './compile-protocol.js';
+import { asDriverError, toWire } from './errors.js';
+import { WORLDS } from '../wit/contract.js';
 import { readWitSource } from '../wit/source.js';
 import { BACKGROUND_NICE, setThreadNice } from './thread-priority.js';
 
 // Transpiling is background work: calls to running drivers go first.
 setThreadNice(BACKGROUND_NICE);
-
-/**
- * The warm-up of a pool thread, one small task each, so that a real compile arriving
- * meanwhile waits for one step at most: build a dummy driver of our world (jco's own Wasm
- * compiles on first use), check it, transpile it. After them a first cold load is fast.
- */
-export const WARM_STEPS = ['build', 'check', 'transpile'] as const;
-export type WarmStep = (typeof WARM_STEPS)[number];
-
-export type CompileTask =
-  | {
-      bytes: Uint8Array;
-      /** Final cache directory of this hash; written atomically. */
-      dir: string;
-    }
-  | { warm: WarmStep };
-
-export interface CacheMeta {
-  world: WorldName;
-  /** Core module file names, as the transpiled JS asks for them. */
-  coreFiles: string[];
-}
-
-export type CompileResult = { ok: true; meta: CacheMeta } | { ok: false; error: WireError };
-export type WarmResult = { ok: true } | { ok: false; error: WireError };
-
-export const JS_FILE = 'component.mjs';
-export const META_FILE = 'meta.json';
 
 const TRANSPILE_OPTIONS = {
   name: 'component',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { WorldName } from '../wit/contract.js';
 import { fromWire } from './errors.js';
+import { sys } from '../netlink/libc.js';
 import { capMemory } from './memory-cap.js';
 import { wasm, type CoreModule } from './wasm.js';
 import {
@@ -17,7 +18,7 @@ import {
   type CompileResult,
   type CompileTask,
   type WarmResult,
-} from './compile-task.js';
+} from './compile-protocol.js';
 
 export interface CompiledComponent {
   hash: string;
@@ -35,10 +36,17 @@ export function hashComponent(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * How long the transpile thread outlives its last task. It holds jco (its JS and Wasm, ~100 MB),
+ * which only a component missing from the cache needs: a daemon whose components are all cached
+ * never starts it, and one that transpiled lets it go soon after.
+ */
+const IDLE_THREAD_MS = 5_000;
+
 export class ComponentCompiler {
   readonly #pool: Piscina<CompileTask, CompileResult | WarmResult>;
   readonly #pending = new Map<string, Promise<CacheMeta>>();
-  readonly #warm: Promise<void>;
+  #warm: Promise<void> | undefined;
   #transpiled = false;
 
   constructor(
@@ -47,16 +55,21 @@ export class ComponentCompiler {
   ) {
     this.#pool = new Piscina({
       filename: new URL('./compile-task.js', import.meta.url).href,
-      // One thread kept: loading jco in it takes most of a cold load's time.
-      minThreads: 1,
+      minThreads: 0,
       maxThreads: threads,
-      idleTimeout: 30_000,
+      idleTimeout: IDLE_THREAD_MS,
     });
-    this.#warm = this.#warmUp();
+    // What the thread's jco held is freed when it ends, but kept by the allocator unless trimmed.
+    this.#pool.on('workerDestroy', () => setImmediate(() => sys.mallocTrim()));
   }
 
-  /** Resolves when the kept thread has transpiled a dummy driver: a cold load is fast from then on. */
+  /**
+   * Starts the transpile thread and has it transpile a dummy driver (loading jco takes most of a
+   * cold load's time); resolves when it has: a cold load soon after is fast. Only for a caller
+   * about to load components that are not cached (the pool lets the thread go when idle).
+   */
   ready(): Promise<void> {
+    this.#warm ??= this.#warmUp();
     return this.#warm;
   }
 

@@ -52,5 +52,4 @@ export { parseDriverLimits, type DriverLimits } from './limits.js';
 export type { DriverSlot } from './slot.js';
 export type { SlotHealth } from './fault-policy.js';
 export type { ReplayEvent, ReplayHook } from './replay.js';
-export { checkComponent } from './component-check.js';
 export type { FirewallBackend } from './firewall.js';

@@ -3,6 +3,7 @@
 // marks the instance dead. Either way the instance is finished and `dead` says why.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { sys } from '../netlink/libc.js';
 import type { CompiledComponent } from './compiler.js';
 import { DriverError, fromWire, Internal, type WireError } from './errors.js';
 import { GuestClock } from './guest-clock.js';
@@ -36,7 +37,11 @@ export interface InstanceOptions {
 }
 
 const WORKER_URL = new URL('./driver-worker.js', import.meta.url);
-let spare: { worker: Worker; online: Promise<void> } | undefined;
+let spare: { worker: Worker; online: Promise<void>; timer: NodeJS.Timeout } | undefined;
+
+/** A spare nobody took in this long goes: loads come in bursts (start, upgrades), and an idle
+ * daemon should not hold a booted thread for the next one. */
+const SPARE_IDLE_MS = 2_000;
 
 /** The worker's JS heap (lifted strings and lists); Wasm memory is capped separately. */
 const WORKER_HEAP_MB = 128;
@@ -52,19 +57,28 @@ function spawn(): Worker {
 export function prepareSpare(): Promise<void> {
   if (spare === undefined) {
     const worker = spawn();
+    const timer = setTimeout(() => {
+      if (spare?.worker !== worker) return;
+      spare = undefined;
+      void worker.terminate().then(() => sys.mallocTrim());
+    }, SPARE_IDLE_MS);
+    timer.unref();
     spare = {
       worker,
       online: once(worker, 'online').then(
         () => undefined,
         () => undefined,
       ),
+      timer,
     };
-  }
+  } else spare.timer.refresh();
   return spare.online;
 }
 
 function takeWorker(): Worker {
-  const worker = spare?.worker ?? spawn();
+  if (spare === undefined) return spawn();
+  const { worker, timer } = spare;
+  clearTimeout(timer);
   spare = undefined;
   return worker;
 }

@@ -73,15 +73,13 @@ export class DriverRuntime {
     this.store = options.store ?? new FileStore(join(options.dataDir, 'store'));
     this.#quotaStore = new QuotaStore(this.store, (owner) => this.#storeQuota(owner));
     this.#replay = options.replay;
-    this.#ready = Promise.all([this.#compiler.ready(), prepareSpare()]).then(() => undefined);
+    void prepareSpare();
   }
 
-  readonly #ready: Promise<void>;
-
-  /** Resolves when the transpile thread is warm and a driver worker is booted (both start with
-   * the runtime, in parallel): a load then skips their start-up. Loads need not wait for it. */
+  /** Warms the transpile thread and boots a spare driver worker, in parallel: a load then skips
+   * their start-up. Loads need not wait for it; nothing calls it when every component is cached. */
   ready(): Promise<void> {
-    return this.#ready;
+    return Promise.all([this.#compiler.ready(), prepareSpare()]).then(() => undefined);
   }
 
   /** Sets (or clears) the controller's replay hook; it applies to components already loaded. */

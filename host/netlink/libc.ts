@@ -17,6 +17,7 @@ const umount2Fn = libc.func('int umount2(const char *, int)');
 const fstatfsFn = libc.func('int fstatfs(int, _Out_ uint8_t *buf)');
 const ioctlFn = libc.func('int ioctl(int, unsigned long)');
 const flockFn = libc.func('int flock(int, int)');
+const mallocTrimFn = libc.func('int malloc_trim(size_t)');
 
 /** A failed system call: `errno` is the raw number, named later by errors.ts. */
 export class SyscallError extends Error {
@@ -63,6 +64,8 @@ export const LOCK_NB = 4;
 const STATFS_SIZE = 120;
 
 export const sys = {
+  /** Gives the heap's free pages back to the system (glibc keeps what a finished thread freed). */
+  mallocTrim: (): void => void mallocTrimFn(0),
   socket: (domain: number, type: number, protocol: number): number => check('socket', socketFn(domain, type, protocol)),
   setsockopt: (fd: number, level: number, name: number, value: Buffer): number =>
     check('setsockopt', setsockoptFn(fd, level, name, value, value.length)),

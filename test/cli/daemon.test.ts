@@ -97,11 +97,22 @@ test('SIGTERM under load stops within the shutdown grace; the next start finishe
   t.after(() => void first.child.kill('SIGKILL'));
   await waitFor(socket, first);
   assert.equal((await cliAt(socket, 'network', 'create', '--subnet', '10.125.0.0/24', 'load')).code, 0);
-  // Many endpoint lifecycles in flight when the signal comes.
-  const load = Array.from({ length: 40 }, (_, i) =>
-    cliAt(socket, 'sandbox', 'create', `c${i}`).then(() => cliAt(socket, 'network', 'connect', 'load', `c${i}`)),
-  );
-  await sleep(200);
+  // Endpoint lifecycles in flight when the signal comes: twenty clients each create and connect
+  // sandboxes until the daemon stops answering, and the signal comes once connects are flowing.
+  let connected = 0;
+  const client = async (i: number): Promise<void> => {
+    for (let k = 0; ; k += 1) {
+      if ((await cliAt(socket, 'sandbox', 'create', `c${i}-${k}`)).code !== 0) return;
+      if ((await cliAt(socket, 'network', 'connect', 'load', `c${i}-${k}`)).code !== 0) return;
+      connected += 1;
+    }
+  };
+  let running = 20;
+  const load = Array.from({ length: running }, (_, i) => client(i).finally(() => (running -= 1)));
+  while (connected < 10) {
+    assert.ok(running > 0, `the clients stopped before the signal:\n${first.logs()}`);
+    await sleep(10);
+  }
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 0, first.logs());
   await Promise.all(load);

@@ -3,7 +3,7 @@
 // namespace. An overlay network created on node 1 appears on nodes 2 and 3; a container on each
 // node pings the others over VXLAN; node 3 killed with SIGKILL loses its peers on nodes 1 and 2
 // when its lease expires; node 3 restarted gets everything back; a leave removes the peer on
-// every node; cleanup leaves nothing, in the namespaces or in etcd.
+// every node; cleanup leaves nothing, in the namespaces or in etcd (but the IPAM's pool index).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,6 @@ import { createUnderlay, UNDERLAY_LINK } from '../support/underlay.js';
 
 /** The nodes' lease: a killed node's entries go this long after its last keep-alive. */
 const TTL_SECONDS = 3;
-const SUBNET = '10.93.0';
 
 /** The remote endpoints (their IPs) a node's VXLAN device holds a permanent neighbour entry for. */
 function peersOf(daemon: Daemon, vxlan: string): string[] {
@@ -39,18 +38,21 @@ async function until(what: string, seconds: number, done: () => boolean | Promis
   }
 }
 
-/** Keys under `prefix` in etcd, through its JSON gateway. */
-async function etcdKeys(clientUrl: string, prefix: string): Promise<number> {
-  const key = Buffer.from(prefix);
+/** The keys under `prefix` in etcd, through its JSON gateway. */
+async function etcdKeys(clientUrl: string, prefix: string): Promise<string[]> {
   const end = Buffer.from(prefix);
   end[end.length - 1] = (end[end.length - 1] as number) + 1;
   const answer = await fetch(`${clientUrl}/v3/kv/range`, {
     method: 'POST',
-    body: JSON.stringify({ key: key.toString('base64'), range_end: end.toString('base64'), count_only: true }),
+    body: JSON.stringify({
+      key: Buffer.from(prefix).toString('base64'),
+      range_end: end.toString('base64'),
+      keys_only: true,
+    }),
   });
-  const { count } = (await answer.json()) as { count?: string };
-  // etcd's JSON leaves out a zero count.
-  return Number(count ?? 0);
+  // etcd's JSON leaves out an empty list.
+  const { kvs } = (await answer.json()) as { kvs?: Array<{ key: string }> };
+  return (kvs ?? []).map((kv) => Buffer.from(kv.key, 'base64').toString());
 }
 
 test('three daemons on etcd: an overlay network everywhere, pings across nodes, a killed node leaves and comes back', {
@@ -88,28 +90,32 @@ test('three daemons on etcd: an overlay network everywhere, pings across nodes, 
   const network = (await node1.api.post('/v1/networks', {
     name: 'ov',
     driver: 'overlay',
-    ipam: { config: [{ subnet: `${SUBNET}.0/24` }] },
+    ipam: { config: [{ subnet: '10.93.0.0/24' }] },
   })) as { id: string };
   const vxlan = `vx-${network.id.slice(0, 12)}`;
-  assert.ok((await etcdKeys(etcd.endpoints[0] as string, '/wasmnet/')) > 0, 'the cluster lives under /wasmnet/');
+  assert.ok((await etcdKeys(etcd.endpoints[0] as string, '/wasmnet/')).length > 0, 'the cluster lives under /wasmnet/');
   for (const daemon of daemons.slice(1)) {
     await until('the network reaches the other nodes', 20, async () =>
       ((await daemon.api.get('/v1/networks')) as Array<{ id: string }>).some((n) => n.id === network.id),
     );
   }
 
-  // A container on each node, at 10.93.0.11, .12 and .13.
-  const ips = daemons.map((_, n) => `${SUBNET}.${11 + n}`);
+  // A container on each node; the cluster's IPAM gives each a unique address.
+  const ips: string[] = [];
   const keys: string[] = [];
   for (const [n, daemon] of daemons.entries()) {
     await daemon.api.post('/v1/sandboxes', { containerId: `c${n + 1}` });
-    await daemon.api.post('/v1/networks/ov/endpoints', { name: `ep${n + 1}`, ipv4Address: ips[n] });
+    const endpoint = (await daemon.api.post('/v1/networks/ov/endpoints', { name: `ep${n + 1}` })) as {
+      ipv4Address: string;
+    };
+    ips.push(endpoint.ipv4Address.split('/')[0] as string);
     await daemon.api.post(`/v1/networks/ov/endpoints/ep${n + 1}/join`, { sandbox: `c${n + 1}` });
     keys.push(((await daemon.api.get(`/v1/sandboxes/c${n + 1}`)) as { key: string }).key);
   }
+  assert.equal(new Set(ips).size, 3, `unique addresses: ${ips.join(', ')}`);
   const allPeers = async (): Promise<void> => {
     for (const [n, daemon] of daemons.entries()) {
-      const others = ips.filter((_, m) => m !== n);
+      const others = ips.filter((_, m) => m !== n).sort();
       await until(`node ${n + 1} programs its peers`, 20, () => peersOf(daemon, vxlan).join() === others.join());
     }
   };
@@ -168,5 +174,6 @@ test('three daemons on etcd: an overlay network everywhere, pings across nodes, 
       .map((line) => line.split(': ')[1]?.split('@')[0]);
     assert.deepEqual(links.sort(), ['lo', UNDERLAY_LINK], 'nothing of the overlay is left on the node');
   }
-  assert.equal(await etcdKeys(etcd.endpoints[0] as string, '/wasmnet/'), 0, 'nothing is left in etcd');
+  // Nothing but the global IPAM's pool index, a counter every pool creation compares (ipam/global).
+  assert.deepEqual(await etcdKeys(etcd.endpoints[0] as string, '/wasmnet/'), ['/wasmnet/ipam/pool-index']);
 });

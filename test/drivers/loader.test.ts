@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { checkComponent, InvalidParameter } from '../../host/drivers/index.js';
+import { checkComponent } from '../../host/drivers/component-check.js';
+import { InvalidParameter } from '../../host/drivers/index.js';
 import { capMemory } from '../../host/drivers/memory-cap.js';
 import { coreModule, dummyComponent, probeComponent, witSource } from './fixtures.js';
 import { makeRuntime, steadyStream } from './harness.js';

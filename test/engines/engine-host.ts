@@ -19,6 +19,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../../host/api/client.js';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
 import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
 
@@ -122,14 +123,26 @@ export class EngineHost {
     );
   }
 
-  /** startWasmnet, then waits until the daemon's API socket (and plugin socket) exist. */
-  async runWasmnet(plugin: string | undefined): Promise<Proc> {
-    const daemon = this.startWasmnet(plugin);
+  /**
+   * startWasmnet, then waits until the daemon answers on its API socket (a killed daemon's
+   * socket file may be there already) and its plugin socket exists.
+   */
+  async runWasmnet(plugin: string | undefined, ...options: string[]): Promise<Proc> {
+    const daemon = this.startWasmnet(plugin, ...options);
+    const api = new ApiClient(this.path('wasmnet.sock'), 2_000);
+    let answered = false;
     await waitUntil(
       'wasmnet',
-      () =>
-        existsSync(this.path('wasmnet.sock')) &&
-        (plugin === undefined || existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`)),
+      () => {
+        if (!answered)
+          void api.get('/_ping').then(
+            () => {
+              answered = true;
+            },
+            () => undefined,
+          );
+        return answered && (plugin === undefined || existsSync(`${DOCKER_PLUGINS_DIR}/${plugin}.sock`));
+      },
       () => this.log(daemon),
     );
     return daemon;

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../../host/api/client.js';
 import type { NetworkView, SandboxView } from '../../host/api/port.js';
-import { EngineHost, type Proc, waitUntil } from './engine-host.js';
+import { EngineHost, type Proc } from './engine-host.js';
 import { installCli, PODMAN_IMAGE as IMAGE, podmanMissing, startPodman } from './podman.js';
 import { rootSkip } from '../support/root.js';
 
@@ -95,21 +95,7 @@ test('podman (CNI backend): a container removed while wasmnet is down leaves no 
   } catch {
     podman('rm', '-f', '-t', '0', 'pleak');
   }
-  wasmnet = host.startWasmnet(undefined);
-  let answered = false;
-  await waitUntil(
-    'wasmnet',
-    () => {
-      void api.get('/_ping').then(
-        () => {
-          answered = true;
-        },
-        () => undefined,
-      );
-      return answered;
-    },
-    () => host.log(wasmnet),
-  );
+  wasmnet = await host.runWasmnet(undefined);
   assert.deepEqual(await api.get<SandboxView[]>('/v1/sandboxes'), [], 'the leaked sandbox is gone');
   const [network] = await api.get<NetworkView[]>('/v1/networks');
   assert.deepEqual(network!.endpoints, [], 'the leaked endpoint is gone');

@@ -34,7 +34,7 @@ test('registers the macvlan network type: local data, global connectivity, nothi
   const { host } = await macvlan();
   assert.deepEqual(
     host.drivers.map((d) => [d.name, d.capability]),
-    [['macvlan', { dataScope: 'local', connectivityScope: 'global', externalConnectivity: false }]],
+    [['macvlan', { dataScope: 'local', connectivityScope: 'global', externalConnectivity: 'none' }]],
   );
 });
 

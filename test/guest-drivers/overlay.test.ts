@@ -57,7 +57,7 @@ test('registers the overlay network type with global scope', async () => {
   const { host, driver, id } = await overlay();
   assert.deepEqual(
     host.drivers.map((d) => [d.name, d.capability]),
-    [['overlay', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: false }]],
+    [['overlay', { dataScope: 'global', connectivityScope: 'global', externalConnectivity: 'none' }]],
   );
   assert.equal(driver.type(id), 'overlay');
 });

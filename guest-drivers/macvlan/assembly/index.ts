@@ -6,6 +6,7 @@ import {
   Box,
   Capability,
   Driver,
+  ExternalConnectivity,
   ENABLE_IPV6,
   INTERFACE_NAME,
   INTERNAL,
@@ -201,4 +202,4 @@ function joinRefusal(parent: string, mode: string, error: WitError): WitError {
 }
 
 // Local data, global connectivity: as libnetwork's macvlan, whose containers sit on the parent's network.
-registerDriver('macvlan', new MacvlanDriver(), new Capability(Scope.Local, Scope.Global, false));
+registerDriver('macvlan', new MacvlanDriver(), new Capability(Scope.Local, Scope.Global, ExternalConnectivity.None));

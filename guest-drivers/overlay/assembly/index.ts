@@ -12,6 +12,7 @@ import {
   Discovery,
   DiscoveryTag,
   Driver,
+  ExternalConnectivity,
   EventType,
   FdbEntry,
   InterfaceInfo,
@@ -297,4 +298,4 @@ function forgetPeer(networkId: string, endpointId: string, vxlan: string): void 
   Store.delete_(key);
 }
 
-registerDriver('overlay', new OverlayDriver(), new Capability(Scope.Global, Scope.Global, false));
+registerDriver('overlay', new OverlayDriver(), new Capability(Scope.Global, Scope.Global, ExternalConnectivity.None));

@@ -148,6 +148,7 @@ export class DockerPlugin {
       ipam: { config },
     });
     this.#state.networks[b.NetworkID] = view.id;
+    this.#state.networkPools = { ...this.#state.networkPools, [b.NetworkID]: config.map((c) => c.subnet) };
     this.#file.save();
     return {};
   }
@@ -161,6 +162,8 @@ export class DockerPlugin {
     const network = this.#state.networks[nid];
     if (network !== undefined) await ignoreNotFound(this.#port.deleteNetwork(network, { force: true }));
     delete this.#state.networks[nid];
+    // dockerd releases the pools itself after this answer.
+    delete this.#state.networkPools?.[nid];
     this.#file.save();
     await this.prune();
     return {};
@@ -182,6 +185,12 @@ export class DockerPlugin {
     for (const [nid, network] of Object.entries(this.#state.networks)) {
       if (live.has(network)) continue;
       delete this.#state.networks[nid];
+      // Removed through wasmnet (dockerd deleted it while the daemon was down, and its
+      // ReleasePool failed too): its pools go back, or their subnets stay taken.
+      const subnets = this.#state.networkPools?.[nid] ?? [];
+      delete this.#state.networkPools?.[nid];
+      for (const [poolId, pool] of Object.entries(this.#state.pools))
+        if (subnets.includes(pool.pool)) await this.#releasePool(poolId);
       changed = true;
     }
     if (changed) this.#file.save();
@@ -296,6 +305,8 @@ export class DockerPlugin {
   }
 
   async #releasePool(poolId: string): Promise<object> {
+    // Released already: a prune gave back the pool of a network removed through wasmnet.
+    if (this.#state.pools[poolId] === undefined) return {};
     await this.#ipam.releasePool(poolId);
     delete this.#state.pools[poolId];
     this.#file.save();
@@ -311,8 +322,8 @@ export class DockerPlugin {
 
   async #releaseAddress(poolId: string, address: string): Promise<object> {
     const pool = this.#state.pools[poolId];
-    // Released already: a prune gave back a leaked endpoint's address before dockerd asked.
-    if (pool !== undefined && !pool.addresses.some((a) => stripMask(a) === stripMask(address))) return {};
+    // Released already: a prune gave back a leaked endpoint's address (or its pool) before dockerd asked.
+    if (pool === undefined || !pool.addresses.some((a) => stripMask(a) === stripMask(address))) return {};
     await this.#ipam.releaseAddress(poolId, address);
     if (pool !== undefined) pool.addresses = pool.addresses.filter((a) => stripMask(a) !== stripMask(address));
     this.#file.save();

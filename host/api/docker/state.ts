@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 export interface PluginState {
   /** dockerd NetworkID → wasmnet network id. */
   networks: Record<string, string>;
+  /** dockerd NetworkID → its subnets (to give its pools back when it is removed through wasmnet). */
+  networkPools?: Record<string, string[]>;
   /** dockerd EndpointID → wasmnet endpoint, its sandbox while joined, and the addresses IPAM gave it. */
   endpoints: Record<string, { network: string; endpoint: string; sandbox?: string; addresses?: string[] }>;
   /** IPAM pools by PoolID, with what was asked (to replay into a fresh allocator). */

@@ -1,26 +1,19 @@
-// Overlay endpoints in cluster mode: two nodes (controllers in this process, each plumbing a
-// private "host" namespace, joined by an underlay bridge in a third) on a single-member etcd
-// started for the run. On node 1, endpoint create + sandbox + join on the overlay network, while
-// node 2 has an endpoint of it too (so each join's row is programmed there), interleaved with
-// the same on a single-host bridge network of node 1: the peer. Then etcd's own counters of
-// written keys (puts and deletes) across overlay endpoint lifecycles.
-// Options: --samples N (300), --lifecycles N (100: those etcd writes are counted over).
+// bench/cluster's overlay figures: two nodes (controllers in this process, each plumbing a private
+// "host" namespace, joined by an underlay bridge in a third) on the run's etcd. On node 1,
+// endpoint create + sandbox + join on the overlay network, while node 2 has an endpoint of it too
+// (so each join's row is programmed there), interleaved with the same on a single-host bridge
+// network of node 1: the peer. Then etcd's own counters of write requests and keys written
+// across overlay endpoint lifecycles.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Controller, type Network } from '../host/index.js';
-import { createNetns, deleteNetns, type Netns, sysctlSet } from '../host/netlink/index.js';
-import { startEtcd } from '../test/support/etcd.js';
-import { createUnderlay } from '../test/support/underlay.js';
-import { Lifecycles, quietThenWarm } from './endpoints.js';
-import { numberOption } from './options.js';
-import { type BenchOptions, type BenchReport, percentile, round } from './report.js';
-import { withTmpfsWorkDir } from './workdir.js';
+import { Controller, type Network } from '../../host/index.js';
+import { createNetns, deleteNetns, type Netns, sysctlSet } from '../../host/netlink/index.js';
+import type { EtcdCluster } from '../../test/support/etcd.js';
+import { createUnderlay } from '../../test/support/underlay.js';
+import { Lifecycles, quietThenWarm } from '../endpoints.js';
+import { type BenchReport, percentile, round } from '../report.js';
 
 const NODES = 2;
-
-export function run(options: BenchOptions): Promise<BenchReport> {
-  return withTmpfsWorkDir(`/run/wasmnet-bench-overlay-${process.pid}`, (dir) => measure(options, dir));
-}
 
 /**
  * etcd's own counters: write requests it committed (raft proposals, each a WAL append and fsync;
@@ -46,10 +39,16 @@ async function networkOn(controller: Controller, name: string): Promise<Network>
   throw new Error(`network ${name} never reached the other node`);
 }
 
-async function measure(options: BenchOptions, dir: string): Promise<BenchReport> {
-  const samples = numberOption(options.args, 'samples', 300);
-  const counted = numberOption(options.args, 'lifecycles', 100);
-  const etcd = await startEtcd();
+/**
+ * `samples` overlay and bridge setups, interleaved; etcd's writes counted over `counted` overlay
+ * lifecycles. Namespaces and data go in `dir`, which the caller removes.
+ */
+export async function overlayEndpoints(
+  etcd: EtcdCluster,
+  dir: string,
+  samples: number,
+  counted: number,
+): Promise<BenchReport> {
   const hosts: Netns[] = [];
   const controllers: Controller[] = [];
   let underlayNamespace: Netns | undefined;
@@ -68,7 +67,7 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
             endpoints: etcd.endpoints,
             advertiseAddress: underlay.addresses[n] as string,
             nodeName: `node${n}`,
-            prefix: `/bench-${process.pid}/`,
+            prefix: `/bench-overlay-${process.pid}/`,
           },
         }),
       );
@@ -151,12 +150,11 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
         etcdOpsPerEndpoint: round(requests),
         etcdPutsPerEndpoint: round(puts),
         etcdDeletesPerEndpoint: round(deletes),
-        samples: overlayUp.length,
+        overlaySamples: overlayUp.length,
       },
     };
   } finally {
     for (const controller of controllers) await controller.close();
     for (const namespace of [...hosts, underlayNamespace]) if (namespace !== undefined) deleteNetns(namespace);
-    await etcd.stop();
   }
 }
