@@ -3,7 +3,7 @@
 import { ApiClientError, type ApiCaller } from './client.js';
 import { toErrorResponse } from './errors.js';
 import type { ControllerPort } from './port.js';
-import { dispatch, ROUTES } from './routes.js';
+import { dispatch, match, ROUTES } from './routes.js';
 
 export class LocalApi implements ApiCaller {
   constructor(private readonly port: ControllerPort) {}
@@ -20,7 +20,7 @@ export class LocalApi implements ApiCaller {
 
   async #call<T>(method: string, path: string, body: unknown): Promise<T> {
     try {
-      return (await dispatch(ROUTES, this.port, method, path, body)).body as T;
+      return (await dispatch(match(ROUTES, method, path), this.port, body)).body as T;
     } catch (error) {
       const { status, body: answer } = toErrorResponse(error);
       throw new ApiClientError(status, answer.error.code, answer.error.message);

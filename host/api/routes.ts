@@ -92,22 +92,15 @@ export const ROUTES: Route[] = [
 ];
 
 /**
- * Runs a request's route: matched by method and path, its body (parsed JSON, or undefined)
- * checked against the route's schema, and only then handed to the port.
+ * Runs a matched route: the body (parsed JSON, or undefined) is checked against its schema, and
+ * only then handed to the port.
  */
-export async function dispatch(
-  routes: readonly Route[],
-  port: ControllerPort,
-  method: string,
-  path: string,
-  json: unknown,
-): Promise<Reply> {
-  const { route, params } = match(routes, method, path);
+export async function dispatch(found: Match, port: ControllerPort, json: unknown): Promise<Reply> {
+  const { method, pattern, body: schema } = found.route;
   let body: unknown;
-  if (route.body !== undefined) body = route.body.parse(json ?? {});
-  else if (json !== undefined)
-    throw new ApiError(400, 'unexpected-body', `${route.method} ${route.pattern} takes no body`);
-  return route.handle(port, params, body as never);
+  if (schema !== undefined) body = schema.parse(json ?? {});
+  else if (json !== undefined) throw new ApiError(400, 'unexpected-body', `${method} ${pattern} takes no body`);
+  return found.route.handle(port, found.params, body as never);
 }
 
 export interface Match {

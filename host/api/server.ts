@@ -82,10 +82,9 @@ export class ApiServer {
           contentType: 'text/plain; version=0.0.4',
         };
       } else {
-        const { route } = match(this.#routes, method, url.pathname);
-        routeName = `${route.method} ${route.pattern}`;
-        const json = parseJson(await readBody(req, this.#maxBody));
-        reply = await dispatch(this.#routes, this.port, method, url.pathname, json);
+        const found = match(this.#routes, method, url.pathname);
+        routeName = `${found.route.method} ${found.route.pattern}`;
+        reply = await dispatch(found, this.port, parseJson(await readBody(req, this.#maxBody)));
       }
     } catch (error) {
       const { status, body } = toErrorResponse(error);
