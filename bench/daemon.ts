@@ -153,16 +153,20 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     );
     const networkDeleteMs = await wall(networkCount, clients, (i) => client.delete(`/v1/networks/n${i}`));
 
-    // Sandboxes: `scale` endpoints on one network, each joined to a sandbox of its own.
-    await client.post('/v1/networks', {
-      name: 'big',
-      driver: 'bridge',
-      ipam: { config: [{ subnet: '10.20.0.0/16' }] },
-    });
+    // Sandboxes: `scale` endpoints over networks of up to 1000 (a bridge holds 1023 ports), each
+    // joined to a sandbox of its own.
+    const bigs = Math.ceil(scale / 1000);
+    for (let n = 0; n < bigs; n++)
+      await client.post('/v1/networks', {
+        name: `big${n}`,
+        driver: 'bridge',
+        ipam: { config: [{ subnet: `10.${20 + n}.0.0/16` }] },
+      });
+    const endpoint = (i: number): string => `/v1/networks/big${i % bigs}/endpoints/e${i}`;
     const sandboxCreateMs = await wall(scale, clients, async (i) => {
-      await client.post('/v1/networks/big/endpoints', { name: `e${i}` });
+      await client.post(`/v1/networks/big${i % bigs}/endpoints`, { name: `e${i}` });
       await client.post('/v1/sandboxes', { containerId: `c${i}` });
-      await client.post(`/v1/networks/big/endpoints/e${i}/join`, { sandbox: `c${i}` });
+      await client.post(`${endpoint(i)}/join`, { sandbox: `c${i}` });
     });
     await sleep(idleMs);
     const atScale = weight(daemon.child.pid as number);
@@ -171,9 +175,9 @@ async function measure(options: BenchOptions, dir: string): Promise<BenchReport>
     const restartMs = daemon.readyMs;
     const sandboxDeleteMs = await wall(scale, clients, async (i) => {
       await client.delete(`/v1/sandboxes/c${i}`);
-      await client.delete(`/v1/networks/big/endpoints/e${i}`);
+      await client.delete(endpoint(i));
     });
-    await client.delete('/v1/networks/big');
+    for (let n = 0; n < bigs; n++) await client.delete(`/v1/networks/big${n}`);
     await stopDaemon(daemon);
     daemon = undefined;
 

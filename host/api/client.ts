@@ -13,7 +13,14 @@ export class ApiClientError extends Error {
   }
 }
 
-export class ApiClient {
+/** The calls the CNI plugin makes: over the socket (ApiClient) or in the daemon (LocalApi). */
+export interface ApiCaller {
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body: unknown): Promise<T>;
+  delete(path: string, body?: unknown): Promise<void>;
+}
+
+export class ApiClient implements ApiCaller {
   constructor(
     readonly socketPath: string,
     private readonly timeoutMs = 60_000,

@@ -8,6 +8,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -22,7 +23,7 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
 const created = (body: unknown): Reply => ({ status: 201, body });
 const noContent: Reply = { status: 204 };
 
-function route<B>(
+export function route<B>(
   method: Route['method'],
   pattern: string,
   body: Schema<B> | undefined,
@@ -89,6 +90,18 @@ export const ROUTES: Route[] = [
   route('GET', '/v1/ipam/pools', undefined, async (port) => ok(await port.listPools())),
   route('GET', '/_ping', undefined, async () => ok({ ok: true })),
 ];
+
+/**
+ * Runs a matched route: the body (parsed JSON, or undefined) is checked against its schema, and
+ * only then handed to the port.
+ */
+export async function dispatch(found: Match, port: ControllerPort, json: unknown): Promise<Reply> {
+  const { method, pattern, body: schema } = found.route;
+  let body: unknown;
+  if (schema !== undefined) body = schema.parse(json ?? {});
+  else if (json !== undefined) throw new ApiError(400, 'unexpected-body', `${method} ${pattern} takes no body`);
+  return found.route.handle(port, found.params, body as never);
+}
 
 export interface Match {
   route: Route;

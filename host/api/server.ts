@@ -7,7 +7,7 @@ import { DEFAULT_MAX_BODY_BYTES, parseJson, readBody, sendJson } from './http.js
 import { silentLogger, type Logger } from './log.js';
 import { ApiMetrics } from './metrics.js';
 import type { ControllerPort } from './port.js';
-import { match, ROUTES, type Reply } from './routes.js';
+import { dispatch, match, ROUTES, type Reply, type Route } from './routes.js';
 import { DEFAULT_API_SOCKET } from './socket-path.js';
 import { listenUnix } from './unix-socket.js';
 
@@ -21,6 +21,8 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   maxBodyBytes?: number;
   log?: Logger;
+  /** Routes served besides ROUTES (the daemon's CNI route). */
+  routes?: Route[];
 }
 
 export class ApiServer {
@@ -30,6 +32,7 @@ export class ApiServer {
   readonly #server: Server;
   readonly #maxBody: number;
   readonly #log: Logger;
+  readonly #routes: Route[];
 
   private constructor(
     private readonly port: ControllerPort,
@@ -39,6 +42,7 @@ export class ApiServer {
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#log = options.log ?? silentLogger;
     this.metrics = options.metrics ?? new ApiMetrics();
+    this.#routes = [...ROUTES, ...(options.routes ?? [])];
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -78,13 +82,9 @@ export class ApiServer {
           contentType: 'text/plain; version=0.0.4',
         };
       } else {
-        const { route, params } = match(ROUTES, method, url.pathname);
-        routeName = `${route.method} ${route.pattern}`;
-        const json = parseJson(await readBody(req, this.#maxBody));
-        let body: unknown;
-        if (route.body !== undefined) body = route.body.parse(json ?? {});
-        else if (json !== undefined) throw new ApiError(400, 'unexpected-body', `${routeName} takes no body`);
-        reply = await route.handle(this.port, params, body as never);
+        const found = match(this.#routes, method, url.pathname);
+        routeName = `${found.route.method} ${found.route.pattern}`;
+        reply = await dispatch(found, this.port, parseJson(await readBody(req, this.#maxBody)));
       }
     } catch (error) {
       const { status, body } = toErrorResponse(error);
@@ -93,6 +93,7 @@ export class ApiServer {
     }
     if (typeof reply.body === 'string') {
       res.writeHead(reply.status, {
+        ...reply.headers,
         'content-type': reply.contentType ?? 'text/plain',
         'content-length': Buffer.byteLength(reply.body),
       });

@@ -11,6 +11,7 @@ import { StateFile } from '../api/docker/state.js';
 import { jsonLogger, type Level, type Logger } from '../api/log.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { ApiServer } from '../api/server.js';
+import { cniRoute } from '../cni/route.js';
 import { parseDriverLimits, type DriverLimits } from '../drivers/index.js';
 import {
   checkClusterOptions,
@@ -109,6 +110,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       socketPath: o.socketPath,
       log: o.log,
       metrics,
+      routes: [cniRoute],
       ...(o.listenFds?.api === undefined ? {} : { fd: o.listenFds.api }),
     });
     closers.unshift(() => api.close());

@@ -1,7 +1,7 @@
 // The CNI plugin's commands, each one a few calls to the daemon's API: ADD creates (on first use)
 // the network named by the config, a sandbox on the runtime's namespace and an endpoint joined to
 // it; DEL undoes that and succeeds when things are already gone; CHECK compares with prevResult.
-import { ApiClient, ApiClientError, seg } from '../api/client.js';
+import { ApiClient, ApiClientError, seg, type ApiCaller } from '../api/client.js';
 import type { EndpointView, NetworkView, SandboxView } from '../api/port.js';
 import { DEFAULT_API_SOCKET } from '../api/socket-path.js';
 import { RESOLVER_ADDRESS as EMBEDDED_DNS_ADDRESS } from '../dns/address.js';
@@ -22,11 +22,11 @@ export interface CniOutcome {
   stdout: string;
 }
 
-/** Runs one CNI invocation; `client` overrides the daemon connection (tests). */
+/** Runs one CNI invocation; `client` overrides the daemon connection (the daemon's own, tests). */
 export async function runCni(
   env: Record<string, string | undefined>,
   stdin: string,
-  client?: (socket: string) => ApiClient,
+  client?: (socket: string) => ApiCaller,
 ): Promise<CniOutcome> {
   let version = LATEST;
   try {
@@ -101,12 +101,12 @@ async function optional<T>(call: Promise<T>): Promise<T | undefined> {
  * The network named `name`, if there is one. The API also takes a unique prefix of an id: a CNI
  * name such as "db" could otherwise find another network whose id starts with it.
  */
-async function networkNamed(api: ApiClient, name: string): Promise<NetworkView | undefined> {
+async function networkNamed(api: ApiCaller, name: string): Promise<NetworkView | undefined> {
   const network = await optional(api.get<NetworkView>(`/v1/networks/${seg(name)}`));
   return network?.name === name ? network : undefined;
 }
 
-async function ensureNetwork(api: ApiClient, conf: NetConf): Promise<NetworkView> {
+async function ensureNetwork(api: ApiCaller, conf: NetConf): Promise<NetworkView> {
   const existing = await networkNamed(api, conf.name);
   if (existing !== undefined) return existing;
   const config =
@@ -134,7 +134,7 @@ const refusal = (error: unknown, status: number): string | undefined =>
 
 // Four round trips in the common case (the network exists, the container is new): the
 // sandbox and the endpoint are created first and looked up only when they exist already.
-async function add(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<object> {
+async function add(api: ApiCaller, cni: CniEnv, conf: NetConf): Promise<object> {
   const containerId = cni.containerId!;
   const ifname = cni.ifname!;
   const network = await ensureNetwork(api, conf);
@@ -205,7 +205,7 @@ function result(cniVersion: string, ifname: string, netns: string, ep: EndpointV
 }
 
 /** Leaves and deletes one attachment's endpoint, and the sandbox once nothing is left in it. */
-async function detach(api: ApiClient, networkId: string, name: string, containerId: string): Promise<void> {
+async function detach(api: ApiCaller, networkId: string, name: string, containerId: string): Promise<void> {
   const ep = await optional(api.get<EndpointView>(`/v1/networks/${seg(networkId)}/endpoints/${seg(name)}`));
   if (ep !== undefined) {
     if (ep.sandboxId !== undefined)
@@ -219,13 +219,13 @@ async function detach(api: ApiClient, networkId: string, name: string, container
     await optional(api.delete(`/v1/sandboxes/${seg(sandbox.id)}`));
 }
 
-async function del(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
+async function del(api: ApiCaller, cni: CniEnv, conf: NetConf): Promise<void> {
   const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   await detach(api, network.id, endpointName(cni.containerId!, cni.ifname!), cni.containerId!);
 }
 
-async function check(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> {
+async function check(api: ApiCaller, cni: CniEnv, conf: NetConf): Promise<void> {
   const prev = conf.prevResult as { ips?: Array<{ address?: unknown }> } | undefined;
   if (prev === undefined) throw new CniError(CODES.invalidConfig, 'CHECK needs prevResult');
   const network = await networkNamed(api, conf.name);
@@ -246,7 +246,7 @@ async function check(api: ApiClient, cni: CniEnv, conf: NetConf): Promise<void> 
   }
 }
 
-async function status(api: ApiClient): Promise<void> {
+async function status(api: ApiCaller): Promise<void> {
   try {
     await api.get('/_ping');
   } catch (error) {
@@ -255,7 +255,7 @@ async function status(api: ApiClient): Promise<void> {
 }
 
 /** Removes this network's CNI endpoints that are not in cni.dev/valid-attachments. */
-async function gc(api: ApiClient, conf: NetConf): Promise<void> {
+async function gc(api: ApiCaller, conf: NetConf): Promise<void> {
   const network = await networkNamed(api, conf.name);
   if (network === undefined) return;
   const valid = new Set((conf['cni.dev/valid-attachments'] ?? []).map((a) => endpointName(a.containerID, a.ifname)));

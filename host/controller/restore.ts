@@ -110,8 +110,9 @@ async function restoreNetworks(ctx: Context, report: RecoveryReport): Promise<Ma
       continue;
     }
     const ipam = ctx.ipams.ipam(record.ipamDriver);
+    const pools = JSON.stringify([record.ipv4, record.ipv6]);
     if (ipam !== undefined) await replayPools(ipam, record, poolIds, ctx.warn);
-    ctx.store.networks.put(record.id, record);
+    if (JSON.stringify([record.ipv4, record.ipv6]) !== pools) ctx.store.networks.put(record.id, record);
     const network = new Network(ctx, record);
     ctx.networks.set(record.id, network);
     await network.subscribeTables();
@@ -129,13 +130,16 @@ async function restoreEndpoints(ctx: Context, report: RecoveryReport, poolIds: M
       ctx.store.endpoints.delete(record.id);
       continue;
     }
+    const before = { poolV4: record.poolV4, poolV6: record.poolV6, join: record.join };
     if (record.poolV4 !== undefined) record.poolV4 = poolIds.get(record.poolV4) ?? record.poolV4;
     if (record.poolV6 !== undefined) record.poolV6 = poolIds.get(record.poolV6) ?? record.poolV6;
     const ipam = ctx.ipams.ipam(network.record.ipamDriver);
     if (ipam !== undefined) await replayAddresses(ipam, record, ctx.warn);
     network.adopt(new Endpoint(ctx, network, record));
     await restoreJoin(ctx, report, network, record);
-    ctx.store.endpoints.put(record.id, record);
+    // Restore reads: a record is written only when it changed (a pool renamed, a join undone).
+    if (record.poolV4 !== before.poolV4 || record.poolV6 !== before.poolV6 || record.join !== before.join)
+      ctx.store.endpoints.put(record.id, record);
   }
 }
 
@@ -200,18 +204,27 @@ async function sweepOrphanedLinks(ctx: Context, report: RecoveryReport): Promise
 
 /** A sandbox lists exactly the endpoints joined to it (a crash can split the two writes). */
 function reconcileSandboxEndpoints(ctx: Context): void {
-  for (const sandbox of ctx.sandboxes.values()) {
-    const joined = [...ctx.networks.values()]
-      .flatMap((network) => network.endpoints())
-      .filter((endpoint) => endpoint.record.join?.sandboxId === sandbox.id())
-      .map((endpoint) => endpoint.id());
-    sandbox.record.endpoints = [
-      ...sandbox.record.endpoints.filter((id) => joined.includes(id)),
-      ...joined.filter((id) => !sandbox.record.endpoints.includes(id)),
-    ];
-    sandbox.refreshHosts();
-    ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
-  }
+  // The joins by sandbox, in one pass over the endpoints (not one per sandbox: at 5 000 of each,
+  // that pass alone took seconds of a restart).
+  const joinedTo = new Map<string, string[]>();
+  for (const network of ctx.networks.values())
+    for (const endpoint of network.endpoints()) {
+      const sandboxId = endpoint.record.join?.sandboxId;
+      if (sandboxId !== undefined) joinedTo.set(sandboxId, [...(joinedTo.get(sandboxId) ?? []), endpoint.id()]);
+    }
+  // Every hosts file is rewritten (a crash may have cut a write short); only the records whose
+  // joins changed are, in one transaction.
+  ctx.store.batch(() => {
+    for (const sandbox of ctx.sandboxes.values()) {
+      const joined = joinedTo.get(sandbox.id()) ?? [];
+      const before = sandbox.record.endpoints;
+      const after = [...before.filter((id) => joined.includes(id)), ...joined.filter((id) => !before.includes(id))];
+      sandbox.record.endpoints = after;
+      sandbox.refreshHosts();
+      if (after.length !== before.length || after.some((id, i) => id !== before[i]))
+        ctx.store.sandboxes.put(sandbox.id(), sandbox.record);
+    }
+  });
 }
 
 async function removeUnclaimedNamespaces(ctx: Context, report: RecoveryReport): Promise<void> {

@@ -14,6 +14,8 @@ export class LinkDeleter {
   private readonly slots: Slot[] = [];
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private nextId = 1;
+  /** Deletions nobody waits for (deleteLater): close() lets them finish. */
+  private readonly background = new Set<Promise<void>>();
 
   /** `threads`: how many deletions overlap. Workers start on first use. */
   constructor(private readonly threads = 4) {}
@@ -31,8 +33,25 @@ export class LinkDeleter {
     });
   }
 
-  /** Stops the workers (pending deletions are rejected). */
+  /**
+   * Deletes without making the caller wait for the kernel. A failure is dropped: the namespace
+   * may go first, and the link with it.
+   */
+  deleteLater(path: string | null, name: string): void {
+    const deletion = this.delete(path, name)
+      .catch(() => undefined)
+      .finally(() => this.background.delete(deletion));
+    this.background.add(deletion);
+  }
+
+  /** Resolves once the background deletions started so far are done. */
+  async idle(): Promise<void> {
+    await Promise.all(this.background);
+  }
+
+  /** Stops the workers once the background deletions are done (other pending ones are rejected). */
   async close(): Promise<void> {
+    await this.idle();
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
     for (const [id, waiter] of this.waiting) {

@@ -1,6 +1,7 @@
 // A sandbox (libnetwork's osl): a network namespace for one container, with `lo` up and IPv6
 // off unless asked for, into which interfaces are added with their final name, MAC, addresses,
 // gateways and static routes.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { InvalidInputError } from '../netlink/errors.js';
 import { createNetns, deleteNetns, type Netns, openNetns } from '../netlink/netns.js';
@@ -12,6 +13,9 @@ import { AF_INET, AF_INET6, checkLinkName, parseCidr, parseIp, parseMac } from '
 import type { LinkDeleter } from './deleter.js';
 import type { NetnsPool } from './netns-pool.js';
 import { prepareSandbox } from './setup.js';
+
+/** The name prefix of an interface removed from a sandbox while the kernel deletes it. */
+export const DELETING_PREFIX = 'wngone';
 
 export interface SandboxOptions {
   /** Directory of the namespace files (like /run/netns, or /run/docker/netns). */
@@ -160,7 +164,7 @@ export class Sandbox {
 
   /**
    * Removes an interface: a link that was moved in goes back where it came from under its old
-   * name; any other is deleted off the main thread by `deleter`.
+   * name; any other is deleted off the main thread by `deleter`, without waiting for it.
    */
   async removeInterface(name: string, deleter: LinkDeleter): Promise<void> {
     const found = this.interfaceMap.get(name);
@@ -169,7 +173,12 @@ export class Sandbox {
       this.rtnl.linkSet(name, { up: false });
       this.rtnl.linkMove(name, found.from, found.srcName);
     } else {
-      await deleter.delete(this.path, name);
+      // The kernel takes ~25 ms to delete a veth: the link goes down and gives its name back at
+      // once (the next interface may take it), and is deleted in the background.
+      const doomed = `${DELETING_PREFIX}${randomBytes(4).toString('hex')}`;
+      this.rtnl.linkSet(name, { up: false });
+      this.rtnl.linkSet(name, { name: doomed });
+      deleter.deleteLater(this.path, doomed);
     }
     this.interfaceMap.delete(name);
   }

@@ -4,7 +4,7 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { SplitIpam } from '../../ipam/global/index.js';
+import { type GlobalIpam, SplitIpam } from '../../ipam/global/index.js';
 import { openClusterIpam } from './cluster-ipam.js';
 import { DefaultIpam, type Ipam } from '../../ipam/index.js';
 import {
@@ -89,6 +89,7 @@ export class Controller extends NetworkController {
     private readonly wasm: WasmDrivers | undefined,
     /** The cluster this controller is a node of, or undefined for a single host. */
     readonly cluster: Cluster | undefined,
+    private readonly leaveCluster: () => Promise<void>,
   ) {
     super(ports, wasm === undefined ? undefined : () => wasm.close());
   }
@@ -100,13 +101,20 @@ export class Controller extends NetworkController {
       options.plumbing ?? new NetnsPlumbing(options.netnsDir ?? join(options.dataDir, 'netns'), options.hostNetns);
     const resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     const cluster = options.cluster === undefined ? undefined : await Cluster.join(options.cluster, warn);
+    let clusterIpam: GlobalIpam | undefined;
+    // The cluster's IPAM stops answering borrows before the node leaves.
+    const leaveCluster = async (): Promise<void> => {
+      await clusterIpam?.close();
+      await cluster?.close();
+    };
     let store: ControllerStore;
     let globalIpam = options.globalIpam;
     try {
-      if (globalIpam === undefined && cluster !== undefined) globalIpam = await openClusterIpam(cluster, warn);
+      if (globalIpam === undefined && cluster !== undefined)
+        globalIpam = clusterIpam = await openClusterIpam(cluster, warn);
       store = ControllerStore.open(options.dataDir);
     } catch (error) {
-      await cluster?.close();
+      await leaveCluster();
       throw error;
     }
     // Assigned before the restore: a component is in use as soon as a restored network uses it.
@@ -126,7 +134,7 @@ export class Controller extends NetworkController {
         });
       } catch (error) {
         await store.close();
-        await cluster?.close();
+        await leaveCluster();
         throw error;
       }
     }
@@ -153,6 +161,7 @@ export class Controller extends NetworkController {
       store,
       wasm,
       cluster,
+      leaveCluster,
     );
     try {
       await controller.restore();
@@ -163,7 +172,7 @@ export class Controller extends NetworkController {
       await wasm?.close();
       await plumbing.close();
       await store.close();
-      await cluster?.close();
+      await leaveCluster();
       throw error;
     }
   }
@@ -186,7 +195,7 @@ export class Controller extends NetworkController {
   override async close(): Promise<void> {
     this.#stopAnnouncing();
     await super.close();
-    await this.cluster?.close();
+    await this.leaveCluster();
   }
 
   /** The store, which also backs the drivers' key/value spaces (the runtime's StoreBackend). */

@@ -7,6 +7,8 @@
 //   blocks/CIDR/BLOCK   a block of the pool held by one node (its name). Not attached to the
 //                       lease: a restarted node finds its blocks however long it was down. A
 //                       block whose holder is dead (no nodes/NODE) may be taken over.
+//   borrows/CIDR/IP     a preferred address of another node's block: asked by the borrower,
+//                       granted or refused by the block's holder (who alone knows what it gave)
 import type { Etcd3, IKeyValue, ITxnResponse, Namespace } from 'etcd3';
 import type { IOperation } from 'etcd3/lib/builder.js';
 import { familyBits, formatPrefix, parsePrefix } from '../prefix.js';
@@ -38,6 +40,12 @@ export interface ClusterSnapshot {
 
 /** Blocks of one pool: block CIDR → holder and revision. */
 export type BlockOwners = Map<string, Versioned<string>>;
+
+/** A borrowed address: who asked for it, and the holder's answer. */
+export interface Borrow {
+  node: string;
+  state: 'asked' | 'granted' | 'refused';
+}
 
 export interface PoolAndBlocks {
   pool: Versioned<PoolRecord> | undefined;
@@ -106,7 +114,7 @@ export class ClusterState {
         this.ns.put(INDEX).value(seen.indexMod),
         this.ns.put(poolKey(record.pool)).value(JSON.stringify(record)),
         // A stale pool of the very same subnet is replaced by the put (a txn names a key once).
-        ...stale.flatMap((pool) => (pool === record.pool ? [this.dropBlocksOp(pool)] : this.dropPoolOps(pool))),
+        ...stale.flatMap((pool) => (pool === record.pool ? this.dropAddressOps(pool) : this.dropPoolOps(pool))),
       ],
       [],
     );
@@ -117,7 +125,8 @@ export class ClusterState {
   async updatePool(
     current: Versioned<PoolRecord>,
     next: PoolRecord | undefined,
-    blocksToDrop: string[] = [],
+    /** What this node leaves with the pool: its blocks and its borrowed addresses. */
+    drop: { blocks: string[]; borrows: string[] } = { blocks: [], borrows: [] },
   ): Promise<string | undefined> {
     const pool = current.value.pool;
     const ops =
@@ -125,7 +134,8 @@ export class ClusterState {
         ? this.dropPoolOps(pool)
         : [
             this.ns.put(poolKey(pool)).value(JSON.stringify(next)),
-            ...blocksToDrop.map((block) => this.ns.delete().key(blockKey(pool, block))),
+            ...drop.blocks.map((block) => this.ns.delete().key(blockKey(pool, block))),
+            ...drop.borrows.map((address) => this.ns.delete().key(borrowKey(pool, address))),
           ];
     return revisionIf(await this.txn(this.ns.if(poolKey(pool), 'Mod', '==', current.mod), ops, []));
   }
@@ -179,6 +189,52 @@ export class ClusterState {
     return revisionIf(await this.txn(compare, [this.ns.put(poolKey(pool)).value(next)], []));
   }
 
+  /** Asks the holder of `block` (unchanged since `blockMod`) for `address`; false if already asked. */
+  async askBorrow(pool: string, address: string, block: string, blockMod: string): Promise<boolean> {
+    const key = borrowKey(pool, address);
+    const asked: Borrow = { node: this.node, state: 'asked' };
+    const compare = this.ns.if(key, 'Version', '==', 0).and(blockKey(pool, block), 'Mod', '==', blockMod);
+    return (await this.txn(compare, [this.ns.put(key).value(JSON.stringify(asked))], [])).succeeded;
+  }
+
+  /** The holder's answer to a borrow read at `mod`. */
+  async answerBorrow(pool: string, address: string, borrow: Versioned<Borrow>, granted: boolean): Promise<void> {
+    const key = borrowKey(pool, address);
+    const answer: Borrow = { node: borrow.value.node, state: granted ? 'granted' : 'refused' };
+    await this.txn(this.ns.if(key, 'Mod', '==', borrow.mod), [this.ns.put(key).value(JSON.stringify(answer))], []);
+  }
+
+  async dropBorrow(pool: string, address: string): Promise<void> {
+    this.requests++;
+    await this.ns.delete().key(borrowKey(pool, address)).exec();
+  }
+
+  /** The borrows of a pool, by address. */
+  async readBorrows(pool: string): Promise<Map<string, Versioned<Borrow>>> {
+    this.requests++;
+    const response = await this.ns.getAll().prefix(`borrows/${pool}/`).exec();
+    const borrows = new Map<string, Versioned<Borrow>>();
+    for (const kv of response.kvs) {
+      const borrow = borrowOf(kv);
+      if (borrow !== undefined) borrows.set(splitBorrowKey(this.key(kv))[1], borrow);
+    }
+    return borrows;
+  }
+
+  /** Calls `changed` for every borrow put or deleted from now on; resolves once watching. */
+  async watchBorrows(
+    changed: (pool: string, address: string, borrow: Versioned<Borrow> | undefined) => void,
+  ): Promise<() => Promise<void>> {
+    const watcher = await this.ns.watch().prefix('borrows/').create();
+    const deliver = (kv: IKeyValue, deleted: boolean): void => {
+      const [pool, address] = splitBorrowKey(this.key(kv));
+      changed(pool, address, deleted ? undefined : borrowOf(kv));
+    };
+    watcher.on('put', (kv) => deliver(kv, false));
+    watcher.on('delete', (kv) => deliver(kv, true));
+    return () => watcher.cancel();
+  }
+
   /** Every block this node holds, by pool. */
   async ownBlocks(): Promise<Map<string, BlockOwners>> {
     this.requests++;
@@ -195,11 +251,12 @@ export class ClusterState {
   }
 
   private dropPoolOps(pool: string): IOperation[] {
-    return [this.ns.delete().key(poolKey(pool)), this.dropBlocksOp(pool)];
+    return [this.ns.delete().key(poolKey(pool)), ...this.dropAddressOps(pool)];
   }
 
-  private dropBlocksOp(pool: string): IOperation {
-    return this.ns.delete().prefix(`blocks/${pool}/`);
+  /** The pool's blocks and borrows. */
+  private dropAddressOps(pool: string): IOperation[] {
+    return [this.ns.delete().prefix(`blocks/${pool}/`), this.ns.delete().prefix(`borrows/${pool}/`)];
   }
 
   private poolAndBlocksReads(pool: string): IOperation[] {
@@ -285,6 +342,28 @@ function poolKey(pool: string): string {
 
 export function blockKey(pool: string, block: string): string {
   return `blocks/${pool}/${block}`;
+}
+
+function borrowKey(pool: string, address: string): string {
+  return `borrows/${pool}/${address}`;
+}
+
+/** "borrows/10.0.0.0/16/10.0.1.7" → ["10.0.0.0/16", "10.0.1.7"]. */
+function splitBorrowKey(key: string): [string, string] {
+  const parts = key.slice('borrows/'.length).split('/');
+  return [`${parts[0]}/${parts[1]}`, parts.slice(2).join('/')];
+}
+
+function borrowOf(kv: IKeyValue): Versioned<Borrow> | undefined {
+  try {
+    const value = JSON.parse(kv.value.toString()) as Partial<Borrow> | null;
+    const valid =
+      typeof value?.node === 'string' &&
+      (value.state === 'asked' || value.state === 'granted' || value.state === 'refused');
+    return valid ? { value: value as Borrow, mod: kv.mod_revision } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "blocks/10.0.0.0/16/10.0.1.0/26" → ["10.0.0.0/16", "10.0.1.0/26"]. */

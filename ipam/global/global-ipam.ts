@@ -21,14 +21,17 @@ import { GLOBAL_DEFAULT, LOCAL_DEFAULT } from '../default-ipam.js';
 import { IpamError } from '../errors.js';
 import { noFreePool, parsePoolRequest, spaceOf, unknownPool, type ParsedPoolRequest } from '../pool-request.js';
 import { AddressSpace, type PoolView } from '../pools.js';
+import type { PoolAddresses } from '../stores.js';
 import { DEFAULT_GLOBAL_POOLS, PredefinedPools, type PoolBase } from '../predefined.js';
 import type { AddressRange } from '../address-range.js';
-import { contains, formatPrefix, parsePrefix, type Prefix } from '../prefix.js';
+import { contains, formatAddress, formatPrefix, parsePrefix, type Prefix } from '../prefix.js';
 import { RangeSet } from '../range-set.js';
-import { addressIn, blockOf, blockRange, firstHost, freeBlock } from './blocks.js';
+import { addressIn, blockOf, blockRange, firstHost, freeBlock, valueIn } from './blocks.js';
+import { BorrowDesk } from './borrow-desk.js';
 import {
   ClusterState,
   type BlockOwners,
+  type Borrow,
   type ClusterSnapshot,
   type PoolAndBlocks,
   type PoolRecord,
@@ -60,6 +63,14 @@ interface HeldPool {
   known: BlockOwners;
   /** The nodes alive when last read: a dead holder's block may be taken over. */
   live: Set<string>;
+  /** The pool's address store (every view's): addresses lent to other nodes are taken in it. */
+  readonly addresses: PoolAddresses;
+  /** Addresses of this node's blocks lent to other nodes. */
+  readonly lent: Set<string>;
+  /** Addresses of other nodes' blocks borrowed here. */
+  readonly borrowed: Set<string>;
+  /** Borrowed before a restart, until requested again (replayed). */
+  readonly replayable: Set<string>;
 }
 
 export const DEFAULT_IPAM_PREFIX = '/wasmnet/ipam/';
@@ -69,6 +80,8 @@ export class GlobalIpam implements Ipam {
   private readonly held = new Map<string, HeldPool>();
   /** Everything that talks to etcd runs one at a time; allocations from held blocks never wait. */
   private readonly queue = new SerialQueue();
+  private readonly desk: BorrowDesk;
+  private stopWatching: () => Promise<void> = async () => undefined;
 
   private constructor(
     private readonly state: ClusterState,
@@ -76,18 +89,27 @@ export class GlobalIpam implements Ipam {
     private readonly blockLength: { v4: number; v6: number },
     /** Blocks found in etcd at open, by pool, until the pool is requested (replayed) again. */
     private readonly recovered: Map<string, BlockOwners>,
-  ) {}
+  ) {
+    this.desk = new BorrowDesk(state);
+  }
 
   /** Marks the node alive and finds the blocks it held before a restart. */
   static async open(options: GlobalIpamOptions): Promise<GlobalIpam> {
     const state = new ClusterState(options.client, options.prefix ?? DEFAULT_IPAM_PREFIX, options.node);
     await state.register(await options.lease.grant());
-    return new GlobalIpam(
+    const ipam = new GlobalIpam(
       state,
       new PredefinedPools(options.globalAddressPools ?? DEFAULT_GLOBAL_POOLS),
       { v4: options.blockLength?.v4 ?? 26, v6: options.blockLength?.v6 ?? 122 },
       await state.ownBlocks(),
     );
+    ipam.stopWatching = await state.watchBorrows((pool, address, borrow) => ipam.watched(pool, address, borrow));
+    return ipam;
+  }
+
+  /** Stops answering borrows (the etcd client and the lease stay the caller's). */
+  async close(): Promise<void> {
+    await this.stopWatching();
   }
 
   /**
@@ -129,10 +151,13 @@ export class GlobalIpam implements Ipam {
       const heldHere =
         explicit !== undefined &&
         this.space.occupied(explicit.v6).overlapEnd(explicit.first, explicit.last) !== undefined;
+      // Everything etcd has to say comes before anything changes here. A failure after the
+      // reservation leaves this node among the pool's holders: asking again adopts the pool.
       const reserved = heldHere ? undefined : await this.reserve(request);
       const pool = reserved === undefined ? (explicit as Prefix) : (parsePrefix(reserved.record.value.pool) as Prefix);
+      const borrows = reserved === undefined ? undefined : await this.state.readBorrows(formatPrefix(pool));
       const view = this.space.acquire(pool, request.sub, false);
-      if (reserved !== undefined) this.hold(view, reserved.record, reserved.live);
+      if (reserved !== undefined) this.hold(view, reserved.record, reserved.live, borrows ?? new Map());
       return { poolId: view.id, pool: formatPrefix(pool), data: {} };
     });
   }
@@ -167,6 +192,13 @@ export class GlobalIpam implements Ipam {
     // The gateway is the pool's, for as long as the pool lives.
     if (held.record.value.gateway !== undefined && addressIn(view.prefix, held.record.value.gateway) === value) return;
     const block = blockOf(held.prefix, held.record.value.blockLength, value);
+    const text = formatAddress(held.prefix.v6, value);
+    if (!this.holds(held, block) && held.borrowed.has(text)) {
+      await this.queue.run(() => this.state.dropBorrow(held.record.value.pool, text));
+      held.borrowed.delete(text);
+      held.replayable.delete(text);
+      return;
+    }
     if (!this.holds(held, block))
       throw new IpamError(
         'ErrIPOutOfRange',
@@ -226,17 +258,73 @@ export class GlobalIpam implements Ipam {
     return (snapshot.pools.get(pool)?.value.holders ?? []).filter((node) => snapshot.live.has(node));
   }
 
-  /** Starts holding a pool just reserved, with the blocks this node held before a restart. */
-  private hold(view: PoolView, record: Versioned<PoolRecord>, live: Set<string>): void {
+  /** Starts holding a pool just reserved, with the blocks and borrows it had before a restart. */
+  private hold(
+    view: PoolView,
+    record: Versioned<PoolRecord>,
+    live: Set<string>,
+    borrows: Map<string, Versioned<Borrow>>,
+  ): void {
     const key = formatPrefix(view.master.prefix);
     const recovered = this.recovered.get(key) ?? new Map();
     this.recovered.delete(key);
-    const held: HeldPool = { prefix: view.master.prefix, record, blocks: [], known: new Map(recovered), live };
+    const held: HeldPool = {
+      prefix: view.master.prefix,
+      record,
+      blocks: [],
+      known: new Map(recovered),
+      live,
+      addresses: view.master.addresses,
+      lent: new Set(),
+      borrowed: new Set(),
+      replayable: new Set(),
+    };
     this.held.set(key, held);
     for (const text of recovered.keys()) {
       const block = this.blockOfPool(held, text);
       if (block !== undefined) this.addBlock(view, held, block);
     }
+    this.takeBorrows(held, borrows);
+  }
+
+  /** The pool's borrows: this node's own come back (to be replayed), those of its blocks are taken. */
+  private takeBorrows(held: HeldPool, borrows: Map<string, Versioned<Borrow>>): void {
+    for (const [address, borrow] of borrows) {
+      if (!this.isAddressOf(held, address)) continue;
+      if (borrow.value.node !== this.state.node || borrow.value.state !== 'granted')
+        this.borrowChanged(held, address, borrow);
+      else if (!held.borrowed.has(address)) {
+        held.borrowed.add(address);
+        held.replayable.add(address);
+      }
+    }
+  }
+
+  private watched(pool: string, address: string, borrow: Versioned<Borrow> | undefined): void {
+    if (this.desk.answered(pool, address, borrow)) return;
+    const held = this.held.get(pool);
+    if (held !== undefined) this.borrowChanged(held, address, borrow);
+  }
+
+  private borrowChanged(held: HeldPool, address: string, borrow: Versioned<Borrow> | undefined): void {
+    // A failed answer leaves the ask unanswered: the borrower gives up after BORROW_ANSWER_MS.
+    this.lend(held, address, borrow).catch(() => undefined);
+  }
+
+  /** The holder's side: an address of one of its blocks asked, granted before, or given back. */
+  private async lend(held: HeldPool, address: string, borrow: Versioned<Borrow> | undefined): Promise<void> {
+    if (!this.isAddressOf(held, address)) return;
+    const block = blockOf(held.prefix, held.record.value.blockLength, valueIn(held.prefix, address) as bigint);
+    if (!this.holds(held, block)) return;
+    const range = held.addresses.range(block);
+    if (borrow === undefined) {
+      if (held.lent.delete(address)) range.release(address);
+      return;
+    }
+    if (held.lent.has(address) || borrow.value.state === 'refused') return;
+    const granted = takeIfFree(range, address) !== undefined;
+    if (granted) held.lent.add(address);
+    if (borrow.value.state === 'asked') await this.state.answerBorrow(held.record.value.pool, address, borrow, granted);
   }
 
   private async leave(held: HeldPool): Promise<void> {
@@ -244,8 +332,8 @@ export class GlobalIpam implements Ipam {
       const current = held.record;
       const holders = current.value.holders.filter((node) => node !== this.state.node);
       const next = holders.length === 0 ? undefined : { ...current.value, holders };
-      const dropped = held.blocks.map(formatPrefix);
-      if ((await this.state.updatePool(current, next, dropped)) !== undefined) return;
+      const drop = { blocks: held.blocks.map(formatPrefix), borrows: [...held.borrowed] };
+      if ((await this.state.updatePool(current, next, drop)) !== undefined) return;
       const fresh = await this.state.readPool(current.value.pool);
       if (fresh === undefined) return;
       held.record = fresh;
@@ -270,13 +358,31 @@ export class GlobalIpam implements Ipam {
   }
 
   /** A preferred address: from a block held here, else from its block claimed now. */
+  /**
+   * A preferred address: from a block held here, else from its block claimed now, else borrowed
+   * from the live node that holds its block.
+   */
   private async preferred(view: PoolView, held: HeldPool, wanted: string): Promise<string> {
-    const block = blockOf(held.prefix, held.record.value.blockLength, addressIn(view.prefix, wanted));
+    const value = addressIn(view.prefix, wanted);
+    const block = blockOf(held.prefix, held.record.value.blockLength, value);
     const request = (): string =>
       (blockRange(view, block) as AddressRange<bigint>).request({ preferred: wanted, serial: false, gateway: false });
     if (this.holds(held, block)) return request();
     return this.queue.run(async () => {
-      if (!this.holds(held, block)) await this.claim(view, held, block);
+      const text = formatAddress(held.prefix.v6, value);
+      const suffix = `/${held.prefix.length}`;
+      if (held.replayable.delete(text)) return text + suffix;
+      if (held.borrowed.has(text)) throw new IpamError('ErrIPAlreadyAllocated', `${wanted} is already allocated`);
+      try {
+        if (!this.holds(held, block)) await this.claim(view, held, block);
+      } catch (error) {
+        const holder = held.known.get(formatPrefix(block));
+        const otherLive = holder !== undefined && holder.value !== this.state.node && held.live.has(holder.value);
+        if (!(error instanceof IpamError && error.code === 'ErrIPAlreadyAllocated' && otherLive)) throw error;
+        await this.desk.borrow(held.record.value.pool, text, formatPrefix(block), holder);
+        held.borrowed.add(text);
+        return text + suffix;
+      }
       return request();
     });
   }
@@ -363,6 +469,8 @@ export class GlobalIpam implements Ipam {
       this.update(held, result);
       if (result.claimed) {
         this.addBlock(view, held, block);
+        // The dead holder's lent addresses stay lent.
+        if (takeover !== undefined) this.takeBorrows(held, await this.state.readBorrows(held.record.value.pool));
         return;
       }
       refreshed = true;
@@ -412,6 +520,12 @@ export class GlobalIpam implements Ipam {
     const value = gateway === undefined ? undefined : addressIn(held.prefix, gateway);
     if (value !== undefined && value >= block.first && value <= block.last)
       takeIfFree(view.master.addresses.range(block), gateway as string);
+  }
+
+  /** Whether `address` is an address of the pool, written as this IPAM writes it (keys can hold anything). */
+  private isAddressOf(held: HeldPool, address: string): boolean {
+    const value = valueIn(held.prefix, address);
+    return value !== undefined && formatAddress(held.prefix.v6, value) === address;
   }
 
   /** A block key's CIDR as a block of the pool; undefined for a key this IPAM did not write. */

@@ -1,7 +1,7 @@
 // `npm run install-cli` (scripts/install-cli.mjs) into a temporary PREFIX and CNI_BIN_DIR: the
 // launchers run the CLI and the plugin with a bare environment (as runtimes call plugins), the
-// CNI launcher answers VERSION as the plugin does, a file it did not write is never replaced, and
-// --uninstall removes only its own.
+// CNI plugin (compiled, or a sh launcher without cc) answers VERSION as the Node plugin does, a
+// file it did not write is never replaced, and --uninstall removes only its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,12 @@ const INSTALL_CLI = fileURLToPath(new URL('../../../scripts/install-cli.mjs', im
 const CNI_MAIN = fileURLToPath(new URL('../../host/cni/main.js', import.meta.url));
 
 function installCli(dir: string, ...args: string[]) {
+  return installCliWith({}, dir, ...args);
+}
+
+function installCliWith(env: Record<string, string>, dir: string, ...args: string[]) {
   return spawnSync(process.execPath, [INSTALL_CLI, ...args], {
-    env: { ...process.env, PREFIX: join(dir, 'prefix'), CNI_BIN_DIR: join(dir, 'cni') },
+    env: { ...process.env, PREFIX: join(dir, 'prefix'), CNI_BIN_DIR: join(dir, 'cni'), ...env },
     encoding: 'utf8',
   });
 }
@@ -38,6 +42,22 @@ test('install-cli writes launchers that run with a bare environment; the CNI one
   assert.equal(add.status, 1);
   assert.equal(JSON.parse(add.stdout).code, 7, add.stdout);
   assert.equal(installCli(dir).status, 0, 'installing again replaces its own launchers');
+  assert.equal(readFileSync(launchers[2]!).subarray(1, 4).toString(), 'ELF', 'the CNI plugin is compiled');
+});
+
+test('without a C compiler the CNI plugin is a launcher of the Node plugin, with a warning', (t) => {
+  const dir = tempDir(t, 'wasmnet-install-');
+  const installed = installCliWith({ CC: join(dir, 'no-such-cc') }, dir);
+  assert.equal(installed.status, 0, installed.stderr);
+  assert.match(installed.stderr, /cannot compile .*forwarder\.c.*starts Node for every call/);
+  const plugin = join(dir, 'cni/wasmnet');
+  assert.match(readFileSync(plugin, 'utf8'), /^#!\/bin\/sh\n/);
+  const version = spawnSync(process.execPath, [CNI_MAIN], { env: { CNI_COMMAND: 'VERSION' }, encoding: 'utf8' });
+  assert.equal(bare(plugin, { CNI_COMMAND: 'VERSION' }).stdout, version.stdout);
+  const add = bare(plugin, { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/x', CNI_IFNAME: 'eth0' });
+  assert.equal(JSON.parse(add.stdout).code, 7, add.stdout);
+  assert.equal(installCli(dir, '--uninstall').status, 0);
+  assert.ok(!existsSync(plugin));
 });
 
 test('install-cli replaces and removes only files it wrote', (t) => {

@@ -53,6 +53,18 @@ test('a global network takes its pool and addresses from the cluster IPAM on eve
   assert.equal(new Set(given).size, 9, `an address given twice: ${given.join(' ')}`);
   assert.ok(given.every((address) => /^10\.0\.0\.\d+\/24$/.test(address) && address !== '10.0.0.1/24'));
 
+  // Static addresses side by side on every node: the first node claims their block, the
+  // others borrow theirs from it; the same static address twice is refused.
+  for (const [i, node] of nodes.entries()) {
+    const network = node.controller.networkByName('g');
+    const endpoint = await network?.createEndpoint('static', { ipv4Address: `10.0.0.${201 + i}` });
+    assert.equal(endpoint?.info().ipv4Address, `10.0.0.${201 + i}/24`);
+  }
+  await assert.rejects(
+    n2.controller.networkByName('g')?.createEndpoint('again', { ipv4Address: '10.0.0.201' }) ?? Promise.resolve(),
+    /ErrIPAlreadyAllocated/,
+  );
+
   // A local network stays on its node: LocalDefault, the same first pool on every node.
   for (const node of [n1, n2]) {
     const local = await node.controller.newNetwork('bridge', 'local', {});

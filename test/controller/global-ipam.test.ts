@@ -28,8 +28,9 @@ test('a global network takes its pool and addresses from the cluster IPAM', { sk
   const start = async (h: TestHost, name: string): Promise<{ node: IpamNode; controller: Controller }> => {
     const node = await openIpamNode(name, { endpoints: etcd.endpoints, prefix });
     const controller = await h.controller({ globalIpam: node.ipam });
-    opened.push({ node, controller });
-    return { node, controller };
+    const started = { node, controller };
+    opened.push(started);
+    return started;
   };
   for (const label of ['g1', 'g2']) {
     const h = makeHost(label);

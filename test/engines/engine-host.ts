@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../host/api/client.js';
 import { DOCKER_PLUGINS_DIR } from '../../host/api/docker/server.js';
-import { createNetns, deleteNetns, Rtnl } from '../../host/netlink/index.js';
+import { createNetns, deleteNetns, Rtnl, sysctlSet } from '../../host/netlink/index.js';
 
 export const BUSYBOX = '/bin/busybox';
 const WASMNET = fileURLToPath(new URL('../../host/cli/main.js', import.meta.url));
@@ -47,7 +47,12 @@ export class EngineHost {
   static create(label: string): EngineHost {
     const dir = `/run/wasmnet-${label}-${process.pid}`;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const netns = createNetns(dir, 'net', (ns) => new Rtnl(ns).linkSet('lo', { up: true }));
+    // A new namespace inherits the machine's IPv4 forwarding; a fresh host boots with it off, and
+    // a stock dockerd sets FORWARD to DROP only when it has to turn forwarding on itself.
+    const netns = createNetns(dir, 'net', (ns) => {
+      new Rtnl(ns).linkSet('lo', { up: true });
+      sysctlSet(ns, 'ip-forward', undefined, '0');
+    });
     return new EngineHost(dir, netns.path as string);
   }
 

@@ -44,6 +44,15 @@ function globalPool(ipam: Ipam, pool: string): Promise<PoolResponse> {
   return ipam.requestPool({ addressSpace: 'GlobalDefault', pool });
 }
 
+/** Polls `check` every 20 ms for up to 5 s (a watch event crosses etcd). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.fail('condition not met within 5 s');
+}
+
 function ipOf(cidr: string): string {
   return cidr.slice(0, cidr.indexOf('/'));
 }
@@ -145,9 +154,33 @@ test('when every block of a pool is held, the pool is exhausted; a release makes
   await ipamA.releaseAddress(poolId, '10.40.0.7');
   assert.equal((await ipamA.requestAddress(poolId)).address, '10.40.0.7/26');
   assert.equal(ipamA.etcdRequests, before, 'a release and a request in a held block need no etcd request');
-  // A preferred address in B's block is B's to give.
-  await rejectsWith(ipamA.requestAddress(poolId, '10.40.0.40'), 'ErrIPAlreadyAllocated');
-  assert.equal((await ipamB.requestAddress(poolId, '10.40.0.40')).address, '10.40.0.40/26');
+});
+
+test("a preferred address of another node's block is borrowed from that node", { skip }, async (t) => {
+  const {
+    nodes: [a, b],
+    prefix,
+  } = await nodes(t, ['a', 'b'], { blockLength: { v4: 27 } });
+  const [ipamA, ipamB] = [(a as IpamNode).ipam, (b as IpamNode).ipam];
+  const poolId = (await globalPool(ipamA, '10.44.0.0/26')).poolId;
+  await globalPool(ipamB, '10.44.0.0/26');
+  assert.equal((await ipamA.requestAddress(poolId)).address, '10.44.0.1/26');
+  assert.equal((await ipamB.requestAddress(poolId)).address, '10.44.0.32/26');
+  // B holds 10.44.0.32/27: it alone knows what it gave, so A asks it.
+  assert.equal((await ipamA.requestAddress(poolId, '10.44.0.40')).address, '10.44.0.40/26');
+  await rejectsWith(ipamA.requestAddress(poolId, '10.44.0.32'), 'ErrIPAlreadyAllocated');
+  await rejectsWith(ipamA.requestAddress(poolId, '10.44.0.40'), 'ErrIPAlreadyAllocated');
+  await rejectsWith(ipamB.requestAddress(poolId, '10.44.0.40'), 'ErrIPAlreadyAllocated');
+  // B's own allocations skip the lent address.
+  const fromB: string[] = [];
+  for (let i = 0; i < 29; i++) fromB.push((await ipamB.requestAddress(poolId)).address);
+  assert.ok(!fromB.includes('10.44.0.40/26'));
+  await rejectsWith(ipamB.requestAddress(poolId), 'ErrNoAvailableIPs');
+  // Given back: B may give it again.
+  await ipamA.releaseAddress(poolId, '10.44.0.40');
+  await waitFor(async () => (await ipamB.requestAddress(poolId).catch(() => undefined))?.address === '10.44.0.40/26');
+  const borrows = await (a as IpamNode).client.getAll().prefix(`${prefix}borrows/`).keys();
+  assert.deepEqual(borrows, []);
 });
 
 test("a dead node's blocks and pools are reclaimed by the others", { skip }, async (t) => {
@@ -165,7 +198,7 @@ test("a dead node's blocks and pools are reclaimed by the others", { skip }, asy
   // B alone holds another pool.
   await globalPool(nodeB.ipam, '10.42.0.0/24');
 
-  nodeB.crash();
+  await nodeB.crash();
   await waitNodeGone(nodeA.client, prefix, 'b');
   // B's block came back to the pool: A claims it.
   assert.equal((await nodeA.ipam.requestAddress(poolId)).address, '10.41.0.32/26');
@@ -186,7 +219,7 @@ test('a restarted node gets its blocks back and replays its allocations', { skip
   for (let i = 0; i < 70; i++) given.push((await nodeA.ipam.requestAddress(poolId)).address);
 
   // A crashes and stays down past its lease: B joins meanwhile and needs a block.
-  nodeA.crash();
+  await nodeA.crash();
   await waitNodeGone(nodeB.client, prefix, 'a');
   await globalPool(nodeB.ipam, '10.50.0.0/24');
   const fromB = (await nodeB.ipam.requestAddress(poolId)).address;

@@ -1,6 +1,7 @@
 // Attack: junk in the global IPAM's etcd keys (whoever can write to the cluster's etcd can write
 // anything there): malformed pool records, pool records with impossible block lengths or
-// gateways, block keys that are no blocks of their pool, some of them in the victim's name.
+// gateways, block keys that are no blocks of their pool, some of them in the victim's name,
+// borrows that are unreadable or of no address of the pool.
 // The victim keeps answering with typed results, a neighbour node keeps allocating from its own
 // pool throughout, and the machine's namespace is unchanged.
 import assert from 'node:assert/strict';
@@ -64,6 +65,12 @@ test('junk in the global IPAM keys in etcd never breaks a node or its neighbour'
   for (const block of ['junk', '10.91.0.64/30', '10.8.0.0/26', '10.91.0.100/26', '../../pools/10.91.0.0/24'])
     await put(`blocks/10.91.0.0/24/${block}`, 'victim');
   await put('blocks/10.91.0.0/24', 'victim');
+  // Borrows: unreadable, of no address, outside the pool, answered for someone else.
+  await put('borrows/10.91.0.0/24/10.91.0.5', '{bad');
+  await put('borrows/10.91.0.0/24/junk', JSON.stringify({ node: 'x', state: 'asked' }));
+  await put('borrows/10.91.0.0/24/10.99.9.9', JSON.stringify({ node: 'x', state: 'asked' }));
+  await put('borrows/10.91.0.0/24/10.91.0.001', JSON.stringify({ node: 'x', state: 'granted' }));
+  await put('borrows/10.91.0.0/24', JSON.stringify({ node: 'victim', state: 'granted' }));
 
   // The victim restarts amid the junk: its real block comes back, the junk is no block of its.
   await victim.stop();

@@ -11,7 +11,7 @@ export interface IpamNode {
   readonly client: Etcd3;
   readonly lease: Lease;
   /** Stops renewing the lease and drops the connection: the node is gone, its lease runs out. */
-  crash(): void;
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,15 +47,18 @@ export async function openIpamNode(name: string, options: IpamNodeOptions): Prom
     ipam,
     client,
     lease,
-    crash: () => {
+    crash: async () => {
       if (closed) return;
       closed = true;
+      // A dead process answers nothing: its watch goes (etcd3 retries a closed client's watch).
+      await ipam.close();
       lease.release();
       client.close();
     },
     stop: async () => {
       if (closed) return;
       closed = true;
+      await ipam.close();
       await lease.revoke().catch(() => undefined);
       client.close();
     },
