@@ -17,6 +17,11 @@ export interface PoolsRequest {
   exclude: () => string[];
   /** The host's own addresses (CIDRs): an explicit subnet must hold none. */
   hostAddresses: () => string[];
+  /**
+   * A global network another node created: that node holds its aux addresses in the cluster's
+   * IPAM, so here they are recorded, not requested (a second request is refused as taken).
+   */
+  adopted?: boolean;
 }
 
 export async function allocatePools(
@@ -121,9 +126,12 @@ async function allocatePool(
   );
   undo.push(`release gateway ${gateway.address}`, () => ipam.releaseAddress(pool.poolId, ipOf(gateway.address)));
   record.gateway = gateway.address;
+  if (request.adopted === true) record.auxHeldByCreator = true;
   for (const [name, ip] of Object.entries(config.auxAddresses ?? {})) {
-    await call(() => ipam.requestAddress(pool.poolId, ip, {}), `auxiliary address ${name} (${ip})`);
-    undo.push(`release aux address ${ip}`, () => ipam.releaseAddress(pool.poolId, ip));
+    if (request.adopted !== true) {
+      await call(() => ipam.requestAddress(pool.poolId, ip, {}), `auxiliary address ${name} (${ip})`);
+      undo.push(`release aux address ${ip}`, () => ipam.releaseAddress(pool.poolId, ip));
+    }
     record.auxAddresses[name] = withMaskOf(ip, pool.pool);
   }
   return record;
@@ -132,7 +140,8 @@ async function allocatePool(
 /** Releases what allocatePools took; each failure is warned, never thrown. */
 export async function releasePools(ipam: Ipam, pools: PoolRecord[], warn: (message: string) => void): Promise<void> {
   for (const pool of pools) {
-    const addresses = [...Object.values(pool.auxAddresses), ...(pool.gateway === undefined ? [] : [pool.gateway])];
+    const aux = pool.auxHeldByCreator === true ? [] : Object.values(pool.auxAddresses);
+    const addresses = [...aux, ...(pool.gateway === undefined ? [] : [pool.gateway])];
     for (const address of addresses)
       await tolerate(() => ipam.releaseAddress(pool.poolId, ipOf(address)), `release ${address}`, warn);
     await tolerate(() => ipam.releasePool(pool.poolId), `release pool ${pool.pool}`, warn);

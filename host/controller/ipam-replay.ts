@@ -29,6 +29,7 @@ export async function replayPools(
     }
     const gatewayOptions = { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE };
     await replayAddress(ipam, { poolId: pool.poolId, cidr: pool.gateway, options: gatewayOptions }, warn);
+    if (pool.auxHeldByCreator === true) continue;
     for (const aux of Object.values(pool.auxAddresses))
       await replayAddress(ipam, { poolId: pool.poolId, cidr: aux }, warn);
   }

@@ -86,6 +86,8 @@ export interface PoolRecord {
   subPool?: string;
   gateway?: string;
   auxAddresses: Record<string, string>;
+  /** A global network adopted from another node: its aux addresses are that node's to hold. */
+  auxHeldByCreator?: true;
 }
 
 export interface NetworkRecord {

@@ -108,6 +108,7 @@ export class Network {
           options: record.ipamOptions,
           exclude: () => exclude(ctx),
           hostAddresses: () => ctx.plumbing.hostAddresses(),
+          adopted: adopted !== undefined,
         },
         undo,
       );

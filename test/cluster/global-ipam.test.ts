@@ -89,3 +89,42 @@ test('a global network takes its pool and addresses from the cluster IPAM on eve
     [],
   );
 });
+
+test('a global network with aux addresses is adopted by every node; the creator alone holds them', {
+  skip,
+}, async (context) => {
+  const t = cleanupStack(context);
+  const etcd = await startEtcd({ t });
+  const prefix = uniquePrefix();
+  const nodes = [
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 1)),
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 2)),
+    await startNode(t, nodeOptions(etcd.endpoints, prefix, 3)),
+  ];
+  const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const config = { subnet: '10.0.7.0/24', auxAddresses: { router: '10.0.7.250' } };
+  const g = await n1.controller.newNetwork('globaltest', 'aux', { ipam: { config: [config] } });
+  for (const node of nodes) {
+    await waitFor('aux everywhere', () => node.controller.networkByName('aux') !== undefined);
+    assert.deepEqual(
+      node.controller
+        .networkByName('aux')
+        ?.info()
+        .ipv4.map((pool) => [pool.pool, pool.auxAddresses]),
+      [['10.0.7.0/24', { router: '10.0.7.250/24' }]],
+    );
+  }
+  // The aux address stays taken for the whole cluster: no node gives it to an endpoint.
+  await assert.rejects(
+    n2.controller.networkByName('aux')?.createEndpoint('squatter', { ipv4Address: '10.0.7.250' }) ?? Promise.resolve(),
+    /ErrIPAlreadyAllocated/,
+  );
+  await g.delete();
+  for (const node of nodes)
+    await waitFor('aux gone everywhere', () => node.controller.networkByName('aux') === undefined);
+  for (const node of nodes)
+    assert.deepEqual(
+      node.host.warnings.filter((warning) => /aux|10\.0\.7\./.test(warning)),
+      [],
+    );
+});
