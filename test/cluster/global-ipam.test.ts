@@ -11,17 +11,22 @@ import { cleanupStack, uniquePrefix, waitFor } from './support.js';
 
 const skip = needsRoot.skip || ((await haveEtcd()) ? false : 'etcd is not installed');
 
-test('a global network takes its pool and addresses from the cluster IPAM on every node', {
-  skip,
-}, async (context) => {
-  const t = cleanupStack(context);
+/** Three cluster nodes on an etcd of their own, all stopped after `t`. */
+async function threeNodes(t: ReturnType<typeof cleanupStack>) {
   const etcd = await startEtcd({ t });
   const prefix = uniquePrefix();
-  const nodes = [
+  return [
     await startNode(t, nodeOptions(etcd.endpoints, prefix, 1)),
     await startNode(t, nodeOptions(etcd.endpoints, prefix, 2)),
     await startNode(t, nodeOptions(etcd.endpoints, prefix, 3)),
   ];
+}
+
+test('a global network takes its pool and addresses from the cluster IPAM on every node', {
+  skip,
+}, async (context) => {
+  const t = cleanupStack(context);
+  const nodes = await threeNodes(t);
   const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
 
   // No subnet given: node 1 takes the first free GlobalDefault pool, for the whole cluster.
@@ -93,14 +98,7 @@ test('a global network takes its pool and addresses from the cluster IPAM on eve
 test('a global network with aux addresses is adopted by every node; the creator alone holds them', {
   skip,
 }, async (context) => {
-  const t = cleanupStack(context);
-  const etcd = await startEtcd({ t });
-  const prefix = uniquePrefix();
-  const nodes = [
-    await startNode(t, nodeOptions(etcd.endpoints, prefix, 1)),
-    await startNode(t, nodeOptions(etcd.endpoints, prefix, 2)),
-    await startNode(t, nodeOptions(etcd.endpoints, prefix, 3)),
-  ];
+  const nodes = await threeNodes(cleanupStack(context));
   const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
   const config = { subnet: '10.0.7.0/24', auxAddresses: { router: '10.0.7.250' } };
   const g = await n1.controller.newNetwork('globaltest', 'aux', { ipam: { config: [config] } });
