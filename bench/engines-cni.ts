@@ -1,8 +1,9 @@
 // The CNI half of `npm run bench -- engines`, in the same EngineHost as the Docker half: podman
 // (CNI backend) runs `podman run --rm` on a wasmnet CNI network and on a bridge network podman
-// made itself, alternating; then ADD alone, wasmnet-cni (the launcher `npm run install-cli`
-// writes) against the `bridge` + `host-local` reference plugins, each into a fresh namespace;
-// and the plugin's start alone (Node's start, the plugin's modules, the launcher's VERSION).
+// made itself, alternating; then ADD alone, wasmnet-cni (the plugin `npm run install-cli`
+// installs: the C forwarder to the daemon's POST /v1/cni) against the `bridge` + `host-local`
+// reference plugins, each into a fresh namespace; and the plugin's start alone (Node's start,
+// the Node plugin's modules, the installed plugin's VERSION).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,7 +81,7 @@ export function cniRows(cni: CniFigures): BenchRow[] {
     },
     { label: '  start: node -e 0 (median)', value: cni.start.node, unit: 'ms' },
     { label: '  start: wasmnet-cni VERSION in Node (median)', value: cni.start.plugin, unit: 'ms' },
-    { label: '  start: launcher VERSION, no Node (median)', value: cni.start.launcher, unit: 'ms' },
+    { label: '  start: installed plugin VERSION, no Node (median)', value: cni.start.launcher, unit: 'ms' },
     { label: '  start: bridge plugin VERSION (median)', value: cni.start.bridge, unit: 'ms' },
   ];
 }

@@ -164,21 +164,23 @@ export class Sandbox {
 
   /**
    * Removes an interface: a link that was moved in goes back where it came from under its old
-   * name; any other is deleted off the main thread by `deleter`, without waiting for it.
+   * name; any other is deleted off the main thread by `deleter`. With `background` the caller
+   * does not wait for the kernel (~25 ms for a veth): the link goes down and gives its name back
+   * at once (the next interface may take it), and is deleted in the background.
    */
-  async removeInterface(name: string, deleter: LinkDeleter): Promise<void> {
+  async removeInterface(name: string, deleter: LinkDeleter, { background = false } = {}): Promise<void> {
     const found = this.interfaceMap.get(name);
     if (!found) throw new InvalidInputError(`sandbox ${this.key} has no interface ${name}`);
     if (found.from) {
       this.rtnl.linkSet(name, { up: false });
       this.rtnl.linkMove(name, found.from, found.srcName);
-    } else {
-      // The kernel takes ~25 ms to delete a veth: the link goes down and gives its name back at
-      // once (the next interface may take it), and is deleted in the background.
+    } else if (background) {
       const doomed = `${DELETING_PREFIX}${randomBytes(4).toString('hex')}`;
       this.rtnl.linkSet(name, { up: false });
       this.rtnl.linkSet(name, { name: doomed });
       deleter.deleteLater(this.path, doomed);
+    } else {
+      await deleter.delete(this.path, name);
     }
     this.interfaceMap.delete(name);
   }

@@ -239,8 +239,10 @@ class NetnsSandbox implements SandboxNamespace {
 
   async removeInterface(dstName: string): Promise<void> {
     // An interface added by a previous run is unknown to this Sandbox object: delete it directly.
+    // An engine's namespace (CNI, Docker) is deleted by the engine right after the leave it waits
+    // on: the link is not waited for.
     if (this.sandbox.interfaces().some((iface) => iface.name === dstName))
-      await this.sandbox.removeInterface(dstName, this.options.deleter);
+      await this.sandbox.removeInterface(dstName, this.options.deleter, { background: this.options.external });
     else await this.options.deleter.delete(this.key, dstName);
   }
 

@@ -125,18 +125,26 @@ describe('sandboxes', needsRoot, () => {
     assert.match(nsExec(a.path, 'ping', '-c1', '-W2', '10.77.0.1'), /1 received/);
   });
 
-  it('removes an interface off the main thread, its name free at once', async () => {
+  it('removes an interface off the main thread', async () => {
+    t.rtnl.linkAdd({ name: 'vhb0', kind: { tag: 'veth', val: { name: 'x0', netns: b.netns } }, up: true });
+    assert.equal(b.addInterface({ srcName: 'x0', dstPrefix: 'eth', addresses: ['10.78.0.5/24'] }).name, 'eth1');
+    await b.removeInterface('eth1', deleter);
+    assert.ok(!ipJson<IpAddr[]>(b.path, 'link', 'show').some((l) => l.ifname === 'eth1'));
+    assert.throws(() => t.rtnl.linkGet('vhb0'), isErrno('ENODEV'));
+  });
+
+  it('removes an interface in the background, its name free at once', async () => {
     const linksOfB = () => ipJson<IpAddr[]>(b.path, 'link', 'show').map((l) => l.ifname);
     const before = linksOfB();
     t.rtnl.linkAdd({ name: 'vhb1', kind: { tag: 'veth', val: { name: 'x1', netns: b.netns } }, up: true });
     const eth1 = b.addInterface({ srcName: 'x1', dstPrefix: 'eth', addresses: ['10.78.0.3/24'] });
     assert.equal(eth1.name, 'eth1');
-    await b.removeInterface('eth1', deleter);
+    await b.removeInterface('eth1', deleter, { background: true });
     assert.ok(!linksOfB().includes('eth1'), 'the name is free before the kernel has deleted the link');
     // The next interface may take the name while the old link is still being deleted.
     t.rtnl.linkAdd({ name: 'vhb2', kind: { tag: 'veth', val: { name: 'x2', netns: b.netns } }, up: true });
     assert.equal(b.addInterface({ srcName: 'x2', dstName: 'eth1', addresses: ['10.78.0.4/24'] }).name, 'eth1');
-    await b.removeInterface('eth1', deleter);
+    await b.removeInterface('eth1', deleter, { background: true });
     await deleter.idle();
     assert.deepEqual(linksOfB(), before, 'both links are gone once the deleter is idle');
     assert.throws(() => t.rtnl.linkGet('vhb1'), isErrno('ENODEV'));
