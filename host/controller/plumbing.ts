@@ -1,5 +1,9 @@
 // What the controller needs from sandbox plumbing (libnetwork's osl). NetnsPlumbing
 // (host/wiring/netns-plumbing.ts) implements it on host/sandbox; tests may substitute their own.
+import type { ServerSockets } from '../dns/sockets.js';
+
+/** Fds of the embedded DNS's bound UDP socket and bound TCP socket. */
+export type DnsSockets = ServerSockets;
 
 export interface InterfaceConfig {
   /** The link the driver created for the sandbox (join-info's src-name), already inside it. */
@@ -34,13 +38,19 @@ export interface SandboxNamespace {
    * that family is added, and a warning says so.
    */
   setDefaultGateway(gateway: DefaultGateway | undefined, own: string[]): Promise<string[]>;
+  /**
+   * The embedded DNS's sockets, made ready inside with the namespace (asked for with `dns` at
+   * create), now the caller's; undefined when there are none (the DNS then binds its own).
+   */
+  takeDnsSockets?(): DnsSockets | undefined;
   destroy(): Promise<void>;
 }
 
 export interface SandboxPlumbing {
   /** The directory holding sandbox namespace files. */
   readonly dir: string;
-  create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace>;
+  /** `dns`: the sandbox serves the embedded DNS (its sockets may come ready with the namespace). */
+  create(name: string, options: { ipv6: boolean; dns?: boolean }): Promise<SandboxNamespace>;
   /**
    * A namespace someone else made (an external key): opened when first used, never deleted;
    * destroy() only lets go of it. `verify`: refuse now, when the path exists, what the first

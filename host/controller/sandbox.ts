@@ -77,7 +77,7 @@ export class Sandbox {
       else
         namespace =
           external === undefined
-            ? await ctx.plumbing.create(nsName, options)
+            ? await ctx.plumbing.create(nsName, { ...options, dns: embeddedDns })
             : ctx.plumbing.attach(external, { ...options, verify: true });
     } catch (error) {
       removeFiles();
@@ -162,7 +162,7 @@ export class Sandbox {
   startResolver(hostResolvConf = this.ctx.hostResolvConf()): void {
     if (this.record.embeddedDns !== true || this.ctx.dns === undefined) return;
     const upstreams = upstreamResolvers(hostResolvConf, this.record.config);
-    this.ctx.dns.serve(this.key(), sandboxNames(this.ctx, this, upstreams));
+    this.ctx.dns.serve(this.key(), sandboxNames(this.ctx, this, upstreams), this.namespace.takeDnsSockets?.());
   }
 
   /** True for a sandbox in the host's namespace (libnetwork's default sandbox). */

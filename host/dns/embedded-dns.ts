@@ -1,6 +1,7 @@
 // The embedded DNS of every sandbox a controller serves: one resolver per sandbox namespace, one
 // forwarder (and its budget of sockets) for all of them.
 import { Forwarder } from './forwarder.js';
+import type { ServerSockets } from './sockets.js';
 import { type NameSource, type ResolverLimits, SandboxResolver } from './resolver.js';
 
 export interface EmbeddedDnsOptions {
@@ -43,10 +44,13 @@ export class EmbeddedDns {
     return this.#resolvers.size < this.#maxResolvers;
   }
 
-  /** Serves 127.0.0.11:53 inside the namespace at `key`; throws when the sockets cannot be bound. */
-  serve(key: string, names: NameSource): void {
+  /**
+   * Serves 127.0.0.11:53 inside the namespace at `key`: on `sockets` (already bound there) when
+   * given, else on sockets bound now; throws when they cannot be bound.
+   */
+  serve(key: string, names: NameSource, sockets?: ServerSockets): void {
     this.stop(key);
-    this.#resolvers.set(key, new SandboxResolver(key, names, this.#forwarder, this.#limits));
+    this.#resolvers.set(key, new SandboxResolver(key, names, this.#forwarder, this.#limits, sockets));
   }
 
   /** Closes the sandbox's resolver: its sockets hold the namespace, so this comes before deleting it. */

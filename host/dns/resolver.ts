@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Forwarder } from './forwarder.js';
-import { bindServerSockets } from './sockets.js';
+import { bindServerSockets, type ServerSockets } from './sockets.js';
 import { RESOLVER_ADDRESS } from './address.js';
 import {
   type Answer,
@@ -54,14 +54,18 @@ export class SandboxResolver {
   readonly #udp: dgram.Socket;
   readonly #tcp: net.Server;
 
-  /** Binds 127.0.0.11:53 inside the namespace at `netns` (throws when it cannot) and serves it. */
+  /**
+   * Serves 127.0.0.11:53 inside the namespace at `netns`: on `sockets` bound there ahead of time
+   * (the namespace pool's), else binds them now (throws when it cannot).
+   */
   constructor(
     netns: string,
     private readonly source: NameSource,
     private readonly forwarder: Forwarder,
     private readonly limits: ResolverLimits,
+    sockets?: ServerSockets,
   ) {
-    const fds = bindServerSockets(netns, RESOLVER_ADDRESS, 53);
+    const fds = sockets ?? bindServerSockets(netns, RESOLVER_ADDRESS, 53);
     this.#udp = dgram.createSocket('udp4');
     this.#udp.on('error', () => undefined);
     this.#udp.on('message', (message, from) => this.#serveUdp(message, from));

@@ -15,26 +15,44 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SO_REUSEADDR = 2;
 
+/** The fds of a DNS server's UDP socket and listening TCP socket. */
+export interface ServerSockets {
+  udp: number;
+  tcp: number;
+}
+
 /** The UDP and TCP sockets of a DNS server, bound to `address`:`port` inside the namespace at `netns`. */
-export function bindServerSockets(netns: string, address: string, port: number): { udp: number; tcp: number } {
+export function bindServerSockets(netns: string, address: string, port: number): ServerSockets {
+  return withNetns(netns, () => bindServerSocketsHere(address, port));
+}
+
+/**
+ * The same, in the namespace the calling thread is in (the namespace pool's worker makes them
+ * while it prepares a spare namespace, off the main thread).
+ */
+export function bindServerSocketsHere(address: string, port: number): ServerSockets {
   const sockaddr = socketAddress(address, port);
   const family = isIP(address) === 6 ? AF_INET6 : AF_INET;
-  return withNetns(netns, () => {
-    const udp = sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    let tcp = -1;
-    try {
-      sys.bind(udp, sockaddr);
-      tcp = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      // A daemon restarted within TIME_WAIT of its last TCP answers binds again at once.
-      sys.setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, int32(1));
-      sys.bind(tcp, sockaddr);
-      return { udp, tcp };
-    } catch (error) {
-      sys.close(udp);
-      if (tcp >= 0) sys.close(tcp);
-      throw error;
-    }
-  });
+  const udp = sys.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  let tcp = -1;
+  try {
+    sys.bind(udp, sockaddr);
+    tcp = sys.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    // A daemon restarted within TIME_WAIT of its last TCP answers binds again at once.
+    sys.setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, int32(1));
+    sys.bind(tcp, sockaddr);
+    return { udp, tcp };
+  } catch (error) {
+    sys.close(udp);
+    if (tcp >= 0) sys.close(tcp);
+    throw error;
+  }
+}
+
+/** Closes sockets nobody served (a sandbox without the embedded DNS, a spare never taken). */
+export function closeServerSockets(sockets: ServerSockets): void {
+  sys.close(sockets.udp);
+  sys.close(sockets.tcp);
 }
 
 /** A UDP socket of `family` made in the namespace at `netns` (null: this process's own), bound by the kernel on first send. */

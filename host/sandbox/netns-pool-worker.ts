@@ -1,7 +1,9 @@
 // Worker side of NetnsPool: keeps the shared ring full of ready sandbox namespaces (unshare,
-// IPv6 off, lo up: the slow part of creating one) and unmounts deleted ones, off the main thread.
+// IPv6 off, lo up: the slow part of creating one; with `dns`, the embedded DNS's sockets bound
+// inside) and unmounts deleted ones, off the main thread.
 import { closeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { bindServerSocketsHere, closeServerSockets, type ServerSockets } from '../dns/sockets.js';
 import { sys } from '../netlink/libc.js';
 import { forgetHome, unbindNetns, unshareNetns } from '../netlink/netns.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, slot, TAIL } from './netns-pool-ring.js';
@@ -9,7 +11,7 @@ import { PrivateProc } from './private-proc.js';
 import { prepareSandbox } from './setup.js';
 import { toWorkerError } from './worker-errors.js';
 
-const { ring: buffer, size } = workerData as PoolData;
+const { ring: buffer, size, dns } = workerData as PoolData;
 const proc = PrivateProc.open();
 const ring = new Int32Array(buffer);
 let stopping = false;
@@ -27,10 +29,17 @@ async function fill(): Promise<void> {
     if (tail - Atomics.load(ring, HEAD) >= size) break;
     try {
       const sysRoot = proc?.sysRoot();
-      const spare = unshareNetns((socket) => prepareSandbox(socket, false, sysRoot));
+      let sockets: ServerSockets | undefined;
+      const spare = unshareNetns((socket) => {
+        prepareSandbox(socket, false, sysRoot);
+        // lo is up now: the sockets bind as they would in the finished sandbox.
+        if (dns) sockets = bindServerSocketsHere(dns.address, dns.port);
+      });
       const at = slot(tail, size);
       ring[at] = spare.fd;
       ring[at + 1] = spare.socketFd;
+      ring[at + 2] = sockets?.udp ?? -1;
+      ring[at + 3] = sockets?.tcp ?? -1;
       Atomics.store(ring, TAIL, tail + 1);
     } catch (error) {
       reply({ type: 'failed', error: toWorkerError(error, 'create a spare namespace', 'new namespace') });
@@ -49,6 +58,7 @@ function closeSpares(): void {
     const at = slot(i, size);
     closeSync(ring[at] as number);
     sys.close(ring[at + 1] as number);
+    if ((ring[at + 2] as number) >= 0) closeServerSockets({ udp: ring[at + 2] as number, tcp: ring[at + 3] as number });
   }
   Atomics.store(ring, HEAD, tail);
 }

@@ -6,11 +6,26 @@
 // process even if close() is never called.
 import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { closeServerSockets, type ServerSockets } from '../dns/sockets.js';
 import { sys } from '../netlink/libc.js';
 import { bindNetns, deleteNetns, type Netns } from '../netlink/netns.js';
 import { checkNetnsName } from '../netlink/validate.js';
 import { HEAD, type PoolData, type PoolReply, type PoolRequest, ringBytes, slot, TAIL } from './netns-pool-ring.js';
 import { fromWorkerError } from './worker-errors.js';
+
+/** A namespace taken from the pool, and the DNS server sockets inside it when asked for. */
+export interface PooledNetns {
+  netns: Netns;
+  dns: ServerSockets | undefined;
+}
+
+export interface NetnsPoolOptions {
+  /**
+   * Bind a DNS server's UDP and TCP sockets to `address`:`port` in every spare (the embedded
+   * DNS's, which then only wraps them): a take that does not want them closes them.
+   */
+  dns?: { address: string; port: number };
+}
 
 export class NetnsPool {
   readonly #ring: Int32Array;
@@ -33,9 +48,16 @@ export class NetnsPool {
   readonly #lowWater: number;
 
   /** `size`: how many ready namespaces (IPv6 off, lo up) are kept. */
-  constructor(readonly size = 8) {
+  constructor(
+    readonly size = 8,
+    options: NetnsPoolOptions = {},
+  ) {
     this.#lowWater = Math.floor(size / 4);
-    const data: PoolData = { ring: new SharedArrayBuffer(ringBytes(size)), size };
+    const data: PoolData = {
+      ring: new SharedArrayBuffer(ringBytes(size)),
+      size,
+      ...(options.dns === undefined ? {} : { dns: options.dns }),
+    };
     this.#ring = new Int32Array(data.ring);
     // The worker's fds are the process's: its spares must survive it (and the main thread owns
     // the ones it took), so Node must not close them when it exits.
@@ -68,9 +90,10 @@ export class NetnsPool {
 
   /**
    * A ready namespace (IPv6 off, lo up) bound to `dir/name`, or undefined when none is ready
-   * (the caller then creates one itself).
+   * (the caller then creates one itself). Its DNS sockets (if the pool makes them) are the
+   * caller's when `dns` is set, else closed here: a sandbox without the embedded DNS has none.
    */
-  take(dir: string, name: string): Netns | undefined {
+  take(dir: string, name: string, dns = false): PooledNetns | undefined {
     checkNetnsName(name); // before a spare is used up
     if (this.#closing || this.failure) return undefined;
     const head = Atomics.load(this.#ring, HEAD);
@@ -78,14 +101,18 @@ export class NetnsPool {
     if (head === tail) return undefined;
     const at = slot(head, this.size);
     const spare = { fd: this.#ring[at] as number, socketFd: this.#ring[at + 1] as number };
+    const udp = this.#ring[at + 2] as number;
+    const sockets = udp < 0 ? undefined : { udp, tcp: this.#ring[at + 3] as number };
     Atomics.store(this.#ring, HEAD, head + 1);
+    if (sockets && !dns) closeServerSockets(sockets);
     // The worker refills after each deletion (see #ask); a take wakes it only when few are left.
     if (tail - head - 1 <= this.#lowWater) this.#worker.postMessage({ type: 'refill' } satisfies PoolRequest);
     try {
-      return bindNetns(dir, name, spare);
+      return { netns: bindNetns(dir, name, spare), dns: dns ? sockets : undefined };
     } catch (error) {
       closeSync(spare.fd);
       sys.close(spare.socketFd);
+      if (sockets && dns) closeServerSockets(sockets);
       throw error;
     }
   }

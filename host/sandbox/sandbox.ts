@@ -11,6 +11,7 @@ import { Rtnl } from '../netlink/rtnl.js';
 import { sysctlSet } from '../netlink/sysctl.js';
 import { AF_INET, AF_INET6, checkLinkName, parseCidr, parseIp, parseMac } from '../netlink/validate.js';
 import type { LinkDeleter } from './deleter.js';
+import { closeServerSockets, type ServerSockets } from '../dns/sockets.js';
 import type { NetnsPool } from './netns-pool.js';
 import { prepareSandbox } from './setup.js';
 
@@ -26,6 +27,8 @@ export interface SandboxOptions {
   ipv6?: boolean;
   /** Namespaces made ahead of time (create), and deleted off the main thread (destroy). */
   pool?: NetnsPool;
+  /** The sandbox will serve the embedded DNS: keep the DNS sockets a pooled namespace comes with. */
+  dns?: boolean;
 }
 
 export interface StaticRoute {
@@ -67,6 +70,8 @@ export interface SandboxInterface {
 export class Sandbox {
   readonly rtnl: Rtnl;
   private readonly interfaceMap = new Map<string, SandboxInterface>();
+  /** DNS server sockets bound inside by the pool, until the embedded DNS takes them. */
+  #dnsSockets: ServerSockets | undefined;
 
   private constructor(
     readonly netns: Netns,
@@ -83,22 +88,35 @@ export class Sandbox {
    */
   static create(options: SandboxOptions): Sandbox {
     const ipv6 = options.ipv6 ?? false;
-    const pooled = options.pool?.take(options.dir, options.key);
-    if (pooled && ipv6) {
+    const taken = options.pool?.take(options.dir, options.key, options.dns === true);
+    if (taken && ipv6) {
       try {
-        sysctlSet(pooled, 'disable-ipv6', undefined, '0');
+        sysctlSet(taken.netns, 'disable-ipv6', undefined, '0');
       } catch (error) {
-        deleteNetns(pooled);
+        if (taken.dns) closeServerSockets(taken.dns);
+        deleteNetns(taken.netns);
         throw error;
       }
     }
-    const netns = pooled ?? createNetns(options.dir, options.key, (ns) => prepareSandbox(ns.socket(), ipv6));
-    return new Sandbox(netns, options.key, ipv6, options.pool);
+    const netns = taken?.netns ?? createNetns(options.dir, options.key, (ns) => prepareSandbox(ns.socket(), ipv6));
+    const sandbox = new Sandbox(netns, options.key, ipv6, options.pool);
+    sandbox.#dnsSockets = taken?.dns;
+    return sandbox;
   }
 
   /** A sandbox an earlier run created (its interfaces are not known to this object). */
   static open(options: SandboxOptions): Sandbox {
     return new Sandbox(openNetns(join(options.dir, options.key)), options.key, options.ipv6 ?? false, options.pool);
+  }
+
+  /**
+   * The DNS server sockets the pool bound inside (127.0.0.11:53), now the caller's; undefined
+   * when the namespace came without (the embedded DNS then binds its own).
+   */
+  takeDnsSockets(): ServerSockets | undefined {
+    const sockets = this.#dnsSockets;
+    this.#dnsSockets = undefined;
+    return sockets;
   }
 
   get path(): string {
@@ -191,6 +209,9 @@ export class Sandbox {
    */
   async destroy(): Promise<void> {
     this.interfaceMap.clear();
+    // Sockets no resolver took would keep the namespace alive.
+    const unused = this.takeDnsSockets();
+    if (unused) closeServerSockets(unused);
     if (this.pool) await this.pool.delete(this.netns);
     else deleteNetns(this.netns);
   }

@@ -13,9 +13,16 @@ import {
   Rtnl,
   selfNetns,
 } from '../netlink/index.js';
+import { RESOLVER_ADDRESS } from '../dns/address.js';
 import { LinkDeleter, NetnsPool, Sandbox } from '../sandbox/index.js';
 import { asNetworkError, ForbiddenError, InvalidParameterError } from '../controller/errors.js';
-import type { DefaultGateway, InterfaceConfig, SandboxNamespace, SandboxPlumbing } from '../controller/plumbing.js';
+import type {
+  DefaultGateway,
+  DnsSockets,
+  InterfaceConfig,
+  SandboxNamespace,
+  SandboxPlumbing,
+} from '../controller/plumbing.js';
 
 /**
  * The key of the process's own namespace when there is no `hostNetns`. Stable across restarts
@@ -25,7 +32,8 @@ export const PROCESS_NETNS = '/proc/self/ns/net';
 
 export class NetnsPlumbing implements SandboxPlumbing {
   readonly #deleter = new LinkDeleter();
-  readonly #pool = new NetnsPool();
+  // Spares come with the embedded DNS's sockets bound: binding them is off the setup's path.
+  readonly #pool = new NetnsPool(undefined, { dns: { address: RESOLVER_ADDRESS, port: 53 } });
   /** Keys of the namespaces handed out and not destroyed: their handles are let go on close. */
   readonly #live = new Set<string>();
   /** The sandboxes' namespaces by identity (netnsIdentity): a namespace serves one sandbox. */
@@ -36,14 +44,21 @@ export class NetnsPlumbing implements SandboxPlumbing {
     private readonly hostNetns?: string,
   ) {}
 
-  async create(name: string, options: { ipv6: boolean }): Promise<SandboxNamespace> {
-    const sandbox = Sandbox.create({ dir: this.dir, key: name, ipv6: options.ipv6, pool: this.#pool });
+  async create(name: string, options: { ipv6: boolean; dns?: boolean }): Promise<SandboxNamespace> {
+    const sandbox = Sandbox.create({
+      dir: this.dir,
+      key: name,
+      ipv6: options.ipv6,
+      pool: this.#pool,
+      dns: options.dns === true,
+    });
     const identity = netnsIdentity(fstatSync(sandbox.netns.fd));
     const by = {};
     this.#claims.set(identity, { path: sandbox.path, by });
     return this.#sandbox({
       key: sandbox.path,
       open: () => sandbox,
+      dnsSockets: () => sandbox.takeDnsSockets(),
       external: false,
       release: () => this.#release(identity, by),
     });
@@ -206,6 +221,8 @@ interface NetnsSandboxOptions {
   deleter: LinkDeleter;
   /** Called when the namespace is first needed (an external one may not exist before). */
   open: () => Sandbox;
+  /** The DNS sockets the namespace came with (a new one only). */
+  dnsSockets?: () => DnsSockets | undefined;
   /** Someone else's namespace: destroy() only lets go of it. */
   external: boolean;
   /** Lets go of the namespace's claim (its identity may serve another sandbox again). */
@@ -283,6 +300,10 @@ class NetnsSandbox implements SandboxNamespace {
     add('0.0.0.0/0', gateway?.v4);
     add('::/0', gateway?.v6);
     return warnings;
+  }
+
+  takeDnsSockets(): DnsSockets | undefined {
+    return this.options.dnsSockets?.();
   }
 
   async destroy(): Promise<void> {

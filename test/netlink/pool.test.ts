@@ -35,6 +35,14 @@ function netnsFds(): number {
   }).length;
 }
 
+/** Prints whether TCP 127.0.0.11:53 is free to bind (lo up) in the namespace it runs in. */
+const TRY_BIND_TCP = `import socket
+s = socket.socket()
+try:
+    s.bind(("127.0.0.11", 53)); print("free")
+except OSError:
+    print("taken")`;
+
 /** Waits (bounded) until the worker has made `count` spares. */
 async function filled(pool: NetnsPool, count: number): Promise<void> {
   for (let i = 0; i < 500 && pool.ready < count; i++) await sleep(10);
@@ -261,5 +269,41 @@ describe("the pool's own procfs", needsRoot, () => {
       await pool.close();
     }
     assert.equal(procMounts(), before);
+  });
+
+  it('binds the DNS sockets in each spare: kept when asked for, closed otherwise, no fd left', async () => {
+    // UDP from ss; a bound TCP socket not listening yet shows nowhere: binding the same address fails.
+    const bound = (path: string): string[] => {
+      const udp = nsExec(path, 'ss', '-Hanu')
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => `udp ${line.split(/\s+/)[3]}`);
+      const tcpFree = nsExec(path, 'python3', '-c', TRY_BIND_TCP).trim() === 'free';
+      return [...udp, ...(tcpFree ? [] : ['tcp 127.0.0.11:53'])].sort();
+    };
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const pool = new NetnsPool(3, { dns: { address: '127.0.0.11', port: 53 } });
+    try {
+      await filled(pool, 3);
+      const served = Sandbox.create({ dir: t.dir, key: t.name('dn1'), pool, dns: true });
+      const plain = Sandbox.create({ dir: t.dir, key: t.name('dn2'), pool });
+      const unused = Sandbox.create({ dir: t.dir, key: t.name('dn3'), pool, dns: true });
+      assert.deepEqual(bound(served.path), ['tcp 127.0.0.11:53', 'udp 127.0.0.11:53']);
+      assert.deepEqual(bound(plain.path), [], 'a sandbox without the embedded DNS has no socket');
+      assert.equal(plain.takeDnsSockets(), undefined);
+      const sockets = served.takeDnsSockets();
+      assert.ok(sockets !== undefined);
+      assert.equal(served.takeDnsSockets(), undefined, 'handed over once');
+      for (const fd of [sockets.udp, sockets.tcp]) assert.match(readlinkSync(`/proc/self/fd/${fd}`), /^socket:/);
+      closeSync(sockets.udp);
+      closeSync(sockets.tcp);
+      // `unused` never hands its sockets over: destroy closes them.
+      for (const sandbox of [served, plain, unused]) await sandbox.destroy();
+    } finally {
+      await pool.close();
+    }
+    for (let i = 0; i < 100 && readdirSync('/proc/self/fd').length !== fdsBefore; i++) await sleep(10);
+    assert.equal(readdirSync('/proc/self/fd').length, fdsBefore, 'the spares and their sockets are closed');
   });
 });
