@@ -105,6 +105,13 @@ test('a DNS flood and malformed messages leave the resolver answering and the ne
       .sort()
       .join(' ');
   const filesBefore = files();
+  // What the daemon holds anyway while the neighbour's lifecycles come and go (their namespaces,
+  // links and DNS sockets): its peak over a quiet second is the baseline the attack is held to.
+  let quietPeak = filesBefore;
+  for (const quietUntil = performance.now() + 1000; performance.now() < quietUntil; ) {
+    quietPeak = Math.max(quietPeak, files());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 
   // The bystander keeps asking while the attack runs: every answer must come, and quickly.
   let attacking = true;
@@ -133,10 +140,11 @@ test('a DNS flood and malformed messages leave the resolver answering and the ne
 
   assert.deepEqual((await attacker.ask('peer'))?.answers, ['10.153.0.3'], 'the attacked resolver still answers');
   assert.ok(worst < 1000, `the bystander's slowest answer took ${worst.toFixed(0)} ms`);
-  // At most 64 forwards in flight per sandbox, 16 TCP connections, and the neighbour's few files.
+  // At most 64 forwards in flight per sandbox and 16 TCP connections beyond the quiet peak, with
+  // a little room for the neighbour's lifecycles bunching up on a loaded machine.
   assert.ok(
-    peakFiles <= filesBefore + 64 + 16 + 16,
-    `the daemon's open files peaked at ${peakFiles} (${filesBefore} before)`,
+    peakFiles <= quietPeak + 64 + 16 + 8,
+    `the daemon's open files peaked at ${peakFiles} (quiet peak ${quietPeak}, ${filesBefore} before)`,
   );
   // Forwards still in flight (each waits for its upstreams in turn) close as they time out.
   for (let i = 0; i < 150 && files() > filesBefore + 8; i++) await sleep(100);
