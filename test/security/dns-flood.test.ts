@@ -62,12 +62,6 @@ function tcpAbuse(key: string, holdMs: number): Promise<void> {
   });
 }
 
-/**
- * The neighbour's sandboxes use up and refill the daemon's namespace pool (8 spares), and each
- * spare holds the embedded DNS's 2 sockets besides its own fds: the count moves by that much.
- */
-const POOL_DNS_FILES = 8 * 2;
-
 test('a DNS flood and malformed messages leave the resolver answering and the neighbours unaffected', {
   ...needsRoot,
   timeout: 180_000,
@@ -111,6 +105,13 @@ test('a DNS flood and malformed messages leave the resolver answering and the ne
       .sort()
       .join(' ');
   const filesBefore = files();
+  // What the daemon holds anyway while the neighbour's lifecycles come and go (their namespaces,
+  // links and DNS sockets): its peak over a quiet second is the baseline the attack is held to.
+  let quietPeak = filesBefore;
+  for (const quietUntil = performance.now() + 1000; performance.now() < quietUntil; ) {
+    quietPeak = Math.max(quietPeak, files());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 
   // The bystander keeps asking while the attack runs: every answer must come, and quickly.
   let attacking = true;
@@ -139,16 +140,19 @@ test('a DNS flood and malformed messages leave the resolver answering and the ne
 
   assert.deepEqual((await attacker.ask('peer'))?.answers, ['10.153.0.3'], 'the attacked resolver still answers');
   assert.ok(worst < 1000, `the bystander's slowest answer took ${worst.toFixed(0)} ms`);
-  // At most 64 forwards in flight per sandbox, 16 TCP connections, and the neighbour's few files.
+  // At most 64 forwards in flight per sandbox and 16 TCP connections beyond the quiet peak, with
+  // a little room for the neighbour's lifecycles bunching up on a loaded machine.
   assert.ok(
-    peakFiles <= filesBefore + 64 + 16 + 16 + POOL_DNS_FILES,
-    `the daemon's open files peaked at ${peakFiles} (${filesBefore} before)`,
+    peakFiles <= quietPeak + 64 + 16 + 8,
+    `the daemon's open files peaked at ${peakFiles} (quiet peak ${quietPeak}, ${filesBefore} before)`,
   );
   // Forwards still in flight (each waits for its upstreams in turn) close as they time out.
-  for (let i = 0; i < 150 && files() > filesBefore + 8 + POOL_DNS_FILES; i++) await sleep(100);
+  // (Against the quiet peak too: the neighbour's sandboxes drain and refill the namespace pool,
+  // whose spares hold the embedded DNS's sockets.)
+  for (let i = 0; i < 150 && files() > quietPeak + 8; i++) await sleep(100);
   assert.ok(
-    files() <= filesBefore + 8 + POOL_DNS_FILES,
-    `the daemon's open files: ${filesBefore} before, ${files()} after: ${fdKinds()}`,
+    files() <= quietPeak + 8,
+    `the daemon's open files: ${filesBefore} before (quiet peak ${quietPeak}), ${files()} after: ${fdKinds()}`,
   );
   const { lifecycles, failures } = await steady.stop();
   assert.deepEqual(failures, []);
