@@ -3,7 +3,7 @@
 // every namespace the test bound there, by its exact path, and then the directory. Nothing
 // touches the machine's own namespace.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, type Netns, sysctlSet } from '../../host/netlink/index.js';
 
@@ -34,7 +34,19 @@ export function deleteNamespacesIn(dir: string): void {
 /** Deletes the namespaces in each of `namespaceDirs`, then `dir` with everything in it. */
 export function removeWithNamespaces(dir: string, namespaceDirs: readonly string[]): void {
   for (const namespaceDir of namespaceDirs) deleteNamespacesIn(namespaceDir);
+  // What a daemon the test started bound in its own data directory, when the test failed before
+  // that daemon could remove it: every namespace still mounted under `dir`, by its exact path.
+  for (const path of namespacesMountedUnder(dir)) deleteNetns(path);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The nsfs mount points below `dir`, from this process's mount table. */
+function namespacesMountedUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(([, mountPoint, type]) => type === 'nsfs' && mountPoint?.startsWith(`${dir}/`))
+    .map(([, mountPoint]) => mountPoint as string);
 }
 
 /** `ip -j ARGS` run inside the namespace at `path` (checked independently of wasmnet's netlink code). */
