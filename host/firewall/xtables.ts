@@ -4,12 +4,12 @@
 // and <linux/netfilter/x_tables.h> (64-bit). Only reads: writes go through iptables-legacy-restore
 // (legacy.ts), one process per batch, since legacy xtables has no netlink interface.
 import { existsSync, readFileSync } from 'node:fs';
+import { SOCK_RAW } from '../netlink/constants.js';
 import { SyscallError, sys } from '../netlink/libc.js';
 import type { Netns } from '../netlink/netns.js';
 import { AF_INET } from '../netlink/validate.js';
 import { NF_INET_FORWARD, NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT } from './constants.js';
 
-const SOCK_RAW = 3;
 const IPPROTO_RAW = 255;
 const SOL_IP = 0;
 const IPT_SO_GET_INFO = 64;
